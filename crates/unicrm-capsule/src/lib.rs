@@ -1,0 +1,2 @@
+//! unicrm-capsule.
+#![forbid(unsafe_code)]

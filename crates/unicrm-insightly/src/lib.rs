@@ -1,0 +1,2 @@
+//! unicrm-insightly.
+#![forbid(unsafe_code)]

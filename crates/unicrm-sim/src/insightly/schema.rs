@@ -1,0 +1,506 @@
+//! Field tables of the Insightly objects (vendor doc §11) and value coercion.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::Value;
+
+/// The writable record types the simulator stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    Contact,
+    Organisation,
+    Opportunity,
+    Lead,
+    Task,
+    Note,
+}
+
+/// All kinds, in table order.
+pub(crate) const KINDS: [Kind; 6] = [
+    Kind::Contact,
+    Kind::Organisation,
+    Kind::Opportunity,
+    Kind::Lead,
+    Kind::Task,
+    Kind::Note,
+];
+
+impl Kind {
+    /// Index into the tables array.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Plural path segment, e.g. `Contacts`.
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Kind::Contact => "Contacts",
+            Kind::Organisation => "Organisations",
+            Kind::Opportunity => "Opportunities",
+            Kind::Lead => "Leads",
+            Kind::Task => "Tasks",
+            Kind::Note => "Notes",
+        }
+    }
+
+    /// Singular object name used in links, e.g. `Contact`.
+    pub(crate) fn singular(self) -> &'static str {
+        match self {
+            Kind::Contact => "Contact",
+            Kind::Organisation => "Organisation",
+            Kind::Opportunity => "Opportunity",
+            Kind::Lead => "Lead",
+            Kind::Task => "Task",
+            Kind::Note => "Note",
+        }
+    }
+
+    /// Parses a plural path segment (case-insensitive).
+    pub(crate) fn from_path(segment: &str) -> Option<Kind> {
+        KINDS.into_iter().find(|k| k.path().eq_ignore_ascii_case(segment))
+    }
+
+    /// Parses a singular link object name (case-insensitive).
+    pub(crate) fn from_singular(name: &str) -> Option<Kind> {
+        KINDS.into_iter().find(|k| k.singular().eq_ignore_ascii_case(name))
+    }
+
+    /// The field table.
+    pub(crate) fn schema(self) -> &'static Schema {
+        match self {
+            Kind::Contact => &CONTACT,
+            Kind::Organisation => &ORGANISATION,
+            Kind::Opportunity => &OPPORTUNITY,
+            Kind::Lead => &LEAD,
+            Kind::Task => &TASK,
+            Kind::Note => &NOTE,
+        }
+    }
+
+    /// First id of seeded records: ids of different kinds never overlap.
+    pub(crate) fn id_base(self) -> u64 {
+        match self {
+            Kind::Contact => 10_000_000,
+            Kind::Organisation => 20_000_000,
+            Kind::Opportunity => 30_000_000,
+            Kind::Lead => 60_000_000,
+            Kind::Task => 50_000_000,
+            Kind::Note => 80_000_000,
+        }
+    }
+
+    /// Upper-case name used in `FIELD_FOR` of custom field definitions.
+    pub(crate) fn field_for(self) -> &'static str {
+        match self {
+            Kind::Contact => "CONTACT",
+            Kind::Organisation => "ORGANISATION",
+            Kind::Opportunity => "OPPORTUNITY",
+            Kind::Lead => "LEAD",
+            Kind::Task => "TASK",
+            Kind::Note => "NOTE",
+        }
+    }
+
+    /// Whether `/{Obj}/{id}/Notes` exists for this kind.
+    pub(crate) fn has_notes(self) -> bool {
+        matches!(self, Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead)
+    }
+}
+
+/// Wire type of a scalar field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Str,
+    Int,
+    Num,
+    Bool,
+    /// `yyyy-MM-dd HH:mm:ss`.
+    Dt,
+    /// Date at `00:00:00`.
+    Date,
+    /// Case-insensitive enum, emitted upper-case.
+    Enum(&'static [&'static str]),
+}
+
+/// One scalar field.
+#[derive(Debug)]
+pub(crate) struct F {
+    pub(crate) name: &'static str,
+    pub(crate) ty: Ty,
+    pub(crate) ro: bool,
+}
+
+const fn w(name: &'static str, ty: Ty) -> F {
+    F { name, ty, ro: false }
+}
+
+const fn r(name: &'static str, ty: Ty) -> F {
+    F { name, ty, ro: true }
+}
+
+/// The field table of one object.
+#[derive(Debug)]
+pub(crate) struct Schema {
+    pub(crate) id_key: &'static str,
+    pub(crate) fields: &'static [F],
+    pub(crate) tags: bool,
+    pub(crate) custom: bool,
+    pub(crate) dates: bool,
+    pub(crate) domains: bool,
+}
+
+impl Schema {
+    /// Position of a field (name compared case-insensitively).
+    pub(crate) fn index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Position of a field that must exist (compile-time names only).
+    pub(crate) fn at(&self, name: &str) -> usize {
+        self.index(name).unwrap_or(0)
+    }
+}
+
+/// `VISIBLE_TO` values.
+pub(crate) const VISIBILITY: &[&str] = &["EVERYONE", "OWNER", "TEAM", "INDIVIDUALS"];
+/// `OPPORTUNITY_STATE` values.
+pub(crate) const OPP_STATES: &[&str] = &["OPEN", "WON", "LOST", "SUSPENDED", "ABANDONED"];
+/// Task `STATUS` values.
+pub(crate) const TASK_STATUSES: &[&str] = &["NOT STARTED", "IN PROGRESS", "WAITING", "COMPLETED", "DEFERRED"];
+
+use Ty::{Bool, Date, Dt, Enum, Int, Num, Str};
+
+static CONTACT: Schema = Schema {
+    id_key: "CONTACT_ID",
+    tags: true,
+    custom: true,
+    dates: true,
+    domains: false,
+    fields: &[
+        r("CONTACT_ID", Int),
+        w("SALUTATION", Str),
+        w("FIRST_NAME", Str),
+        w("LAST_NAME", Str),
+        w("TITLE", Str),
+        w("BACKGROUND", Str),
+        r("IMAGE_URL", Str),
+        w("DATE_OF_BIRTH", Date),
+        w("EMAIL_ADDRESS", Str),
+        w("EMAIL_OPTED_OUT", Bool),
+        w("PHONE", Str),
+        w("PHONE_HOME", Str),
+        w("PHONE_MOBILE", Str),
+        w("PHONE_OTHER", Str),
+        w("PHONE_FAX", Str),
+        w("PHONE_ASSISTANT", Str),
+        w("ASSISTANT_NAME", Str),
+        w("SOCIAL_LINKEDIN", Str),
+        w("SOCIAL_FACEBOOK", Str),
+        w("SOCIAL_TWITTER", Str),
+        w("ADDRESS_MAIL_STREET", Str),
+        w("ADDRESS_MAIL_CITY", Str),
+        w("ADDRESS_MAIL_STATE", Str),
+        w("ADDRESS_MAIL_POSTCODE", Str),
+        w("ADDRESS_MAIL_COUNTRY", Str),
+        w("ADDRESS_OTHER_STREET", Str),
+        w("ADDRESS_OTHER_CITY", Str),
+        w("ADDRESS_OTHER_STATE", Str),
+        w("ADDRESS_OTHER_POSTCODE", Str),
+        w("ADDRESS_OTHER_COUNTRY", Str),
+        w("ORGANISATION_ID", Int),
+        w("OWNER_USER_ID", Int),
+        r("CREATED_USER_ID", Int),
+        w("VISIBLE_TO", Enum(VISIBILITY)),
+        w("VISIBLE_TEAM_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+        r("LAST_ACTIVITY_DATE_UTC", Dt),
+        r("NEXT_ACTIVITY_DATE_UTC", Dt),
+    ],
+};
+
+static ORGANISATION: Schema = Schema {
+    id_key: "ORGANISATION_ID",
+    tags: true,
+    custom: true,
+    dates: true,
+    domains: true,
+    fields: &[
+        r("ORGANISATION_ID", Int),
+        w("ORGANISATION_NAME", Str),
+        w("BACKGROUND", Str),
+        r("IMAGE_URL", Str),
+        w("PHONE", Str),
+        w("PHONE_FAX", Str),
+        w("WEBSITE", Str),
+        w("SOCIAL_LINKEDIN", Str),
+        w("SOCIAL_FACEBOOK", Str),
+        w("SOCIAL_TWITTER", Str),
+        w("ADDRESS_BILLING_STREET", Str),
+        w("ADDRESS_BILLING_CITY", Str),
+        w("ADDRESS_BILLING_STATE", Str),
+        w("ADDRESS_BILLING_POSTCODE", Str),
+        w("ADDRESS_BILLING_COUNTRY", Str),
+        w("ADDRESS_SHIP_STREET", Str),
+        w("ADDRESS_SHIP_CITY", Str),
+        w("ADDRESS_SHIP_STATE", Str),
+        w("ADDRESS_SHIP_POSTCODE", Str),
+        w("ADDRESS_SHIP_COUNTRY", Str),
+        w("OWNER_USER_ID", Int),
+        r("CREATED_USER_ID", Int),
+        w("VISIBLE_TO", Enum(VISIBILITY)),
+        w("VISIBLE_TEAM_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+        r("LAST_ACTIVITY_DATE_UTC", Dt),
+        r("NEXT_ACTIVITY_DATE_UTC", Dt),
+    ],
+};
+
+static OPPORTUNITY: Schema = Schema {
+    id_key: "OPPORTUNITY_ID",
+    tags: true,
+    custom: true,
+    dates: false,
+    domains: false,
+    fields: &[
+        r("OPPORTUNITY_ID", Int),
+        w("OPPORTUNITY_NAME", Str),
+        w("OPPORTUNITY_DETAILS", Str),
+        w("OPPORTUNITY_STATE", Enum(OPP_STATES)),
+        w("RESPONSIBLE_USER_ID", Int),
+        w("CATEGORY_ID", Int),
+        r("IMAGE_URL", Str),
+        w("BID_CURRENCY", Str),
+        w("BID_AMOUNT", Num),
+        w("BID_TYPE", Str),
+        w("BID_DURATION", Int),
+        r("OPPORTUNITY_VALUE", Num),
+        w("PROBABILITY", Int),
+        w("FORECAST_CLOSE_DATE", Date),
+        w("ACTUAL_CLOSE_DATE", Date),
+        w("PIPELINE_ID", Int),
+        w("STAGE_ID", Int),
+        w("PRICEBOOK_ID", Int),
+        w("ORGANISATION_ID", Int),
+        w("OWNER_USER_ID", Int),
+        r("CREATED_USER_ID", Int),
+        w("VISIBLE_TO", Enum(VISIBILITY)),
+        w("VISIBLE_TEAM_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+        r("LAST_ACTIVITY_DATE_UTC", Dt),
+        r("NEXT_ACTIVITY_DATE_UTC", Dt),
+    ],
+};
+
+static LEAD: Schema = Schema {
+    id_key: "LEAD_ID",
+    tags: true,
+    custom: true,
+    dates: false,
+    domains: false,
+    fields: &[
+        r("LEAD_ID", Int),
+        w("SALUTATION", Str),
+        w("FIRST_NAME", Str),
+        w("LAST_NAME", Str),
+        w("TITLE", Str),
+        w("EMAIL", Str),
+        w("PHONE", Str),
+        w("MOBILE", Str),
+        w("FAX", Str),
+        w("WEBSITE", Str),
+        w("ORGANISATION_NAME", Str),
+        w("INDUSTRY", Str),
+        w("EMPLOYEE_COUNT", Int),
+        w("LEAD_DESCRIPTION", Str),
+        w("LEAD_RATING", Int),
+        w("LEAD_SOURCE_ID", Int),
+        w("LEAD_STATUS_ID", Int),
+        w("ADDRESS_STREET", Str),
+        w("ADDRESS_CITY", Str),
+        w("ADDRESS_STATE", Str),
+        w("ADDRESS_POSTCODE", Str),
+        w("ADDRESS_COUNTRY", Str),
+        r("CONVERTED", Bool),
+        r("CONVERTED_CONTACT_ID", Int),
+        r("CONVERTED_DATE_UTC", Dt),
+        r("CONVERTED_OPPORTUNITY_ID", Int),
+        r("CONVERTED_ORGANISATION_ID", Int),
+        w("EMAIL_OPTED_OUT", Bool),
+        r("IMAGE_URL", Str),
+        w("OWNER_USER_ID", Int),
+        w("RESPONSIBLE_USER_ID", Int),
+        r("CREATED_USER_ID", Int),
+        w("VISIBLE_TO", Enum(VISIBILITY)),
+        w("VISIBLE_TEAM_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+        r("LAST_ACTIVITY_DATE_UTC", Dt),
+        r("NEXT_ACTIVITY_DATE_UTC", Dt),
+    ],
+};
+
+static TASK: Schema = Schema {
+    id_key: "TASK_ID",
+    tags: false,
+    custom: true,
+    dates: false,
+    domains: false,
+    fields: &[
+        r("TASK_ID", Int),
+        w("TITLE", Str),
+        w("DETAILS", Str),
+        w("STATUS", Enum(TASK_STATUSES)),
+        w("PRIORITY", Int),
+        w("PERCENT_COMPLETE", Int),
+        w("COMPLETED", Bool),
+        w("COMPLETED_DATE_UTC", Dt),
+        w("START_DATE", Date),
+        w("DUE_DATE", Date),
+        w("REMINDER_DATE_UTC", Dt),
+        r("REMINDER_SENT", Bool),
+        w("CATEGORY_ID", Int),
+        w("RESPONSIBLE_USER_ID", Int),
+        w("OWNER_USER_ID", Int),
+        w("ASSIGNED_BY_USER_ID", Int),
+        w("ASSIGNED_TEAM_ID", Int),
+        r("ASSIGNED_DATE_UTC", Dt),
+        r("CREATED_USER_ID", Int),
+        w("OWNER_VISIBLE", Bool),
+        w("PUBLICLY_VISIBLE", Bool),
+        w("PARENT_TASK_ID", Int),
+        w("RECURRENCE", Str),
+        w("PROJECT_ID", Int),
+        w("MILESTONE_ID", Int),
+        w("OPPORTUNITY_ID", Int),
+        w("STAGE_ID", Int),
+        w("EMAIL_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+    ],
+};
+
+static NOTE: Schema = Schema {
+    id_key: "NOTE_ID",
+    tags: false,
+    custom: false,
+    dates: false,
+    domains: false,
+    fields: &[
+        r("NOTE_ID", Int),
+        w("TITLE", Str),
+        w("BODY", Str),
+        w("OWNER_USER_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+    ],
+};
+
+/// Body format of dates.
+pub(crate) const DT_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Parses a date-time in the body form or ISO-8601 (`T`, optional `Z`/fraction); `Ok(None)`
+/// for the null-like values `""` and `0000-00-00 00:00:00`.
+pub(crate) fn parse_dt(s: &str) -> Result<Option<NaiveDateTime>, ()> {
+    let s = s.trim();
+    if s.is_empty() || s.starts_with("0000-00-00") {
+        return Ok(None);
+    }
+    let t = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00")).unwrap_or(s);
+    for fmt in [DT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Ok(Some(dt));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0));
+    }
+    Err(())
+}
+
+/// Coerces an input JSON value to the stored form of `ty`, or explains why it cannot.
+pub(crate) fn coerce(name: &str, ty: Ty, v: &Value) -> Result<Value, String> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let bad = |what: &str| Err(format!("The value of {name} is not a valid {what}."));
+    match ty {
+        Ty::Str => match v {
+            Value::String(_) => Ok(v.clone()),
+            _ => bad("string"),
+        },
+        Ty::Int => match v {
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Ok(Value::from(i))
+                } else {
+                    match n.as_f64() {
+                        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
+                        _ => bad("integer"),
+                    }
+                }
+            }
+            _ => bad("integer"),
+        },
+        Ty::Num => match v {
+            Value::Number(n) if n.as_f64().is_some_and(f64::is_finite) => Ok(v.clone()),
+            _ => bad("number"),
+        },
+        Ty::Bool => match v {
+            Value::Bool(_) => Ok(v.clone()),
+            _ => bad("boolean"),
+        },
+        Ty::Dt | Ty::Date => match v {
+            Value::String(s) => match parse_dt(s) {
+                Ok(None) => Ok(Value::Null),
+                Ok(Some(dt)) => {
+                    let dt = if ty == Ty::Date { dt.date().and_hms_opt(0, 0, 0).unwrap_or(dt) } else { dt };
+                    Ok(Value::String(dt.format(DT_FORMAT).to_string()))
+                }
+                Err(()) => Err(format!(
+                    "The value of {name} is not a valid date; expected yyyy-MM-dd HH:mm:ss."
+                )),
+            },
+            _ => bad("date"),
+        },
+        Ty::Enum(set) => match v {
+            Value::String(s) => {
+                let up = s.trim().to_uppercase();
+                if set.contains(&up.as_str()) {
+                    Ok(Value::String(up))
+                } else {
+                    Err(format!("The value '{s}' of {name} is not valid; expected one of {}.", set.join(", ")))
+                }
+            }
+            _ => bad("string"),
+        },
+    }
+}
+
+/// Text form of a value for search comparisons; `None` for null.
+pub(crate) fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Search equality: numerically when both sides are numbers, else case-insensitive text.
+pub(crate) fn value_matches(v: &Value, wanted: &str) -> bool {
+    let Some(text) = text_of(v) else {
+        return false;
+    };
+    if let (Ok(a), Ok(b)) = (text.parse::<f64>(), wanted.trim().parse::<f64>()) {
+        return a == b;
+    }
+    if let Value::String(s) = v {
+        if s.contains(';') && s.split(';').any(|p| p.trim().to_lowercase() == wanted.trim().to_lowercase()) {
+            return true;
+        }
+    }
+    text.to_lowercase() == wanted.to_lowercase()
+}

@@ -1,0 +1,18 @@
+//! In-process simulators of the Capsule CRM v2 and Insightly v3.1 HTTP APIs.
+//!
+//! Each simulator is an `axum` server on a free local port, seeded with deterministic,
+//! realistic data ([`seed`]), mutated by writes, and able to inject faults ([`faults`]).
+//! The simulators are built from the vendor references in `shared/docs/vendors/`, with
+//! their own wire types: this crate never imports an adapter crate, so an adapter and a
+//! simulator can only agree by both following the vendor's documented wire format.
+#![forbid(unsafe_code)]
+
+pub mod capsule;
+pub mod faults;
+pub mod insightly;
+pub mod seed;
+
+pub use capsule::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions};
+pub use faults::FaultConfig;
+pub use insightly::{InsightlySim, InsightlySimHandle, InsightlySimOptions};
+pub use seed::{Dataset, SeedOptions};
