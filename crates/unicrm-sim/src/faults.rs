@@ -339,15 +339,16 @@ fn slow_body(bytes: Bytes, pause: Duration) -> Body {
         .step_by(size)
         .map(|start| bytes.slice(start..(start + size).min(bytes.len())))
         .collect();
-    let stream = futures::stream::unfold((chunks.into_iter(), true), move |(mut it, first)| {
-        async move {
+    let stream = futures::stream::unfold(
+        (chunks.into_iter(), true),
+        move |(mut it, first)| async move {
             let chunk = it.next()?;
             if !first {
                 tokio::time::sleep(pause).await;
             }
             Some((Ok::<Bytes, std::io::Error>(chunk), (it, false)))
-        }
-    });
+        },
+    );
     Body::from_stream(stream)
 }
 
@@ -412,7 +413,10 @@ mod tests {
             path_key(&http::Method::GET, "/api/v2/parties/12,13/people"),
             "GET /api/v2/parties/{id}/people"
         );
-        assert_eq!(path_key(&http::Method::POST, "/oauth/token"), "POST /oauth/token");
+        assert_eq!(
+            path_key(&http::Method::POST, "/oauth/token"),
+            "POST /oauth/token"
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        Self { seed: 42, records: 200 }
+        Self {
+            seed: 42,
+            records: 200,
+        }
     }
 }
 
@@ -456,7 +459,18 @@ const ORG_SECOND: &[&str] = &[
     "Partners",
 ];
 
-const ORG_SUFFIX: &[&str] = &["Ltd", "SARL", "GmbH", "S.L.", "Inc.", "AB", "株式会社", "Sp. z o.o.", "LLC", "plc"];
+const ORG_SUFFIX: &[&str] = &[
+    "Ltd",
+    "SARL",
+    "GmbH",
+    "S.L.",
+    "Inc.",
+    "AB",
+    "株式会社",
+    "Sp. z o.o.",
+    "LLC",
+    "plc",
+];
 
 const JOB_TITLES: &[&str] = &[
     "CEO",
@@ -475,18 +489,48 @@ const TITLES: &[&str] = &["Dr", "Mr", "Ms", "Mrs", "Prof", "Mme", "Sr."];
 
 /// Address templates: (street, city, state, zip, country).
 const PLACES: &[(&str, &str, &str, &str, &str)] = &[
-    ("12 rue de la République\nBâtiment B", "Lyon", "Auvergne-Rhône-Alpes", "69002", "France"),
+    (
+        "12 rue de la République\nBâtiment B",
+        "Lyon",
+        "Auvergne-Rhône-Alpes",
+        "69002",
+        "France",
+    ),
     ("1-2-3 Shibuya", "東京", "Tokyo", "150-0002", "Japan"),
     ("Calle de Alcalá 1", "Madrid", "Madrid", "28014", "Spain"),
-    ("221B Baker Street", "London", "Greater London", "NW1 6XE", "United Kingdom"),
+    (
+        "221B Baker Street",
+        "London",
+        "Greater London",
+        "NW1 6XE",
+        "United Kingdom",
+    ),
     ("Karl Johans gate 22", "Oslo", "Oslo", "0159", "Norway"),
-    ("1600 Amphitheatre Pkwy", "Mountain View", "CA", "94043", "United States"),
-    ("ul. Marszałkowska 10", "Warszawa", "Mazowieckie", "00-590", "Poland"),
+    (
+        "1600 Amphitheatre Pkwy",
+        "Mountain View",
+        "CA",
+        "94043",
+        "United States",
+    ),
+    (
+        "ul. Marszałkowska 10",
+        "Warszawa",
+        "Mazowieckie",
+        "00-590",
+        "Poland",
+    ),
     ("Unter den Linden 5", "Berlin", "Berlin", "10117", "Germany"),
     ("Nyhavn 17", "København", "Hovedstaden", "1051", "Denmark"),
     ("Via del Corso 101", "Roma", "Lazio", "00186", "Italy"),
     ("42 Wallaby Way", "Sydney", "NSW", "2000", "Australia"),
-    ("Drottninggatan 3", "Stockholm", "Stockholm", "111 51", "Sweden"),
+    (
+        "Drottninggatan 3",
+        "Stockholm",
+        "Stockholm",
+        "111 51",
+        "Sweden",
+    ),
 ];
 
 const TAGS: &[&str] = &[
@@ -502,7 +546,13 @@ const TAGS: &[&str] = &[
 
 const CURRENCIES: &[&str] = &["GBP", "USD", "EUR"];
 
-const LOST_REASONS: &[&str] = &["Price", "Went with competitor", "No budget", "Timing", "No decision"];
+const LOST_REASONS: &[&str] = &[
+    "Price",
+    "Went with competitor",
+    "No budget",
+    "Timing",
+    "No decision",
+];
 
 const TASK_TITLES: &[&str] = &[
     "Send proposal",
@@ -598,10 +648,23 @@ fn address(rng: &mut SmallRng, kind: &str) -> Address {
 
 fn phone(rng: &mut SmallRng) -> String {
     match rng.random_range(0..4) {
-        0 => format!("+44 20 7{:03} {:04}", rng.random_range(0..1000), rng.random_range(0..10_000)),
-        1 => format!("+33 4 72 {:02} {:02} {:02}", rng.random_range(0..100), rng.random_range(0..100), rng.random_range(0..100)),
+        0 => format!(
+            "+44 20 7{:03} {:04}",
+            rng.random_range(0..1000),
+            rng.random_range(0..10_000)
+        ),
+        1 => format!(
+            "+33 4 72 {:02} {:02} {:02}",
+            rng.random_range(0..100),
+            rng.random_range(0..100),
+            rng.random_range(0..100)
+        ),
         2 => format!("+1 (415) 555-{:04}", rng.random_range(0..10_000)),
-        _ => format!("+81 90-{:04}-{:04}", rng.random_range(0..10_000), rng.random_range(0..10_000)),
+        _ => format!(
+            "+81 90-{:04}-{:04}",
+            rng.random_range(0..10_000),
+            rng.random_range(0..10_000)
+        ),
     }
 }
 
@@ -622,13 +685,17 @@ fn field_value(rng: &mut SmallRng, def: &FieldDef, now: DateTime<Utc>) -> FieldV
         FieldKind::Number => FieldValue::Number(rng.random_range(1..5_000)),
         FieldKind::Decimal => FieldValue::Decimal(decimal(rng, 250_000)),
         FieldKind::Date => FieldValue::Date(date_near(rng, now, -900, -1)),
-        FieldKind::DateTime => FieldValue::DateTime(
-            now - Duration::seconds(rng.random_range(3_600..900 * 86_400)),
-        ),
+        FieldKind::DateTime => {
+            FieldValue::DateTime(now - Duration::seconds(rng.random_range(3_600..900 * 86_400)))
+        }
         FieldKind::Boolean => FieldValue::Boolean(rng.random_bool(0.5)),
         FieldKind::SingleChoice(options) => FieldValue::Choice(pick(rng, options).clone()),
         FieldKind::MultiChoice(options) => {
-            let mut chosen: Vec<String> = options.iter().filter(|_| rng.random_bool(0.5)).cloned().collect();
+            let mut chosen: Vec<String> = options
+                .iter()
+                .filter(|_| rng.random_bool(0.5))
+                .cloned()
+                .collect();
             if chosen.is_empty() {
                 chosen.push(options[0].clone());
             }
@@ -642,7 +709,12 @@ fn field_value(rng: &mut SmallRng, def: &FieldDef, now: DateTime<Utc>) -> FieldV
 }
 
 /// Values for the definitions in `defs`: every field when `all`, else a random subset.
-fn field_values(rng: &mut SmallRng, defs: &[&FieldDef], all: bool, now: DateTime<Utc>) -> Vec<(u64, FieldValue)> {
+fn field_values(
+    rng: &mut SmallRng,
+    defs: &[&FieldDef],
+    all: bool,
+    now: DateTime<Utc>,
+) -> Vec<(u64, FieldValue)> {
     let mut out = Vec::new();
     for d in defs {
         if all || rng.random_bool(0.45) {
@@ -660,24 +732,44 @@ fn field_defs() -> Vec<FieldDef> {
     let party = "party";
     let opp = "opportunity";
     let defs: Vec<(&str, FieldKind, &'static str)> = vec![
-        ("Region", FieldKind::SingleChoice(strings(&["EMEA", "Americas", "APAC"])), party),
+        (
+            "Region",
+            FieldKind::SingleChoice(strings(&["EMEA", "Americas", "APAC"])),
+            party,
+        ),
         ("Long notes", FieldKind::Text, party),
         ("Employees", FieldKind::Number, party),
         ("Annual spend", FieldKind::Decimal, party),
         ("Contract start", FieldKind::Date, party),
         ("Last audit at", FieldKind::DateTime, party),
         ("Is partner", FieldKind::Boolean, party),
-        ("Languages", FieldKind::MultiChoice(strings(&["English", "French", "Japanese", "Spanish"])), party),
+        (
+            "Languages",
+            FieldKind::MultiChoice(strings(&["English", "French", "Japanese", "Spanish"])),
+            party,
+        ),
         ("Portal URL", FieldKind::Url, party),
-        ("Lead source", FieldKind::SingleChoice(strings(&["Web", "Referral", "Trade fair", "Cold call"])), party),
+        (
+            "Lead source",
+            FieldKind::SingleChoice(strings(&["Web", "Referral", "Trade fair", "Cold call"])),
+            party,
+        ),
         ("Competitor", FieldKind::Text, opp),
         ("Seats", FieldKind::Number, opp),
         ("Discount", FieldKind::Decimal, opp),
         ("Signed on", FieldKind::Date, opp),
         ("Kick-off at", FieldKind::DateTime, opp),
         ("Renewal", FieldKind::Boolean, opp),
-        ("Deal size", FieldKind::SingleChoice(strings(&["Small", "Medium", "Large"])), opp),
-        ("Products", FieldKind::MultiChoice(strings(&["Hardware", "Software", "Support", "Training"])), opp),
+        (
+            "Deal size",
+            FieldKind::SingleChoice(strings(&["Small", "Medium", "Large"])),
+            opp,
+        ),
+        (
+            "Products",
+            FieldKind::MultiChoice(strings(&["Hardware", "Software", "Support", "Training"])),
+            opp,
+        ),
         ("Proposal URL", FieldKind::Url, opp),
     ];
     defs.into_iter()
@@ -712,9 +804,35 @@ fn users() -> Vec<User> {
 
 fn pipelines() -> Vec<Pipeline> {
     let raw: [(&str, &[(&str, u8)]); 3] = [
-        ("New business", &[("Qualify", 10), ("Propose", 40), ("Negotiate", 70), ("Won", 100), ("Lost", 0)]),
-        ("Renewals", &[("Review", 50), ("Quote", 75), ("Renewed", 100), ("Churned", 0)]),
-        ("Partnerships", &[("Introduction", 20), ("Pilot", 50), ("Contract", 80), ("Signed", 100), ("Declined", 0)]),
+        (
+            "New business",
+            &[
+                ("Qualify", 10),
+                ("Propose", 40),
+                ("Negotiate", 70),
+                ("Won", 100),
+                ("Lost", 0),
+            ],
+        ),
+        (
+            "Renewals",
+            &[
+                ("Review", 50),
+                ("Quote", 75),
+                ("Renewed", 100),
+                ("Churned", 0),
+            ],
+        ),
+        (
+            "Partnerships",
+            &[
+                ("Introduction", 20),
+                ("Pilot", 50),
+                ("Contract", 80),
+                ("Signed", 100),
+                ("Declined", 0),
+            ],
+        ),
     ];
     let mut stage_id = 0;
     raw.iter()
@@ -752,7 +870,11 @@ pub fn generate(options: SeedOptions) -> Dataset {
     let mut rng = SmallRng::seed_from_u64(options.seed);
     let now = epoch();
     let n_people = options.records;
-    let n_orgs = if n_people == 0 { 0 } else { n_people.div_ceil(3) };
+    let n_orgs = if n_people == 0 {
+        0
+    } else {
+        n_people.div_ceil(3)
+    };
     let n_opps = n_people / 2;
     let n_tasks = n_people / 2;
     let n_notes = n_people / 2;
@@ -761,7 +883,10 @@ pub fn generate(options: SeedOptions) -> Dataset {
     let n_users = users.len() as u64;
     let fields = field_defs();
     let party_defs: Vec<&FieldDef> = fields.iter().filter(|f| f.applies_to == "party").collect();
-    let opp_defs: Vec<&FieldDef> = fields.iter().filter(|f| f.applies_to == "opportunity").collect();
+    let opp_defs: Vec<&FieldDef> = fields
+        .iter()
+        .filter(|f| f.applies_to == "opportunity")
+        .collect();
     let pipelines = pipelines();
 
     // Organisations, with unique names.
@@ -779,7 +904,11 @@ pub fn generate(options: SeedOptions) -> Dataset {
         let seen = base_counts.entry(base.clone()).or_insert(0);
         *seen += 1;
         let mut k = *seen;
-        let mut name = if k == 1 { base.clone() } else { format!("{base} {k}") };
+        let mut name = if k == 1 {
+            base.clone()
+        } else {
+            format!("{base} {k}")
+        };
         while names.contains(&name) {
             k += 1;
             name = format!("{base} {k}");
@@ -798,7 +927,10 @@ pub fn generate(options: SeedOptions) -> Dataset {
         }
         let mut websites = vec![("URL".to_string(), format!("https://{domain}"))];
         if rng.random_bool(0.3) {
-            websites.push(("LINKED_IN".to_string(), format!("https://www.linkedin.com/company/org{id}")));
+            websites.push((
+                "LINKED_IN".to_string(),
+                format!("https://www.linkedin.com/company/org{id}"),
+            ));
         }
         let mut addresses = vec![address(&mut rng, "Billing")];
         if rng.random_bool(0.4) {
@@ -807,9 +939,13 @@ pub fn generate(options: SeedOptions) -> Dataset {
         organisations.push(Organisation {
             id,
             name,
-            about: rng
-                .random_bool(0.5)
-                .then(|| format!("{} customer since {}.", pick(&mut rng, ORG_SECOND), created_at.format("%Y"))),
+            about: rng.random_bool(0.5).then(|| {
+                format!(
+                    "{} customer since {}.",
+                    pick(&mut rng, ORG_SECOND),
+                    created_at.format("%Y")
+                )
+            }),
             emails,
             phones,
             websites,
@@ -828,11 +964,18 @@ pub fn generate(options: SeedOptions) -> Dataset {
         let id = i as u64 + 1;
         let (first, first_slug) = *pick(&mut rng, FIRST_NAMES);
         let (last, last_slug) = *pick(&mut rng, LAST_NAMES);
-        let organisation_id = (n_orgs > 0 && (i < 3 || rng.random_bool(0.9))).then(|| rng.random_range(1..=n_orgs as u64));
+        let organisation_id = (n_orgs > 0 && (i < 3 || rng.random_bool(0.9)))
+            .then(|| rng.random_range(1..=n_orgs as u64));
         let (created_at, updated_at) = stamps(&mut rng);
-        let mut emails = vec![("Work".to_string(), format!("{first_slug}.{last_slug}.{id}@example.com"))];
+        let mut emails = vec![(
+            "Work".to_string(),
+            format!("{first_slug}.{last_slug}.{id}@example.com"),
+        )];
         if i < 3 || rng.random_bool(0.4) {
-            emails.push(("Home".to_string(), format!("{first_slug}{id}@mail.example.org")));
+            emails.push((
+                "Home".to_string(),
+                format!("{first_slug}{id}@mail.example.org"),
+            ));
         }
         let mut phones = vec![("Work".to_string(), phone(&mut rng))];
         if i < 3 || rng.random_bool(0.5) {
@@ -843,7 +986,10 @@ pub fn generate(options: SeedOptions) -> Dataset {
         }
         let mut websites = Vec::new();
         if rng.random_bool(0.4) {
-            websites.push(("LINKED_IN".to_string(), format!("https://www.linkedin.com/in/{first_slug}-{last_slug}-{id}")));
+            websites.push((
+                "LINKED_IN".to_string(),
+                format!("https://www.linkedin.com/in/{first_slug}-{last_slug}-{id}"),
+            ));
         }
         if rng.random_bool(0.2) {
             websites.push(("TWITTER".to_string(), format!("@{first_slug}{id}")));
@@ -861,12 +1007,18 @@ pub fn generate(options: SeedOptions) -> Dataset {
         }
         people.push(Person {
             id,
-            title: rng.random_bool(0.3).then(|| pick(&mut rng, TITLES).to_string()),
+            title: rng
+                .random_bool(0.3)
+                .then(|| pick(&mut rng, TITLES).to_string()),
             first_name: first.to_string(),
             last_name: last.to_string(),
-            job_title: rng.random_bool(0.7).then(|| pick(&mut rng, JOB_TITLES).to_string()),
+            job_title: rng
+                .random_bool(0.7)
+                .then(|| pick(&mut rng, JOB_TITLES).to_string()),
             organisation_id,
-            about: rng.random_bool(0.3).then(|| pick(&mut rng, NOTE_BODIES).to_string()),
+            about: rng
+                .random_bool(0.3)
+                .then(|| pick(&mut rng, NOTE_BODIES).to_string()),
             emails,
             phones,
             websites,
@@ -902,17 +1054,24 @@ pub fn generate(options: SeedOptions) -> Dataset {
         let expected_close_on = if closed {
             closed_on
         } else {
-            rng.random_bool(0.8).then(|| date_near(&mut rng, now, 7, 240))
+            rng.random_bool(0.8)
+                .then(|| date_near(&mut rng, now, 7, 240))
         };
         opportunities.push(Opportunity {
             id,
             name: format!("{} — {}", pick(&mut rng, OPP_NOUNS), id),
-            description: rng.random_bool(0.5).then(|| pick(&mut rng, NOTE_BODIES).to_string()),
+            description: rng
+                .random_bool(0.5)
+                .then(|| pick(&mut rng, NOTE_BODIES).to_string()),
             party_id,
             party_is_person,
             pipeline_id: pipeline.id,
             stage_id: stage.id,
-            amount: if i == 0 { "12000.50".to_string() } else { decimal(&mut rng, 150_000) },
+            amount: if i == 0 {
+                "12000.50".to_string()
+            } else {
+                decimal(&mut rng, 150_000)
+            },
             currency: CURRENCIES[i % CURRENCIES.len()].to_string(),
             probability: stage.probability,
             expected_close_on,
@@ -932,19 +1091,24 @@ pub fn generate(options: SeedOptions) -> Dataset {
         let id = i as u64 + 1;
         let (created_at, updated_at) = stamps(&mut rng);
         let completed = i == 0 || (i != 1 && rng.random_bool(0.35));
-        let person_id = (n_people > 0 && rng.random_bool(0.7)).then(|| rng.random_range(1..=n_people as u64));
+        let person_id =
+            (n_people > 0 && rng.random_bool(0.7)).then(|| rng.random_range(1..=n_people as u64));
         let opportunity_id = (n_opps > 0 && (person_id.is_none() || rng.random_bool(0.3)))
             .then(|| rng.random_range(1..=n_opps as u64));
         tasks.push(Task {
             id,
             description: pick(&mut rng, TASK_TITLES).to_string(),
-            detail: rng.random_bool(0.5).then(|| pick(&mut rng, NOTE_BODIES).to_string()),
+            detail: rng
+                .random_bool(0.5)
+                .then(|| pick(&mut rng, NOTE_BODIES).to_string()),
             due_on: date_near(&mut rng, created_at, 1, 60),
             completed,
             completed_at: completed.then_some(updated_at),
             person_id,
             opportunity_id,
-            category: rng.random_bool(0.6).then(|| pick(&mut rng, TASK_CATEGORIES).to_string()),
+            category: rng
+                .random_bool(0.6)
+                .then(|| pick(&mut rng, TASK_CATEGORIES).to_string()),
             owner_id: rng.random_range(1..=n_users),
             created_at,
             updated_at,

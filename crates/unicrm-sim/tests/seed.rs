@@ -47,7 +47,11 @@ fn links_are_valid() {
     let fields: HashSet<u64> = d.fields.iter().map(|f| f.id).collect();
     assert_eq!(fields.len(), d.fields.len(), "field ids unique");
     let names: HashSet<&str> = d.organisations.iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(names.len(), d.organisations.len(), "organisation names unique");
+    assert_eq!(
+        names.len(),
+        d.organisations.len(),
+        "organisation names unique"
+    );
     for p in &d.people {
         if let Some(o) = p.organisation_id {
             assert!(orgs.contains(&o));
@@ -59,15 +63,29 @@ fn links_are_valid() {
             assert!(fields.contains(id));
         }
     }
-    assert!(d.people.iter().filter(|p| p.organisation_id.is_some()).count() > d.people.len() / 2);
+    assert!(
+        d.people
+            .iter()
+            .filter(|p| p.organisation_id.is_some())
+            .count()
+            > d.people.len() / 2
+    );
     for o in &d.opportunities {
         if o.party_is_person {
             assert!(people.contains(&o.party_id));
         } else {
             assert!(orgs.contains(&o.party_id));
         }
-        let pipeline = d.pipelines.iter().find(|p| p.id == o.pipeline_id).expect("pipeline");
-        let stage = pipeline.stages.iter().find(|s| s.id == o.stage_id).expect("stage in pipeline");
+        let pipeline = d
+            .pipelines
+            .iter()
+            .find(|p| p.id == o.pipeline_id)
+            .expect("pipeline");
+        let stage = pipeline
+            .stages
+            .iter()
+            .find(|s| s.id == o.stage_id)
+            .expect("stage in pipeline");
         assert_eq!(stage.lost, o.lost_reason.is_some());
         assert!(o.updated_at >= o.created_at);
         let (units, cents) = o.amount.split_once('.').expect("decimal amount");
@@ -83,7 +101,11 @@ fn links_are_valid() {
     assert!(d.tasks.iter().any(|t| t.completed));
     assert!(d.tasks.iter().any(|t| !t.completed));
     for n in &d.notes {
-        let links = [n.person_id.is_some(), n.organisation_id.is_some(), n.opportunity_id.is_some()];
+        let links = [
+            n.person_id.is_some(),
+            n.organisation_id.is_some(),
+            n.opportunity_id.is_some(),
+        ];
         assert_eq!(links.iter().filter(|x| **x).count(), 1);
         if let Some(p) = n.person_id {
             assert!(people.contains(&p));
@@ -123,7 +145,11 @@ fn every_kind_is_present() {
         .people
         .iter()
         .flat_map(|p| p.fields.iter().map(|(_, v)| v))
-        .chain(d.opportunities.iter().flat_map(|o| o.fields.iter().map(|(_, v)| v)))
+        .chain(
+            d.opportunities
+                .iter()
+                .flat_map(|o| o.fields.iter().map(|(_, v)| v)),
+        )
         .collect();
     assert!(values.iter().any(|v| matches!(v, FieldValue::Text(_))));
     assert!(values.iter().any(|v| matches!(v, FieldValue::Number(_))));
@@ -134,10 +160,18 @@ fn every_kind_is_present() {
     assert!(values.iter().any(|v| matches!(v, FieldValue::Choice(_))));
     assert!(values.iter().any(|v| matches!(v, FieldValue::Choices(_))));
     // Unicode names, the VIP tag, several currencies, won and lost opportunities.
-    assert!(d.people.iter().any(|p| !p.last_name.is_ascii() || !p.first_name.is_ascii()));
+    assert!(
+        d.people
+            .iter()
+            .any(|p| !p.last_name.is_ascii() || !p.first_name.is_ascii())
+    );
     assert!(d.people.iter().any(|p| p.tags.iter().any(|t| t == "VIP")));
     assert!(d.tags.iter().any(|t| t == "VIP"));
-    let currencies: HashSet<&str> = d.opportunities.iter().map(|o| o.currency.as_str()).collect();
+    let currencies: HashSet<&str> = d
+        .opportunities
+        .iter()
+        .map(|o| o.currency.as_str())
+        .collect();
     for c in ["GBP", "USD", "EUR"] {
         assert!(currencies.contains(c));
     }
@@ -150,8 +184,18 @@ fn every_kind_is_present() {
         }
     }
     let opp_stages: HashSet<u64> = d.opportunities.iter().map(|o| o.stage_id).collect();
-    let won = d.pipelines.iter().flat_map(|p| &p.stages).filter(|s| s.won).any(|s| opp_stages.contains(&s.id));
-    let lost = d.pipelines.iter().flat_map(|p| &p.stages).filter(|s| s.lost).any(|s| opp_stages.contains(&s.id));
+    let won = d
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.stages)
+        .filter(|s| s.won)
+        .any(|s| opp_stages.contains(&s.id));
+    let lost = d
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.stages)
+        .filter(|s| s.lost)
+        .any(|s| opp_stages.contains(&s.id));
     assert!(won && lost);
 }
 

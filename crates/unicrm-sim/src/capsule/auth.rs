@@ -24,7 +24,9 @@ pub(crate) struct Caller {
 }
 
 fn epoch(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -62,7 +64,9 @@ pub(crate) async fn api_middleware(
         let budget = db.budget;
         let window = db.window;
         let sys_now = SystemTime::now();
-        let info = bearer(req.headers()).and_then(|t| db.tokens.get(t)).cloned();
+        let info = bearer(req.headers())
+            .and_then(|t| db.tokens.get(t))
+            .cloned();
         match info {
             Some(info) if info.expires_at.is_none_or(|e| e > now()) => {
                 let w = db.windows.entry(info.user).or_insert(Window {
@@ -247,7 +251,10 @@ fn client_credentials(
     if let Some(basic) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
     {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(basic.trim())
@@ -325,9 +332,9 @@ pub(crate) async fn token(State(app): State<Shared>, headers: HeaderMap, body: B
                     Some("the authorization code has expired"),
                 );
             }
-            let redirect_ok = p.get("redirect_uri").is_none_or(|r| {
-                url::Url::parse(r).is_ok_and(|u| u.as_str() == grant.redirect_uri)
-            });
+            let redirect_ok = p
+                .get("redirect_uri")
+                .is_none_or(|r| url::Url::parse(r).is_ok_and(|u| u.as_str() == grant.redirect_uri));
             if !redirect_ok {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -346,7 +353,11 @@ pub(crate) async fn token(State(app): State<Shared>, headers: HeaderMap, body: B
                     Some("refresh_token is required"),
                 );
             };
-            let Some(old) = db.refresh_tokens.remove(rt) else {
+            let same_client = db
+                .refresh_tokens
+                .get(rt)
+                .is_some_and(|r| r.client_id == db.client_id);
+            let Some(old) = db.refresh_tokens.remove(rt).filter(|_| same_client) else {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

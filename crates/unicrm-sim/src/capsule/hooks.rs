@@ -20,11 +20,7 @@ pub(crate) struct Delivery {
 
 /// Deliveries of `event` to every subscribed hook, each payload rendered with that hook's
 /// `embed`.
-pub(crate) fn collect(
-    db: &Db,
-    event: &str,
-    render: impl Fn(&Db, Embed) -> Value,
-) -> Vec<Delivery> {
+pub(crate) fn collect(db: &Db, event: &str, render: impl Fn(&Db, Embed) -> Value) -> Vec<Delivery> {
     db.hooks
         .values()
         .filter(|h| h.event == event)

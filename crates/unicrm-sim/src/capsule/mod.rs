@@ -283,8 +283,14 @@ fn router(app: Shared) -> Router {
         .route(&p("/parties/deleted"), get(deleted_parties))
         .route(&p("/parties/tags"), get(party_tags))
         .route(&p("/parties/tags/{id}"), get(party_tag))
-        .route(&p("/parties/fields/definitions"), get(party_definitions))
-        .route(&p("/parties/fields/definitions/{id}"), get(party_definition))
+        .route(
+            &p("/parties/fields/definitions"),
+            get(party_definitions).post(create_party_definition),
+        )
+        .route(
+            &p("/parties/fields/definitions/{id}"),
+            get(party_definition),
+        )
         .route(
             &p("/parties/{ids}"),
             get(show_parties).put(update_party).delete(delete_party),
@@ -302,7 +308,7 @@ fn router(app: Shared) -> Router {
         .route(&p("/opportunities/tags/{id}"), get(opportunity_tag))
         .route(
             &p("/opportunities/fields/definitions"),
-            get(opportunity_definitions),
+            get(opportunity_definitions).post(create_opportunity_definition),
         )
         .route(
             &p("/opportunities/fields/definitions/{id}"),

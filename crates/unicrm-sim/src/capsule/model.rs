@@ -572,9 +572,10 @@ impl Db {
     }
 
     pub(crate) fn render_opportunity(&self, op: &Opportunity, embed: Embed) -> Value {
-        let value = op.amount.as_ref().map_or(Value::Null, |a| {
-            json!({"amount": decimal_number(a), "currency": op.currency})
-        });
+        let value = op.amount.as_ref().map_or(
+            Value::Null,
+            |a| json!({"amount": decimal_number(a), "currency": op.currency}),
+        );
         let lost_reason = op
             .lost_reason
             .and_then(|id| self.lost_reasons.get(&id))
@@ -605,7 +606,10 @@ impl Db {
                 map.insert("tags".into(), Self::tags_value(&self.opp_tags, &op.tags));
             }
             if embed.fields {
-                map.insert("fields".into(), Self::fields_value(&self.opp_fields, &op.fields));
+                map.insert(
+                    "fields".into(),
+                    Self::fields_value(&self.opp_fields, &op.fields),
+                );
             }
             if embed.missing {
                 map.insert(
@@ -618,12 +622,10 @@ impl Db {
     }
 
     pub(crate) fn render_task(&self, t: &Task) -> Value {
-        let category = t
-            .category
-            .and_then(|id| self.categories.get(&id))
-            .map_or(Value::Null, |c| {
-                json!({"id": c.id, "name": c.name, "colour": category_colour(&c.name)})
-            });
+        let category = t.category.and_then(|id| self.categories.get(&id)).map_or(
+            Value::Null,
+            |c| json!({"id": c.id, "name": c.name, "colour": category_colour(&c.name)}),
+        );
         let completed_by = t
             .completed_by
             .and_then(|u| self.users.get(&u))
@@ -846,26 +848,145 @@ pub(crate) fn website_url(service: &str, address: &str) -> Value {
 /// Country names the simulator accepts (matched case-insensitively), plus aliases.
 pub(crate) fn canonical_country(name: &str) -> Option<&'static str> {
     const COUNTRIES: &[&str] = &[
-        "Afghanistan", "Albania", "Algeria", "Andorra", "Angola", "Argentina", "Armenia",
-        "Australia", "Austria", "Azerbaijan", "Bahamas", "Bahrain", "Bangladesh", "Barbados",
-        "Belarus", "Belgium", "Belize", "Benin", "Bermuda", "Bhutan", "Bolivia",
-        "Bosnia and Herzegovina", "Botswana", "Brazil", "Brunei", "Bulgaria", "Cambodia",
-        "Cameroon", "Canada", "Chile", "China", "Colombia", "Costa Rica", "Croatia", "Cuba",
-        "Cyprus", "Czech Republic", "Denmark", "Dominican Republic", "Ecuador", "Egypt",
-        "El Salvador", "Estonia", "Ethiopia", "Fiji", "Finland", "France", "Georgia", "Germany",
-        "Ghana", "Gibraltar", "Greece", "Greenland", "Guatemala", "Honduras", "Hong Kong",
-        "Hungary", "Iceland", "India", "Indonesia", "Iran", "Iraq", "Ireland", "Isle of Man",
-        "Israel", "Italy", "Jamaica", "Japan", "Jersey", "Jordan", "Kazakhstan", "Kenya",
-        "Kuwait", "Latvia", "Lebanon", "Liechtenstein", "Lithuania", "Luxembourg", "Macao",
-        "Malaysia", "Malta", "Mauritius", "Mexico", "Moldova", "Monaco", "Mongolia",
-        "Montenegro", "Morocco", "Mozambique", "Namibia", "Nepal", "Netherlands",
-        "New Zealand", "Nicaragua", "Nigeria", "North Macedonia", "Norway", "Oman", "Pakistan",
-        "Panama", "Paraguay", "Peru", "Philippines", "Poland", "Portugal", "Puerto Rico",
-        "Qatar", "Romania", "Russia", "Rwanda", "San Marino", "Saudi Arabia", "Senegal",
-        "Serbia", "Singapore", "Slovakia", "Slovenia", "South Africa", "South Korea", "Spain",
-        "Sri Lanka", "Sweden", "Switzerland", "Taiwan", "Tanzania", "Thailand", "Tunisia",
-        "Turkey", "Uganda", "Ukraine", "United Arab Emirates", "United Kingdom",
-        "United States", "Uruguay", "Uzbekistan", "Venezuela", "Vietnam", "Zambia", "Zimbabwe",
+        "Afghanistan",
+        "Albania",
+        "Algeria",
+        "Andorra",
+        "Angola",
+        "Argentina",
+        "Armenia",
+        "Australia",
+        "Austria",
+        "Azerbaijan",
+        "Bahamas",
+        "Bahrain",
+        "Bangladesh",
+        "Barbados",
+        "Belarus",
+        "Belgium",
+        "Belize",
+        "Benin",
+        "Bermuda",
+        "Bhutan",
+        "Bolivia",
+        "Bosnia and Herzegovina",
+        "Botswana",
+        "Brazil",
+        "Brunei",
+        "Bulgaria",
+        "Cambodia",
+        "Cameroon",
+        "Canada",
+        "Chile",
+        "China",
+        "Colombia",
+        "Costa Rica",
+        "Croatia",
+        "Cuba",
+        "Cyprus",
+        "Czech Republic",
+        "Denmark",
+        "Dominican Republic",
+        "Ecuador",
+        "Egypt",
+        "El Salvador",
+        "Estonia",
+        "Ethiopia",
+        "Fiji",
+        "Finland",
+        "France",
+        "Georgia",
+        "Germany",
+        "Ghana",
+        "Gibraltar",
+        "Greece",
+        "Greenland",
+        "Guatemala",
+        "Honduras",
+        "Hong Kong",
+        "Hungary",
+        "Iceland",
+        "India",
+        "Indonesia",
+        "Iran",
+        "Iraq",
+        "Ireland",
+        "Isle of Man",
+        "Israel",
+        "Italy",
+        "Jamaica",
+        "Japan",
+        "Jersey",
+        "Jordan",
+        "Kazakhstan",
+        "Kenya",
+        "Kuwait",
+        "Latvia",
+        "Lebanon",
+        "Liechtenstein",
+        "Lithuania",
+        "Luxembourg",
+        "Macao",
+        "Malaysia",
+        "Malta",
+        "Mauritius",
+        "Mexico",
+        "Moldova",
+        "Monaco",
+        "Mongolia",
+        "Montenegro",
+        "Morocco",
+        "Mozambique",
+        "Namibia",
+        "Nepal",
+        "Netherlands",
+        "New Zealand",
+        "Nicaragua",
+        "Nigeria",
+        "North Macedonia",
+        "Norway",
+        "Oman",
+        "Pakistan",
+        "Panama",
+        "Paraguay",
+        "Peru",
+        "Philippines",
+        "Poland",
+        "Portugal",
+        "Puerto Rico",
+        "Qatar",
+        "Romania",
+        "Russia",
+        "Rwanda",
+        "San Marino",
+        "Saudi Arabia",
+        "Senegal",
+        "Serbia",
+        "Singapore",
+        "Slovakia",
+        "Slovenia",
+        "South Africa",
+        "South Korea",
+        "Spain",
+        "Sri Lanka",
+        "Sweden",
+        "Switzerland",
+        "Taiwan",
+        "Tanzania",
+        "Thailand",
+        "Tunisia",
+        "Turkey",
+        "Uganda",
+        "Ukraine",
+        "United Arab Emirates",
+        "United Kingdom",
+        "United States",
+        "Uruguay",
+        "Uzbekistan",
+        "Venezuela",
+        "Vietnam",
+        "Zambia",
+        "Zimbabwe",
     ];
     const ALIASES: &[(&str, &str)] = &[
         ("usa", "United States"),
@@ -965,7 +1086,9 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
             User {
                 id: u.id,
                 username,
-                name: format!("{} {}", u.first_name, u.last_name).trim().to_string(),
+                name: format!("{} {}", u.first_name, u.last_name)
+                    .trim()
+                    .to_string(),
                 admin: u.admin || u.id == 1,
                 currency: "GBP".into(),
                 created_at: seeded_at,
@@ -980,7 +1103,13 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         currency: "GBP".into(),
         created_at: seeded_at,
     });
-    let known_user = |db: &Db, id: u64| if db.users.contains_key(&id) { Some(id) } else { Some(1) };
+    let known_user = |db: &Db, id: u64| {
+        if db.users.contains_key(&id) {
+            Some(id)
+        } else {
+            Some(1)
+        }
+    };
 
     // Custom field definitions, split by entity; ids kept from the dataset.
     let mut order_p = 0;
@@ -1209,10 +1338,7 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
     // Tasks.
     for t in &data.tasks {
         let id = db.id();
-        let category = t
-            .category
-            .as_deref()
-            .map(|c| named(&mut db.categories, c));
+        let category = t.category.as_deref().map(|c| named(&mut db.categories, c));
         let party = t.person_id.and_then(|p| person_ids.get(&p).copied());
         let opportunity = if party.is_none() {
             t.opportunity_id.and_then(|o| opp_ids.get(&o).copied())
@@ -1289,7 +1415,12 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
     db
 }
 
-pub(crate) fn blank_party(id: u64, kind: PartyKind, created: DateTime<Utc>, updated: DateTime<Utc>) -> Party {
+pub(crate) fn blank_party(
+    id: u64,
+    kind: PartyKind,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+) -> Party {
     Party {
         id,
         kind,

@@ -98,7 +98,9 @@ impl IntoResponse for ApiError {
             ApiError::Validation(errors) => {
                 let errors: Vec<Value> = errors
                     .into_iter()
-                    .map(|e| json!({"message": e.message, "resource": e.resource, "field": e.field}))
+                    .map(
+                        |e| json!({"message": e.message, "resource": e.resource, "field": e.field}),
+                    )
                     .collect();
                 json_body(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -124,16 +126,23 @@ pub(crate) fn dt_value(t: &Option<DateTime<Utc>>) -> Value {
 }
 
 pub(crate) fn date_value(d: &Option<NaiveDate>) -> Value {
-    d.as_ref().map_or(Value::Null, |d| Value::String(fmt_date(d)))
+    d.as_ref()
+        .map_or(Value::Null, |d| Value::String(fmt_date(d)))
 }
 
 /// Lenient ISO 8601: RFC 3339 (offsets, fractions), a naive date-time taken as UTC, or a date.
 pub(crate) fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
+    // An unencoded `+` offset arrives as a space after form decoding.
+    let fixed = s.trim().replace(' ', "+");
+    let s = fixed.as_str();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t.and_utc());
         }
@@ -344,7 +353,9 @@ pub(crate) fn envelope(body: &[u8], key: &str) -> ApiResult<Map<String, Value>> 
     }
     match top.remove(key) {
         Some(Value::Object(inner)) => Ok(inner),
-        _ => Err(ApiError::BadRequest(format!("\"{key}\" must be a JSON object"))),
+        _ => Err(ApiError::BadRequest(format!(
+            "\"{key}\" must be a JSON object"
+        ))),
     }
 }
 
@@ -357,10 +368,6 @@ pub(crate) enum Patch<T> {
 }
 
 impl<T> Patch<T> {
-    pub(crate) fn is_present(&self) -> bool {
-        !matches!(self, Patch::Absent)
-    }
-
     /// Applies to an optional slot: absent keeps, null clears, set replaces.
     pub(crate) fn apply(self, slot: &mut Option<T>) {
         match self {
@@ -467,9 +474,7 @@ pub(crate) fn decimal_string(v: &Value) -> Option<String> {
         Some(s)
     } else if let Value::Number(n) = v {
         // Exponent forms such as 1e3.
-        n.as_f64()
-            .filter(|f| f.is_finite())
-            .map(|f| f.to_string())
+        n.as_f64().filter(|f| f.is_finite()).map(|f| f.to_string())
     } else {
         None
     }

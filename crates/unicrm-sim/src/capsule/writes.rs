@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::model::{
-    AddressRow, Db, EmailRow, FieldDef, FieldRow, PhoneRow, TagScope, WEBSITE_SERVICES,
-    WebsiteRow, canonical_country, tag_by_name,
+    AddressRow, Db, EmailRow, FieldDef, FieldRow, PhoneRow, TagScope, WEBSITE_SERVICES, WebsiteRow,
+    canonical_country, tag_by_name,
 };
-use super::web::{ApiError, ApiResult, Patch, decimal_string, invalid, parse_date, patch_str, ref_id};
+use super::web::{
+    ApiError, ApiResult, Patch, decimal_string, invalid, parse_date, patch_str, ref_id,
+};
 
 fn is_delete(item: &Map<String, Value>) -> bool {
     item.get("_delete")
@@ -97,7 +99,9 @@ pub(crate) fn merge_emails(
         },
         |row, item| {
             match patch_str(item, "address", "emailAddress")? {
-                Patch::Null => return Err(invalid("address is required", "emailAddress", "address")),
+                Patch::Null => {
+                    return Err(invalid("address is required", "emailAddress", "address"));
+                }
                 Patch::Set(a) => row.address = a,
                 Patch::Absent => {}
             }
@@ -355,8 +359,9 @@ pub(crate) fn merge_fields(
         }
         let def_id = match (row_pos, item.get("definition")) {
             (Some(pos), _) => rows[pos].definition,
-            (None, Some(d)) => ref_id(d)
-                .ok_or_else(|| invalid("definition is required", "field", "definition"))?,
+            (None, Some(d)) => {
+                ref_id(d).ok_or_else(|| invalid("definition is required", "field", "definition"))?
+            }
             (None, None) => return Err(invalid("definition is required", "field", "definition")),
         };
         let def = defs_of(db)

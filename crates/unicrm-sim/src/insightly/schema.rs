@@ -56,12 +56,16 @@ impl Kind {
 
     /// Parses a plural path segment (case-insensitive).
     pub(crate) fn from_path(segment: &str) -> Option<Kind> {
-        KINDS.into_iter().find(|k| k.path().eq_ignore_ascii_case(segment))
+        KINDS
+            .into_iter()
+            .find(|k| k.path().eq_ignore_ascii_case(segment))
     }
 
     /// Parses a singular link object name (case-insensitive).
     pub(crate) fn from_singular(name: &str) -> Option<Kind> {
-        KINDS.into_iter().find(|k| k.singular().eq_ignore_ascii_case(name))
+        KINDS
+            .into_iter()
+            .find(|k| k.singular().eq_ignore_ascii_case(name))
     }
 
     /// The field table.
@@ -102,7 +106,10 @@ impl Kind {
 
     /// Whether `/{Obj}/{id}/Notes` exists for this kind.
     pub(crate) fn has_notes(self) -> bool {
-        matches!(self, Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead)
+        matches!(
+            self,
+            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead
+        )
     }
 }
 
@@ -130,7 +137,11 @@ pub(crate) struct F {
 }
 
 const fn w(name: &'static str, ty: Ty) -> F {
-    F { name, ty, ro: false }
+    F {
+        name,
+        ty,
+        ro: false,
+    }
 }
 
 const fn r(name: &'static str, ty: Ty) -> F {
@@ -151,7 +162,9 @@ pub(crate) struct Schema {
 impl Schema {
     /// Position of a field (name compared case-insensitively).
     pub(crate) fn index(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .position(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     /// Position of a field that must exist (compile-time names only).
@@ -165,7 +178,13 @@ pub(crate) const VISIBILITY: &[&str] = &["EVERYONE", "OWNER", "TEAM", "INDIVIDUA
 /// `OPPORTUNITY_STATE` values.
 pub(crate) const OPP_STATES: &[&str] = &["OPEN", "WON", "LOST", "SUSPENDED", "ABANDONED"];
 /// Task `STATUS` values.
-pub(crate) const TASK_STATUSES: &[&str] = &["NOT STARTED", "IN PROGRESS", "WAITING", "COMPLETED", "DEFERRED"];
+pub(crate) const TASK_STATUSES: &[&str] = &[
+    "NOT STARTED",
+    "IN PROGRESS",
+    "WAITING",
+    "COMPLETED",
+    "DEFERRED",
+];
 
 use Ty::{Bool, Date, Dt, Enum, Int, Num, Str};
 
@@ -407,8 +426,16 @@ pub(crate) fn parse_dt(s: &str) -> Result<Option<NaiveDateTime>, ()> {
     if s.is_empty() || s.starts_with("0000-00-00") {
         return Ok(None);
     }
-    let t = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00")).unwrap_or(s);
-    for fmt in [DT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+    let t = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix("+00:00"))
+        .unwrap_or(s);
+    for fmt in [
+        DT_FORMAT,
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(Some(dt));
         }
@@ -436,7 +463,9 @@ pub(crate) fn coerce(name: &str, ty: Ty, v: &Value) -> Result<Value, String> {
                     Ok(Value::from(i))
                 } else {
                     match n.as_f64() {
-                        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
+                        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                            Ok(Value::from(f as i64))
+                        }
                         _ => bad("integer"),
                     }
                 }
@@ -455,7 +484,11 @@ pub(crate) fn coerce(name: &str, ty: Ty, v: &Value) -> Result<Value, String> {
             Value::String(s) => match parse_dt(s) {
                 Ok(None) => Ok(Value::Null),
                 Ok(Some(dt)) => {
-                    let dt = if ty == Ty::Date { dt.date().and_hms_opt(0, 0, 0).unwrap_or(dt) } else { dt };
+                    let dt = if ty == Ty::Date {
+                        dt.date().and_hms_opt(0, 0, 0).unwrap_or(dt)
+                    } else {
+                        dt
+                    };
                     Ok(Value::String(dt.format(DT_FORMAT).to_string()))
                 }
                 Err(()) => Err(format!(
@@ -470,7 +503,10 @@ pub(crate) fn coerce(name: &str, ty: Ty, v: &Value) -> Result<Value, String> {
                 if set.contains(&up.as_str()) {
                     Ok(Value::String(up))
                 } else {
-                    Err(format!("The value '{s}' of {name} is not valid; expected one of {}.", set.join(", ")))
+                    Err(format!(
+                        "The value '{s}' of {name} is not valid; expected one of {}.",
+                        set.join(", ")
+                    ))
                 }
             }
             _ => bad("string"),
@@ -498,7 +534,10 @@ pub(crate) fn value_matches(v: &Value, wanted: &str) -> bool {
         return a == b;
     }
     if let Value::String(s) = v {
-        if s.contains(';') && s.split(';').any(|p| p.trim().to_lowercase() == wanted.trim().to_lowercase()) {
+        if s.contains(';')
+            && s.split(';')
+                .any(|p| p.trim().to_lowercase() == wanted.trim().to_lowercase())
+        {
             return true;
         }
     }

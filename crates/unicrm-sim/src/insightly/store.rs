@@ -1,6 +1,6 @@
 //! In-memory state of the Insightly simulator and its conversion from the seed [`Dataset`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -17,7 +17,10 @@ pub(crate) struct Ordered(pub(crate) Vec<(&'static str, Value)>);
 impl Ordered {
     /// Value of a key (case-insensitive), if present.
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
     }
 
     /// Integer value of a key.
@@ -70,7 +73,9 @@ impl Rec {
 
     /// String value of a field.
     pub(crate) fn str(&self, kind: Kind, name: &str) -> Option<&str> {
-        self.get(kind, name).as_str().filter(|s| !s.trim().is_empty())
+        self.get(kind, name)
+            .as_str()
+            .filter(|s| !s.trim().is_empty())
     }
 
     /// Sets a field (ignored for unknown names).
@@ -226,7 +231,10 @@ impl Serialize for CustomView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for (k, v) in self.0 {
-            seq.serialize_element(&Ordered(vec![("FIELD_NAME", k.clone().into()), ("FIELD_VALUE", v.clone())]))?;
+            seq.serialize_element(&Ordered(vec![
+                ("FIELD_NAME", k.clone().into()),
+                ("FIELD_VALUE", v.clone()),
+            ]))?;
         }
         seq.end()
     }
@@ -239,7 +247,14 @@ struct LinksView<'a> {
 
 impl Serialize for LinksView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.db.links_of(self.from.0, self.from.1).map(|link| LinkView { link, from: self.from }))
+        s.collect_seq(
+            self.db
+                .links_of(self.from.0, self.from.1)
+                .map(|link| LinkView {
+                    link,
+                    from: self.from,
+                }),
+        )
     }
 }
 
@@ -267,7 +282,13 @@ impl Serialize for RecView<'_> {
             if schema.domains {
                 m.serialize_entry("EMAILDOMAINS", &self.rec.domains)?;
             }
-            m.serialize_entry("LINKS", &LinksView { db: self.db, from: (self.kind, self.id) })?;
+            m.serialize_entry(
+                "LINKS",
+                &LinksView {
+                    db: self.db,
+                    from: (self.kind, self.id),
+                },
+            )?;
         }
         m.end()
     }
@@ -297,7 +318,10 @@ pub(crate) fn api_field_name(label: &str) -> String {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\n', "<br/>")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', "<br/>")
 }
 
 const USER_BASE: u64 = 500;
@@ -305,14 +329,24 @@ const PIPELINE_BASE: u64 = 20;
 const STAGE_BASE: u64 = 30;
 const OPTION_BASE: u64 = 100;
 
-const OPP_CATEGORIES: &[(u64, &str, &str)] = &[(11, "Hardware", "1E88E5"), (12, "Software", "43A047"), (13, "Services", "FB8C00")];
+const OPP_CATEGORIES: &[(u64, &str, &str)] = &[
+    (11, "Hardware", "1E88E5"),
+    (12, "Software", "43A047"),
+    (13, "Services", "FB8C00"),
+];
 const TASK_CATEGORIES: &[(u64, &str, &str)] = &[
     (16, "Call", "8E24AA"),
     (17, "Email", "00ACC1"),
     (18, "Follow-up", "F4511E"),
     (19, "Meeting", "6D4C41"),
 ];
-const LEAD_SOURCES: &[(u64, &str)] = &[(71, "Web"), (72, "Referral"), (73, "Trade fair"), (74, "Cold call"), (75, "Partner")];
+const LEAD_SOURCES: &[(u64, &str)] = &[
+    (71, "Web"),
+    (72, "Referral"),
+    (73, "Trade fair"),
+    (74, "Cold call"),
+    (75, "Partner"),
+];
 const LEAD_STATUSES: &[(u64, &str, u8)] = &[
     (81, "Not Contacted", 1),
     (82, "Attempted Contact", 1),
@@ -320,8 +354,21 @@ const LEAD_STATUSES: &[(u64, &str, u8)] = &[
     (84, "Qualified", 1),
     (85, "Disqualified", 2),
 ];
-const INDUSTRIES: &[&str] = &["Retail", "Manufacturing", "Software", "Healthcare", "Logistics", "Education"];
-const CURRENCIES: &[(&str, &str)] = &[("GBP", "£"), ("USD", "$"), ("EUR", "€"), ("JPY", "¥"), ("NOK", "kr")];
+const INDUSTRIES: &[&str] = &[
+    "Retail",
+    "Manufacturing",
+    "Software",
+    "Healthcare",
+    "Logistics",
+    "Education",
+];
+const CURRENCIES: &[(&str, &str)] = &[
+    ("GBP", "£"),
+    ("USD", "$"),
+    ("EUR", "€"),
+    ("JPY", "¥"),
+    ("NOK", "kr"),
+];
 const COUNTRIES: &[&str] = &[
     "Australia",
     "Denmark",
@@ -341,7 +388,9 @@ fn field_json(def: &CfDef, v: &FieldValue) -> Value {
     match v {
         FieldValue::Text(s) | FieldValue::Choice(s) => Value::String(s.clone()),
         FieldValue::Number(n) => Value::from(*n),
-        FieldValue::Decimal(d) => serde_json::from_str::<Value>(d).unwrap_or_else(|_| Value::String(d.clone())),
+        FieldValue::Decimal(d) => {
+            serde_json::from_str::<Value>(d).unwrap_or_else(|_| Value::String(d.clone()))
+        }
         FieldValue::Date(d) => Value::String(fmt_date(*d)),
         FieldValue::DateTime(t) => Value::String(fmt_dt(*t)),
         FieldValue::Boolean(b) => Value::Bool(*b),
@@ -422,7 +471,11 @@ impl Db {
 
     /// Removes every link touching a record.
     pub(crate) fn remove_links_of(&mut self, kind: Kind, id: u64) {
-        let ids: Vec<u64> = self.link_index.get(&(kind, id)).cloned().unwrap_or_default();
+        let ids: Vec<u64> = self
+            .link_index
+            .get(&(kind, id))
+            .cloned()
+            .unwrap_or_default();
         for l in ids {
             self.remove_link(l);
         }
@@ -462,7 +515,10 @@ impl Db {
 
     /// Custom field definitions of a kind.
     pub(crate) fn defs(&self, kind: Kind) -> &[CfDef] {
-        self.custom_defs.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+        self.custom_defs
+            .get(&kind)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Inserts a record with a given id (keeps `next_id` ahead).
@@ -477,18 +533,28 @@ impl Db {
     /// Builds the instance from the vendor-neutral dataset.
     pub(crate) fn from_dataset(d: &Dataset) -> Db {
         let mut db = Db {
-            tables: KINDS.iter().map(|k| Table { rows: BTreeMap::new(), next_id: k.id_base() + 1 }).collect(),
+            tables: KINDS
+                .iter()
+                .map(|k| Table {
+                    rows: BTreeMap::new(),
+                    next_id: k.id_base() + 1,
+                })
+                .collect(),
             next_link_id: 90_000_000,
             next_sub_id: 70_000_000,
             ..Db::default()
         };
-        let epoch = d.users.first().map(|_| ()).map_or_else(Utc::now, |_| {
-            DateTime::parse_from_rfc3339(crate::seed::EPOCH).map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc))
-        });
+        let epoch = DateTime::parse_from_rfc3339(crate::seed::EPOCH)
+            .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
         let base_time = fmt_dt(epoch - chrono::Duration::days(800));
 
         // Users.
-        let tz = ["GMT Standard Time", "Romance Standard Time", "Pacific Standard Time", "Tokyo Standard Time"];
+        let tz = [
+            "GMT Standard Time",
+            "Romance Standard Time",
+            "Pacific Standard Time",
+            "Tokyo Standard Time",
+        ];
         let cur = ["GBP", "EUR", "USD", "JPY"];
         for (i, u) in d.users.iter().enumerate() {
             let id = USER_BASE + u.id;
@@ -506,8 +572,14 @@ impl Db {
                 ("CONTACT_ID", Value::Null),
                 ("CONTACT_DISPLAY", "FirstLast".into()),
                 ("CONTACT_ORDER", "LastFirst".into()),
-                ("EMAIL_DROPBOX_ADDRESS", format!("dropbox-{}@mailbox.example.com", 123_456 + id).into()),
-                ("EMAIL_DROPBOX_IDENTIFIER", (123_456 + id).to_string().into()),
+                (
+                    "EMAIL_DROPBOX_ADDRESS",
+                    format!("dropbox-{}@mailbox.example.com", 123_456 + id).into(),
+                ),
+                (
+                    "EMAIL_DROPBOX_IDENTIFIER",
+                    (123_456 + id).to_string().into(),
+                ),
                 ("INSTANCE_ID", 880_001.into()),
                 ("PROFILE_ID", (if u.admin { 1 } else { 2 }).into()),
                 ("ROLE_ID", Value::Null),
@@ -564,7 +636,11 @@ impl Db {
         let custom = |fields: &[(u64, FieldValue)]| -> Vec<(String, Value)> {
             fields
                 .iter()
-                .filter_map(|(id, v)| by_seed_id.get(id).map(|def| (def.name.clone(), field_json(def, v))))
+                .filter_map(|(id, v)| {
+                    by_seed_id
+                        .get(id)
+                        .map(|def| (def.name.clone(), field_json(def, v)))
+                })
                 .collect()
         };
 
@@ -609,15 +685,22 @@ impl Db {
                 }
             }
         }
-        let stage_flags: HashMap<u64, (bool, bool)> =
-            d.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| (s.id, (s.won, s.lost)))).collect();
+        let stage_flags: HashMap<u64, (bool, bool)> = d
+            .pipelines
+            .iter()
+            .flat_map(|p| p.stages.iter().map(|s| (s.id, (s.won, s.lost))))
+            .collect();
 
         let mut reasons: Vec<Ordered> = vec![Ordered(vec![
             ("STATE_REASON_ID", 61.into()),
             ("STATE_REASON", "Best fit".into()),
             ("FOR_OPPORTUNITY_STATE", "Won".into()),
         ])];
-        let mut reason_names: Vec<String> = d.opportunities.iter().filter_map(|o| o.lost_reason.clone()).collect();
+        let mut reason_names: Vec<String> = d
+            .opportunities
+            .iter()
+            .filter_map(|o| o.lost_reason.clone())
+            .collect();
         reason_names.sort();
         reason_names.dedup();
         for (i, r) in reason_names.iter().enumerate() {
@@ -636,12 +719,36 @@ impl Db {
             ])
         };
         db.refs = vec![
-            RefTable { path: "Pipelines", id_key: "PIPELINE_ID", rows: pipelines },
-            RefTable { path: "PipelineStages", id_key: "STAGE_ID", rows: stages },
-            RefTable { path: "OpportunityCategories", id_key: "CATEGORY_ID", rows: OPP_CATEGORIES.iter().map(category).collect() },
-            RefTable { path: "TaskCategories", id_key: "CATEGORY_ID", rows: TASK_CATEGORIES.iter().map(category).collect() },
-            RefTable { path: "ProjectCategories", id_key: "CATEGORY_ID", rows: vec![] },
-            RefTable { path: "OpportunityStateReasons", id_key: "STATE_REASON_ID", rows: reasons },
+            RefTable {
+                path: "Pipelines",
+                id_key: "PIPELINE_ID",
+                rows: pipelines,
+            },
+            RefTable {
+                path: "PipelineStages",
+                id_key: "STAGE_ID",
+                rows: stages,
+            },
+            RefTable {
+                path: "OpportunityCategories",
+                id_key: "CATEGORY_ID",
+                rows: OPP_CATEGORIES.iter().map(category).collect(),
+            },
+            RefTable {
+                path: "TaskCategories",
+                id_key: "CATEGORY_ID",
+                rows: TASK_CATEGORIES.iter().map(category).collect(),
+            },
+            RefTable {
+                path: "ProjectCategories",
+                id_key: "CATEGORY_ID",
+                rows: vec![],
+            },
+            RefTable {
+                path: "OpportunityStateReasons",
+                id_key: "STATE_REASON_ID",
+                rows: reasons,
+            },
             RefTable {
                 path: "LeadStatuses",
                 id_key: "LEAD_STATUS_ID",
@@ -680,30 +787,60 @@ impl Db {
                 id_key: "CURRENCY_CODE",
                 rows: CURRENCIES
                     .iter()
-                    .map(|(c, s)| Ordered(vec![("CURRENCY_CODE", (*c).into()), ("CURRENCY_SYMBOL", (*s).into())]))
+                    .map(|(c, s)| {
+                        Ordered(vec![
+                            ("CURRENCY_CODE", (*c).into()),
+                            ("CURRENCY_SYMBOL", (*s).into()),
+                        ])
+                    })
                     .collect(),
             },
             RefTable {
                 path: "Countries",
                 id_key: "COUNTRY_NAME",
-                rows: COUNTRIES.iter().map(|c| Ordered(vec![("COUNTRY_NAME", (*c).into())])).collect(),
+                rows: COUNTRIES
+                    .iter()
+                    .map(|c| Ordered(vec![("COUNTRY_NAME", (*c).into())]))
+                    .collect(),
             },
-            RefTable { path: "Relationships", id_key: "RELATIONSHIP_ID", rows: vec![] },
-            RefTable { path: "Teams", id_key: "TEAM_ID", rows: vec![] },
+            RefTable {
+                path: "Relationships",
+                id_key: "RELATIONSHIP_ID",
+                rows: vec![],
+            },
+            RefTable {
+                path: "Teams",
+                id_key: "TEAM_ID",
+                rows: vec![],
+            },
         ];
 
         // Organisations.
-        let org_names: HashMap<u64, String> = d.organisations.iter().map(|o| (o.id, o.name.clone())).collect();
+        let org_names: HashMap<u64, String> = d
+            .organisations
+            .iter()
+            .map(|o| (o.id, o.name.clone()))
+            .collect();
         for o in &d.organisations {
             let k = Kind::Organisation;
             let id = k.id_base() + o.id;
             let mut r = Rec::new(k);
             r.set(k, "ORGANISATION_NAME", o.name.clone());
             r.set_opt(k, "BACKGROUND", o.about.clone());
-            let phone = |kind: &str| o.phones.iter().find(|(k, _)| k == kind).map(|(_, n)| n.clone());
+            let phone = |kind: &str| {
+                o.phones
+                    .iter()
+                    .find(|(k, _)| k == kind)
+                    .map(|(_, n)| n.clone())
+            };
             r.set_opt(k, "PHONE", phone("Work"));
             r.set_opt(k, "PHONE_FAX", phone("Fax"));
-            let site = |kind: &str| o.websites.iter().find(|(k, _)| k == kind).map(|(_, n)| n.clone());
+            let site = |kind: &str| {
+                o.websites
+                    .iter()
+                    .find(|(k, _)| k == kind)
+                    .map(|(_, n)| n.clone())
+            };
             r.set_opt(k, "WEBSITE", site("URL"));
             r.set_opt(k, "SOCIAL_LINKEDIN", site("LINKED_IN"));
             r.set_opt(k, "SOCIAL_TWITTER", site("TWITTER"));
@@ -721,11 +858,16 @@ impl Db {
             r.set(k, "DATE_UPDATED_UTC", fmt_dt(o.updated_at));
             r.tags = o.tags.clone();
             r.custom = custom(&o.fields);
-            let mut domains: Vec<&str> = o.emails.iter().filter_map(|(_, e)| e.split_once('@').map(|x| x.1)).collect();
+            let mut domains: Vec<&str> = o
+                .emails
+                .iter()
+                .filter_map(|(_, e)| e.split_once('@').map(|x| x.1))
+                .collect();
             domains.dedup();
             for dom in domains {
                 let did = db.next_sub();
-                r.domains.push(json!({"EMAIL_DOMAIN_ID": did, "EMAIL_DOMAIN": dom}));
+                r.domains
+                    .push(json!({"EMAIL_DOMAIN_ID": did, "EMAIL_DOMAIN": dom}));
             }
             db.insert(k, id, r);
         }
@@ -742,11 +884,32 @@ impl Db {
             r.set_opt(k, "BACKGROUND", p.about.clone());
             r.set_opt(k, "EMAIL_ADDRESS", p.emails.first().map(|(_, e)| e.clone()));
             r.set(k, "EMAIL_OPTED_OUT", p.id % 17 == 0);
-            for (kind, field) in [("Work", "PHONE"), ("Mobile", "PHONE_MOBILE"), ("Home", "PHONE_HOME")] {
-                r.set_opt(k, field, p.phones.iter().find(|(x, _)| x == kind).map(|(_, n)| n.clone()));
+            for (kind, field) in [
+                ("Work", "PHONE"),
+                ("Mobile", "PHONE_MOBILE"),
+                ("Home", "PHONE_HOME"),
+            ] {
+                r.set_opt(
+                    k,
+                    field,
+                    p.phones
+                        .iter()
+                        .find(|(x, _)| x == kind)
+                        .map(|(_, n)| n.clone()),
+                );
             }
-            for (kind, field) in [("LINKED_IN", "SOCIAL_LINKEDIN"), ("TWITTER", "SOCIAL_TWITTER")] {
-                r.set_opt(k, field, p.websites.iter().find(|(x, _)| x == kind).map(|(_, n)| n.clone()));
+            for (kind, field) in [
+                ("LINKED_IN", "SOCIAL_LINKEDIN"),
+                ("TWITTER", "SOCIAL_TWITTER"),
+            ] {
+                r.set_opt(
+                    k,
+                    field,
+                    p.websites
+                        .iter()
+                        .find(|(x, _)| x == kind)
+                        .map(|(_, n)| n.clone()),
+                );
             }
             for (prefix, a) in ["ADDRESS_MAIL", "ADDRESS_OTHER"].iter().zip(&p.addresses) {
                 r.set(k, &format!("{prefix}_STREET"), a.street.clone());
@@ -755,7 +918,11 @@ impl Db {
                 r.set(k, &format!("{prefix}_POSTCODE"), a.zip.clone());
                 r.set(k, &format!("{prefix}_COUNTRY"), a.country.clone());
             }
-            r.set_opt(k, "ORGANISATION_ID", p.organisation_id.map(|o| Kind::Organisation.id_base() + o));
+            r.set_opt(
+                k,
+                "ORGANISATION_ID",
+                p.organisation_id.map(|o| Kind::Organisation.id_base() + o),
+            );
             r.set(k, "OWNER_USER_ID", owner(p.owner_id));
             r.set(k, "CREATED_USER_ID", owner(p.owner_id));
             r.set(k, "VISIBLE_TO", "EVERYONE");
@@ -775,7 +942,12 @@ impl Db {
             }
             db.insert(k, id, r);
             if let Some(org) = p.organisation_id {
-                db.add_link((k, id), (Kind::Organisation, Kind::Organisation.id_base() + org), p.job_title.clone(), None);
+                db.add_link(
+                    (k, id),
+                    (Kind::Organisation, Kind::Organisation.id_base() + org),
+                    p.job_title.clone(),
+                    None,
+                );
             }
 
             // Every tenth person (from the third) also exists as a lead.
@@ -789,13 +961,29 @@ impl Db {
                 l.set_opt(lk, "TITLE", p.job_title.clone());
                 l.set_opt(lk, "EMAIL", p.emails.last().map(|(_, e)| e.clone()));
                 l.set_opt(lk, "PHONE", p.phones.first().map(|(_, n)| n.clone()));
-                l.set_opt(lk, "ORGANISATION_NAME", p.organisation_id.and_then(|o| org_names.get(&o).cloned()));
-                l.set(lk, "INDUSTRY", INDUSTRIES[(p.id as usize) % INDUSTRIES.len()]);
+                l.set_opt(
+                    lk,
+                    "ORGANISATION_NAME",
+                    p.organisation_id.and_then(|o| org_names.get(&o).cloned()),
+                );
+                l.set(
+                    lk,
+                    "INDUSTRY",
+                    INDUSTRIES[(p.id as usize) % INDUSTRIES.len()],
+                );
                 l.set(lk, "EMPLOYEE_COUNT", 5 + (p.id * 37) % 500);
                 l.set_opt(lk, "LEAD_DESCRIPTION", p.about.clone());
                 l.set(lk, "LEAD_RATING", p.id % 6);
-                l.set(lk, "LEAD_SOURCE_ID", LEAD_SOURCES[(p.id as usize) % LEAD_SOURCES.len()].0);
-                l.set(lk, "LEAD_STATUS_ID", LEAD_STATUSES[(p.id as usize / 10) % LEAD_STATUSES.len()].0);
+                l.set(
+                    lk,
+                    "LEAD_SOURCE_ID",
+                    LEAD_SOURCES[(p.id as usize) % LEAD_SOURCES.len()].0,
+                );
+                l.set(
+                    lk,
+                    "LEAD_STATUS_ID",
+                    LEAD_STATUSES[(p.id as usize / 10) % LEAD_STATUSES.len()].0,
+                );
                 if let Some(a) = p.addresses.first() {
                     l.set(lk, "ADDRESS_STREET", a.street.clone());
                     l.set(lk, "ADDRESS_CITY", a.city.clone());
@@ -823,10 +1011,27 @@ impl Db {
             let mut r = Rec::new(k);
             r.set(k, "OPPORTUNITY_NAME", o.name.clone());
             r.set_opt(k, "OPPORTUNITY_DETAILS", o.description.clone());
-            let (won, lost) = stage_flags.get(&o.stage_id).copied().unwrap_or((false, false));
-            r.set(k, "OPPORTUNITY_STATE", if won { "WON" } else if lost { "LOST" } else { "OPEN" });
+            let (won, lost) = stage_flags
+                .get(&o.stage_id)
+                .copied()
+                .unwrap_or((false, false));
+            r.set(
+                k,
+                "OPPORTUNITY_STATE",
+                if won {
+                    "WON"
+                } else if lost {
+                    "LOST"
+                } else {
+                    "OPEN"
+                },
+            );
             r.set(k, "RESPONSIBLE_USER_ID", owner(o.owner_id));
-            r.set(k, "CATEGORY_ID", OPP_CATEGORIES[(o.id as usize) % OPP_CATEGORIES.len()].0);
+            r.set(
+                k,
+                "CATEGORY_ID",
+                OPP_CATEGORIES[(o.id as usize) % OPP_CATEGORIES.len()].0,
+            );
             r.set(k, "BID_CURRENCY", o.currency.clone());
             let amount = serde_json::from_str::<Value>(&o.amount).unwrap_or(Value::Null);
             r.set(k, "BID_AMOUNT", amount.clone());
@@ -840,11 +1045,17 @@ impl Db {
                 r.set(k, "STAGE_ID", *sid);
             }
             let org = if o.party_is_person {
-                d.people.get(o.party_id as usize - 1).and_then(|p| p.organisation_id)
+                d.people
+                    .get(o.party_id as usize - 1)
+                    .and_then(|p| p.organisation_id)
             } else {
                 Some(o.party_id)
             };
-            r.set_opt(k, "ORGANISATION_ID", org.map(|x| Kind::Organisation.id_base() + x));
+            r.set_opt(
+                k,
+                "ORGANISATION_ID",
+                org.map(|x| Kind::Organisation.id_base() + x),
+            );
             r.set(k, "OWNER_USER_ID", owner(o.owner_id));
             r.set(k, "CREATED_USER_ID", owner(o.owner_id));
             r.set(k, "VISIBLE_TO", "EVERYONE");
@@ -854,11 +1065,21 @@ impl Db {
             r.custom = custom(&o.fields);
             db.insert(k, id, r);
             if let Some(org) = org {
-                db.add_link((k, id), (Kind::Organisation, Kind::Organisation.id_base() + org), None, None);
+                db.add_link(
+                    (k, id),
+                    (Kind::Organisation, Kind::Organisation.id_base() + org),
+                    None,
+                    None,
+                );
             }
             if o.party_is_person {
                 let cid = Kind::Contact.id_base() + o.party_id;
-                db.add_link((k, id), (Kind::Contact, cid), Some("Decision maker".into()), None);
+                db.add_link(
+                    (k, id),
+                    (Kind::Contact, cid),
+                    Some("Decision maker".into()),
+                    None,
+                );
             }
         }
 
@@ -872,11 +1093,27 @@ impl Db {
             let status = if t.completed {
                 "COMPLETED"
             } else {
-                ["NOT STARTED", "IN PROGRESS", "WAITING", "DEFERRED", "NOT STARTED"][(t.id as usize) % 5]
+                [
+                    "NOT STARTED",
+                    "IN PROGRESS",
+                    "WAITING",
+                    "DEFERRED",
+                    "NOT STARTED",
+                ][(t.id as usize) % 5]
             };
             r.set(k, "STATUS", status);
             r.set(k, "PRIORITY", 1 + t.id % 3);
-            r.set(k, "PERCENT_COMPLETE", if t.completed { 100 } else if status == "IN PROGRESS" { 50 } else { 0 });
+            r.set(
+                k,
+                "PERCENT_COMPLETE",
+                if t.completed {
+                    100
+                } else if status == "IN PROGRESS" {
+                    50
+                } else {
+                    0
+                },
+            );
             r.set(k, "COMPLETED", t.completed);
             r.set_opt(k, "COMPLETED_DATE_UTC", t.completed_at.map(fmt_dt));
             r.set(k, "START_DATE", fmt_date(t.created_at.date_naive()));
@@ -885,7 +1122,10 @@ impl Db {
             r.set_opt(
                 k,
                 "CATEGORY_ID",
-                t.category.as_ref().and_then(|c| TASK_CATEGORIES.iter().find(|x| x.1 == c)).map(|x| x.0),
+                t.category
+                    .as_ref()
+                    .and_then(|c| TASK_CATEGORIES.iter().find(|x| x.1 == c))
+                    .map(|x| x.0),
             );
             r.set(k, "RESPONSIBLE_USER_ID", owner(t.owner_id));
             r.set(k, "OWNER_USER_ID", owner(t.owner_id));
@@ -894,15 +1134,29 @@ impl Db {
             r.set(k, "CREATED_USER_ID", owner(t.owner_id));
             r.set(k, "OWNER_VISIBLE", true);
             r.set(k, "PUBLICLY_VISIBLE", true);
-            r.set_opt(k, "OPPORTUNITY_ID", t.opportunity_id.map(|x| Kind::Opportunity.id_base() + x));
+            r.set_opt(
+                k,
+                "OPPORTUNITY_ID",
+                t.opportunity_id.map(|x| Kind::Opportunity.id_base() + x),
+            );
             r.set(k, "DATE_CREATED_UTC", fmt_dt(t.created_at));
             r.set(k, "DATE_UPDATED_UTC", fmt_dt(t.updated_at));
             db.insert(k, id, r);
             if let Some(o) = t.opportunity_id {
-                db.add_link((k, id), (Kind::Opportunity, Kind::Opportunity.id_base() + o), None, None);
+                db.add_link(
+                    (k, id),
+                    (Kind::Opportunity, Kind::Opportunity.id_base() + o),
+                    None,
+                    None,
+                );
             }
             if let Some(p) = t.person_id {
-                db.add_link((k, id), (Kind::Contact, Kind::Contact.id_base() + p), None, None);
+                db.add_link(
+                    (k, id),
+                    (Kind::Contact, Kind::Contact.id_base() + p),
+                    None,
+                    None,
+                );
             }
         }
 
@@ -922,11 +1176,13 @@ impl Db {
             } else if let Some(o) = n.organisation_id {
                 (Kind::Organisation, Kind::Organisation.id_base() + o)
             } else {
-                (Kind::Opportunity, Kind::Opportunity.id_base() + n.opportunity_id.unwrap_or(0))
+                (
+                    Kind::Opportunity,
+                    Kind::Opportunity.id_base() + n.opportunity_id.unwrap_or(0),
+                )
             };
             db.add_link((k, id), parent, None, None);
         }
-        let _: HashSet<u64> = HashSet::new();
         db
     }
 }

@@ -1,0 +1,296 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// unicrm: list, export, create, update, delete and migrate CRM data through one unified API.
+#[derive(Debug, Parser)]
+#[command(
+    name = "unicrm",
+    version,
+    about,
+    after_help = "Examples:
+  unicrm demo
+  unicrm sandbox --vendor all --records 500
+  CAPSULE_TOKEN=… unicrm --vendor capsule contacts list --format jsonl > contacts.jsonl
+  INSIGHTLY_API_KEY=… unicrm --vendor insightly opportunities get 42
+  unicrm --vendor capsule contacts update 7 --json patch.json
+  unicrm migrate --from capsule --to insightly --state migration.sqlite --dry-run
+
+Credentials come from the environment: CAPSULE_TOKEN, CAPSULE_BASE_URL; INSIGHTLY_API_KEY,
+INSIGHTLY_POD, INSIGHTLY_BASE_URL."
+)]
+pub struct Cli {
+    /// The CRM to talk to (resource and `changes` commands).
+    #[arg(long, value_enum)]
+    pub vendor: Option<Vendor>,
+    /// Override the vendor's API base URL (else CAPSULE_BASE_URL / INSIGHTLY_BASE_URL, else the
+    /// vendor's public API).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// More logging on stderr (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A supported CRM vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Vendor {
+    /// Capsule CRM (API v2).
+    Capsule,
+    /// Insightly (API v3.1).
+    Insightly,
+}
+
+impl Vendor {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Vendor::Capsule => "capsule",
+            Vendor::Insightly => "insightly",
+        }
+    }
+}
+
+/// Which simulators `sandbox` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxVendor {
+    /// Capsule only.
+    Capsule,
+    /// Insightly only.
+    Insightly,
+    /// Both.
+    All,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned table (default on a terminal).
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line (default when not a terminal).
+    Jsonl,
+    /// CSV with a header row; nested values as JSON.
+    Csv,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start both simulators in-process, list from both, migrate Capsule → Insightly, summarise.
+    Demo(DemoArgs),
+    /// Start simulators on free local ports; print one JSON line per vendor; serve until interrupted.
+    Sandbox(SandboxArgs),
+    /// Contacts (people).
+    Contacts(ResourceCmd),
+    /// Accounts (organisations).
+    Accounts(ResourceCmd),
+    /// Opportunities (deals).
+    Opportunities(ResourceCmd),
+    /// Tasks.
+    Tasks(ResourceCmd),
+    /// Notes.
+    Notes(ResourceCmd),
+    /// Users.
+    Users(ResourceCmd),
+    /// Pipelines with their stages.
+    Pipelines(ResourceCmd),
+    /// Leads.
+    Leads(ResourceCmd),
+    /// Print the change feed (upserts and deletions) since a checkpoint, as JSON lines.
+    Changes(ChangesArgs),
+    /// Copy a whole CRM into another, idempotently and resumably.
+    Migrate(MigrateArgs),
+}
+
+/// `demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// People seeded into the Capsule simulator.
+    #[arg(long, default_value_t = 30)]
+    pub records: usize,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `sandbox` options.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Which simulators to start.
+    #[arg(long, value_enum, default_value = "all")]
+    pub vendor: SandboxVendor,
+    /// People to seed per simulator.
+    #[arg(long, default_value_t = 200)]
+    pub records: usize,
+    /// Seed of the generated data (and of the faults).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fixed latency added to every response, in ms.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Random extra latency, up to this many ms.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Probability of a 5xx answer.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Probability that a request starts a burst of 429s.
+    #[arg(long, default_value_t = 0.0)]
+    pub burst_429_rate: f64,
+    /// Length of a 429 burst.
+    #[arg(long, default_value_t = 3)]
+    pub burst_429_len: u32,
+    /// Probability of a dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Probability of a malformed JSON body.
+    #[arg(long, default_value_t = 0.0)]
+    pub malformed_rate: f64,
+    /// Probability of a truncated body.
+    #[arg(long, default_value_t = 0.0)]
+    pub truncate_rate: f64,
+    /// Delay between body chunks, in ms (slow bodies).
+    #[arg(long, default_value_t = 0)]
+    pub slow_body_ms: u64,
+    /// Capsule's hourly request budget.
+    #[arg(long, default_value_t = 4000)]
+    pub capsule_hourly_budget: u32,
+    /// Insightly's requests per second.
+    #[arg(long, default_value_t = 10)]
+    pub insightly_rps: u32,
+    /// Insightly's daily quota.
+    #[arg(long, default_value_t = 100_000)]
+    pub insightly_daily_quota: u32,
+}
+
+/// A resource command.
+#[derive(Debug, Args)]
+pub struct ResourceCmd {
+    /// The action.
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// What to do with a resource.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Action {
+    /// List records (every page, streamed).
+    List(ListArgs),
+    /// Show one record.
+    Get {
+        /// Record id.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Include the vendor's raw payload.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Create a record from unified JSON.
+    Create {
+        /// File with the unified JSON of the new record, or `-` for stdin.
+        #[arg(long)]
+        json: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Update a record with a unified JSON patch (absent fields untouched, null clears).
+    Update {
+        /// Record id.
+        id: String,
+        /// File with the JSON patch, or `-` for stdin.
+        #[arg(long)]
+        json: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Delete a record.
+    Delete {
+        /// Record id.
+        id: String,
+    },
+}
+
+/// `list` options.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Stop after this many records.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only records updated after this instant (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Vendor search text.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Output format (table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Include the vendor's raw payload.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// Resources for `changes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResourceName {
+    /// Contacts.
+    Contacts,
+    /// Accounts.
+    Accounts,
+    /// Opportunities.
+    Opportunities,
+    /// Tasks.
+    Tasks,
+    /// Notes.
+    Notes,
+    /// Leads.
+    Leads,
+}
+
+/// `changes` options.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Which resource.
+    #[arg(long, value_enum, default_value = "contacts")]
+    pub resource: ResourceName,
+    /// An RFC 3339 instant, or `@FILE` holding a checkpoint printed by an earlier run.
+    #[arg(long)]
+    pub since: String,
+    /// Write the next checkpoint to this file.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+}
+
+/// `migrate` options.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Source CRM.
+    #[arg(long, value_enum)]
+    pub from: Vendor,
+    /// Target CRM.
+    #[arg(long, value_enum)]
+    pub to: Vendor,
+    /// SQLite file holding the id map (created if missing); rerunning with it creates nothing twice.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Print the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Source base URL (else the vendor's environment variable).
+    #[arg(long)]
+    pub from_base_url: Option<String>,
+    /// Target base URL (else the vendor's environment variable).
+    #[arg(long)]
+    pub to_base_url: Option<String>,
+}

@@ -1,0 +1,139 @@
+//! `unicrm demo`: both simulators in-process, listings through `Arc<dyn Crm>`, a Capsule →
+//! Insightly migration into a temporary state file, and a readable summary.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::TryStreamExt;
+use unicrm_capsule::CapsuleClient;
+use unicrm_core::{Account, Contact, Crm, CrmExt, ListParams, Opportunity};
+use unicrm_insightly::InsightlyClient;
+use unicrm_sim::{CapsuleSim, CapsuleSimOptions, InsightlySim, InsightlySimOptions, SeedOptions};
+
+use crate::cli::DemoArgs;
+use crate::exit::CliError;
+use crate::migrate::{Migrator, Options, state::State};
+
+async fn count<R: unicrm_core::Record>(crm: &dyn Crm) -> Result<usize, CliError> {
+    let n = crm
+        .stream_all::<R>(ListParams::new())
+        .try_fold(0usize, |n, _| async move { Ok(n + 1) })
+        .await?;
+    Ok(n)
+}
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> Result<(), CliError> {
+    let t0 = Instant::now();
+    println!("unicrm demo — two simulated CRMs, one API\n");
+    let capsule_sim = CapsuleSim::start(CapsuleSimOptions {
+        seed: SeedOptions {
+            seed: args.seed,
+            records: args.records,
+        },
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| CliError::runtime(format!("cannot start the Capsule simulator: {e}")))?;
+    // The target starts empty but for its users, pipelines and custom fields.
+    let insightly_sim = InsightlySim::start(InsightlySimOptions {
+        seed: SeedOptions {
+            seed: args.seed,
+            records: 0,
+        },
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| CliError::runtime(format!("cannot start the Insightly simulator: {e}")))?;
+    println!("Capsule CRM simulator   {}", capsule_sim.base_url);
+    println!(
+        "Insightly simulator     {}  (10 requests/second, enforced)\n",
+        insightly_sim.base_url
+    );
+
+    let capsule: Arc<dyn Crm> = Arc::new(
+        CapsuleClient::builder()
+            .base_url(capsule_sim.base_url.as_str())
+            .personal_access_token(capsule_sim.token.clone())
+            .build()?,
+    );
+    let insightly: Arc<dyn Crm> = Arc::new(
+        InsightlyClient::builder()
+            .base_url(insightly_sim.base_url.as_str())
+            .api_key(insightly_sim.api_key.clone())
+            .build()?,
+    );
+
+    println!("{:<12} {:>9} {:>9} {:>14}", "vendor", "contacts", "accounts", "opportunities");
+    for crm in [&capsule, &insightly] {
+        let c = count::<Contact>(crm.as_ref()).await?;
+        let a = count::<Account>(crm.as_ref()).await?;
+        let o = count::<Opportunity>(crm.as_ref()).await?;
+        println!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
+    }
+
+    let dir = tempfile::tempdir()?;
+    let state_path = dir.path().join("migration.sqlite");
+    println!("\nMigrating Capsule → Insightly (state in {}) …", state_path.display());
+    let state = State::open(&state_path, false)?;
+    let report = Migrator::new(
+        capsule.as_ref(),
+        insightly.as_ref(),
+        state,
+        Options {
+            dry_run: false,
+            progress: Migrator::stderr_is_terminal(),
+        },
+    )
+    .run()
+    .await?;
+    println!(
+        "\n{:<14} {:>8} {:>8} {:>8}",
+        "resource", "created", "skipped", "failed"
+    );
+    for (name, r) in &report.resources {
+        println!(
+            "{name:<14} {:>8} {:>8} {:>8}",
+            r.created + r.recovered,
+            r.skipped_existing,
+            r.failed.len()
+        );
+    }
+    println!(
+        "users matched by email: {}; pipelines matched: {}; custom fields matched: {}, not copied: {}",
+        report.users.matched,
+        report.pipelines.matched.len(),
+        report.custom_fields.matched.len(),
+        report.custom_fields.mismatched.len()
+    );
+
+    println!("\n{:<12} {:>9} {:>9} {:>14}", "after", "contacts", "accounts", "opportunities");
+    for crm in [&capsule, &insightly] {
+        let c = count::<Contact>(crm.as_ref()).await?;
+        let a = count::<Account>(crm.as_ref()).await?;
+        let o = count::<Opportunity>(crm.as_ref()).await?;
+        println!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
+    }
+    let cs = capsule.stats();
+    let is = insightly.stats();
+    println!(
+        "\nrequests: capsule {} ({} retried, {} answered 429), insightly {} ({} retried, {} answered 429)",
+        cs.requests, cs.retries, cs.rate_limited, is.requests, is.retries, is.rate_limited
+    );
+    println!(
+        "simulators saw: capsule {} requests, insightly {} requests ({} rate-limited)",
+        capsule_sim.stats().requests,
+        insightly_sim.stats().requests,
+        insightly_sim.stats().rate_limited
+    );
+    println!("time taken: {:.1} s", t0.elapsed().as_secs_f64());
+    capsule_sim.shutdown().await;
+    insightly_sim.shutdown().await;
+    if report.failed() > 0 {
+        return Err(CliError::runtime(format!(
+            "{} record(s) failed to migrate",
+            report.failed()
+        )));
+    }
+    Ok(())
+}
