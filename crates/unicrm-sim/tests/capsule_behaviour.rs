@@ -151,7 +151,18 @@ async fn same_seed_same_data() {
     let (_, _, x) = get_json(&c, &format!("{}parties?perPage=20", a.base_url), &a.token).await;
     let (_, _, y) = get_json(&c, &format!("{}parties?perPage=20", b.base_url), &b.token).await;
     assert_eq!(x, y);
+    for path in [
+        "users",
+        "pipelines",
+        "lostreasons",
+        "opportunities?perPage=5",
+    ] {
+        let (_, _, x) = get_json(&c, &format!("{}{path}", a.base_url), &a.token).await;
+        let (_, _, y) = get_json(&c, &format!("{}{path}", b.base_url), &b.token).await;
+        assert_eq!(x, y, "{path}");
+    }
     assert_eq!(a.client_id, b.client_id);
+    assert_eq!(a.token, b.token);
 }
 
 #[tokio::test]

@@ -11,6 +11,8 @@ async fn dump() {
         println!("=== {p} {}\n{}", r.status(), r.text().await.unwrap());
     }
     let t = std::time::Instant::now();
+    let d = unicrm_sim::seed::generate(unicrm_sim::SeedOptions{seed:1, records:100_000}); println!("seed {:?} {}", t.elapsed(), d.people.len());
+    let t = std::time::Instant::now();
     let big = unicrm_sim::InsightlySim::start(unicrm_sim::InsightlySimOptions{requests_per_second:0, seed: unicrm_sim::SeedOptions{seed:1, records:100_000}, ..Default::default()}).await.unwrap();
     println!("start 100k {:?}", t.elapsed());
     let t = std::time::Instant::now();

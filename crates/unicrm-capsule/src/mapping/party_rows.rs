@@ -314,3 +314,128 @@ pub fn diff_tags(current: &[Tag], desired: &[Tag]) -> Vec<Value> {
     }
     ops
 }
+
+/// The list fields of a contact or account patch.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPatches<'a> {
+    /// Emails.
+    pub emails: &'a unicrm_core::Patch<Vec<Email>>,
+    /// Phones.
+    pub phones: &'a unicrm_core::Patch<Vec<Phone>>,
+    /// Addresses.
+    pub addresses: &'a unicrm_core::Patch<Vec<Address>>,
+    /// Websites.
+    pub websites: &'a unicrm_core::Patch<Vec<Website>>,
+    /// Tags.
+    pub tags: &'a unicrm_core::Patch<Vec<Tag>>,
+    /// Custom fields.
+    pub custom_fields: &'a unicrm_core::Patch<Vec<unicrm_core::CustomFieldValue>>,
+}
+
+impl ListPatches<'_> {
+    /// Whether any list is touched (then the stored rows are needed to compute `_delete`s).
+    pub fn any(&self) -> bool {
+        !(self.emails.is_unchanged()
+            && self.phones.is_unchanged()
+            && self.addresses.is_unchanged()
+            && self.websites.is_unchanged()
+            && self.tags.is_unchanged()
+            && self.custom_fields.is_unchanged())
+    }
+}
+
+/// The stored rows of a contact or account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoredLists<'a> {
+    /// Emails.
+    pub emails: &'a [Email],
+    /// Phones.
+    pub phones: &'a [Phone],
+    /// Addresses.
+    pub addresses: &'a [Address],
+    /// Websites.
+    pub websites: &'a [Website],
+    /// Tags.
+    pub tags: &'a [Tag],
+    /// Custom fields.
+    pub custom_fields: &'a [unicrm_core::CustomFieldValue],
+}
+
+fn target<T: Clone>(p: &unicrm_core::Patch<Vec<T>>) -> Option<Vec<T>> {
+    match p {
+        unicrm_core::Patch::Unchanged => None,
+        unicrm_core::Patch::Set(v) => Some(v.clone()),
+        unicrm_core::Patch::Clear => Some(Vec::new()),
+    }
+}
+
+/// Writes the row operations of every touched list into `body`; lists whose operations are
+/// empty are left out.
+pub fn write_list_patches(
+    body: &mut super::Body,
+    patches: ListPatches<'_>,
+    stored: StoredLists<'_>,
+) -> unicrm_core::Result<()> {
+    let mut put = |body: &mut super::Body, key: &str, ops: Vec<Value>| {
+        if ops.is_empty() {
+            Ok(())
+        } else {
+            body.set(key, &ops)
+        }
+    };
+    if let Some(want) = target(patches.emails) {
+        put(body, "emailAddresses", diff_rows(stored.emails, &want, email_to_wire, email_row_id))?;
+    }
+    if let Some(want) = target(patches.phones) {
+        put(body, "phoneNumbers", diff_rows(stored.phones, &want, phone_to_wire, phone_row_id))?;
+    }
+    if let Some(want) = target(patches.addresses) {
+        put(body, "addresses", diff_rows(stored.addresses, &want, address_to_wire, address_row_id))?;
+    }
+    if let Some(want) = target(patches.websites) {
+        put(body, "websites", diff_rows(stored.websites, &want, website_to_wire, website_row_id))?;
+    }
+    if let Some(want) = target(patches.tags) {
+        put(body, "tags", diff_tags(stored.tags, &want))?;
+    }
+    if let Some(want) = target(patches.custom_fields) {
+        let rows = super::custom_fields::diff_values(stored.custom_fields, &want)?;
+        if !rows.is_empty() {
+            body.set("fields", &rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the lists of a new record (rows without ids; empty lists left out).
+#[allow(clippy::too_many_arguments)]
+pub fn write_new_lists(
+    body: &mut super::Body,
+    emails: &[Email],
+    phones: &[Phone],
+    addresses: &[Address],
+    websites: &[Website],
+    tags: &[Tag],
+    custom_fields: &[unicrm_core::CustomFieldValue],
+) -> unicrm_core::Result<()> {
+    if !emails.is_empty() {
+        body.set("emailAddresses", &emails.iter().map(email_to_wire).collect::<Vec<_>>())?;
+    }
+    if !phones.is_empty() {
+        body.set("phoneNumbers", &phones.iter().map(phone_to_wire).collect::<Vec<_>>())?;
+    }
+    if !addresses.is_empty() {
+        body.set("addresses", &addresses.iter().map(address_to_wire).collect::<Vec<_>>())?;
+    }
+    if !websites.is_empty() {
+        body.set("websites", &websites.iter().map(website_to_wire).collect::<Vec<_>>())?;
+    }
+    if !tags.is_empty() {
+        body.set("tags", &tags.iter().map(tag_to_wire).collect::<Vec<_>>())?;
+    }
+    let fields = super::custom_fields::values_to_wire(custom_fields)?;
+    if !fields.is_empty() {
+        body.set("fields", &fields)?;
+    }
+    Ok(())
+}

@@ -93,18 +93,7 @@ pub(crate) async fn show_parties(
         .map(|id| db.parties.get(id).map(|p| db.render_party(p, embed)))
         .collect::<Option<Vec<_>>>()
         .ok_or(ApiError::NotFound)?;
-    Ok(match (multi, items.into_iter().next()) {
-        (false, Some(one)) => ok(wrap("party", one)),
-        (true, first) => {
-            let db_items = ids
-                .iter()
-                .filter_map(|id| db.parties.get(id).map(|p| db.render_party(p, embed)))
-                .collect::<Vec<_>>();
-            let _ = first;
-            ok(json!({"parties": db_items}))
-        }
-        (false, None) => return Err(ApiError::NotFound),
-    })
+    show_result(multi, "party", "parties", items)
 }
 
 pub(crate) async fn search_parties(State(app): State<Shared>, uri: Uri) -> ApiResult {

@@ -210,6 +210,12 @@ impl CapsuleSimHandle {
         serde_json::to_string(&self.sandbox_line_struct()).unwrap_or_default()
     }
 
+    /// Same as [`sandbox_line_string`](Self::sandbox_line_string) (name shared with the
+    /// Insightly simulator's handle).
+    pub fn sandbox_line_json(&self) -> String {
+        self.sandbox_line_string()
+    }
+
     fn sandbox_line_struct(&self) -> SandboxLine<'_> {
         SandboxLine {
             vendor: "capsule",

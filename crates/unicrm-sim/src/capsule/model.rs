@@ -1036,7 +1036,11 @@ fn field_value(v: &FieldValue) -> Value {
 /// Builds the tenant from the dataset. Party ids: organisations first, then people, then
 /// opportunities, tasks and notes, all from one tenant-wide counter.
 pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) -> Db {
-    let seeded_at = now();
+    // Fixed, so metadata timestamps (pipelines, milestones, users) are deterministic too.
+    let seeded_at = Utc
+        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
     let mut db = Db {
         next_id: 10_000,
         next_row: 5_000_000,

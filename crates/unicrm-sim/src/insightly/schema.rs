@@ -1,5 +1,8 @@
 //! Field tables of the Insightly objects (vendor doc §11) and value coercion.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
@@ -157,14 +160,20 @@ pub(crate) struct Schema {
     pub(crate) custom: bool,
     pub(crate) dates: bool,
     pub(crate) domains: bool,
+    /// Exact-name index, built on first use.
+    pub(crate) lookup: OnceLock<HashMap<&'static str, usize>>,
 }
 
 impl Schema {
     /// Position of a field (name compared case-insensitively).
     pub(crate) fn index(&self, name: &str) -> Option<usize> {
-        self.fields
-            .iter()
-            .position(|f| f.name.eq_ignore_ascii_case(name))
+        let lookup = self
+            .lookup
+            .get_or_init(|| self.fields.iter().enumerate().map(|(i, f)| (f.name, i)).collect());
+        lookup
+            .get(name)
+            .copied()
+            .or_else(|| self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))
     }
 
     /// Position of a field that must exist (compile-time names only).
@@ -194,6 +203,7 @@ static CONTACT: Schema = Schema {
     custom: true,
     dates: true,
     domains: false,
+    lookup: OnceLock::new(),
     fields: &[
         r("CONTACT_ID", Int),
         w("SALUTATION", Str),
@@ -243,6 +253,7 @@ static ORGANISATION: Schema = Schema {
     custom: true,
     dates: true,
     domains: true,
+    lookup: OnceLock::new(),
     fields: &[
         r("ORGANISATION_ID", Int),
         w("ORGANISATION_NAME", Str),
@@ -281,6 +292,7 @@ static OPPORTUNITY: Schema = Schema {
     custom: true,
     dates: false,
     domains: false,
+    lookup: OnceLock::new(),
     fields: &[
         r("OPPORTUNITY_ID", Int),
         w("OPPORTUNITY_NAME", Str),
@@ -318,6 +330,7 @@ static LEAD: Schema = Schema {
     custom: true,
     dates: false,
     domains: false,
+    lookup: OnceLock::new(),
     fields: &[
         r("LEAD_ID", Int),
         w("SALUTATION", Str),
@@ -366,6 +379,7 @@ static TASK: Schema = Schema {
     custom: true,
     dates: false,
     domains: false,
+    lookup: OnceLock::new(),
     fields: &[
         r("TASK_ID", Int),
         w("TITLE", Str),
@@ -406,6 +420,7 @@ static NOTE: Schema = Schema {
     custom: false,
     dates: false,
     domains: false,
+    lookup: OnceLock::new(),
     fields: &[
         r("NOTE_ID", Int),
         w("TITLE", Str),

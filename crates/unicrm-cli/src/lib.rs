@@ -1,0 +1,161 @@
+//! The `unicrm` command line as a library: the binary is `fn main() { unicrm_cli::main() }`.
+//!
+//! List, export, create, update, delete and migrate CRM data through one unified API; run
+//! sandboxes of the vendor APIs; run the demo. The migration engine ([`migrate`]) is generic
+//! over two `&dyn Crm` and usable on its own.
+//!
+//! Exit codes: 0 success, 1 runtime error, 2 usage error. Errors are one line on stderr.
+#![forbid(unsafe_code)]
+
+mod changes;
+pub mod cli;
+pub mod connect;
+mod demo;
+pub mod exit;
+pub mod migrate;
+pub mod output;
+mod resources;
+mod sandbox;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use unicrm_core::*;
+
+use cli::{Cli, Command};
+use exit::CliError;
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "unicrm=debug,unicrm_core=debug,unicrm_capsule=debug,unicrm_insightly=debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn vendor_of(cli: &Cli) -> Result<cli::Vendor, CliError> {
+    cli.vendor.ok_or_else(|| {
+        CliError::usage("this command needs --vendor capsule|insightly (before the command)")
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let base_url = cli.base_url.clone();
+    macro_rules! resource {
+        ($ty:ty, $cmd:expr) => {{
+            let crm = connect::connect(vendor_of(&cli)?, base_url.as_deref())?;
+            resources::run::<$ty>(crm.as_ref(), $cmd.action).await
+        }};
+    }
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Contacts(ref c) => resource!(Contact, clone_cmd(c)),
+        Command::Accounts(ref c) => resource!(Account, clone_cmd(c)),
+        Command::Opportunities(ref c) => resource!(Opportunity, clone_cmd(c)),
+        Command::Tasks(ref c) => resource!(Task, clone_cmd(c)),
+        Command::Notes(ref c) => resource!(Note, clone_cmd(c)),
+        Command::Users(ref c) => resource!(User, clone_cmd(c)),
+        Command::Pipelines(ref c) => resource!(Pipeline, clone_cmd(c)),
+        Command::Leads(ref c) => resource!(Lead, clone_cmd(c)),
+        Command::Changes(ref args) => {
+            let crm = connect::connect(vendor_of(&cli)?, base_url.as_deref())?;
+            changes::run(crm.as_ref(), clone_changes(args)).await
+        }
+        Command::Migrate(args) => {
+            if args.from == args.to {
+                return Err(CliError::usage("--from and --to must be different CRMs"));
+            }
+            let source = connect::connect(args.from, args.from_base_url.as_deref())?;
+            let target = connect::connect(args.to, args.to_base_url.as_deref())?;
+            let state = migrate::state::State::open(&args.state, args.dry_run)?;
+            let report = migrate::Migrator::new(
+                source.as_ref(),
+                target.as_ref(),
+                state,
+                migrate::Options {
+                    dry_run: args.dry_run,
+                    progress: migrate::Migrator::stderr_is_terminal(),
+                },
+            )
+            .run()
+            .await?;
+            if args.dry_run {
+                for (name, r) in &report.resources {
+                    println!(
+                        "plan: {name}: create {}, already migrated {}, cannot migrate {}",
+                        r.planned,
+                        r.skipped_existing,
+                        r.failed.len()
+                    );
+                }
+            }
+            println!("{}", serde_json::to_string(&report)?);
+            if report.failed() > 0 {
+                return Err(CliError::runtime(format!(
+                    "{} record(s) failed to migrate (see the summary); rerun to retry them",
+                    report.failed()
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn clone_cmd(c: &cli::ResourceCmd) -> cli::ResourceCmd {
+    // Actions are plain data; re-parse-free copy.
+    cli::ResourceCmd {
+        action: c.action.clone(),
+    }
+}
+
+fn clone_changes(a: &cli::ChangesArgs) -> cli::ChangesArgs {
+    cli::ChangesArgs {
+        resource: a.resource,
+        since: a.since.clone(),
+        save: a.save.clone(),
+    }
+}
+
+/// Parses the command line, runs it, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version print and exit 0; usage errors exit 2.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.verbose);
+    // A bug must still end in one line on stderr, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        eprintln!(
+            "unicrm: internal error: {} (please report it)",
+            msg.replace('\n', " ")
+        );
+    }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return CliError::runtime(format!("cannot start the runtime: {e}")).report(),
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(run(cli)))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => e.report(),
+        Err(_) => ExitCode::from(1),
+    }
+}

@@ -1,0 +1,180 @@
+//! Account ↔ `/Organisations` (vendor doc §11.4).
+//!
+//! | unified | Insightly |
+//! |---|---|
+//! | `name`, `description` | `ORGANISATION_NAME`, `BACKGROUND` |
+//! | `phones` | `PHONE` (work), `PHONE_FAX` |
+//! | `websites` | `WEBSITE` (url), `SOCIAL_LINKEDIN`, `SOCIAL_FACEBOOK`, `SOCIAL_TWITTER` |
+//! | `addresses` | `ADDRESS_BILLING_*` (billing), `ADDRESS_SHIP_*` (shipping) |
+//! | `owner_id`, `picture_url`, `last_activity_at` | `OWNER_USER_ID`, `IMAGE_URL`, `LAST_ACTIVITY_DATE_UTC` |
+//! | `tags`, `custom_fields`, `links` | `TAGS`, `CUSTOMFIELDS`, `LINKS` |
+//!
+//! Insightly has no organisation email, industry, headcount, revenue or parent: those stay
+//! empty (`EMAILDOMAINS`, `DATES`, `VISIBLE_TO` are kept in `raw`).
+
+use serde_json::value::RawValue;
+use unicrm_core::{
+    Account, AccountPatch, AddressKind, NewAccount, Phone, PhoneKind, Result, Website,
+    WebsiteKind,
+};
+
+use super::addresses::{self, Group};
+use super::contact::list_patch;
+use super::{Mode, assign_slots, custom_fields, dates, id, links, put_id, put_str, tags, text};
+use crate::wire::{Body, OrganisationWire};
+
+/// Reads an account from its JSON text.
+pub fn from_json(text: &RawValue, defs: &custom_fields::Definitions) -> Result<Account> {
+    from_json_at(text, defs, "")
+}
+
+/// [`from_json`], with `prefix` prepended to decode error paths.
+pub fn from_json_at(
+    text: &RawValue,
+    defs: &custom_fields::Definitions,
+    prefix: &str,
+) -> Result<Account> {
+    let (w, raw) = super::decode_wire::<OrganisationWire>(text.get(), prefix)?;
+    Ok(from_wire(w, raw, defs))
+}
+
+/// Maps a decoded organisation.
+pub fn from_wire(
+    w: OrganisationWire,
+    raw: serde_json::Value,
+    defs: &custom_fields::Definitions,
+) -> Account {
+    let phones = [
+        (&w.phone, PhoneKind::Work, true),
+        (&w.phone_fax, PhoneKind::Fax, false),
+    ]
+    .into_iter()
+    .filter_map(|(v, kind, primary)| {
+        text(v).map(|number| Phone {
+            number,
+            kind: Some(kind),
+            primary,
+            row_id: None,
+        })
+    })
+    .collect();
+    let websites = [
+        (&w.website, WebsiteKind::Url),
+        (&w.social_linkedin, WebsiteKind::LinkedIn),
+        (&w.social_facebook, WebsiteKind::Facebook),
+        (&w.social_twitter, WebsiteKind::Twitter),
+    ]
+    .into_iter()
+    .filter_map(|(v, kind)| {
+        text(v).map(|url| Website {
+            url,
+            kind: Some(kind),
+            row_id: None,
+        })
+    })
+    .collect();
+    let addresses = [
+        addresses::read(
+            Group {
+                street: &w.address_billing_street,
+                city: &w.address_billing_city,
+                state: &w.address_billing_state,
+                postcode: &w.address_billing_postcode,
+                country: &w.address_billing_country,
+            },
+            AddressKind::Billing,
+        ),
+        addresses::read(
+            Group {
+                street: &w.address_ship_street,
+                city: &w.address_ship_city,
+                state: &w.address_ship_state,
+                postcode: &w.address_ship_postcode,
+                country: &w.address_ship_country,
+            },
+            AddressKind::Shipping,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Account {
+        id: w.organisation_id.map(Into::into).unwrap_or_default(),
+        name: text(&w.organisation_name).unwrap_or_default(),
+        description: text(&w.background),
+        industry: None,
+        number_of_employees: None,
+        annual_revenue: None,
+        parent_id: None,
+        owner_id: id(w.owner_user_id),
+        picture_url: text(&w.image_url),
+        last_activity_at: dates::datetime(w.last_activity_date_utc.as_ref()),
+        emails: Vec::new(),
+        phones,
+        addresses,
+        websites,
+        tags: tags::read(&w.tags),
+        custom_fields: custom_fields::read(&w.customfields, defs),
+        links: links::read(&w.links),
+        created_at: dates::datetime(w.date_created_utc.as_ref()),
+        updated_at: dates::datetime(w.date_updated_utc.as_ref()),
+        raw: Some(raw),
+    }
+}
+
+/// The POST body for a new account.
+pub fn create_body(new: &NewAccount, defs: &custom_fields::Definitions) -> Result<Body> {
+    let links = links::dedup(new.links.clone());
+    let mut body = patch_body(&AccountPatch::from(new.clone()), defs, Mode::Create)?;
+    if !links.is_empty() {
+        body.set(
+            "LINKS",
+            &links.iter().map(links::to_wire).collect::<Result<Vec<_>>>()?,
+        )?;
+    }
+    Ok(body)
+}
+
+/// The fields of a patch (see [`super::contact::patch_body`]).
+pub fn patch_body(
+    p: &AccountPatch,
+    defs: &custom_fields::Definitions,
+    mode: Mode,
+) -> Result<Body> {
+    let mut b = Body::new();
+    put_str(&mut b, "ORGANISATION_NAME", &p.name)?;
+    put_str(&mut b, "BACKGROUND", &p.description)?;
+    put_id(&mut b, "OWNER_USER_ID", &p.owner_id)?;
+    if let Some(list) = list_patch(&p.phones) {
+        let slots = assign_slots(list, 2, |p| usize::from(p.kind == Some(PhoneKind::Fax)));
+        b.set_opt("PHONE", slots[0].map(|p| &p.number))?;
+        b.set_opt("PHONE_FAX", slots[1].map(|p| &p.number))?;
+    }
+    if let Some(list) = list_patch(&p.addresses) {
+        let slots = assign_slots(list, 2, |a| {
+            usize::from(matches!(
+                a.kind,
+                Some(AddressKind::Shipping | AddressKind::Home | AddressKind::Other(_))
+            ))
+        });
+        addresses::write(&mut b, "ADDRESS_BILLING", slots[0])?;
+        addresses::write(&mut b, "ADDRESS_SHIP", slots[1])?;
+    }
+    if let Some(list) = list_patch(&p.websites) {
+        let url = list
+            .iter()
+            .find(|w| matches!(w.kind, None | Some(WebsiteKind::Url)));
+        b.set_opt("WEBSITE", url.map(|w| &w.url))?;
+        for (key, kind) in [
+            ("SOCIAL_LINKEDIN", WebsiteKind::LinkedIn),
+            ("SOCIAL_FACEBOOK", WebsiteKind::Facebook),
+            ("SOCIAL_TWITTER", WebsiteKind::Twitter),
+        ] {
+            let w = list.iter().find(|w| w.kind.as_ref() == Some(&kind));
+            b.set_opt(key, w.map(|w| &w.url))?;
+        }
+    }
+    tags::put(&mut b, &p.tags)?;
+    custom_fields::put(&mut b, &p.custom_fields, defs)?;
+    super::finish(b, mode, &p.vendor_fields)
+}
