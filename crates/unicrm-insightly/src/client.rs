@@ -360,10 +360,6 @@ impl InsightlyClient {
         self.inner.shared.http.last_rate_limit()
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.inner.shared
-    }
-
     pub(crate) fn contacts_resource(&self) -> &ObjectResource<ContactSpec> {
         &self.inner.contacts
     }
@@ -383,6 +379,26 @@ impl InsightlyClient {
         &self.inner.notes
     }
 }
+
+macro_rules! fetch_all_impl {
+    ($($record:ty => $accessor:ident),* $(,)?) => {$(
+        #[async_trait]
+        impl crate::resources::FetchAll<$record> for InsightlyClient {
+            async fn fetch_all(&self, params: &unicrm_core::ListParams) -> Result<Vec<$record>> {
+                self.$accessor().fetch_all(params).await
+            }
+        }
+    )*};
+}
+
+fetch_all_impl!(
+    Contact => contacts_resource,
+    Account => accounts_resource,
+    Opportunity => opportunities_resource,
+    Lead => leads_resource,
+    Task => tasks_resource,
+    Note => notes_resource,
+);
 
 /// The Insightly object path of a unified kind that has custom fields.
 fn custom_field_object(kind: &ResourceKind) -> Option<&'static str> {

@@ -75,7 +75,7 @@ impl Listing {
 }
 
 /// Fetches one page.
-pub async fn fetch_page(
+pub(crate) async fn fetch_page(
     shared: &Shared,
     listing: &Listing,
     skip: u64,
@@ -105,7 +105,7 @@ pub async fn fetch_page(
 
 /// Every record of a listing, in order: first page with the total, then the rest
 /// concurrently, then (without a total) page by page until a short page.
-pub async fn fetch_all(shared: &Shared, listing: &Listing) -> Result<Vec<Box<RawValue>>> {
+pub(crate) async fn fetch_all(shared: &Shared, listing: &Listing) -> Result<Vec<Box<RawValue>>> {
     let top = MAX_PAGE_SIZE;
     let first = fetch_page(shared, listing, 0, top, true).await?;
     let mut last_len = first.items.len();

@@ -357,6 +357,9 @@ async fn malformed_input_is_400_never_a_crash() {
     let id = c[0]["CONTACT_ID"].as_u64().expect("id");
     let bodies = [
         "{not json".to_string(),
+        format!("{}{}", "[".repeat(5000), "]".repeat(5000)),
+        r#"{"LAST_NAME": "x", "BID_AMOUNT": 1e400}"#.to_string(),
+        r#"{"LAST_NAME": "x\ud800"}"#.to_string(),
         "[1,2,3]".to_string(),
         "\"LAST_NAME\"".to_string(),
         String::new(),
@@ -404,6 +407,12 @@ async fn malformed_input_is_400_never_a_crash() {
         (Method::GET, "Widgets"),
         (Method::GET, ""),
         (Method::PATCH, "Contacts"),
+        (Method::GET, "Contacts/18446744073709551616"),
+        (Method::GET, "Contacts/1/Links/abc"),
+        (Method::GET, "CustomFields/Widgets"),
+        (Method::GET, "Tags/Tasks"),
+        (Method::POST, "Tasks/1/Tags"),
+        (Method::GET, "Users/Me/Extra"),
     ] {
         let (s, _, _) = t.send(m.clone(), p, None).await;
         assert!(s == 404 || s == 405, "{m} {p}: {s}");
@@ -455,4 +464,17 @@ async fn sandbox_line_and_keys() {
     .expect("start");
     assert_eq!(custom.api_key, "my-key");
     custom.shutdown().await;
+}
+
+#[tokio::test]
+async fn extra_unknown_key_can_be_added_to_records() {
+    let t = T::start(InsightlySimOptions {
+        extra_field: Some(("SCORE_INTERNAL_X".into(), json!(17))),
+        ..opts(10)
+    })
+    .await;
+    let (_, v) = t.get("Contacts?top=2").await;
+    assert_eq!(v[0]["SCORE_INTERNAL_X"], 17);
+    let (_, v) = t.get("Opportunities?top=1&brief=true").await;
+    assert_eq!(v[0]["SCORE_INTERNAL_X"], 17);
 }

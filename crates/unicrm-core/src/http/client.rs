@@ -364,7 +364,15 @@ impl HttpClient {
     }
 
     /// Sends `req`, retrying per the policy, and returns a 2xx answer or a classified error.
-    pub async fn send(&self, req: Request) -> Result<HttpResponse> {
+    ///
+    /// The future is boxed and `Send`: the retry combinator's closures take references, and
+    /// without the box the compiler cannot prove `Send` for futures that await this one inside
+    /// `#[async_trait]` methods (a "higher-ranked lifetime error").
+    pub fn send(&self, req: Request) -> futures::future::BoxFuture<'_, Result<HttpResponse>> {
+        Box::pin(self.send_inner(req))
+    }
+
+    async fn send_inner(&self, req: Request) -> Result<HttpResponse> {
         let idempotent = req.idempotent.unwrap_or_else(|| is_idempotent(&req.method));
         let policy = &self.inner.retry;
         let mut backoff = ExponentialBuilder::default()

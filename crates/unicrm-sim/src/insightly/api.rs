@@ -228,7 +228,7 @@ fn finish(
         for (k, v) in extra {
             h.insert(k, v);
         }
-        if status == StatusCode::OK {
+        if status.is_success() && !bytes.is_empty() {
             if let Ok(v) = HeaderValue::from_str(&etag(&bytes)) {
                 h.insert(header::ETAG, v);
             }

@@ -63,6 +63,9 @@ pub struct InsightlySimOptions {
     pub delete_status: u16,
     /// Status for a key of another pod (default 401; 404 is also reported).
     pub wrong_pod_status: u16,
+    /// An undocumented `(key, value)` added to every record of the six record types, to
+    /// exercise readers that must ignore unknown keys (§13 item 19). Default `None`.
+    pub extra_field: Option<(String, serde_json::Value)>,
 }
 
 impl Default for InsightlySimOptions {
@@ -79,6 +82,7 @@ impl Default for InsightlySimOptions {
             create_status: 200,
             delete_status: 202,
             wrong_pod_status: 401,
+            extra_field: None,
         }
     }
 }
@@ -152,7 +156,9 @@ impl InsightlySim {
     /// Seeds the data and starts serving on `127.0.0.1:port`.
     pub async fn start(options: InsightlySimOptions) -> std::io::Result<InsightlySimHandle> {
         let dataset = seed::generate(options.seed);
-        let db = store::Db::from_dataset(&dataset);
+        let mut db = store::Db::from_dataset(&dataset);
+        drop(dataset);
+        db.extra_field = options.extra_field.clone();
         let api_key = options
             .api_key
             .clone()

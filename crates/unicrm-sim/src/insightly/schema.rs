@@ -167,13 +167,18 @@ pub(crate) struct Schema {
 impl Schema {
     /// Position of a field (name compared case-insensitively).
     pub(crate) fn index(&self, name: &str) -> Option<usize> {
-        let lookup = self
-            .lookup
-            .get_or_init(|| self.fields.iter().enumerate().map(|(i, f)| (f.name, i)).collect());
-        lookup
-            .get(name)
-            .copied()
-            .or_else(|| self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))
+        let lookup = self.lookup.get_or_init(|| {
+            self.fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name, i))
+                .collect()
+        });
+        lookup.get(name).copied().or_else(|| {
+            self.fields
+                .iter()
+                .position(|f| f.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Position of a field that must exist (compile-time names only).

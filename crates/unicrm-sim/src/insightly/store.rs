@@ -202,6 +202,8 @@ pub(crate) struct Db {
     pub(crate) refs: Vec<RefTable>,
     pub(crate) stage_pipeline: HashMap<u64, u64>,
     pub(crate) custom_defs: HashMap<Kind, Vec<CfDef>>,
+    /// An undocumented key added to every record (exercises readers' unknown-key handling).
+    pub(crate) extra_field: Option<(String, Value)>,
 }
 
 /// A full record with its sub-collections (or only its scalars when `brief`).
@@ -289,6 +291,9 @@ impl Serialize for RecView<'_> {
                     from: (self.kind, self.id),
                 },
             )?;
+        }
+        if let Some((key, value)) = &self.db.extra_field {
+            m.serialize_entry(key, value)?;
         }
         m.end()
     }

@@ -1,0 +1,346 @@
+//! [`CapsuleClient`]: the `Crm` implementation, and the shared request plumbing.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+use unicrm_core::crm::{ClientStats, UnsupportedResource};
+use unicrm_core::error::{Error, Result};
+use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
+use unicrm_core::time::Clock;
+use unicrm_core::{
+    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity,
+    Pipeline, Resource, ResourceKind, Task, User,
+};
+
+use crate::auth::CapsuleOAuth;
+use crate::capabilities::capsule_capabilities;
+use crate::config::CapsuleClientBuilder;
+use crate::mapping::FieldDefs;
+use crate::mapping::custom_fields::{FieldEntity, definition_from_wire};
+use crate::mapping::pipeline::StageIndex;
+use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
+
+static LEADS: UnsupportedResource = UnsupportedResource::new("capsule");
+
+/// Everything a client shares between clones: HTTP, OAuth, caches.
+pub(crate) struct Api {
+    pub(crate) http: HttpClient,
+    pub(crate) oauth: Option<CapsuleOAuth>,
+    pub(crate) clock: Arc<dyn Clock>,
+    caps: Capabilities,
+    party_defs: Mutex<Option<Arc<FieldDefs>>>,
+    opportunity_defs: Mutex<Option<Arc<FieldDefs>>>,
+    stages: Mutex<Option<Arc<StageIndex>>>,
+    categories: Mutex<Option<Arc<Vec<(u64, String)>>>>,
+    lost_reasons: Mutex<Option<Arc<Vec<(u64, String)>>>>,
+}
+
+/// A Capsule CRM v2 client. Cheap to clone (clones share connections, budget, tokens and
+/// caches); implements [`Crm`]. `Debug` never shows credentials.
+#[derive(Clone)]
+pub struct CapsuleClient {
+    pub(crate) api: Arc<Api>,
+}
+
+impl std::fmt::Debug for CapsuleClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CapsuleClient")
+            .field("http", &self.api.http)
+            .field("oauth", &self.api.oauth)
+            .finish()
+    }
+}
+
+impl CapsuleClient {
+    /// A builder (Capsule's base URL by default).
+    pub fn builder() -> CapsuleClientBuilder {
+        CapsuleClientBuilder::new()
+    }
+
+    pub(crate) fn from_api(api: Api) -> Self {
+        CapsuleClient { api: Arc::new(api) }
+    }
+
+    /// The OAuth endpoints, when the client was built with OAuth.
+    pub fn oauth(&self) -> Option<&CapsuleOAuth> {
+        self.api.oauth.as_ref()
+    }
+
+    /// The underlying HTTP client (base URL, last rate-limit headers).
+    pub fn http(&self) -> &HttpClient {
+        &self.api.http
+    }
+}
+
+impl Api {
+    pub(crate) fn new(http: HttpClient, oauth: Option<CapsuleOAuth>, clock: Arc<dyn Clock>) -> Self {
+        Api {
+            http,
+            oauth,
+            clock,
+            caps: capsule_capabilities(),
+            party_defs: Mutex::default(),
+            opportunity_defs: Mutex::default(),
+            stages: Mutex::default(),
+            categories: Mutex::default(),
+            lost_reasons: Mutex::default(),
+        }
+    }
+
+    /// A request for `path` under the base URL with `query`.
+    pub(crate) fn request(&self, method: Method, path: &str, query: &[(&str, String)]) -> Result<Request> {
+        let mut req = Request::new(method, self.http.url(path)?);
+        for (k, v) in query {
+            req = req.query(k, v);
+        }
+        Ok(req)
+    }
+
+    /// GET `path`.
+    pub(crate) async fn get_path(&self, path: &str, query: &[(&str, String)]) -> Result<HttpResponse> {
+        self.http.send(self.request(Method::GET, path, query)?).await
+    }
+
+    /// GET an absolute URL verbatim (a `Link: next` target).
+    pub(crate) async fn get_url(&self, url: Url) -> Result<HttpResponse> {
+        self.http.send(Request::new(Method::GET, url)).await
+    }
+
+    /// POST or PUT a JSON body (already encoded).
+    pub(crate) async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: String,
+    ) -> Result<HttpResponse> {
+        let mut req = self.request(method, path, query)?;
+        req.body = Some(body.into_bytes().into());
+        self.http.send(req).await
+    }
+
+    /// DELETE `path`: 200, 202 (deferred to a job) and 204 are success.
+    pub(crate) async fn delete_path(&self, path: &str) -> Result<()> {
+        self.http
+            .send(self.request(Method::DELETE, path, &[])?)
+            .await
+            .map(|_| ())
+    }
+
+    /// Every page of a listing, following `Link: next`.
+    pub(crate) async fn all_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        wrapper: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<Decoded<T>>> {
+        let mut out = Vec::new();
+        let mut resp = self.get_path(path, query).await?;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            out.extend(wire::decode_list::<T>(&resp.body, wrapper)?);
+            match resp.next_link() {
+                Some(next) if seen.insert(next.to_string()) && next != resp.url => {
+                    resp = self.get_url(next).await?;
+                }
+                Some(next) => {
+                    return Err(Error::Paging {
+                        message: format!("capsule {path}: the next link repeats ({next})"),
+                    });
+                }
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Custom field definitions of an entity (cached; `refresh` reloads).
+    pub(crate) async fn field_defs(&self, entity: FieldEntity, refresh: bool) -> Result<Arc<FieldDefs>> {
+        let slot = match entity {
+            FieldEntity::Parties => &self.party_defs,
+            FieldEntity::Opportunities => &self.opportunity_defs,
+        };
+        let mut guard = slot.lock().await;
+        if let (Some(d), false) = (guard.as_ref(), refresh) {
+            return Ok(d.clone());
+        }
+        let defs = self.load_definitions(entity).await?;
+        let defs = Arc::new(FieldDefs::new(defs));
+        *guard = Some(defs.clone());
+        Ok(defs)
+    }
+
+    async fn load_definitions(&self, entity: FieldEntity) -> Result<Vec<CustomFieldDefinition>> {
+        let rows = self
+            .all_pages::<FieldDefinition>(
+                &format!("{}/fields/definitions", entity.path()),
+                "definitions",
+                &[("perPage", "100".into())],
+            )
+            .await?;
+        Ok(rows.iter().map(|d| definition_from_wire(d, entity)).collect())
+    }
+
+    /// Definitions that cover every definition id in `ids` (reloaded once when one is new).
+    pub(crate) async fn defs_covering<'a>(
+        &self,
+        entity: FieldEntity,
+        ids: impl Iterator<Item = String> + Clone,
+    ) -> Result<Arc<FieldDefs>> {
+        let defs = self.field_defs(entity, false).await?;
+        if defs.knows_all(ids.clone().collect::<Vec<_>>().iter().map(String::as_str)) {
+            return Ok(defs);
+        }
+        self.field_defs(entity, true).await
+    }
+
+    /// Pipelines with their milestones (cached; `refresh` reloads).
+    pub(crate) async fn stage_index(&self, refresh: bool) -> Result<Arc<StageIndex>> {
+        let mut guard = self.stages.lock().await;
+        if let (Some(s), false) = (guard.as_ref(), refresh) {
+            return Ok(s.clone());
+        }
+        let pipelines = crate::resources::pipelines::all_pipelines(self).await?;
+        let idx = Arc::new(StageIndex::new(&pipelines));
+        *guard = Some(idx.clone());
+        Ok(idx)
+    }
+
+    async fn named_list(
+        &self,
+        slot: &Mutex<Option<Arc<Vec<(u64, String)>>>>,
+        path: &str,
+        wrapper: &str,
+        refresh: bool,
+    ) -> Result<Arc<Vec<(u64, String)>>> {
+        let mut guard = slot.lock().await;
+        if let (Some(s), false) = (guard.as_ref(), refresh) {
+            return Ok(s.clone());
+        }
+        let rows = self
+            .all_pages::<WireLostReason>(path, wrapper, &[])
+            .await?;
+        let list = Arc::new(
+            rows.into_iter()
+                .map(|r| (r.wire.id, r.wire.name.unwrap_or_default()))
+                .collect::<Vec<_>>(),
+        );
+        *guard = Some(list.clone());
+        Ok(list)
+    }
+
+    /// Looks up a task category or lost reason id by name (case-insensitive), reloading the
+    /// list once when the name is not found.
+    async fn id_by_name(
+        &self,
+        slot: &Mutex<Option<Arc<Vec<(u64, String)>>>>,
+        path: &str,
+        wrapper: &str,
+        what: &str,
+        name: &str,
+    ) -> Result<u64> {
+        for refresh in [false, true] {
+            let list = self.named_list(slot, path, wrapper, refresh).await?;
+            if let Some((id, _)) = list
+                .iter()
+                .find(|(_, n)| n.trim().eq_ignore_ascii_case(name.trim()))
+            {
+                return Ok(*id);
+            }
+        }
+        Err(Error::Validation {
+            message: format!("capsule has no {what} named {name:?}"),
+            fields: vec![unicrm_core::FieldError {
+                field: Some(what.replace(' ', "_")),
+                resource: None,
+                message: format!("unknown {what}"),
+            }],
+        })
+    }
+
+    /// A task category's id by name.
+    pub(crate) async fn category_id(&self, name: &str) -> Result<u64> {
+        self.id_by_name(&self.categories, "categories", "categories", "category", name)
+            .await
+    }
+
+    /// A lost reason's id by name.
+    pub(crate) async fn lost_reason_id(&self, name: &str) -> Result<u64> {
+        self.id_by_name(&self.lost_reasons, "lostreasons", "lostReasons", "lost reason", name)
+            .await
+    }
+}
+
+#[async_trait]
+impl Crm for CapsuleClient {
+    fn vendor(&self) -> &str {
+        "capsule"
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.api.caps
+    }
+
+    fn contacts(&self) -> &dyn Resource<Contact> {
+        &*self.api
+    }
+
+    fn accounts(&self) -> &dyn Resource<Account> {
+        &*self.api
+    }
+
+    fn opportunities(&self) -> &dyn Resource<Opportunity> {
+        &*self.api
+    }
+
+    fn tasks(&self) -> &dyn Resource<Task> {
+        &*self.api
+    }
+
+    fn notes(&self) -> &dyn Resource<Note> {
+        &*self.api
+    }
+
+    fn users(&self) -> &dyn Resource<User> {
+        &*self.api
+    }
+
+    fn pipelines(&self) -> &dyn Resource<Pipeline> {
+        &*self.api
+    }
+
+    fn leads(&self) -> &dyn Resource<Lead> {
+        &LEADS
+    }
+
+    async fn custom_field_definitions(
+        &self,
+        kind: ResourceKind,
+    ) -> Result<Vec<CustomFieldDefinition>> {
+        let entity = match &kind {
+            ResourceKind::Contact | ResourceKind::Account => FieldEntity::Parties,
+            ResourceKind::Opportunity => FieldEntity::Opportunities,
+            ResourceKind::Lead => {
+                return Err(Error::unsupported("lead.custom_field_definitions", "capsule"));
+            }
+            // Tasks, notes, users and pipelines carry no custom fields in Capsule.
+            _ => return Ok(Vec::new()),
+        };
+        let defs = self.api.load_definitions(entity).await?;
+        Ok(defs
+            .into_iter()
+            .filter(|d| d.applies_to.contains(&kind))
+            .collect())
+    }
+
+    async fn current_user(&self) -> Result<User> {
+        let resp = self.api.get_path("users/current", &[]).await?;
+        let d = wire::decode_one::<wire::WireUser>(&resp.body, "user")?;
+        Ok(crate::mapping::user::user_from_wire(&d))
+    }
+
+    fn stats(&self) -> ClientStats {
+        self.api.http.stats()
+    }
+}

@@ -1,0 +1,83 @@
+//! Tasks over `/tasks`. Listings send `status=open,completed` (Capsule lists open tasks only by
+//! default). No search, no `since`: the change feed scans ids (see [`crate::changes`]).
+
+use async_trait::async_trait;
+use unicrm_core::error::Result;
+use unicrm_core::http::Method;
+use unicrm_core::{
+    ChangeSet, Checkpoint, ListParams, NewTask, Page, Patch, Resource, Task, TaskId, TaskPatch,
+};
+
+use super::{path_id, reject_filters};
+use crate::capabilities::MAX_PAGE_SIZE;
+use crate::client::Api;
+use crate::mapping::task::{new_task_to_wire, task_from_wire, task_patch_to_wire};
+use crate::paging::{FirstPage, fetch_page, page_size};
+use crate::wire::{self, WireTask};
+
+fn task_path(id: &TaskId) -> Result<String> {
+    Ok(format!("tasks/{}", path_id("task", id.as_str())?))
+}
+
+#[async_trait]
+impl Resource<Task> for Api {
+    fn vendor(&self) -> &str {
+        "capsule"
+    }
+
+    async fn list(&self, params: &ListParams) -> Result<Page<Task>> {
+        reject_filters::<Task>(params, false, false)?;
+        let first = FirstPage {
+            path: "tasks".into(),
+            query: vec![
+                ("status", "open,completed".into()),
+                ("perPage", page_size(params, MAX_PAGE_SIZE).to_string()),
+            ],
+        };
+        let (items, next) = fetch_page::<WireTask>(self, &first, params, "tasks").await?;
+        Ok(Page {
+            items: items.iter().map(task_from_wire).collect(),
+            next,
+            total: None,
+        })
+    }
+
+    async fn get(&self, id: &TaskId) -> Result<Task> {
+        let resp = self.get_path(&task_path(id)?, &[]).await?;
+        Ok(task_from_wire(&wire::decode_one::<WireTask>(&resp.body, "task")?))
+    }
+
+    async fn create(&self, new: &NewTask) -> Result<Task> {
+        let category = match &new.category {
+            Some(name) => Some(self.category_id(name).await?),
+            None => None,
+        };
+        let body = new_task_to_wire(new, category)?.wrap("task")?;
+        let resp = self.write(Method::POST, "tasks", &[], body).await?;
+        Ok(task_from_wire(&wire::decode_one::<WireTask>(&resp.body, "task")?))
+    }
+
+    async fn update(&self, id: &TaskId, patch: &TaskPatch) -> Result<Task> {
+        let category = match &patch.category {
+            Patch::Unchanged => Patch::Unchanged,
+            Patch::Set(name) => Patch::Set(self.category_id(name).await?),
+            Patch::Clear => Patch::Clear,
+        };
+        let body = task_patch_to_wire(patch, category)?;
+        if body.is_empty() {
+            return Resource::<Task>::get(self, id).await;
+        }
+        let resp = self
+            .write(Method::PUT, &task_path(id)?, &[], body.wrap("task")?)
+            .await?;
+        Ok(task_from_wire(&wire::decode_one::<WireTask>(&resp.body, "task")?))
+    }
+
+    async fn delete(&self, id: &TaskId) -> Result<()> {
+        self.delete_path(&task_path(id)?).await
+    }
+
+    async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Task, TaskId>> {
+        crate::changes::scan_resource::<Task>(self, self, checkpoint).await
+    }
+}

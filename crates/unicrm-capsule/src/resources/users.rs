@@ -1,0 +1,32 @@
+//! Users over `/users` (unpaged, read-only).
+
+use async_trait::async_trait;
+use unicrm_core::error::Result;
+use unicrm_core::{ListParams, Page, Resource, User, UserId};
+
+use super::{path_id, reject_filters};
+use crate::client::Api;
+use crate::mapping::user::user_from_wire;
+use crate::wire::{self, WireUser};
+
+#[async_trait]
+impl Resource<User> for Api {
+    fn vendor(&self) -> &str {
+        "capsule"
+    }
+
+    /// Every user in one page (`/users` is unpaged; page size and cursor are ignored).
+    async fn list(&self, params: &ListParams) -> Result<Page<User>> {
+        reject_filters::<User>(params, false, false)?;
+        let resp = self.get_path("users", &[]).await?;
+        let items = wire::decode_list::<WireUser>(&resp.body, "users")?;
+        Ok(Page::last(items.iter().map(user_from_wire).collect()))
+    }
+
+    async fn get(&self, id: &UserId) -> Result<User> {
+        let resp = self
+            .get_path(&format!("users/{}", path_id("user", id.as_str())?), &[])
+            .await?;
+        Ok(user_from_wire(&wire::decode_one::<WireUser>(&resp.body, "user")?))
+    }
+}

@@ -1,0 +1,352 @@
+//! The resources: one generic implementation of Insightly's common pattern (vendor doc §8.1)
+//! for contacts, accounts, opportunities, leads, tasks and notes ([`ObjectResource`], specified
+//! per object in [`objects`]), plus read-only [`UsersResource`] and [`PipelinesResource`].
+
+pub mod objects;
+mod pipelines;
+mod users;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
+use unicrm_core::http::Method;
+use unicrm_core::http::Request;
+use unicrm_core::{
+    ChangeSet, Checkpoint, ListParams, Page, Record, RecordLink, Resource, ResourceKind,
+    Result,
+};
+
+pub use pipelines::PipelinesResource;
+pub use users::UsersResource;
+
+use crate::client::{Shared, VENDOR};
+use crate::mapping::{Definitions, dates, links, wire_id};
+use crate::paging::{self, Listing, decode_cursor, encode_cursor};
+use crate::wire::{Body, LinkWire, decode_array, decode_at};
+
+/// A whole listing in one call: every page, fetched concurrently once the total is known
+/// (see [`crate::paging`]), de-duplicated by id. Implemented by [`crate::InsightlyClient`] for
+/// contacts, accounts, opportunities, leads, tasks and notes:
+/// `let all: Vec<Contact> = client.fetch_all(&ListParams::new()).await?;`
+#[async_trait]
+pub trait FetchAll<R: Record> {
+    /// Every record matching `params` (`search`, `updated_since`; cursor and page size are
+    /// ignored).
+    async fn fetch_all(&self, params: &ListParams) -> Result<Vec<R>>;
+}
+
+/// The links of one kind (or all links) a patch wants a record to have.
+#[derive(Debug, Clone)]
+pub struct LinkScope {
+    /// Links to records of this kind; `None` for every link.
+    pub kind: Option<ResourceKind>,
+    /// The desired links within the scope.
+    pub desired: Vec<RecordLink>,
+    /// Remove links in the scope that are not desired (else only add the missing).
+    pub prune: bool,
+}
+
+impl LinkScope {
+    /// The scope a patch of one link field describes (`Set(x)` → exactly `x`, `Clear` → none).
+    pub fn single<T: std::fmt::Display>(kind: ResourceKind, p: &unicrm_core::Patch<T>) -> Option<Self> {
+        match p {
+            unicrm_core::Patch::Unchanged => None,
+            unicrm_core::Patch::Clear => Some(LinkScope { kind: Some(kind), desired: vec![], prune: true }),
+            unicrm_core::Patch::Set(v) => Some(LinkScope {
+                desired: vec![links::link(kind.clone(), &v.to_string())],
+                kind: Some(kind),
+                prune: true,
+            }),
+        }
+    }
+
+    /// The scope of a `links` patch: every link.
+    pub fn all(p: &unicrm_core::Patch<Vec<RecordLink>>) -> Option<Self> {
+        match p {
+            unicrm_core::Patch::Unchanged => None,
+            unicrm_core::Patch::Clear => Some(LinkScope { kind: None, desired: vec![], prune: true }),
+            unicrm_core::Patch::Set(v) => Some(LinkScope {
+                kind: None,
+                desired: links::dedup(v.clone()),
+                prune: true,
+            }),
+        }
+    }
+}
+
+/// How one Insightly object maps onto the generic resource.
+pub trait ObjectSpec: Send + Sync + 'static {
+    /// The unified record.
+    type R: Record;
+    /// Path (`Contacts`).
+    const PATH: &'static str;
+    /// Id key in bodies (`CONTACT_ID`).
+    const ID_KEY: &'static str;
+    /// Whether records carry `CUSTOMFIELDS` typed by definitions.
+    const CUSTOM_FIELDS: bool;
+
+    /// The `/Search` field used for a bare search text.
+    fn default_search_field(q: &str) -> &'static str;
+    /// Reads a record (`prefix` for decode error paths).
+    fn read(raw: &RawValue, defs: &Definitions, prefix: &str) -> Result<Self::R>;
+    /// The POST body.
+    fn create_body(new: &<Self::R as Record>::New, defs: &Definitions) -> Result<Body>;
+    /// The path a create is POSTed to.
+    fn create_path(new: &<Self::R as Record>::New) -> Result<String> {
+        let _ = new;
+        Ok(Self::PATH.to_string())
+    }
+    /// The PUT body fields (without the id).
+    fn patch_body(patch: &<Self::R as Record>::Patch, defs: &Definitions) -> Result<Body>;
+    /// Link changes a patch asks for (applied through `/{Obj}/{id}/Links`).
+    fn link_scopes(patch: &<Self::R as Record>::Patch) -> Vec<LinkScope>;
+    /// The unified id for an Insightly id.
+    fn make_id(id: u64) -> <Self::R as Record>::Id;
+}
+
+/// A resource following Insightly's generic pattern.
+pub struct ObjectResource<S> {
+    pub(crate) shared: Arc<Shared>,
+    _spec: PhantomData<fn() -> S>,
+}
+
+impl<S> std::fmt::Debug for ObjectResource<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectResource")
+            .field("path", &std::any::type_name::<S>())
+            .finish()
+    }
+}
+
+impl<S: ObjectSpec> ObjectResource<S> {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        ObjectResource {
+            shared,
+            _spec: PhantomData,
+        }
+    }
+
+    /// The definitions used to type custom fields (empty for objects without them).
+    pub(crate) async fn defs(&self) -> Result<Arc<Definitions>> {
+        if S::CUSTOM_FIELDS {
+            self.shared
+                .definitions(S::PATH, &<S::R as Record>::KIND)
+                .await
+        } else {
+            Ok(Arc::new(Definitions::empty()))
+        }
+    }
+
+    fn id_of(id: &<S::R as Record>::Id) -> Result<u64> {
+        wire_id(S::ID_KEY, &id.to_string())
+    }
+
+    /// The listing for `params` (plain, `/Search` by field or by `updated_after_utc`, or
+    /// `/SearchByTag`).
+    pub(crate) fn listing(params: &ListParams) -> Listing {
+        let mut l = Listing::new(S::PATH);
+        if let Some(q) = params.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            if let Some(tag) = q.strip_prefix("tag:") {
+                l.path = format!("{}/SearchByTag", S::PATH);
+                l.query.push(("tagName".into(), tag.trim().to_string()));
+                return l;
+            }
+            l.path = format!("{}/Search", S::PATH);
+            let (field, value) = match q.split_once('=') {
+                Some((f, v))
+                    if !f.trim().is_empty()
+                        && f.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                {
+                    (f.trim().to_string(), v.trim().to_string())
+                }
+                _ => (S::default_search_field(q).to_string(), q.to_string()),
+            };
+            l.query.push(("field_name".into(), field));
+            l.query.push(("field_value".into(), value));
+        }
+        if let Some(t) = params.updated_since {
+            l.path = format!("{}/Search", S::PATH);
+            l.query
+                .push(("updated_after_utc".into(), dates::format_query(&since_query(t))));
+        }
+        l
+    }
+
+    fn read_all(
+        items: &[Box<RawValue>],
+        defs: &Definitions,
+        offset: u64,
+    ) -> Result<Vec<S::R>> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, r)| S::read(r, defs, &format!("[{}]", offset + i as u64)))
+            .collect()
+    }
+
+    /// Every record of a listing, concurrently paged, de-duplicated by id (first kept).
+    pub(crate) async fn fetch_all_listing(&self, listing: &Listing) -> Result<Vec<S::R>> {
+        let defs = self.defs().await?;
+        let raw = paging::fetch_all(&self.shared, listing).await?;
+        let records = Self::read_all(&raw, &defs, 0)?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(records
+            .into_iter()
+            .filter(|r| seen.insert(r.id().clone()))
+            .collect())
+    }
+
+    /// Every record matching `params` (cursor and page size ignored).
+    pub async fn fetch_all(&self, params: &ListParams) -> Result<Vec<S::R>> {
+        self.fetch_all_listing(&Self::listing(params)).await
+    }
+
+    /// The links of record `id` (`GET /{Obj}/{id}/Links`), with their link ids.
+    async fn current_links(&self, id: u64) -> Result<Vec<(Option<u64>, RecordLink)>> {
+        let path = format!("{}/{id}/Links", S::PATH);
+        let resp = self.shared.send(self.shared.http.get(&path)?).await?;
+        let wire: Vec<LinkWire> = decode_array(&resp.body)?
+            .iter()
+            .enumerate()
+            .map(|(i, r)| decode_at(r.get(), &format!("[{i}]")))
+            .collect::<Result<_>>()?;
+        Ok(wire
+            .into_iter()
+            .filter_map(|w| {
+                let link_id = w.link_id;
+                let one = links::read(&Some(vec![w])).pop()?;
+                Some((link_id, one))
+            })
+            .collect())
+    }
+
+    /// Brings the links within each scope to the desired ones through `/{Obj}/{id}/Links`:
+    /// POST the missing, DELETE the extra (only when the scope prunes).
+    async fn sync_links(&self, id: u64, scopes: &[LinkScope]) -> Result<()> {
+        let path = format!("{}/{id}/Links", S::PATH);
+        for scope in scopes {
+            let current = self.current_links(id).await?;
+            let in_scope = |l: &RecordLink| match &scope.kind {
+                None => true,
+                Some(k) => l.kind.as_ref() == Some(k),
+            };
+            if scope.prune {
+                for (link_id, l) in current.iter().filter(|(_, l)| in_scope(l)) {
+                    if scope.desired.iter().any(|d| links::same_target(d, l)) {
+                        continue;
+                    }
+                    if let Some(link_id) = link_id {
+                        let url = self.shared.http.url(&format!("{path}/{link_id}"))?;
+                        self.shared.send(Request::new(Method::DELETE, url)).await?;
+                    }
+                }
+            }
+            for d in &scope.desired {
+                if !current.iter().any(|(_, l)| links::same_target(d, l)) {
+                    let req = Request::new(Method::POST, self.shared.http.url(&path)?)
+                        .json(&links::to_wire(d)?)?;
+                    self.shared.send(req).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `updated_after_utc` value for "updated at or after `t`": Insightly's filter is
+/// exclusive at one-second resolution, so ask from one second before `t`'s whole second.
+pub fn since_query(t: DateTime<Utc>) -> DateTime<Utc> {
+    let whole = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t);
+    whole - chrono::Duration::seconds(1)
+}
+
+#[async_trait]
+impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
+    fn vendor(&self) -> &str {
+        VENDOR
+    }
+
+    /// One page: `GET /{Obj}` (or `/Search`, `/SearchByTag`) with `skip`/`top` (≤ 500) and
+    /// `count_total=true`.
+    ///
+    /// `params.search` is `FIELD_NAME=value` (exact match on a standard or `…__c` custom
+    /// field), `tag:name`, or a bare value searched in the object's main field (email for
+    /// text with `@`). `params.updated_since` asks for records updated in the same second or
+    /// later (the vendor's filter is exclusive at one-second resolution).
+    async fn list(&self, params: &ListParams) -> Result<Page<S::R>> {
+        let top = paging::page_size(params.page_size);
+        let skip = params.cursor.as_ref().map(decode_cursor).transpose()?.unwrap_or(0);
+        let defs = self.defs().await?;
+        let page = paging::fetch_page(&self.shared, &Self::listing(params), skip, top, true).await?;
+        let len = page.items.len() as u64;
+        let items = Self::read_all(&page.items, &defs, 0)?;
+        let end = skip.saturating_add(len);
+        let last = len < u64::from(top) || page.total.is_some_and(|t| end >= t);
+        Ok(Page {
+            items,
+            next: (!last).then(|| encode_cursor(end)),
+            total: page.total,
+        })
+    }
+
+    async fn get(&self, id: &<S::R as Record>::Id) -> Result<S::R> {
+        let n = Self::id_of(id)?;
+        let defs = self.defs().await?;
+        let raw = self.shared.get_object(&format!("{}/{n}", S::PATH)).await?;
+        S::read(&raw, &defs, "")
+    }
+
+    async fn create(&self, new: &<S::R as Record>::New) -> Result<S::R> {
+        let defs = self.defs().await?;
+        let body = S::create_body(new, &defs)?;
+        let path = S::create_path(new)?;
+        let raw = self.shared.write_object(Method::POST, &path, &body).await?;
+        S::read(&raw, &defs, "")
+    }
+
+    /// `PUT /{Obj}` with the id and exactly the fields the patch touches (v3.1 PUT is
+    /// partial): untouched fields are not sent, so never wiped. Link changes go through
+    /// `/{Obj}/{id}/Links`, after which the record is read again.
+    async fn update(
+        &self,
+        id: &<S::R as Record>::Id,
+        patch: &<S::R as Record>::Patch,
+    ) -> Result<S::R> {
+        let n = Self::id_of(id)?;
+        let defs = self.defs().await?;
+        let mut body = S::patch_body(patch, &defs)?;
+        let scopes = S::link_scopes(patch);
+        let mut record = None;
+        if !body.is_empty() {
+            body.set(S::ID_KEY, &n)?;
+            let raw = self.shared.write_object(Method::PUT, S::PATH, &body).await?;
+            record = Some(S::read(&raw, &defs, "")?);
+        }
+        if !scopes.is_empty() {
+            self.sync_links(n, &scopes).await?;
+            record = None;
+        }
+        match record {
+            Some(r) => Ok(r),
+            None => self.get(id).await,
+        }
+    }
+
+    /// `DELETE /{Obj}/{id}`; any 2xx is success.
+    async fn delete(&self, id: &<S::R as Record>::Id) -> Result<()> {
+        let n = Self::id_of(id)?;
+        let url = self.shared.http.url(&format!("{}/{n}", S::PATH))?;
+        self.shared.send(Request::new(Method::DELETE, url)).await?;
+        Ok(())
+    }
+
+    async fn changes_since(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<ChangeSet<S::R, <S::R as Record>::Id>> {
+        crate::changes::changes_since(self, checkpoint).await
+    }
+}
