@@ -1,6 +1,6 @@
 //! Capsule authentication: personal access tokens and OAuth 2.0.
 //!
-//! A personal access token is a static Bearer token (core's [`BearerToken`]); a 401 with a
+//! A personal access token is a static Bearer token (core's [`BearerToken`](unicrm_core::auth::BearerToken)); a 401 with a
 //! PAT is final ([`Error::Unauthenticated`]).
 //!
 //! OAuth 2.0 (authorization-code grant) goes through the `oauth2` crate, driven by our own
@@ -155,7 +155,8 @@ impl std::fmt::Debug for CapsuleOAuth {
 }
 
 fn parse_url(s: &str, what: &str) -> Result<Url> {
-    let u = Url::parse(s.trim()).map_err(|e| Error::config(format!("invalid {what} {s:?}: {e}")))?;
+    let u =
+        Url::parse(s.trim()).map_err(|e| Error::config(format!("invalid {what} {s:?}: {e}")))?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err(Error::config(format!("{what} {s:?} must be http or https")));
     }
@@ -298,8 +299,8 @@ async fn send(
     req: oauth2::HttpRequest,
 ) -> std::result::Result<oauth2::HttpResponse, OAuthHttpError> {
     let (parts, body) = req.into_parts();
-    let mut url = Url::parse(&parts.uri.to_string())
-        .map_err(|e| OAuthHttpError::Request(e.to_string()))?;
+    let mut url =
+        Url::parse(&parts.uri.to_string()).map_err(|e| OAuthHttpError::Request(e.to_string()))?;
     if let Some((https, http_url)) = downgrade {
         if url == *https {
             url = http_url.clone();

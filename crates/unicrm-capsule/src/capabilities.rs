@@ -31,8 +31,14 @@ pub fn capsule_capabilities() -> Capabilities {
     resources.insert("opportunity".to_string(), party);
     resources.insert("task".to_string(), scanned(MAX_PAGE_SIZE));
     resources.insert("note".to_string(), scanned(MAX_ENTRY_PAGE_SIZE));
-    resources.insert("user".to_string(), ResourceCapabilities::read_only(MAX_PAGE_SIZE));
-    resources.insert("pipeline".to_string(), ResourceCapabilities::read_only(MAX_PAGE_SIZE));
+    resources.insert(
+        "user".to_string(),
+        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+    );
+    resources.insert(
+        "pipeline".to_string(),
+        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+    );
     resources.insert("lead".to_string(), ResourceCapabilities::none());
     Capabilities {
         vendor: "capsule".into(),

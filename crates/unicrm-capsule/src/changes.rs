@@ -86,7 +86,11 @@ pub fn assemble<R: Record>(
     }
 }
 
-async fn deleted_since(api: &Api, entity: &str, since: DateTime<Utc>) -> Result<Vec<DeletedRecord>> {
+async fn deleted_since(
+    api: &Api,
+    entity: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<DeletedRecord>> {
     let resp = api
         .get_path(
             &format!("{entity}/deleted"),
@@ -119,7 +123,13 @@ pub(crate) async fn party_changes<R: Record>(
         }
     }
     let deleted = deleted_since(api, "parties", since).await?;
-    Ok(assemble(upserts, deleted, id_from, checkpoint, request_time))
+    Ok(assemble(
+        upserts,
+        deleted,
+        id_from,
+        checkpoint,
+        request_time,
+    ))
 }
 
 /// Changes of opportunities.
@@ -192,7 +202,9 @@ pub fn scanned_changes<R: Record>(
     if let Some(prev) = &previous {
         for id in prev.ids.keys() {
             if !state.ids.contains_key(id) {
-                if let Ok(id) = serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone())) {
+                if let Ok(id) =
+                    serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone()))
+                {
                     changes.push(Change::Deleted {
                         id,
                         deleted_at: None,

@@ -10,8 +10,8 @@ use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
 use unicrm_core::time::Clock;
 use unicrm_core::{
-    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity,
-    Pipeline, Resource, ResourceKind, Task, User,
+    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity, Pipeline,
+    Resource, ResourceKind, Task, User,
 };
 
 use crate::auth::CapsuleOAuth;
@@ -21,6 +21,9 @@ use crate::mapping::FieldDefs;
 use crate::mapping::custom_fields::{FieldEntity, definition_from_wire};
 use crate::mapping::pipeline::StageIndex;
 use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
+
+/// A cached list of `(id, name)` (task categories, lost reasons).
+type NamedCache = Mutex<Option<Arc<Vec<(u64, String)>>>>;
 
 static LEADS: UnsupportedResource = UnsupportedResource::new("capsule");
 
@@ -33,8 +36,8 @@ pub(crate) struct Api {
     party_defs: Mutex<Option<Arc<FieldDefs>>>,
     opportunity_defs: Mutex<Option<Arc<FieldDefs>>>,
     stages: Mutex<Option<Arc<StageIndex>>>,
-    categories: Mutex<Option<Arc<Vec<(u64, String)>>>>,
-    lost_reasons: Mutex<Option<Arc<Vec<(u64, String)>>>>,
+    categories: NamedCache,
+    lost_reasons: NamedCache,
 }
 
 /// A Capsule CRM v2 client. Cheap to clone (clones share connections, budget, tokens and
@@ -75,7 +78,11 @@ impl CapsuleClient {
 }
 
 impl Api {
-    pub(crate) fn new(http: HttpClient, oauth: Option<CapsuleOAuth>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        http: HttpClient,
+        oauth: Option<CapsuleOAuth>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Api {
             http,
             oauth,
@@ -90,7 +97,12 @@ impl Api {
     }
 
     /// A request for `path` under the base URL with `query`.
-    pub(crate) fn request(&self, method: Method, path: &str, query: &[(&str, String)]) -> Result<Request> {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Request> {
         let mut req = Request::new(method, self.http.url(path)?);
         for (k, v) in query {
             req = req.query(k, v);
@@ -99,8 +111,14 @@ impl Api {
     }
 
     /// GET `path`.
-    pub(crate) async fn get_path(&self, path: &str, query: &[(&str, String)]) -> Result<HttpResponse> {
-        self.http.send(self.request(Method::GET, path, query)?).await
+    pub(crate) async fn get_path(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<HttpResponse> {
+        self.http
+            .send(self.request(Method::GET, path, query)?)
+            .await
     }
 
     /// GET an absolute URL verbatim (a `Link: next` target).
@@ -156,7 +174,11 @@ impl Api {
     }
 
     /// Custom field definitions of an entity (cached; `refresh` reloads).
-    pub(crate) async fn field_defs(&self, entity: FieldEntity, refresh: bool) -> Result<Arc<FieldDefs>> {
+    pub(crate) async fn field_defs(
+        &self,
+        entity: FieldEntity,
+        refresh: bool,
+    ) -> Result<Arc<FieldDefs>> {
         let slot = match entity {
             FieldEntity::Parties => &self.party_defs,
             FieldEntity::Opportunities => &self.opportunity_defs,
@@ -179,11 +201,14 @@ impl Api {
                 &[("perPage", "100".into())],
             )
             .await?;
-        Ok(rows.iter().map(|d| definition_from_wire(d, entity)).collect())
+        Ok(rows
+            .iter()
+            .map(|d| definition_from_wire(d, entity))
+            .collect())
     }
 
     /// Definitions that cover every definition id in `ids` (reloaded once when one is new).
-    pub(crate) async fn defs_covering<'a>(
+    pub(crate) async fn defs_covering(
         &self,
         entity: FieldEntity,
         ids: impl Iterator<Item = String> + Clone,
@@ -209,7 +234,7 @@ impl Api {
 
     async fn named_list(
         &self,
-        slot: &Mutex<Option<Arc<Vec<(u64, String)>>>>,
+        slot: &NamedCache,
         path: &str,
         wrapper: &str,
         refresh: bool,
@@ -218,9 +243,7 @@ impl Api {
         if let (Some(s), false) = (guard.as_ref(), refresh) {
             return Ok(s.clone());
         }
-        let rows = self
-            .all_pages::<WireLostReason>(path, wrapper, &[])
-            .await?;
+        let rows = self.all_pages::<WireLostReason>(path, wrapper, &[]).await?;
         let list = Arc::new(
             rows.into_iter()
                 .map(|r| (r.wire.id, r.wire.name.unwrap_or_default()))
@@ -234,7 +257,7 @@ impl Api {
     /// list once when the name is not found.
     async fn id_by_name(
         &self,
-        slot: &Mutex<Option<Arc<Vec<(u64, String)>>>>,
+        slot: &NamedCache,
         path: &str,
         wrapper: &str,
         what: &str,
@@ -261,14 +284,26 @@ impl Api {
 
     /// A task category's id by name.
     pub(crate) async fn category_id(&self, name: &str) -> Result<u64> {
-        self.id_by_name(&self.categories, "categories", "categories", "category", name)
-            .await
+        self.id_by_name(
+            &self.categories,
+            "categories",
+            "categories",
+            "category",
+            name,
+        )
+        .await
     }
 
     /// A lost reason's id by name.
     pub(crate) async fn lost_reason_id(&self, name: &str) -> Result<u64> {
-        self.id_by_name(&self.lost_reasons, "lostreasons", "lostReasons", "lost reason", name)
-            .await
+        self.id_by_name(
+            &self.lost_reasons,
+            "lostreasons",
+            "lostReasons",
+            "lost reason",
+            name,
+        )
+        .await
     }
 }
 
@@ -322,7 +357,10 @@ impl Crm for CapsuleClient {
             ResourceKind::Contact | ResourceKind::Account => FieldEntity::Parties,
             ResourceKind::Opportunity => FieldEntity::Opportunities,
             ResourceKind::Lead => {
-                return Err(Error::unsupported("lead.custom_field_definitions", "capsule"));
+                return Err(Error::unsupported(
+                    "lead.custom_field_definitions",
+                    "capsule",
+                ));
             }
             // Tasks, notes, users and pipelines carry no custom fields in Capsule.
             _ => return Ok(Vec::new()),

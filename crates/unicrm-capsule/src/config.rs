@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use unicrm_core::auth::{BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenSink};
+use unicrm_core::auth::{
+    BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenSink,
+};
 use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpClientBuilder, RateLimiter, RetryPolicy};
 use unicrm_core::time::{Clock, Sleeper, SystemClock};

@@ -35,7 +35,7 @@ pub fn cursor_url(c: &Cursor) -> Result<Url> {
 }
 
 /// One page: the records and the cursor of the next page.
-pub async fn fetch_page<T: DeserializeOwned>(
+pub(crate) async fn fetch_page<T: DeserializeOwned>(
     api: &Api,
     first: &FirstPage,
     params: &ListParams,
@@ -45,7 +45,7 @@ pub async fn fetch_page<T: DeserializeOwned>(
 }
 
 /// One non-empty page of the records `keep` accepts (or the last page).
-pub async fn fetch_filtered<T: DeserializeOwned>(
+pub(crate) async fn fetch_filtered<T: DeserializeOwned>(
     api: &Api,
     first: &FirstPage,
     params: &ListParams,
@@ -66,7 +66,10 @@ pub async fn fetch_filtered<T: DeserializeOwned>(
         if let Some(n) = &next {
             if *n == resp.url {
                 return Err(Error::Paging {
-                    message: format!("capsule {}: the next link repeats the page ({n})", first.path),
+                    message: format!(
+                        "capsule {}: the next link repeats the page ({n})",
+                        first.path
+                    ),
                 });
             }
         }

@@ -17,7 +17,10 @@ pub fn credentials(api_key: &SecretString) -> Result<BasicCredentials> {
             "the Insightly API key is empty (find it in User Settings → API)",
         ));
     }
-    if key.chars().any(|c| c == ':' || c.is_whitespace() || c.is_control()) {
+    if key
+        .chars()
+        .any(|c| c == ':' || c.is_whitespace() || c.is_control())
+    {
         return Err(Error::config(
             "the Insightly API key contains characters an API key cannot have (':' or whitespace)",
         ));

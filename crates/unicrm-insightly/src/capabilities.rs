@@ -31,8 +31,14 @@ pub fn capabilities() -> Capabilities {
     // only); neither tasks nor notes have tags.
     r.insert("task".to_string(), record(false, false));
     r.insert("note".to_string(), record(false, false));
-    r.insert("user".to_string(), ResourceCapabilities::read_only(MAX_PAGE_SIZE));
-    r.insert("pipeline".to_string(), ResourceCapabilities::read_only(MAX_PAGE_SIZE));
+    r.insert(
+        "user".to_string(),
+        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+    );
+    r.insert(
+        "pipeline".to_string(),
+        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+    );
     Capabilities {
         vendor: VENDOR.to_string(),
         resources: r,

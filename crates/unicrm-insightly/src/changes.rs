@@ -62,14 +62,18 @@ pub fn encode_ids(ids: &BTreeSet<u64>) -> String {
 
 /// Decodes [`encode_ids`] text. Ranges are capped so a corrupt state cannot exhaust memory.
 pub fn decode_ids(s: &str) -> Result<BTreeSet<u64>> {
-    let bad = || Error::config(format!("the change-feed checkpoint has an invalid id set: {s:.40?}"));
+    let bad = || {
+        Error::config(format!(
+            "the change-feed checkpoint has an invalid id set: {s:.40?}"
+        ))
+    };
     let mut out = BTreeSet::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match part.split_once('-') {
             Some((a, b)) => {
                 let a: u64 = a.trim().parse().map_err(|_| bad())?;
                 let b: u64 = b.trim().parse().map_err(|_| bad())?;
-                if b < a || b - a > 100_000_000 {
+                if b < a || b - a > 10_000_000 {
                     return Err(bad());
                 }
                 out.extend(a..=b);
@@ -165,9 +169,12 @@ pub(crate) async fn changes_since<S: ObjectSpec>(
         .collect();
     if let Some(p) = &prev {
         // Pairs reported earlier in the same boundary second stay remembered.
-        boundary.extend(p.boundary.iter().filter(|(_, t)| {
-            dates::parse_datetime(t).map(whole_second) == Some(next_second)
-        }).cloned());
+        boundary.extend(
+            p.boundary
+                .iter()
+                .filter(|(_, t)| dates::parse_datetime(t).map(whole_second) == Some(next_second))
+                .cloned(),
+        );
     }
 
     let prev_ids = match &prev {

@@ -15,4 +15,3 @@ pub mod wire;
 pub use capabilities::capabilities;
 pub use client::{InsightlyClient, InsightlyClientBuilder, VENDOR};
 pub use resources::FetchAll;
-mod sendcheck;

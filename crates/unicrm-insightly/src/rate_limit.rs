@@ -50,7 +50,11 @@ pub fn shared_limiter(
     api_key: &SecretString,
     per_second: NonZeroU32,
 ) -> Arc<dyn RateLimiter> {
-    let key = (base_url.as_str().to_string(), key_hash(api_key), per_second.get());
+    let key = (
+        base_url.as_str().to_string(),
+        key_hash(api_key),
+        per_second.get(),
+    );
     let mut map = match registry().lock() {
         Ok(m) => m,
         // A panic elsewhere while holding the lock: fall back to a private limiter.

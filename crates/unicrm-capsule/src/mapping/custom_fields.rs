@@ -132,7 +132,9 @@ fn typed_value(raw: &RawValue, kind: Option<&CustomFieldKind>) -> Option<FieldVa
             Value::Number(_) => FieldValue::Text(raw.get().trim().to_string()),
             _ => FieldValue::Raw(v.clone()),
         },
-        Some(CustomFieldKind::Decimal) => as_decimal().unwrap_or_else(|| FieldValue::Raw(v.clone())),
+        Some(CustomFieldKind::Decimal) => {
+            as_decimal().unwrap_or_else(|| FieldValue::Raw(v.clone()))
+        }
         Some(CustomFieldKind::Number) => match decimal_from_raw(raw) {
             Some(d) if d.fract().is_zero() => i64::try_from(d)
                 .map(FieldValue::Number)
@@ -161,7 +163,10 @@ fn typed_value(raw: &RawValue, kind: Option<&CustomFieldKind>) -> Option<FieldVa
         Some(CustomFieldKind::MultiChoice) => match &v {
             Value::String(s) => FieldValue::MultiChoice(vec![s.clone()]),
             Value::Array(items) if items.iter().all(Value::is_string) => FieldValue::MultiChoice(
-                items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
             ),
             _ => FieldValue::Raw(v.clone()),
         },
@@ -285,7 +290,9 @@ pub fn diff_values(
     for d in desired {
         let def = numeric_id(d.definition_id.as_str(), "custom_fields.definition_id")?;
         let stored = current.iter().find(|c| c.definition_id == d.definition_id);
-        let stored_row = stored.and_then(|c| c.row_id.as_ref()).and_then(RowId::as_u64);
+        let stored_row = stored
+            .and_then(|c| c.row_id.as_ref())
+            .and_then(RowId::as_u64);
         match (&d.value, stored) {
             (None, Some(_)) => {
                 if let Some(row) = stored_row {

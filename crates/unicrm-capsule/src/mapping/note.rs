@@ -120,7 +120,10 @@ pub fn note_patch_to_wire(p: &NotePatch) -> Result<Body> {
         !p.links.is_unchanged(),
     ];
     if relinks.iter().any(|r| *r) {
-        return Err(Error::unsupported("note.update (moving a note to another record)", "capsule"));
+        return Err(Error::unsupported(
+            "note.update (moving a note to another record)",
+            "capsule",
+        ));
     }
     b.merge_vendor_fields(&p.vendor_fields)?;
     Ok(b)

@@ -13,6 +13,9 @@
 //! | `owner`, `lastStageChangedAt`, `lastContactedAt` | `owner_id`, `stage_changed_at`, `last_activity_at` |
 //! | `tags`, `fields` | `tags`, `custom_fields` |
 //!
+//! `probability` is not written together with a won/lost `status` (the closing milestone sets
+//! it; Capsule refuses both in one write).
+//!
 //! Not mapped: `contact_ids` (additional parties need a request per opportunity),
 //! `won_reason`; `team` and `lastOpenMilestone` stay in `raw`.
 
@@ -169,6 +172,13 @@ fn party_ref(account: Option<&AccountId>, contact: Option<&ContactId>) -> Result
     Ok(None)
 }
 
+fn closes(status: Option<&OpportunityStatus>) -> bool {
+    matches!(
+        status,
+        Some(OpportunityStatus::Won | OpportunityStatus::Lost)
+    )
+}
+
 fn probability_raw(p: &Decimal) -> Result<Box<RawValue>> {
     decimal_to_raw(&p.normalize())
 }
@@ -187,8 +197,7 @@ pub fn new_opportunity_to_wire(n: &NewOpportunity, refs: ResolvedRefs) -> Result
         Some(p) => b.set("party", &p)?,
         None => {
             return Err(Error::Validation {
-                message: "a Capsule opportunity needs a party: set account_id or contact_id"
-                    .into(),
+                message: "a Capsule opportunity needs a party: set account_id or contact_id".into(),
                 fields: vec![unicrm_core::FieldError {
                     field: Some("account_id".into()),
                     resource: Some("opportunity".into()),
@@ -217,7 +226,8 @@ pub fn new_opportunity_to_wire(n: &NewOpportunity, refs: ResolvedRefs) -> Result
     if let Some(d) = &n.expected_close_date {
         b.set("expectedCloseOn", d)?;
     }
-    if let Some(p) = &n.probability {
+    // A closing milestone sets the probability itself; Capsule refuses both at once.
+    if let (Some(p), false) = (&n.probability, closes(n.status.as_ref())) {
         b.set_raw("probability", probability_raw(p)?);
     }
     if let Some(t) = &n.bid_type {
@@ -270,6 +280,7 @@ pub fn opportunity_patch_to_wire(
     patch_scalar(&mut b, "expectedCloseOn", &p.expected_close_date)?;
     match &p.probability {
         Patch::Unchanged => {}
+        Patch::Set(_) if closes(p.status.as_set()) => {}
         Patch::Set(v) => b.set_raw("probability", probability_raw(v)?),
         Patch::Clear => b.set_null("probability")?,
     }
@@ -298,7 +309,11 @@ pub fn opportunity_patch_to_wire(
     if let Some(m) = refs.milestone {
         b.set("milestone", &IdRef { id: m })?;
     } else if let Patch::Set(s) = &p.stage_id {
-        patch_ref(&mut b, "milestone", &id_patch::<StageId>(&Patch::Set(s.clone())))?;
+        patch_ref(
+            &mut b,
+            "milestone",
+            &id_patch::<StageId>(&Patch::Set(s.clone())),
+        )?;
     }
     match refs.lost_reason {
         Some(Some(id)) => b.set("lostReason", &IdRef { id })?,
@@ -322,7 +337,9 @@ pub fn opportunity_patch_to_wire(
             }
         }
     }
-    let stored_fields = stored.map(|s| s.custom_fields.as_slice()).unwrap_or_default();
+    let stored_fields = stored
+        .map(|s| s.custom_fields.as_slice())
+        .unwrap_or_default();
     let want = match &p.custom_fields {
         Patch::Unchanged => None,
         Patch::Set(v) => Some(v.as_slice()),

@@ -239,7 +239,12 @@ fn delete_row(id: u64) -> Value {
 /// Row operations that turn the stored rows `current` (as read, with row ids) into `desired`:
 /// a desired row whose `row_id` is stored is updated in place (and left out when unchanged),
 /// other desired rows are added, stored rows not kept are deleted.
-pub fn diff_rows<T>(current: &[T], desired: &[T], to_wire: fn(&T) -> Value, id_of: fn(&T) -> Option<u64>) -> Vec<Value> {
+pub fn diff_rows<T>(
+    current: &[T],
+    desired: &[T],
+    to_wire: fn(&T) -> Value,
+    id_of: fn(&T) -> Option<u64>,
+) -> Vec<Value> {
     let mut ops = Vec::new();
     let mut kept = std::collections::HashSet::new();
     for d in desired {
@@ -376,7 +381,7 @@ pub fn write_list_patches(
     patches: ListPatches<'_>,
     stored: StoredLists<'_>,
 ) -> unicrm_core::Result<()> {
-    let mut put = |body: &mut super::Body, key: &str, ops: Vec<Value>| {
+    let put = |body: &mut super::Body, key: &str, ops: Vec<Value>| {
         if ops.is_empty() {
             Ok(())
         } else {
@@ -384,16 +389,32 @@ pub fn write_list_patches(
         }
     };
     if let Some(want) = target(patches.emails) {
-        put(body, "emailAddresses", diff_rows(stored.emails, &want, email_to_wire, email_row_id))?;
+        put(
+            body,
+            "emailAddresses",
+            diff_rows(stored.emails, &want, email_to_wire, email_row_id),
+        )?;
     }
     if let Some(want) = target(patches.phones) {
-        put(body, "phoneNumbers", diff_rows(stored.phones, &want, phone_to_wire, phone_row_id))?;
+        put(
+            body,
+            "phoneNumbers",
+            diff_rows(stored.phones, &want, phone_to_wire, phone_row_id),
+        )?;
     }
     if let Some(want) = target(patches.addresses) {
-        put(body, "addresses", diff_rows(stored.addresses, &want, address_to_wire, address_row_id))?;
+        put(
+            body,
+            "addresses",
+            diff_rows(stored.addresses, &want, address_to_wire, address_row_id),
+        )?;
     }
     if let Some(want) = target(patches.websites) {
-        put(body, "websites", diff_rows(stored.websites, &want, website_to_wire, website_row_id))?;
+        put(
+            body,
+            "websites",
+            diff_rows(stored.websites, &want, website_to_wire, website_row_id),
+        )?;
     }
     if let Some(want) = target(patches.tags) {
         put(body, "tags", diff_tags(stored.tags, &want))?;
@@ -419,16 +440,28 @@ pub fn write_new_lists(
     custom_fields: &[unicrm_core::CustomFieldValue],
 ) -> unicrm_core::Result<()> {
     if !emails.is_empty() {
-        body.set("emailAddresses", &emails.iter().map(email_to_wire).collect::<Vec<_>>())?;
+        body.set(
+            "emailAddresses",
+            &emails.iter().map(email_to_wire).collect::<Vec<_>>(),
+        )?;
     }
     if !phones.is_empty() {
-        body.set("phoneNumbers", &phones.iter().map(phone_to_wire).collect::<Vec<_>>())?;
+        body.set(
+            "phoneNumbers",
+            &phones.iter().map(phone_to_wire).collect::<Vec<_>>(),
+        )?;
     }
     if !addresses.is_empty() {
-        body.set("addresses", &addresses.iter().map(address_to_wire).collect::<Vec<_>>())?;
+        body.set(
+            "addresses",
+            &addresses.iter().map(address_to_wire).collect::<Vec<_>>(),
+        )?;
     }
     if !websites.is_empty() {
-        body.set("websites", &websites.iter().map(website_to_wire).collect::<Vec<_>>())?;
+        body.set(
+            "websites",
+            &websites.iter().map(website_to_wire).collect::<Vec<_>>(),
+        )?;
     }
     if !tags.is_empty() {
         body.set("tags", &tags.iter().map(tag_to_wire).collect::<Vec<_>>())?;

@@ -21,9 +21,7 @@ pub fn stage_from_wire(m: &WireMilestone, position: usize) -> Stage {
         id: StageId::from(m.id),
         name: m.name.clone().unwrap_or_default(),
         description: non_empty(&m.description),
-        order: m
-            .display_order
-            .or_else(|| u32::try_from(position + 1).ok()),
+        order: m.display_order.or_else(|| u32::try_from(position + 1).ok()),
         probability,
         is_won: m.complete && probability == Some(Decimal::ONE_HUNDRED),
         is_lost: m.complete && probability == Some(Decimal::ZERO),

@@ -210,9 +210,7 @@ pub fn task_patch_to_wire(p: &TaskPatch, category: Patch<u64>) -> Result<Body> {
     patch_scalar(
         &mut b,
         "dueTime",
-        &p.due_time
-            .clone()
-            .map(|t| t.format("%H:%M:%S").to_string()),
+        &p.due_time.clone().map(|t| t.format("%H:%M:%S").to_string()),
     )?;
     match &p.status {
         Patch::Unchanged => {}

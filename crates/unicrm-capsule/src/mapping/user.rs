@@ -22,8 +22,7 @@ pub fn user_from_wire(d: &Decoded<WireUser>) -> User {
         username: non_empty(&u.username),
         is_active: Some(
             !u.deleted
-                && u
-                    .status
+                && u.status
                     .as_deref()
                     .is_none_or(|s| s.eq_ignore_ascii_case("active")),
         ),

@@ -18,12 +18,19 @@ pub(crate) fn path_id(kind: &str, id: &str) -> Result<u64> {
 }
 
 /// `Unsupported` when `params` asks for search or `updated_since` on a resource without them.
-pub(crate) fn reject_filters<R: Record>(params: &ListParams, search: bool, since: bool) -> Result<()> {
+pub(crate) fn reject_filters<R: Record>(
+    params: &ListParams,
+    search: bool,
+    since: bool,
+) -> Result<()> {
     if params.search.is_some() && !search {
         return Err(Error::unsupported(format!("{}.search", R::KIND), "capsule"));
     }
     if params.updated_since.is_some() && !since {
-        return Err(Error::unsupported(format!("{}.updated_since", R::KIND), "capsule"));
+        return Err(Error::unsupported(
+            format!("{}.updated_since", R::KIND),
+            "capsule",
+        ));
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use unicrm_core::error::{Error, Result};
 use unicrm_core::http::Method;
-use unicrm_core::{ChangeSet, Checkpoint, ListParams, NewNote, Note, NoteId, NotePatch, Page, Resource};
+use unicrm_core::{
+    ChangeSet, Checkpoint, ListParams, NewNote, Note, NoteId, NotePatch, Page, Resource,
+};
 
 use super::{path_id, reject_filters};
 use crate::capabilities::MAX_ENTRY_PAGE_SIZE;
@@ -42,10 +44,14 @@ impl Resource<Note> for Api {
         reject_filters::<Note>(params, false, false)?;
         let first = FirstPage {
             path: "entries".into(),
-            query: vec![("perPage", page_size(params, MAX_ENTRY_PAGE_SIZE).to_string())],
+            query: vec![(
+                "perPage",
+                page_size(params, MAX_ENTRY_PAGE_SIZE).to_string(),
+            )],
         };
         let (items, next) =
-            fetch_filtered::<WireEntry>(self, &first, params, "entries", WireEntry::is_note).await?;
+            fetch_filtered::<WireEntry>(self, &first, params, "entries", WireEntry::is_note)
+                .await?;
         Ok(Page {
             items: items.iter().map(note_from_wire).collect(),
             next,

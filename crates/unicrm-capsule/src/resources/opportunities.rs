@@ -52,7 +52,10 @@ fn first_page(params: &ListParams) -> FirstPage {
 }
 
 impl Api {
-    async fn map_opportunities(&self, items: &[Decoded<WireOpportunity>]) -> Result<Vec<Opportunity>> {
+    async fn map_opportunities(
+        &self,
+        items: &[Decoded<WireOpportunity>],
+    ) -> Result<Vec<Opportunity>> {
         let ids: Vec<String> = items
             .iter()
             .flat_map(|d| d.wire.fields.iter().flatten())
@@ -110,7 +113,10 @@ impl Api {
         if let Some(s) = stage {
             return numeric_id(s.as_str(), "stage_id").map(Some);
         }
-        let closing = matches!(status, Some(OpportunityStatus::Won | OpportunityStatus::Lost));
+        let closing = matches!(
+            status,
+            Some(OpportunityStatus::Won | OpportunityStatus::Lost)
+        );
         let Some(p) = pipeline else {
             if closing {
                 return Err(Error::validation(
@@ -132,9 +138,11 @@ impl Api {
         if let Some(m) = find(&*self.stage_index(false).await?) {
             return Ok(Some(m));
         }
-        find(&*self.stage_index(true).await?).map(Some).ok_or_else(|| {
-            Error::validation(format!("capsule pipeline {p} has no matching milestone"))
-        })
+        find(&*self.stage_index(true).await?)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::validation(format!("capsule pipeline {p} has no matching milestone"))
+            })
     }
 }
 
@@ -145,7 +153,9 @@ impl Resource<Opportunity> for Api {
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Opportunity>> {
-        let (items, next) = fetch_page::<WireOpportunity>(self, &first_page(params), params, "opportunities").await?;
+        let (items, next) =
+            fetch_page::<WireOpportunity>(self, &first_page(params), params, "opportunities")
+                .await?;
         Ok(Page {
             items: self.map_opportunities(&items).await?,
             next,
@@ -159,16 +169,31 @@ impl Resource<Opportunity> for Api {
 
     async fn create(&self, new: &NewOpportunity) -> Result<Opportunity> {
         let milestone = self
-            .resolve_milestone(new.stage_id.as_ref(), new.pipeline_id.as_ref(), new.status.as_ref())
+            .resolve_milestone(
+                new.stage_id.as_ref(),
+                new.pipeline_id.as_ref(),
+                new.status.as_ref(),
+            )
             .await?;
         let lost_reason = match &new.lost_reason {
             Some(name) => Some(Some(self.lost_reason_id(name).await?)),
             None => None,
         };
-        let body = new_opportunity_to_wire(new, ResolvedRefs { milestone, lost_reason })?
-            .wrap("opportunity")?;
+        let body = new_opportunity_to_wire(
+            new,
+            ResolvedRefs {
+                milestone,
+                lost_reason,
+            },
+        )?
+        .wrap("opportunity")?;
         let resp = self
-            .write(Method::POST, "opportunities", &[("embed", EMBED.into())], body)
+            .write(
+                Method::POST,
+                "opportunities",
+                &[("embed", EMBED.into())],
+                body,
+            )
             .await?;
         self.opportunity_from_body(&resp.body).await
     }
@@ -187,7 +212,10 @@ impl Resource<Opportunity> for Api {
         } else {
             None
         };
-        let milestone = if !patch.stage_id.is_unchanged() || closing_without_stage || patch.pipeline_id.as_set().is_some() {
+        let milestone = if !patch.stage_id.is_unchanged()
+            || closing_without_stage
+            || patch.pipeline_id.as_set().is_some()
+        {
             let pipeline = patch
                 .pipeline_id
                 .as_set()
@@ -202,7 +230,14 @@ impl Resource<Opportunity> for Api {
             Patch::Set(name) => Some(Some(self.lost_reason_id(name).await?)),
             Patch::Clear => Some(None),
         };
-        let body = opportunity_patch_to_wire(patch, ResolvedRefs { milestone, lost_reason }, stored.as_ref())?;
+        let body = opportunity_patch_to_wire(
+            patch,
+            ResolvedRefs {
+                milestone,
+                lost_reason,
+            },
+            stored.as_ref(),
+        )?;
         if body.is_empty() {
             return match stored {
                 Some(s) => Ok(s),
@@ -221,11 +256,17 @@ impl Resource<Opportunity> for Api {
     }
 
     async fn delete(&self, id: &OpportunityId) -> Result<()> {
-        self.delete_path(&format!("opportunities/{}", path_id("opportunity", id.as_str())?))
-            .await
+        self.delete_path(&format!(
+            "opportunities/{}",
+            path_id("opportunity", id.as_str())?
+        ))
+        .await
     }
 
-    async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Opportunity, OpportunityId>> {
+    async fn changes_since(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<ChangeSet<Opportunity, OpportunityId>> {
         crate::changes::opportunity_changes(self, checkpoint).await
     }
 }
@@ -235,7 +276,11 @@ impl CapsuleClient {
     pub async fn get_many_opportunities(&self, ids: &[u64]) -> Result<Vec<Opportunity>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(10) {
-            let list = chunk.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+            let list = chunk
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
             match self
                 .api
                 .get_path(&format!("opportunities/{list}"), &[("embed", EMBED.into())])

@@ -67,7 +67,9 @@ pub(crate) fn first_page(params: &ListParams) -> FirstPage {
     }
 }
 
-fn field_ids<'a>(items: impl Iterator<Item = &'a Party> + Clone) -> impl Iterator<Item = String> + Clone {
+fn field_ids<'a>(
+    items: impl Iterator<Item = &'a Party> + Clone,
+) -> impl Iterator<Item = String> + Clone {
     items.flat_map(|p| {
         p.fields
             .iter()
@@ -80,12 +82,21 @@ fn field_ids<'a>(items: impl Iterator<Item = &'a Party> + Clone) -> impl Iterato
 
 impl Api {
     /// Party field definitions covering every value in `items`.
-    pub(crate) async fn party_defs_for(&self, items: &[Decoded<Party>]) -> Result<std::sync::Arc<FieldDefs>> {
-        if items.iter().all(|d| d.wire.fields.as_ref().is_none_or(Vec::is_empty)) {
+    pub(crate) async fn party_defs_for(
+        &self,
+        items: &[Decoded<Party>],
+    ) -> Result<std::sync::Arc<FieldDefs>> {
+        if items
+            .iter()
+            .all(|d| d.wire.fields.as_ref().is_none_or(Vec::is_empty))
+        {
             return Ok(std::sync::Arc::new(FieldDefs::default()));
         }
-        self.defs_covering(FieldEntity::Parties, field_ids(items.iter().map(|d| &d.wire)))
-            .await
+        self.defs_covering(
+            FieldEntity::Parties,
+            field_ids(items.iter().map(|d| &d.wire)),
+        )
+        .await
     }
 
     /// One page of parties that `keep` accepts, mapped.
@@ -94,7 +105,8 @@ impl Api {
         params: &ListParams,
         keep: impl Fn(&Party) -> bool,
     ) -> Result<(Vec<PartyRecord>, Option<Cursor>)> {
-        let (items, next) = fetch_filtered(self, &first_page(params), params, "parties", keep).await?;
+        let (items, next) =
+            fetch_filtered(self, &first_page(params), params, "parties", keep).await?;
         let defs = self.party_defs_for(&items).await?;
         Ok((items.iter().map(|d| to_record(d, &defs)).collect(), next))
     }
@@ -113,7 +125,9 @@ impl Api {
     }
 
     async fn write_party(&self, method: Method, path: &str, body: String) -> Result<PartyRecord> {
-        let resp = self.write(method, path, &[("embed", EMBED.into())], body).await?;
+        let resp = self
+            .write(method, path, &[("embed", EMBED.into())], body)
+            .await?;
         self.party_from_body(&resp.body).await
     }
 
@@ -181,7 +195,11 @@ impl CapsuleClient {
     pub async fn get_many_parties(&self, ids: &[u64]) -> Result<Vec<PartyRecord>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(10) {
-            let list = chunk.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+            let list = chunk
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
             match self
                 .api
                 .get_path(&format!("parties/{list}"), &[("embed", EMBED.into())])
@@ -217,7 +235,10 @@ impl Resource<Contact> for Api {
     async fn list(&self, params: &ListParams) -> Result<Page<Contact>> {
         let (items, next) = self.party_page(params, |p| !p.is_organisation()).await?;
         Ok(Page {
-            items: items.into_iter().filter_map(|r| expect_contact(r).ok()).collect(),
+            items: items
+                .into_iter()
+                .filter_map(|r| expect_contact(r).ok())
+                .collect(),
             next,
             total: None,
         })
@@ -246,7 +267,10 @@ impl Resource<Contact> for Api {
             };
         }
         let path = format!("parties/{}", path_id("contact", id.as_str())?);
-        expect_contact(self.write_party(Method::PUT, &path, body.wrap("party")?).await?)
+        expect_contact(
+            self.write_party(Method::PUT, &path, body.wrap("party")?)
+                .await?,
+        )
     }
 
     async fn delete(&self, id: &ContactId) -> Result<()> {
@@ -254,11 +278,19 @@ impl Resource<Contact> for Api {
             .await
     }
 
-    async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Contact, ContactId>> {
-        crate::changes::party_changes(self, checkpoint, |r| match r {
-            PartyRecord::Contact(c) => Some(c),
-            PartyRecord::Account(_) => None,
-        }, ContactId::from)
+    async fn changes_since(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<ChangeSet<Contact, ContactId>> {
+        crate::changes::party_changes(
+            self,
+            checkpoint,
+            |r| match r {
+                PartyRecord::Contact(c) => Some(c),
+                PartyRecord::Account(_) => None,
+            },
+            ContactId::from,
+        )
         .await
     }
 }
@@ -272,7 +304,10 @@ impl Resource<Account> for Api {
     async fn list(&self, params: &ListParams) -> Result<Page<Account>> {
         let (items, next) = self.party_page(params, Party::is_organisation).await?;
         Ok(Page {
-            items: items.into_iter().filter_map(|r| expect_account(r).ok()).collect(),
+            items: items
+                .into_iter()
+                .filter_map(|r| expect_account(r).ok())
+                .collect(),
             next,
             total: None,
         })
@@ -301,7 +336,10 @@ impl Resource<Account> for Api {
             };
         }
         let path = format!("parties/{}", path_id("account", id.as_str())?);
-        expect_account(self.write_party(Method::PUT, &path, body.wrap("party")?).await?)
+        expect_account(
+            self.write_party(Method::PUT, &path, body.wrap("party")?)
+                .await?,
+        )
     }
 
     async fn delete(&self, id: &AccountId) -> Result<()> {
@@ -309,11 +347,19 @@ impl Resource<Account> for Api {
             .await
     }
 
-    async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Account, AccountId>> {
-        crate::changes::party_changes(self, checkpoint, |r| match r {
-            PartyRecord::Account(a) => Some(a),
-            PartyRecord::Contact(_) => None,
-        }, AccountId::from)
+    async fn changes_since(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<ChangeSet<Account, AccountId>> {
+        crate::changes::party_changes(
+            self,
+            checkpoint,
+            |r| match r {
+                PartyRecord::Account(a) => Some(a),
+                PartyRecord::Contact(_) => None,
+            },
+            AccountId::from,
+        )
         .await
     }
 }

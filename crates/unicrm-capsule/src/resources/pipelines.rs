@@ -26,7 +26,11 @@ async fn with_stages(api: &Api, p: &Decoded<WirePipeline>) -> Result<Pipeline> {
 /// Every pipeline with its stages.
 pub(crate) async fn all_pipelines(api: &Api) -> Result<Vec<Pipeline>> {
     let rows = api
-        .all_pages::<WirePipeline>("pipelines", "pipelines", &[("perPage", MAX_PAGE_SIZE.to_string())])
+        .all_pages::<WirePipeline>(
+            "pipelines",
+            "pipelines",
+            &[("perPage", MAX_PAGE_SIZE.to_string())],
+        )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for p in &rows {
@@ -61,7 +65,10 @@ impl Resource<Pipeline> for Api {
 
     async fn get(&self, id: &PipelineId) -> Result<Pipeline> {
         let resp = self
-            .get_path(&format!("pipelines/{}", path_id("pipeline", id.as_str())?), &[])
+            .get_path(
+                &format!("pipelines/{}", path_id("pipeline", id.as_str())?),
+                &[],
+            )
             .await?;
         let p = wire::decode_one::<WirePipeline>(&resp.body, "pipeline")?;
         with_stages(self, &p).await

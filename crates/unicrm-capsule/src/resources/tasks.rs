@@ -44,7 +44,9 @@ impl Resource<Task> for Api {
 
     async fn get(&self, id: &TaskId) -> Result<Task> {
         let resp = self.get_path(&task_path(id)?, &[]).await?;
-        Ok(task_from_wire(&wire::decode_one::<WireTask>(&resp.body, "task")?))
+        Ok(task_from_wire(&wire::decode_one::<WireTask>(
+            &resp.body, "task",
+        )?))
     }
 
     async fn create(&self, new: &NewTask) -> Result<Task> {
@@ -54,7 +56,9 @@ impl Resource<Task> for Api {
         };
         let body = new_task_to_wire(new, category)?.wrap("task")?;
         let resp = self.write(Method::POST, "tasks", &[], body).await?;
-        Ok(task_from_wire(&wire::decode_one::<WireTask>(&resp.body, "task")?))
+        Ok(task_from_wire(&wire::decode_one::<WireTask>(
+            &resp.body, "task",
+        )?))
     }
 
     async fn update(&self, id: &TaskId, patch: &TaskPatch) -> Result<Task> {
@@ -70,7 +74,9 @@ impl Resource<Task> for Api {
         let resp = self
             .write(Method::PUT, &task_path(id)?, &[], body.wrap("task")?)
             .await?;
-        Ok(task_from_wire(&wire::decode_one::<WireTask>(&resp.body, "task")?))
+        Ok(task_from_wire(&wire::decode_one::<WireTask>(
+            &resp.body, "task",
+        )?))
     }
 
     async fn delete(&self, id: &TaskId) -> Result<()> {

@@ -27,6 +27,8 @@ impl Resource<User> for Api {
         let resp = self
             .get_path(&format!("users/{}", path_id("user", id.as_str())?), &[])
             .await?;
-        Ok(user_from_wire(&wire::decode_one::<WireUser>(&resp.body, "user")?))
+        Ok(user_from_wire(&wire::decode_one::<WireUser>(
+            &resp.body, "user",
+        )?))
     }
 }

@@ -141,7 +141,9 @@ impl Party {
     /// `true` for organisations (`type: organisation`, or a `name` without a type).
     pub fn is_organisation(&self) -> bool {
         match self.kind.as_deref() {
-            Some(k) => k.eq_ignore_ascii_case("organisation") || k.eq_ignore_ascii_case("organization"),
+            Some(k) => {
+                k.eq_ignore_ascii_case("organisation") || k.eq_ignore_ascii_case("organization")
+            }
             None => self.name.is_some() && self.first_name.is_none() && self.last_name.is_none(),
         }
     }

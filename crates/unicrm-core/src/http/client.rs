@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
 use serde::Serialize;
@@ -364,50 +364,43 @@ impl HttpClient {
     }
 
     /// Sends `req`, retrying per the policy, and returns a 2xx answer or a classified error.
-    ///
-    /// The future is boxed and `Send`: the retry combinator's closures take references, and
-    /// without the box the compiler cannot prove `Send` for futures that await this one inside
-    /// `#[async_trait]` methods (a "higher-ranked lifetime error").
-    pub fn send(&self, req: Request) -> futures::future::BoxFuture<'_, Result<HttpResponse>> {
-        Box::pin(self.send_inner(req))
-    }
-
-    async fn send_inner(&self, req: Request) -> Result<HttpResponse> {
+    // A plain loop over backon's back-off iterator rather than its `Retryable` combinator: the
+    // combinator's closures borrow from this future, and rustc then cannot prove the future
+    // `Send` inside `#[async_trait]` methods ("higher-ranked lifetime error").
+    pub async fn send(&self, req: Request) -> Result<HttpResponse> {
         let idempotent = req.idempotent.unwrap_or_else(|| is_idempotent(&req.method));
         let policy = &self.inner.retry;
-        let mut backoff = ExponentialBuilder::default()
+        let mut builder = ExponentialBuilder::default()
             .with_min_delay(policy.base_delay)
             .with_max_delay(policy.max_delay)
             .with_max_times(policy.max_retries);
         if policy.jitter {
-            backoff = backoff.with_jitter();
+            builder = builder.with_jitter();
         }
-        let sleeper = self.inner.sleeper.clone();
-        let clock = self.inner.clock.clone();
-        let req = &req;
+        let mut backoff = builder.build();
         let counters = &self.inner.counters;
-        let attempts = AtomicU64::new(0);
-        (|| async {
-            if attempts.fetch_add(1, Ordering::Relaxed) > 0 {
+        let mut first = true;
+        loop {
+            if !first {
                 counters.retries.fetch_add(1, Ordering::Relaxed);
             }
-            self.attempt(req).await
-        })
-        .retry(backoff)
-        .sleep(move |d: Duration| sleeper.sleep(d))
-        .adjust(move |err: &Error, backoff: Option<Duration>| {
+            first = false;
+            let err = match self.attempt(&req).await {
+                Ok(resp) => return Ok(resp),
+                Err(err) => err,
+            };
             // `None` from the back-off means the retries are used up.
-            let backoff = backoff?;
-            match decide(policy, idempotent, err, clock.now()) {
-                Decision::Retry(Some(vendor_delay)) => Some(vendor_delay),
-                Decision::Retry(None) => Some(backoff),
-                Decision::GiveUp => None,
-            }
-        })
-        .notify(|err: &Error, after: Duration| {
-            tracing::debug!(vendor = self.inner.vendor, error = %err, after_ms = after.as_millis() as u64, "retrying");
-        })
-        .await
+            let Some(next) = backoff.next() else {
+                return Err(err);
+            };
+            let delay = match decide(policy, idempotent, &err, self.inner.clock.now()) {
+                Decision::Retry(Some(vendor_delay)) => vendor_delay,
+                Decision::Retry(None) => next,
+                Decision::GiveUp => return Err(err),
+            };
+            tracing::debug!(vendor = self.inner.vendor, error = %err, after_ms = delay.as_millis() as u64, "retrying");
+            self.inner.sleeper.sleep(delay).await;
+        }
     }
 
     /// One attempt: limiter, budget, credentials, send, one re-send after a refresh on 401.

@@ -14,8 +14,7 @@
 
 use serde_json::value::RawValue;
 use unicrm_core::{
-    Account, AccountPatch, AddressKind, NewAccount, Phone, PhoneKind, Result, Website,
-    WebsiteKind,
+    Account, AccountPatch, AddressKind, NewAccount, Phone, PhoneKind, Result, Website, WebsiteKind,
 };
 
 use super::addresses::{self, Group};
@@ -129,18 +128,17 @@ pub fn create_body(new: &NewAccount, defs: &custom_fields::Definitions) -> Resul
     if !links.is_empty() {
         body.set(
             "LINKS",
-            &links.iter().map(links::to_wire).collect::<Result<Vec<_>>>()?,
+            &links
+                .iter()
+                .map(links::to_wire)
+                .collect::<Result<Vec<_>>>()?,
         )?;
     }
     Ok(body)
 }
 
 /// The fields of a patch (see [`super::contact::patch_body`]).
-pub fn patch_body(
-    p: &AccountPatch,
-    defs: &custom_fields::Definitions,
-    mode: Mode,
-) -> Result<Body> {
+pub fn patch_body(p: &AccountPatch, defs: &custom_fields::Definitions, mode: Mode) -> Result<Body> {
     let mut b = Body::new();
     put_str(&mut b, "ORGANISATION_NAME", &p.name)?;
     put_str(&mut b, "BACKGROUND", &p.description)?;

@@ -28,7 +28,10 @@ pub fn read(g: Group<'_>, kind: AddressKind) -> Option<Address> {
     let street = text(g.street);
     let (street_1, street_2) = match street {
         Some(s) => match s.split_once('\n') {
-            Some((a, b)) => (Some(a.trim_end_matches('\r').to_string()), Some(b.to_string())),
+            Some((a, b)) => (
+                Some(a.trim_end_matches('\r').to_string()),
+                Some(b.to_string()),
+            ),
             None => (Some(s), None),
         },
         None => (None, None),

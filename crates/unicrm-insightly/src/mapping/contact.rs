@@ -23,10 +23,15 @@ use unicrm_core::{
 };
 
 use super::addresses::{self, Group};
-use super::{Mode, assign_slots, custom_fields, dates, id, links, put, put_id, put_str, tags, text};
+use super::{
+    Mode, assign_slots, custom_fields, dates, id, links, put, put_id, put_str, tags, text,
+};
 use crate::wire::{Body, ContactWire};
 
-const PHONE_SLOTS: [(&str, fn() -> PhoneKind); 6] = [
+/// A flat phone field and the kind it stands for.
+type PhoneSlot = (&'static str, fn() -> PhoneKind);
+
+const PHONE_SLOTS: [PhoneSlot; 6] = [
     ("PHONE", || PhoneKind::Work),
     ("PHONE_MOBILE", || PhoneKind::Mobile),
     ("PHONE_HOME", || PhoneKind::Home),
@@ -71,7 +76,11 @@ pub fn from_json_at(
 }
 
 /// Maps a decoded contact.
-pub fn from_wire(w: ContactWire, raw: serde_json::Value, defs: &custom_fields::Definitions) -> Contact {
+pub fn from_wire(
+    w: ContactWire,
+    raw: serde_json::Value,
+    defs: &custom_fields::Definitions,
+) -> Contact {
     let phones = [
         (&w.phone, PHONE_SLOTS[0]),
         (&w.phone_mobile, PHONE_SLOTS[1]),
@@ -167,12 +176,20 @@ pub fn from_wire(w: ContactWire, raw: serde_json::Value, defs: &custom_fields::D
 
 /// The POST body for a new contact.
 pub fn create_body(new: &NewContact, defs: &custom_fields::Definitions) -> Result<Body> {
-    let links = links::dedup(new.links.clone());
+    // The organisation link follows from ORGANISATION_ID; sending both could duplicate it.
+    let links = links::without(
+        links::dedup(new.links.clone()),
+        &unicrm_core::ResourceKind::Account,
+        new.account_id.as_ref().map(|a| a.as_str()),
+    );
     let mut body = patch_body(&ContactPatch::from(new.clone()), defs, Mode::Create)?;
     if !links.is_empty() {
         body.set(
             "LINKS",
-            &links.iter().map(links::to_wire).collect::<Result<Vec<_>>>()?,
+            &links
+                .iter()
+                .map(links::to_wire)
+                .collect::<Result<Vec<_>>>()?,
         )?;
     }
     Ok(body)
@@ -180,18 +197,16 @@ pub fn create_body(new: &NewContact, defs: &custom_fields::Definitions) -> Resul
 
 /// The fields of a patch. For an update this is exactly what the PUT sends (plus the id):
 /// untouched fields are absent, so the vendor keeps them.
-pub fn patch_body(
-    p: &ContactPatch,
-    defs: &custom_fields::Definitions,
-    mode: Mode,
-) -> Result<Body> {
+pub fn patch_body(p: &ContactPatch, defs: &custom_fields::Definitions, mode: Mode) -> Result<Body> {
     let mut b = Body::new();
     put_str(&mut b, "SALUTATION", &p.prefix)?;
     put_str(&mut b, "FIRST_NAME", &p.first_name)?;
     put_str(&mut b, "LAST_NAME", &p.last_name)?;
     put_str(&mut b, "TITLE", &p.job_title)?;
     put_str(&mut b, "BACKGROUND", &p.description)?;
-    put(&mut b, "DATE_OF_BIRTH", &p.birthday, |d| Ok(dates::format_date(d)))?;
+    put(&mut b, "DATE_OF_BIRTH", &p.birthday, |d| {
+        Ok(dates::format_date(d))
+    })?;
     put_id(&mut b, "ORGANISATION_ID", &p.account_id)?;
     put_id(&mut b, "OWNER_USER_ID", &p.owner_id)?;
     match &p.emails {

@@ -27,6 +27,7 @@ use crate::wire::{Body, CustomFieldDefinitionWire, CustomFieldWire};
 pub struct Definitions {
     by_name: HashMap<String, CustomFieldDefinition>,
     editable: Vec<String>,
+    read_only: Vec<String>,
 }
 
 impl Definitions {
@@ -44,6 +45,8 @@ impl Definitions {
                 let name = def.id.as_str().to_string();
                 if editable {
                     out.editable.push(name.clone());
+                } else {
+                    out.read_only.push(name.to_ascii_lowercase());
                 }
                 out.by_name.insert(name.to_ascii_lowercase(), def);
             }
@@ -59,6 +62,11 @@ impl Definitions {
     /// Names of the writable fields.
     pub fn editable(&self) -> &[String] {
         &self.editable
+    }
+
+    /// Whether the definition says the field cannot be written (AUTONUMBER, CALCULATED).
+    pub fn is_read_only(&self, field_name: &str) -> bool {
+        self.read_only.contains(&field_name.to_ascii_lowercase())
     }
 
     /// Number of definitions.
@@ -90,7 +98,10 @@ pub fn kind_of(field_type: &str) -> CustomFieldKind {
 }
 
 /// Maps one definition; `None` without a `FIELD_NAME`.
-pub fn definition(d: CustomFieldDefinitionWire, kind: &ResourceKind) -> Option<CustomFieldDefinition> {
+pub fn definition(
+    d: CustomFieldDefinitionWire,
+    kind: &ResourceKind,
+) -> Option<CustomFieldDefinition> {
     let raw = serde_json::to_value(&d).ok();
     let name = super::text(&d.field_name)?;
     Some(CustomFieldDefinition {
@@ -144,7 +155,10 @@ fn inferred(raw: &RawValue) -> FieldValue {
         serde_json::Value::Bool(b) => FieldValue::Boolean(b),
         serde_json::Value::Number(n) => match n.as_i64() {
             Some(i) if !raw.get().contains(['.', 'e', 'E']) => FieldValue::Number(i),
-            _ => decimal(raw).map_or(FieldValue::Raw(serde_json::Value::Number(n)), FieldValue::Decimal),
+            _ => decimal(raw).map_or(
+                FieldValue::Raw(serde_json::Value::Number(n)),
+                FieldValue::Decimal,
+            ),
         },
         other => FieldValue::Raw(other),
     }
@@ -191,10 +205,10 @@ pub fn typed(kind: Option<&CustomFieldKind>, raw: &RawValue) -> FieldValue {
             serde_json::Value::Number(n) if n.is_i64() => {
                 FieldValue::Number(n.as_i64().unwrap_or_default())
             }
-            serde_json::Value::String(s) => s
-                .trim()
-                .parse::<i64>()
-                .map_or(FieldValue::Raw(serde_json::Value::String(s)), FieldValue::Number),
+            serde_json::Value::String(s) => s.trim().parse::<i64>().map_or(
+                FieldValue::Raw(serde_json::Value::String(s)),
+                FieldValue::Number,
+            ),
             v => FieldValue::Raw(v),
         },
         CustomFieldKind::Date => string_of(raw)
@@ -289,12 +303,23 @@ pub fn to_wire(values: &[CustomFieldValue]) -> Result<Vec<CustomFieldOut>> {
 }
 
 /// Writes a custom fields patch. `Set` sends the listed fields (the vendor merges by
-/// `FIELD_NAME`, so unlisted fields keep their values); `Clear` sends `null` for every
-/// writable field of the definitions.
-pub fn put(body: &mut Body, patch: &Patch<Vec<CustomFieldValue>>, defs: &Definitions) -> Result<()> {
+/// `FIELD_NAME`, so unlisted fields keep their values) except those the definitions mark
+/// read-only; `Clear` sends `null` for every writable field of the definitions.
+pub fn put(
+    body: &mut Body,
+    patch: &Patch<Vec<CustomFieldValue>>,
+    defs: &Definitions,
+) -> Result<()> {
     match patch {
         Patch::Unchanged => Ok(()),
-        Patch::Set(v) => body.set("CUSTOMFIELDS", &to_wire(v)?),
+        Patch::Set(v) => {
+            let writable: Vec<CustomFieldValue> = v
+                .iter()
+                .filter(|f| !defs.is_read_only(f.definition_id.as_str()))
+                .cloned()
+                .collect();
+            body.set("CUSTOMFIELDS", &to_wire(&writable)?)
+        }
         Patch::Clear => {
             let cleared: Vec<CustomFieldValue> = defs
                 .editable()

@@ -21,7 +21,9 @@ use unicrm_core::{
 
 use super::addresses::{self, Group};
 use super::contact::list_patch;
-use super::{Mode, assign_slots, custom_fields, dates, id, links, put, put_id, put_str, tags, text};
+use super::{
+    Mode, assign_slots, custom_fields, dates, id, links, put, put_id, put_str, tags, text,
+};
 use crate::wire::{Body, LeadWire};
 
 /// Reads a lead from its JSON text.
@@ -135,7 +137,10 @@ pub fn create_body(new: &NewLead, defs: &custom_fields::Definitions) -> Result<B
     if !links.is_empty() {
         body.set(
             "LINKS",
-            &links.iter().map(links::to_wire).collect::<Result<Vec<_>>>()?,
+            &links
+                .iter()
+                .map(links::to_wire)
+                .collect::<Result<Vec<_>>>()?,
         )?;
     }
     Ok(body)

@@ -124,3 +124,15 @@ pub fn dedup(links: Vec<RecordLink>) -> Vec<RecordLink> {
     }
     out
 }
+
+/// `links` without those to `kind` / `id` (a link a foreign-key field such as
+/// `ORGANISATION_ID` already makes).
+pub fn without(links: Vec<RecordLink>, kind: &ResourceKind, id: Option<&str>) -> Vec<RecordLink> {
+    match id {
+        None => links,
+        Some(id) => links
+            .into_iter()
+            .filter(|l| !(l.kind.as_ref() == Some(kind) && l.id == id))
+            .collect(),
+    }
+}

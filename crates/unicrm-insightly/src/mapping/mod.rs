@@ -40,7 +40,10 @@ pub enum Mode {
 
 /// Decodes a record's JSON text into its wire type and its raw payload (kept on the unified
 /// record, unknown keys included).
-pub fn decode_wire<W: DeserializeOwned>(text: &str, prefix: &str) -> Result<(W, serde_json::Value)> {
+pub fn decode_wire<W: DeserializeOwned>(
+    text: &str,
+    prefix: &str,
+) -> Result<(W, serde_json::Value)> {
     let wire = decode_at::<W>(text, prefix)?;
     let raw = decode_at::<serde_json::Value>(text, prefix)?;
     Ok((wire, raw))
@@ -117,11 +120,11 @@ pub(crate) fn finish(
 
 /// Assigns items to named slots (Insightly's flat `PHONE_*` / `ADDRESS_*_*` fields): each item
 /// goes to its preferred slot, or the first free one; items beyond the slots are dropped.
-pub(crate) fn assign_slots<'a, T>(
-    items: &'a [T],
+pub(crate) fn assign_slots<T>(
+    items: &[T],
     slots: usize,
     preferred: impl Fn(&T) -> usize,
-) -> Vec<Option<&'a T>> {
+) -> Vec<Option<&T>> {
     let mut out: Vec<Option<&T>> = vec![None; slots];
     let mut overflow = Vec::new();
     for item in items {

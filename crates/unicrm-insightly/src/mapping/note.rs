@@ -38,8 +38,7 @@ pub fn from_wire(w: NoteWire, raw: serde_json::Value) -> Note {
         owner_id: id(w.owner_user_id),
         contact_id: links::first_of(&all_links, &ResourceKind::Contact).map(Into::into),
         account_id: links::first_of(&all_links, &ResourceKind::Account).map(Into::into),
-        opportunity_id: links::first_of(&all_links, &ResourceKind::Opportunity)
-            .map(Into::into),
+        opportunity_id: links::first_of(&all_links, &ResourceKind::Opportunity).map(Into::into),
         lead_id: links::first_of(&all_links, &ResourceKind::Lead).map(Into::into),
         occurred_at: None,
         links: all_links,

@@ -137,7 +137,12 @@ pub fn wanted_links(new: &NewOpportunity) -> Vec<unicrm_core::RecordLink> {
             .chain(new.contact_ids.iter())
             .map(|c| links::link(ResourceKind::Contact, c.as_str())),
     );
-    links::dedup(all)
+    // The organisation link follows from ORGANISATION_ID; sending both could duplicate it.
+    links::without(
+        links::dedup(all),
+        &ResourceKind::Account,
+        new.account_id.as_ref().map(|a| a.as_str()),
+    )
 }
 
 /// The POST body for a new opportunity.
@@ -147,7 +152,10 @@ pub fn create_body(new: &NewOpportunity, defs: &custom_fields::Definitions) -> R
     if !links.is_empty() {
         body.set(
             "LINKS",
-            &links.iter().map(links::to_wire).collect::<Result<Vec<_>>>()?,
+            &links
+                .iter()
+                .map(links::to_wire)
+                .collect::<Result<Vec<_>>>()?,
         )?;
     }
     Ok(body)
@@ -172,7 +180,9 @@ pub fn patch_body(
     }
     put(&mut b, "BID_TYPE", &p.bid_type, |t| Ok(bid_type_wire(t)))?;
     put(&mut b, "BID_DURATION", &p.bid_duration, |d| Ok(*d))?;
-    put(&mut b, "OPPORTUNITY_STATE", &p.status, |s| Ok(state_wire(s)))?;
+    put(&mut b, "OPPORTUNITY_STATE", &p.status, |s| {
+        Ok(state_wire(s))
+    })?;
     match &p.probability {
         Patch::Unchanged => {}
         Patch::Clear => b.null("PROBABILITY"),

@@ -36,7 +36,11 @@ pub fn from_json_at(
 }
 
 /// Maps a decoded pipeline and its stages (stages of other pipelines are ignored).
-pub fn from_wire(w: PipelineWire, raw: serde_json::Value, stages: &[PipelineStageWire]) -> Pipeline {
+pub fn from_wire(
+    w: PipelineWire,
+    raw: serde_json::Value,
+    stages: &[PipelineStageWire],
+) -> Pipeline {
     let mut own: Vec<&PipelineStageWire> = stages
         .iter()
         .filter(|s| s.pipeline_id.is_some() && s.pipeline_id == w.pipeline_id)

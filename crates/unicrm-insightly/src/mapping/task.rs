@@ -98,9 +98,8 @@ pub fn from_wire(w: TaskWire, raw: serde_json::Value) -> Task {
         assignee_id: id(w.responsible_user_id),
         contact_id: links::first_of(&all_links, &ResourceKind::Contact).map(Into::into),
         account_id: links::first_of(&all_links, &ResourceKind::Account).map(Into::into),
-        opportunity_id: id(w.opportunity_id).or_else(|| {
-            links::first_of(&all_links, &ResourceKind::Opportunity).map(Into::into)
-        }),
+        opportunity_id: id(w.opportunity_id)
+            .or_else(|| links::first_of(&all_links, &ResourceKind::Opportunity).map(Into::into)),
         lead_id: links::first_of(&all_links, &ResourceKind::Lead).map(Into::into),
         links: all_links,
         created_at: dates::datetime(w.date_created_utc.as_ref()),
@@ -122,7 +121,12 @@ pub fn wanted_links(new: &NewTask) -> Vec<unicrm_core::RecordLink> {
     if let Some(l) = &new.lead_id {
         all.push(links::link(ResourceKind::Lead, l.as_str()));
     }
-    links::dedup(all)
+    // The opportunity link follows from OPPORTUNITY_ID; sending both could duplicate it.
+    links::without(
+        links::dedup(all),
+        &ResourceKind::Opportunity,
+        new.opportunity_id.as_ref().map(|o| o.as_str()),
+    )
 }
 
 /// The POST body for a new task.
@@ -132,7 +136,10 @@ pub fn create_body(new: &NewTask) -> Result<Body> {
     if !links.is_empty() {
         body.set(
             "LINKS",
-            &links.iter().map(links::to_wire).collect::<Result<Vec<_>>>()?,
+            &links
+                .iter()
+                .map(links::to_wire)
+                .collect::<Result<Vec<_>>>()?,
         )?;
     }
     Ok(body)
@@ -143,8 +150,12 @@ pub fn patch_body(p: &TaskPatch, mode: Mode) -> Result<Body> {
     let mut b = Body::new();
     put_str(&mut b, "TITLE", &p.title)?;
     put_str(&mut b, "DETAILS", &p.description)?;
-    put(&mut b, "DUE_DATE", &p.due_date, |d| Ok(dates::format_date(d)))?;
-    put(&mut b, "START_DATE", &p.start_date, |d| Ok(dates::format_date(d)))?;
+    put(&mut b, "DUE_DATE", &p.due_date, |d| {
+        Ok(dates::format_date(d))
+    })?;
+    put(&mut b, "START_DATE", &p.start_date, |d| {
+        Ok(dates::format_date(d))
+    })?;
     match &p.status {
         Patch::Unchanged => {}
         Patch::Clear => b.null("STATUS"),

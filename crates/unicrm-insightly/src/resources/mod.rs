@@ -15,8 +15,7 @@ use serde_json::value::RawValue;
 use unicrm_core::http::Method;
 use unicrm_core::http::Request;
 use unicrm_core::{
-    ChangeSet, Checkpoint, ListParams, Page, Record, RecordLink, Resource, ResourceKind,
-    Result,
+    ChangeSet, Checkpoint, ListParams, Page, Record, RecordLink, Resource, ResourceKind, Result,
 };
 
 pub use pipelines::PipelinesResource;
@@ -51,10 +50,17 @@ pub struct LinkScope {
 
 impl LinkScope {
     /// The scope a patch of one link field describes (`Set(x)` → exactly `x`, `Clear` → none).
-    pub fn single<T: std::fmt::Display>(kind: ResourceKind, p: &unicrm_core::Patch<T>) -> Option<Self> {
+    pub fn single<T: std::fmt::Display>(
+        kind: ResourceKind,
+        p: &unicrm_core::Patch<T>,
+    ) -> Option<Self> {
         match p {
             unicrm_core::Patch::Unchanged => None,
-            unicrm_core::Patch::Clear => Some(LinkScope { kind: Some(kind), desired: vec![], prune: true }),
+            unicrm_core::Patch::Clear => Some(LinkScope {
+                kind: Some(kind),
+                desired: vec![],
+                prune: true,
+            }),
             unicrm_core::Patch::Set(v) => Some(LinkScope {
                 desired: vec![links::link(kind.clone(), &v.to_string())],
                 kind: Some(kind),
@@ -67,7 +73,11 @@ impl LinkScope {
     pub fn all(p: &unicrm_core::Patch<Vec<RecordLink>>) -> Option<Self> {
         match p {
             unicrm_core::Patch::Unchanged => None,
-            unicrm_core::Patch::Clear => Some(LinkScope { kind: None, desired: vec![], prune: true }),
+            unicrm_core::Patch::Clear => Some(LinkScope {
+                kind: None,
+                desired: vec![],
+                prune: true,
+            }),
             unicrm_core::Patch::Set(v) => Some(LinkScope {
                 kind: None,
                 desired: links::dedup(v.clone()),
@@ -148,7 +158,12 @@ impl<S: ObjectSpec> ObjectResource<S> {
     /// `/SearchByTag`).
     pub(crate) fn listing(params: &ListParams) -> Listing {
         let mut l = Listing::new(S::PATH);
-        if let Some(q) = params.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(q) = params
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
             if let Some(tag) = q.strip_prefix("tag:") {
                 l.path = format!("{}/SearchByTag", S::PATH);
                 l.query.push(("tagName".into(), tag.trim().to_string()));
@@ -158,7 +173,9 @@ impl<S: ObjectSpec> ObjectResource<S> {
             let (field, value) = match q.split_once('=') {
                 Some((f, v))
                     if !f.trim().is_empty()
-                        && f.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                        && f.trim()
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
                 {
                     (f.trim().to_string(), v.trim().to_string())
                 }
@@ -169,17 +186,15 @@ impl<S: ObjectSpec> ObjectResource<S> {
         }
         if let Some(t) = params.updated_since {
             l.path = format!("{}/Search", S::PATH);
-            l.query
-                .push(("updated_after_utc".into(), dates::format_query(&since_query(t))));
+            l.query.push((
+                "updated_after_utc".into(),
+                dates::format_query(&since_query(t)),
+            ));
         }
         l
     }
 
-    fn read_all(
-        items: &[Box<RawValue>],
-        defs: &Definitions,
-        offset: u64,
-    ) -> Result<Vec<S::R>> {
+    fn read_all(items: &[Box<RawValue>], defs: &Definitions, offset: u64) -> Result<Vec<S::R>> {
         items
             .iter()
             .enumerate()
@@ -278,9 +293,15 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
     /// later (the vendor's filter is exclusive at one-second resolution).
     async fn list(&self, params: &ListParams) -> Result<Page<S::R>> {
         let top = paging::page_size(params.page_size);
-        let skip = params.cursor.as_ref().map(decode_cursor).transpose()?.unwrap_or(0);
+        let skip = params
+            .cursor
+            .as_ref()
+            .map(decode_cursor)
+            .transpose()?
+            .unwrap_or(0);
         let defs = self.defs().await?;
-        let page = paging::fetch_page(&self.shared, &Self::listing(params), skip, top, true).await?;
+        let page =
+            paging::fetch_page(&self.shared, &Self::listing(params), skip, top, true).await?;
         let len = page.items.len() as u64;
         let items = Self::read_all(&page.items, &defs, 0)?;
         let end = skip.saturating_add(len);
@@ -322,7 +343,10 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
         let mut record = None;
         if !body.is_empty() {
             body.set(S::ID_KEY, &n)?;
-            let raw = self.shared.write_object(Method::PUT, S::PATH, &body).await?;
+            let raw = self
+                .shared
+                .write_object(Method::PUT, S::PATH, &body)
+                .await?;
             record = Some(S::read(&raw, &defs, "")?);
         }
         if !scopes.is_empty() {

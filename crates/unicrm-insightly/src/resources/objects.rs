@@ -116,7 +116,10 @@ impl ObjectSpec for OpportunitySpec {
             desired.push(links::link(ResourceKind::Contact, c.as_str()));
         }
         if let Patch::Set(list) = &patch.contact_ids {
-            desired.extend(list.iter().map(|c| links::link(ResourceKind::Contact, c.as_str())));
+            desired.extend(
+                list.iter()
+                    .map(|c| links::link(ResourceKind::Contact, c.as_str())),
+            );
         }
         out.push(LinkScope {
             kind: Some(ResourceKind::Contact),

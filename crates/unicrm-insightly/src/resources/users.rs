@@ -37,7 +37,12 @@ impl Resource<User> for UsersResource {
     /// are ignored).
     async fn list(&self, params: &ListParams) -> Result<Page<User>> {
         let top = paging::page_size(params.page_size);
-        let skip = params.cursor.as_ref().map(decode_cursor).transpose()?.unwrap_or(0);
+        let skip = params
+            .cursor
+            .as_ref()
+            .map(decode_cursor)
+            .transpose()?
+            .unwrap_or(0);
         let page =
             paging::fetch_page(&self.shared, &Listing::new("Users"), skip, top, true).await?;
         let len = page.items.len() as u64;

@@ -1,0 +1,90 @@
+//! `unicrm-bench`: measures how close unicrm runs to each vendor's limits, and what it costs.
+//!
+//! Every figure is one JSON line on stdout:
+//! `{"bench": …, "value": …, "unit": …, "bound": …, "ratio": …, "target": …}`; `ratio` is
+//! `value / bound` measured within one run (absolute times on shared machines are noise), and
+//! `target` is the goal the ratio is judged against (`>= x` or `<= x`).
+//!
+//! Run: `cargo build --release -p unicrm-cli -p unicrm-bench && ./target/release/unicrm-bench`
+//! (`--only NAME` runs the figures whose name contains NAME). See `docs/benchmarks.md`.
+#![forbid(unsafe_code)]
+
+mod figures;
+mod mapping;
+mod rss;
+
+use std::time::Instant;
+
+/// One measured figure.
+#[derive(Debug, serde::Serialize)]
+pub struct Figure {
+    bench: String,
+    value: f64,
+    unit: &'static str,
+    bound: f64,
+    ratio: f64,
+    target: String,
+}
+
+/// Prints a figure as one JSON line.
+pub fn emit(bench: impl Into<String>, value: f64, unit: &'static str, bound: f64, target: &str) {
+    let ratio = if bound == 0.0 {
+        if value == 0.0 { 1.0 } else { f64::INFINITY }
+    } else {
+        value / bound
+    };
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let f = Figure {
+        bench: bench.into(),
+        value: round(value),
+        unit,
+        bound: round(bound),
+        ratio: round(ratio),
+        target: target.to_string(),
+    };
+    println!("{}", serde_json::to_string(&f).unwrap_or_default());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("unicrm-bench: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    unicrm_core::http::install_crypto_provider();
+    let t0 = Instant::now();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    let result = rt.block_on(async {
+        if wanted("mapping_cost") {
+            figures::mapping_cost().await?;
+        }
+        if wanted("request_economy") {
+            figures::request_economy().await?;
+        }
+        if wanted("insightly_rate_efficiency") {
+            figures::insightly_rate_efficiency().await?;
+        }
+        if wanted("capsule_budget") {
+            figures::capsule_budget().await?;
+        }
+        if wanted("streaming_memory") {
+            figures::streaming_memory().await?;
+        }
+        if wanted("migration_throughput") {
+            figures::migration_throughput().await?;
+        }
+        Ok::<(), String>(())
+    });
+    eprintln!("unicrm-bench: done in {:.1} s", t0.elapsed().as_secs_f64());
+    if let Err(e) = result {
+        eprintln!("unicrm-bench: error: {e}");
+        std::process::exit(1);
+    }
+}
