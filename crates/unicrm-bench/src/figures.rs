@@ -18,7 +18,7 @@ use crate::emit;
 
 type R<T> = Result<T, String>;
 
-fn s<E: std::fmt::Display>(e: E) -> String {
+pub fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 

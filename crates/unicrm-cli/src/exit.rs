@@ -36,6 +36,14 @@ impl CliError {
     }
 }
 
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
 impl From<unicrm_core::Error> for CliError {
     fn from(e: unicrm_core::Error) -> Self {
         CliError::runtime(e.to_string())

@@ -68,7 +68,7 @@ impl<W: Write> Writer<W> {
                     return Err(CliError::runtime("only records can be written as CSV"));
                 };
                 if self.csv_header.is_none() {
-                    let header: Vec<String> = map.keys().cloned().collect();
+                    let header = columns(map);
                     write_csv_row(&mut self.out, header.iter().map(String::as_str))?;
                     self.csv_header = Some(header);
                 }
@@ -104,6 +104,15 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.count)
     }
+}
+
+/// Column order: `id` first, then the other fields by name (JSON objects here are sorted maps).
+fn columns(map: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut cols: Vec<String> = map.keys().filter(|k| *k != "id").cloned().collect();
+    if map.contains_key("id") {
+        cols.insert(0, "id".to_string());
+    }
+    cols
 }
 
 fn write_csv_row<'a, W: Write>(
@@ -178,7 +187,7 @@ fn render_table(rows: &[Value]) -> String {
     // Columns: keys that have a value in at least one row, at most 9, in the record's order.
     let mut columns: Vec<String> = Vec::new();
     if let Some(Value::Object(first)) = rows.first() {
-        for key in first.keys() {
+        for key in &self::columns(first) {
             let used = rows.iter().any(|r| {
                 r.get(key).is_some_and(|v| match v {
                     Value::Null => false,
@@ -221,7 +230,7 @@ mod tests {
         let s = String::from_utf8(buf).unwrap();
         assert_eq!(
             s,
-            "id,name,tags,n\n1,\"A, B\",\"[{\"\"name\"\":\"\"x\"\"}]\",\n"
+            "id,n,name,tags\n1,,\"A, B\",\"[{\"\"name\"\":\"\"x\"\"}]\"\n"
         );
     }
 

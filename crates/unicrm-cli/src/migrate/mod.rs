@@ -24,7 +24,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use unicrm_core::{
     Crm, CrmExt, CustomFieldDefinition, CustomFieldKind, Error, ListParams, Pipeline, PipelineId,
-    Record, ResourceKind, StageId, User, UserId,
+    ResourceKind, StageId, User, UserId,
 };
 
 use crate::exit::CliError;
@@ -58,7 +58,7 @@ pub struct ResourceReport {
 /// How users were matched.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct UsersReport {
-    /// Source users matched to a target user by email.
+    /// Source users matched to a target user by email (or, without emails, a unique full name).
     pub matched: u64,
     /// Emails of source users with no target user (their records get the target's default owner).
     pub unmatched: Vec<String>,
@@ -259,22 +259,49 @@ impl<'a> Migrator<'a> {
     async fn match_users(&mut self) -> Result<(), CliError> {
         let source: Vec<User> = self.source.list_all(ListParams::new()).await?;
         let target: Vec<User> = self.target.list_all(ListParams::new()).await?;
-        let by_email: HashMap<String, &User> = target
-            .iter()
-            .filter_map(|u| u.email.as_ref().map(|e| (e.trim().to_lowercase(), u)))
-            .collect();
+        let email = |u: &User| {
+            u.email
+                .as_deref()
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+        };
+        // Some vendors keep no email on the user (Capsule keeps it on the user's person), so a
+        // unique full name is the fallback.
+        let full_name = |u: &User| {
+            let n = match (&u.first_name, &u.last_name) {
+                (Some(f), Some(l)) => format!("{f} {l}"),
+                _ => u.name.clone().unwrap_or_default(),
+            };
+            let n = n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            (!n.is_empty()).then_some(n)
+        };
+        let by_email: HashMap<String, &User> =
+            target.iter().filter_map(|u| email(u).map(|e| (e, u))).collect();
+        let mut by_name: HashMap<String, Vec<&User>> = HashMap::new();
+        for u in &target {
+            if let Some(n) = full_name(u) {
+                by_name.entry(n).or_default().push(u);
+            }
+        }
         for u in &source {
-            let email = u.email.as_deref().unwrap_or("").trim().to_lowercase();
-            match by_email.get(&email) {
-                Some(t) if !email.is_empty() => {
+            let found = email(u)
+                .and_then(|e| by_email.get(&e).copied())
+                .or_else(|| {
+                    full_name(u)
+                        .and_then(|n| by_name.get(&n))
+                        .filter(|v| v.len() == 1)
+                        .map(|v| v[0])
+                });
+            match found {
+                Some(t) => {
                     self.maps.users.insert(u.id.clone(), t.id.clone());
                     self.report.users.matched += 1;
                 }
-                _ => self.report.users.unmatched.push(if email.is_empty() {
-                    format!("user {}", u.id)
-                } else {
-                    email
-                }),
+                None => self.report.users.unmatched.push(
+                    email(u)
+                        .or_else(|| full_name(u))
+                        .unwrap_or_else(|| format!("user {}", u.id)),
+                ),
             }
         }
         Ok(())
@@ -320,6 +347,9 @@ impl<'a> Migrator<'a> {
                             .stages
                             .insert(s.id.clone(), (t.id.clone(), ts.id.clone()));
                     }
+                    // A closing stage (won / lost) the target does not model as a stage: the
+                    // outcome travels in the opportunity's status.
+                    None if s.is_won || s.is_lost => {}
                     None => self
                         .report
                         .pipelines
@@ -410,6 +440,7 @@ impl<'a> Migrator<'a> {
                 }
             };
             if self.opts.dry_run {
+                self.state.mark_planned(&kind, &sid);
                 report.planned += 1;
                 continue;
             }

@@ -24,6 +24,9 @@ pub enum Entry {
 /// The id map.
 pub struct State {
     conn: Option<Connection>,
+    /// Dry runs: source records that would be created, so records linked to them count as
+    /// migratable in the plan.
+    planned: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 fn db_err(e: rusqlite::Error) -> CliError {
@@ -36,14 +39,20 @@ impl State {
     pub fn open(path: &Path, read_only: bool) -> Result<State, CliError> {
         if read_only {
             if !path.exists() {
-                return Ok(State { conn: None });
+                return Ok(State {
+                    conn: None,
+                    planned: Default::default(),
+                });
             }
             let conn = Connection::open_with_flags(
                 path,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
             )
             .map_err(db_err)?;
-            return Ok(State { conn: Some(conn) });
+            return Ok(State {
+                conn: Some(conn),
+                planned: Default::default(),
+            });
         }
         let conn = Connection::open(path).map_err(db_err)?;
         conn.execute_batch(
@@ -61,7 +70,10 @@ impl State {
              CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )
         .map_err(db_err)?;
-        Ok(State { conn: Some(conn) })
+        Ok(State {
+            conn: Some(conn),
+            planned: Default::default(),
+        })
     }
 
     /// The entry of a source record.
@@ -84,12 +96,25 @@ impl State {
         }))
     }
 
-    /// The target id of a migrated source record.
+    /// The target id of a migrated source record (in a dry run, a placeholder for a record
+    /// the plan creates).
     pub fn target_id(&self, kind: &str, source_id: &str) -> Result<Option<String>, CliError> {
         Ok(match self.get(kind, source_id)? {
             Some(Entry::Done(t)) => Some(t),
-            _ => None,
+            _ => self
+                .planned
+                .lock()
+                .ok()
+                .filter(|p| p.contains(&(kind.to_string(), source_id.to_string())))
+                .map(|_| format!("planned-{source_id}")),
         })
+    }
+
+    /// Dry runs: records that `source_id` would be created.
+    pub fn mark_planned(&self, kind: &str, source_id: &str) {
+        if let Ok(mut p) = self.planned.lock() {
+            p.insert((kind.to_string(), source_id.to_string()));
+        }
     }
 
     fn put(

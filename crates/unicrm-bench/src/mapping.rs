@@ -1,0 +1,157 @@
+//! Page bytes and the adapters' own page decoders, for the mapping-cost figure.
+//!
+//! Each decoder does what the adapter's `list` does with a page body: decode the envelope, decode
+//! each record into its wire type and its raw payload, and map it to the unified model.
+
+use unicrm_core::{CustomFieldDefinition, Record, ResourceKind};
+use unicrm_sim::{CapsuleSimHandle, InsightlySimHandle};
+
+use crate::figures::s;
+
+/// A page decoder: bytes → number of unified records.
+pub type Decoder = Box<dyn Fn(&[u8]) -> Result<usize, String>>;
+
+async fn get(
+    http: &reqwest::Client,
+    url: String,
+    auth: String,
+) -> Result<Vec<u8>, String> {
+    let resp = http
+        .get(url)
+        .header("Authorization", auth)
+        .send()
+        .await
+        .map_err(s)?;
+    if !resp.status().is_success() {
+        return Err(format!("page fetch answered {}", resp.status()));
+    }
+    Ok(resp.bytes().await.map_err(s)?.to_vec())
+}
+
+fn count_array(bytes: &[u8]) -> Result<usize, String> {
+    let v: Vec<serde_json::Value> = serde_json::from_slice(bytes).map_err(s)?;
+    Ok(v.len())
+}
+
+/// Fetches one full page per vendor and resource, with a decoder for each.
+pub async fn fetch_pages(
+    http: &reqwest::Client,
+    capsule: &CapsuleSimHandle,
+    insightly: &InsightlySimHandle,
+) -> Result<Vec<(String, Vec<u8>, usize, Decoder)>, String> {
+    use unicrm_core::Crm;
+    let mut out: Vec<(String, Vec<u8>, usize, Decoder)> = Vec::new();
+
+    // Capsule: a page of 100 parties with tags and custom fields, as the adapter asks for it.
+    let client = unicrm_capsule::CapsuleClient::builder()
+        .base_url(capsule.base_url.as_str())
+        .personal_access_token(capsule.token.clone())
+        .build()
+        .map_err(s)?;
+    let defs: Vec<CustomFieldDefinition> = client
+        .custom_field_definitions(ResourceKind::Contact)
+        .await
+        .map_err(s)?;
+    let bytes = get(
+        http,
+        format!("{}parties?perPage=100&embed=tags,fields", capsule.base_url),
+        format!("Bearer {}", capsule.token),
+    )
+    .await?;
+    let records = {
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(s)?;
+        v["parties"].as_array().map(Vec::len).unwrap_or(0)
+    };
+    let field_defs = std::sync::Arc::new(unicrm_capsule::mapping::FieldDefs::new(defs));
+    out.push((
+        "capsule.parties".into(),
+        bytes,
+        records,
+        Box::new(move |b: &[u8]| {
+            use unicrm_capsule::mapping::{account::account_from_wire, contact::contact_from_wire};
+            let items =
+                unicrm_capsule::wire::decode_list::<unicrm_capsule::wire::Party>(b, "parties")
+                    .map_err(s)?;
+            let mut n = 0;
+            for d in &items {
+                if d.wire.kind.as_deref() == Some("organisation") {
+                    std::hint::black_box(account_from_wire(d, &field_defs));
+                } else {
+                    std::hint::black_box(contact_from_wire(d, &field_defs));
+                }
+                n += 1;
+            }
+            Ok(n)
+        }),
+    ));
+
+    // Insightly: pages of 500 at the adapter's page size.
+    let client = unicrm_insightly::InsightlyClient::builder()
+        .base_url(insightly.base_url.as_str())
+        .api_key(insightly.api_key.clone())
+        .build()
+        .map_err(s)?;
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:", insightly.api_key))
+    };
+    for (name, path, kind) in [
+        ("insightly.contacts", "Contacts", ResourceKind::Contact),
+        ("insightly.organisations", "Organisations", ResourceKind::Account),
+        ("insightly.opportunities", "Opportunities", ResourceKind::Opportunity),
+    ] {
+        let bytes = get(
+            http,
+            format!("{}{path}?top=500", insightly.base_url),
+            format!("Basic {basic}"),
+        )
+        .await?;
+        let records = count_array(&bytes)?;
+        let defs_wire = get(
+            http,
+            format!("{}CustomFields/{path}", insightly.base_url),
+            format!("Basic {basic}"),
+        )
+        .await?;
+        let defs_wire: Vec<unicrm_insightly::wire::CustomFieldDefinitionWire> =
+            serde_json::from_slice(&defs_wire).map_err(s)?;
+        let defs = std::sync::Arc::new(unicrm_insightly::mapping::custom_fields::Definitions::from_wire(
+            defs_wire, &kind,
+        ));
+        let decode: Decoder = match kind {
+            ResourceKind::Contact => Box::new(move |b: &[u8]| {
+                decode_each(b, |raw, p| {
+                    unicrm_insightly::mapping::contact::from_json_at(raw, &defs, p).map(keep)
+                })
+            }),
+            ResourceKind::Account => Box::new(move |b: &[u8]| {
+                decode_each(b, |raw, p| {
+                    unicrm_insightly::mapping::account::from_json_at(raw, &defs, p).map(keep)
+                })
+            }),
+            _ => Box::new(move |b: &[u8]| {
+                decode_each(b, |raw, p| {
+                    unicrm_insightly::mapping::opportunity::from_json_at(raw, &defs, p).map(keep)
+                })
+            }),
+        };
+        out.push((name.into(), bytes, records, decode));
+    }
+    drop(client);
+    Ok(out)
+}
+
+fn keep<R: Record>(r: R) {
+    std::hint::black_box(r);
+}
+
+fn decode_each(
+    bytes: &[u8],
+    f: impl Fn(&serde_json::value::RawValue, &str) -> unicrm_core::Result<()>,
+) -> Result<usize, String> {
+    let items = unicrm_insightly::wire::decode_array(bytes).map_err(s)?;
+    for (i, raw) in items.iter().enumerate() {
+        f(raw, &format!("[{i}]")).map_err(s)?;
+    }
+    Ok(items.len())
+}
