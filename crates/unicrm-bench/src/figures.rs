@@ -10,8 +10,8 @@ use unicrm_core::http::RetryPolicy;
 use unicrm_core::{Contact, Crm, CrmExt, ListParams, ResourceExt};
 use unicrm_insightly::InsightlyClient;
 use unicrm_sim::{
-    CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, InsightlySim,
-    InsightlySimHandle, InsightlySimOptions, SeedOptions,
+    CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, InsightlySim, InsightlySimHandle,
+    InsightlySimOptions, SeedOptions,
 };
 
 use crate::emit;
@@ -116,7 +116,13 @@ pub async fn request_economy() -> R<()> {
     let requests = capsule.stats().requests as f64;
     let parties = people.len() + N.div_ceil(3);
     let bound = parties.div_ceil(100) as f64;
-    emit("request_economy.capsule.parties", requests, "requests", bound, "<= 1.05");
+    emit(
+        "request_economy.capsule.parties",
+        requests,
+        "requests",
+        bound,
+        "<= 1.05",
+    );
     let contacts_bound = people.len().div_ceil(100) as f64;
     emit(
         "request_economy.capsule.contacts_only",
@@ -226,7 +232,13 @@ pub async fn capsule_budget() -> R<()> {
         bound,
         ">= 0.9",
     );
-    emit("capsule_budget.429s", stats.rate_limited as f64, "responses", 0.0, "== 0");
+    emit(
+        "capsule_budget.429s",
+        stats.rate_limited as f64,
+        "responses",
+        0.0,
+        "== 0",
+    );
     sim.shutdown().await;
     Ok(())
 }
@@ -234,9 +246,7 @@ pub async fn capsule_budget() -> R<()> {
 /// Figure 5: peak RSS of `unicrm … contacts list --format jsonl > /dev/null` for 100,000
 /// records ÷ for 10,000. Target ≤ 1.2.
 pub async fn streaming_memory() -> R<()> {
-    let exe = std::env::current_exe()
-        .map_err(s)?
-        .with_file_name("unicrm");
+    let exe = std::env::current_exe().map_err(s)?.with_file_name("unicrm");
     if !exe.exists() {
         return Err(format!(
             "{} not found: build it first (cargo build --release -p unicrm-cli)",
@@ -249,9 +259,10 @@ pub async fn streaming_memory() -> R<()> {
         let exe = exe.clone();
         let url = sim.base_url.to_string();
         let token = sim.token.clone();
-        let (peak, lines) = tokio::task::spawn_blocking(move || crate::rss::run_and_measure(&exe, &url, &token))
-            .await
-            .map_err(s)??;
+        let (peak, lines) =
+            tokio::task::spawn_blocking(move || crate::rss::run_and_measure(&exe, &url, &token))
+                .await
+                .map_err(s)??;
         if lines != records {
             return Err(format!("listed {lines} contacts, expected {records}"));
         }
@@ -291,7 +302,11 @@ pub async fn migration_throughput() -> R<()> {
     .await
     .map_err(|e| e.message)?;
     let elapsed = t.elapsed().as_secs_f64();
-    let created: u64 = report.resources.values().map(|r| r.created + r.recovered).sum();
+    let created: u64 = report
+        .resources
+        .values()
+        .map(|r| r.created + r.recovered)
+        .sum();
     if report.failed() > 0 {
         return Err(format!("{} records failed to migrate", report.failed()));
     }

@@ -11,11 +11,7 @@ use crate::figures::s;
 /// A page decoder: bytes → number of unified records.
 pub type Decoder = Box<dyn Fn(&[u8]) -> Result<usize, String>>;
 
-async fn get(
-    http: &reqwest::Client,
-    url: String,
-    auth: String,
-) -> Result<Vec<u8>, String> {
+async fn get(http: &reqwest::Client, url: String, auth: String) -> Result<Vec<u8>, String> {
     let resp = http
         .get(url)
         .header("Authorization", auth)
@@ -97,8 +93,16 @@ pub async fn fetch_pages(
     };
     for (name, path, kind) in [
         ("insightly.contacts", "Contacts", ResourceKind::Contact),
-        ("insightly.organisations", "Organisations", ResourceKind::Account),
-        ("insightly.opportunities", "Opportunities", ResourceKind::Opportunity),
+        (
+            "insightly.organisations",
+            "Organisations",
+            ResourceKind::Account,
+        ),
+        (
+            "insightly.opportunities",
+            "Opportunities",
+            ResourceKind::Opportunity,
+        ),
     ] {
         let bytes = get(
             http,
@@ -115,9 +119,9 @@ pub async fn fetch_pages(
         .await?;
         let defs_wire: Vec<unicrm_insightly::wire::CustomFieldDefinitionWire> =
             serde_json::from_slice(&defs_wire).map_err(s)?;
-        let defs = std::sync::Arc::new(unicrm_insightly::mapping::custom_fields::Definitions::from_wire(
-            defs_wire, &kind,
-        ));
+        let defs = std::sync::Arc::new(
+            unicrm_insightly::mapping::custom_fields::Definitions::from_wire(defs_wire, &kind),
+        );
         let decode: Decoder = match kind {
             ResourceKind::Contact => Box::new(move |b: &[u8]| {
                 decode_each(b, |raw, p| {

@@ -20,7 +20,9 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 /// lines it prints, and returns (peak RSS in KiB, lines).
 pub fn run_and_measure(exe: &Path, base_url: &str, token: &str) -> Result<(u64, usize), String> {
     let mut child = Command::new(exe)
-        .args(["--vendor", "capsule", "contacts", "list", "--format", "jsonl"])
+        .args([
+            "--vendor", "capsule", "contacts", "list", "--format", "jsonl",
+        ])
         .env("CAPSULE_TOKEN", token)
         .env("CAPSULE_BASE_URL", base_url)
         .stdout(Stdio::piped())

@@ -29,7 +29,10 @@ pub fn connect(vendor: Vendor, base_url: Option<&str>) -> Result<Arc<dyn Crm>, C
         Vendor::Capsule => {
             let token = required("CAPSULE_TOKEN", vendor)?;
             let mut b = CapsuleClient::builder().personal_access_token(token);
-            if let Some(url) = base_url.map(str::to_string).or_else(|| env("CAPSULE_BASE_URL")) {
+            if let Some(url) = base_url
+                .map(str::to_string)
+                .or_else(|| env("CAPSULE_BASE_URL"))
+            {
                 b = b.base_url(&url);
             }
             Ok(Arc::new(b.build()?))

@@ -64,7 +64,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             .build()?,
     );
 
-    println!("{:<12} {:>9} {:>9} {:>14}", "vendor", "contacts", "accounts", "opportunities");
+    println!(
+        "{:<12} {:>9} {:>9} {:>14}",
+        "vendor", "contacts", "accounts", "opportunities"
+    );
     for crm in [&capsule, &insightly] {
         let c = count::<Contact>(crm.as_ref()).await?;
         let a = count::<Account>(crm.as_ref()).await?;
@@ -74,7 +77,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
 
     let dir = tempfile::tempdir()?;
     let state_path = dir.path().join("migration.sqlite");
-    println!("\nMigrating Capsule → Insightly (state in {}) …", state_path.display());
+    println!(
+        "\nMigrating Capsule → Insightly (state in {}) …",
+        state_path.display()
+    );
     let state = State::open(&state_path, false)?;
     let report = Migrator::new(
         capsule.as_ref(),
@@ -91,7 +97,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         "\n{:<14} {:>8} {:>8} {:>8}",
         "resource", "created", "skipped", "failed"
     );
-    for (name, r) in &report.resources {
+    for name in ["accounts", "contacts", "opportunities", "tasks", "notes"] {
+        let Some(r) = report.resources.get(name) else {
+            continue;
+        };
         println!(
             "{name:<14} {:>8} {:>8} {:>8}",
             r.created + r.recovered,
@@ -100,14 +109,17 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         );
     }
     println!(
-        "users matched by email: {}; pipelines matched: {}; custom fields matched: {}, not copied: {}",
+        "users matched: {}; pipelines matched: {}; custom fields matched: {}, not copied: {}",
         report.users.matched,
         report.pipelines.matched.len(),
         report.custom_fields.matched.len(),
         report.custom_fields.mismatched.len()
     );
 
-    println!("\n{:<12} {:>9} {:>9} {:>14}", "after", "contacts", "accounts", "opportunities");
+    println!(
+        "\n{:<12} {:>9} {:>9} {:>14}",
+        "after", "contacts", "accounts", "opportunities"
+    );
     for crm in [&capsule, &insightly] {
         let c = count::<Contact>(crm.as_ref()).await?;
         let a = count::<Account>(crm.as_ref()).await?;

@@ -149,7 +149,10 @@ pub fn main() -> ExitCode {
             msg.replace('\n', " ")
         );
     }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return CliError::runtime(format!("cannot start the runtime: {e}")).report(),
     };

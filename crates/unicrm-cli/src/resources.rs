@@ -24,9 +24,8 @@ fn read_json_input(path: &Path) -> Result<Vec<u8>, CliError> {
         std::io::stdin().read_to_end(&mut buf)?;
         Ok(buf)
     } else {
-        std::fs::read(path).map_err(|e| {
-            CliError::runtime(format!("cannot read {}: {e}", path.display()))
-        })
+        std::fs::read(path)
+            .map_err(|e| CliError::runtime(format!("cannot read {}: {e}", path.display())))
     }
 }
 

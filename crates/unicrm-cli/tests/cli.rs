@@ -36,7 +36,10 @@ fn usage_error_exits_2() {
 
 #[test]
 fn missing_credential_exits_1_naming_the_variable() {
-    for (vendor, var) in [("capsule", "CAPSULE_TOKEN"), ("insightly", "INSIGHTLY_API_KEY")] {
+    for (vendor, var) in [
+        ("capsule", "CAPSULE_TOKEN"),
+        ("insightly", "INSIGHTLY_API_KEY"),
+    ] {
         let out = unicrm()
             .args(["--vendor", vendor, "contacts", "list"])
             .output()
@@ -69,7 +72,15 @@ fn jsonl(out: &[u8]) -> Vec<serde_json::Value> {
 fn list_every_resource_on_both_vendors() {
     let sb = Sandboxes::start(12, 12);
     for vendor in ["capsule", "insightly"] {
-        for resource in ["contacts", "accounts", "opportunities", "tasks", "notes", "users", "pipelines"] {
+        for resource in [
+            "contacts",
+            "accounts",
+            "opportunities",
+            "tasks",
+            "notes",
+            "users",
+            "pipelines",
+        ] {
             let out = with_env(&sb, vendor)
                 .args([resource, "list", "--format", "jsonl"])
                 .output()
@@ -85,12 +96,19 @@ fn list_every_resource_on_both_vendors() {
             assert!(rows.iter().all(|r| r.get("raw").is_none()));
         }
         // Leads: Insightly has them, Capsule says unsupported.
-        let out = with_env(&sb, vendor).args(["leads", "list"]).output().unwrap();
+        let out = with_env(&sb, vendor)
+            .args(["leads", "list"])
+            .output()
+            .unwrap();
         if vendor == "capsule" {
             assert_eq!(out.status.code(), Some(1));
             assert!(String::from_utf8_lossy(&out.stderr).contains("not supported"));
         } else {
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }
@@ -103,7 +121,11 @@ fn limit_csv_and_json_parse_back() {
             .args(["contacts", "list", "--limit", "5", "--format", "csv"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut rdr = csv::Reader::from_reader(out.stdout.as_slice());
         let headers = rdr.headers().unwrap().clone();
         assert!(headers.iter().any(|h| h == "first_name"), "{headers:?}");
@@ -129,21 +151,34 @@ fn crud_round_trip_on_both_vendors() {
             .write_stdin(new)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{vendor}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{vendor}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let created = &created[0];
         let id = created["id"].as_str().unwrap().to_string();
         assert_eq!(created["last_name"], "Lovelace");
 
         let out = with_env(&sb, vendor)
-            .args(["contacts", "update", &id, "--json", "-", "--format", "jsonl"])
+            .args([
+                "contacts", "update", &id, "--json", "-", "--format", "jsonl",
+            ])
             .write_stdin(r#"{"job_title":"Countess"}"#)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{vendor}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{vendor}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let updated = &jsonl(&out.stdout)[0];
         assert_eq!(updated["job_title"], "Countess");
-        assert_eq!(updated["first_name"], "Ada", "{vendor}: untouched field kept");
+        assert_eq!(
+            updated["first_name"], "Ada",
+            "{vendor}: untouched field kept"
+        );
         assert_eq!(updated["emails"][0]["address"], "ada@example.com");
 
         let out = with_env(&sb, vendor)
@@ -157,7 +192,11 @@ fn crud_round_trip_on_both_vendors() {
             .args(["contacts", "delete", &id])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let out = with_env(&sb, vendor)
             .args(["contacts", "get", &id])
             .output()
@@ -187,10 +226,20 @@ fn changes_feed_prints_jsonl_and_a_checkpoint() {
     let sb = Sandboxes::start(6, 6);
     for vendor in ["capsule", "insightly"] {
         let out = with_env(&sb, vendor)
-            .args(["changes", "--resource", "contacts", "--since", "2000-01-01T00:00:00Z"])
+            .args([
+                "changes",
+                "--resource",
+                "contacts",
+                "--since",
+                "2000-01-01T00:00:00Z",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{vendor}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{vendor}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let rows = jsonl(&out.stdout);
         let last = rows.last().unwrap();
         assert!(last["checkpoint"]["at"].is_string(), "{last}");
@@ -247,7 +296,14 @@ fn sandbox_prints_the_contract_lines_and_serves() {
     };
     assert_eq!(
         keys(&capsule_line),
-        ["vendor", "base_url", "token", "oauth_token_url", "client_id", "client_secret"]
+        [
+            "vendor",
+            "base_url",
+            "token",
+            "oauth_token_url",
+            "client_id",
+            "client_secret"
+        ]
     );
     assert_eq!(keys(&insightly_line), ["vendor", "base_url", "api_key"]);
     let c: serde_json::Value = serde_json::from_str(&capsule_line).unwrap();

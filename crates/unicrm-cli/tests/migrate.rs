@@ -10,9 +10,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use common::Sandboxes;
 use unicrm_capsule::CapsuleClient;
-use unicrm_core::{
-    Account, Contact, Crm, CrmExt, ListParams, Note, Opportunity, Record, Task,
-};
+use unicrm_core::{Account, Contact, Crm, CrmExt, ListParams, Note, Opportunity, Record, Task};
 use unicrm_insightly::InsightlyClient;
 use unicrm_sim::FaultConfig;
 
@@ -30,14 +28,24 @@ fn migrate_std(sb: &Sandboxes, state: &Path) -> std::process::Command {
         .env("CAPSULE_BASE_URL", &sb.capsule_url)
         .env("INSIGHTLY_API_KEY", &sb.insightly_key)
         .env("INSIGHTLY_BASE_URL", &sb.insightly_url)
-        .args(["migrate", "--from", "capsule", "--to", "insightly", "--state"])
+        .args([
+            "migrate",
+            "--from",
+            "capsule",
+            "--to",
+            "insightly",
+            "--state",
+        ])
         .arg(state);
     c
 }
 
 fn summary(stdout: &[u8]) -> serde_json::Value {
     let text = String::from_utf8_lossy(stdout);
-    let last = text.lines().last().unwrap_or_else(|| panic!("no output: {text}"));
+    let last = text
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output: {text}"));
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"))
 }
 
@@ -83,11 +91,21 @@ fn assert_complete_without_duplicates(sb: &Sandboxes, state: &Path) {
             let map = id_map(state, $kind);
             let expected = src.iter().filter(|r| !$skip(r)).count();
             assert_eq!(map.len(), expected, "{} mapped", $kind);
-            assert_eq!(dst.len(), expected, "{} in target (duplicates or losses)", $kind);
+            assert_eq!(
+                dst.len(),
+                expected,
+                "{} in target (duplicates or losses)",
+                $kind
+            );
             let mut targets: Vec<&String> = map.values().collect();
             targets.sort();
             targets.dedup();
-            assert_eq!(targets.len(), map.len(), "{}: two sources share a target", $kind);
+            assert_eq!(
+                targets.len(),
+                map.len(),
+                "{}: two sources share a target",
+                $kind
+            );
         }};
     }
     check!(Account, "account", |_: &Account| false);
@@ -105,7 +123,11 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
 
     // Dry run: a plan, nothing written.
     let out = migrate_cmd(&sb, &state).arg("--dry-run").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let plan = summary(&out.stdout);
     assert_eq!(plan["dry_run"], true);
     assert!(plan["resources"]["contacts"]["planned"].as_u64().unwrap() >= PEOPLE as u64);
@@ -113,10 +135,21 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
     assert!(sb.insightly.stats().requests > 0);
 
     let out = migrate_cmd(&sb, &state).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let first = summary(&out.stdout);
-    assert_eq!(first["resources"]["contacts"]["created"], PEOPLE as u64, "{first}");
-    assert_eq!(first["users"]["unmatched"].as_array().unwrap().len(), 0, "{first}");
+    assert_eq!(
+        first["resources"]["contacts"]["created"], PEOPLE as u64,
+        "{first}"
+    );
+    assert_eq!(
+        first["users"]["unmatched"].as_array().unwrap().len(),
+        0,
+        "{first}"
+    );
     assert_complete_without_duplicates(&sb, &state);
 
     // Spot-check fields and links of every resource.
@@ -128,7 +161,11 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
     let src_contacts: Vec<Contact> = all(&sb, &capsule);
     for c in &src_contacts {
         let t = rt
-            .block_on(insightly.contacts().get(&contacts[c.id.as_str()].as_str().into()))
+            .block_on(
+                insightly
+                    .contacts()
+                    .get(&contacts[c.id.as_str()].as_str().into()),
+            )
             .unwrap();
         assert_eq!((&t.first_name, &t.last_name), (&c.first_name, &c.last_name));
         // Insightly contacts have one email field: the first address travels.
@@ -155,14 +192,22 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
     let src_accounts: Vec<Account> = all(&sb, &capsule);
     for a in &src_accounts {
         let t = rt
-            .block_on(insightly.accounts().get(&accounts[a.id.as_str()].as_str().into()))
+            .block_on(
+                insightly
+                    .accounts()
+                    .get(&accounts[a.id.as_str()].as_str().into()),
+            )
             .unwrap();
         assert_eq!(t.name, a.name);
     }
     let src_opps: Vec<Opportunity> = all(&sb, &capsule);
     for o in &src_opps {
         let t = rt
-            .block_on(insightly.opportunities().get(&opps[o.id.as_str()].as_str().into()))
+            .block_on(
+                insightly
+                    .opportunities()
+                    .get(&opps[o.id.as_str()].as_str().into()),
+            )
             .unwrap();
         assert_eq!(t.name, o.name);
         assert_eq!(t.amount, o.amount, "amount of opportunity {}", o.id);
@@ -177,8 +222,16 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
             o.status,
             Some(unicrm_core::OpportunityStatus::Won | unicrm_core::OpportunityStatus::Lost)
         );
-        assert!(closed || t.stage_id.is_some(), "stage of open opportunity {} mapped", o.id);
-        assert!(t.pipeline_id.is_some(), "pipeline of opportunity {} mapped", o.id);
+        assert!(
+            closed || t.stage_id.is_some(),
+            "stage of open opportunity {} mapped",
+            o.id
+        );
+        assert!(
+            t.pipeline_id.is_some(),
+            "pipeline of opportunity {} mapped",
+            o.id
+        );
     }
     let notes = id_map(&state, "note");
     let src_notes: Vec<Note> = all(&sb, &capsule);
@@ -188,10 +241,16 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
             .unwrap();
         assert_eq!(t.content.trim(), n.content.trim());
         if let Some(c) = &n.contact_id {
-            assert_eq!(t.contact_id.as_ref().map(|x| x.as_str()), Some(contacts[c.as_str()].as_str()));
+            assert_eq!(
+                t.contact_id.as_ref().map(|x| x.as_str()),
+                Some(contacts[c.as_str()].as_str())
+            );
         }
         if let Some(o) = &n.opportunity_id {
-            assert_eq!(t.opportunity_id.as_ref().map(|x| x.as_str()), Some(opps[o.as_str()].as_str()));
+            assert_eq!(
+                t.opportunity_id.as_ref().map(|x| x.as_str()),
+                Some(opps[o.as_str()].as_str())
+            );
         }
     }
     let tasks = id_map(&state, "task");
@@ -206,7 +265,11 @@ fn migrates_everything_with_links_and_reruns_create_nothing() {
 
     // A rerun creates nothing.
     let out = migrate_cmd(&sb, &state).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let second = summary(&out.stdout);
     for (name, r) in second["resources"].as_object().unwrap() {
         assert_eq!(r["created"], 0, "{name} created on rerun: {second}");
@@ -243,11 +306,24 @@ fn a_killed_run_resumes_to_the_same_state() {
         }
     }
     let _ = child.wait();
-    assert!(killed_midway, "the migration ended before it could be interrupted");
+    assert!(
+        killed_midway,
+        "the migration ended before it could be interrupted"
+    );
     let out = migrate_cmd(&sb, &state).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = summary(&out.stdout);
-    assert!(s["resources"]["contacts"]["skipped_existing"].as_u64().unwrap() >= 3, "{s}");
+    assert!(
+        s["resources"]["contacts"]["skipped_existing"]
+            .as_u64()
+            .unwrap()
+            >= 3,
+        "{s}"
+    );
     assert_complete_without_duplicates(&sb, &state);
 }
 
@@ -274,7 +350,10 @@ fn faults_on_the_target_lose_and_duplicate_nothing() {
         }
     }
     assert!(ok, "the migration did not complete in 6 runs under faults");
-    assert!(sb.insightly.stats().server_errors > 0, "no fault was injected");
+    assert!(
+        sb.insightly.stats().server_errors > 0,
+        "no fault was injected"
+    );
     sb.insightly.set_faults(FaultConfig::default());
     assert_complete_without_duplicates(&sb, &state);
 }

@@ -174,7 +174,9 @@ pub struct Migrator<'a> {
 /// Whether the outcome of a create that failed with `e` is unknown (it may have been stored).
 fn ambiguous(e: &Error) -> bool {
     match e {
-        Error::Transport { kind, .. } => !matches!(kind, unicrm_core::error::TransportKind::Connect),
+        Error::Transport { kind, .. } => {
+            !matches!(kind, unicrm_core::error::TransportKind::Connect)
+        }
         Error::Vendor { status, .. } => *status >= 500,
         Error::Decode { .. } => true,
         _ => false,
@@ -235,17 +237,25 @@ impl<'a> Migrator<'a> {
             self.state.set_meta("from", self.source.vendor())?;
             self.state.set_meta("to", self.target.vendor())?;
             if self.state.meta("started_at")?.is_none() {
-                self.state.set_meta("started_at", &self.started.to_rfc3339())?;
+                self.state
+                    .set_meta("started_at", &self.started.to_rfc3339())?;
             }
         }
         self.match_users().await?;
         self.match_pipelines().await?;
-        for kind in [ResourceKind::Contact, ResourceKind::Account, ResourceKind::Opportunity] {
+        for kind in [
+            ResourceKind::Contact,
+            ResourceKind::Account,
+            ResourceKind::Opportunity,
+        ] {
             self.match_fields(kind).await?;
         }
-        self.migrate_kind::<unicrm_core::Account>("accounts").await?;
-        self.migrate_kind::<unicrm_core::Contact>("contacts").await?;
-        self.migrate_kind::<unicrm_core::Opportunity>("opportunities").await?;
+        self.migrate_kind::<unicrm_core::Account>("accounts")
+            .await?;
+        self.migrate_kind::<unicrm_core::Contact>("contacts")
+            .await?;
+        self.migrate_kind::<unicrm_core::Opportunity>("opportunities")
+            .await?;
         self.migrate_kind::<unicrm_core::Task>("tasks").await?;
         self.migrate_kind::<unicrm_core::Note>("notes").await?;
         self.report.requests = Requests {
@@ -272,11 +282,17 @@ impl<'a> Migrator<'a> {
                 (Some(f), Some(l)) => format!("{f} {l}"),
                 _ => u.name.clone().unwrap_or_default(),
             };
-            let n = n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            let n = n
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
             (!n.is_empty()).then_some(n)
         };
-        let by_email: HashMap<String, &User> =
-            target.iter().filter_map(|u| email(u).map(|e| (e, u))).collect();
+        let by_email: HashMap<String, &User> = target
+            .iter()
+            .filter_map(|u| email(u).map(|e| (e, u)))
+            .collect();
         let mut by_name: HashMap<String, Vec<&User>> = HashMap::new();
         for u in &target {
             if let Some(n) = full_name(u) {
@@ -317,7 +333,10 @@ impl<'a> Migrator<'a> {
             .create;
         for p in &source {
             let key = p.name.trim().to_lowercase();
-            let mut found = target.iter().find(|t| t.name.trim().to_lowercase() == key).cloned();
+            let mut found = target
+                .iter()
+                .find(|t| t.name.trim().to_lowercase() == key)
+                .cloned();
             if found.is_none() && can_create && !self.opts.dry_run {
                 let new: unicrm_core::NewPipeline = p.into();
                 match self.target.pipelines().create(&new).await {
@@ -341,7 +360,11 @@ impl<'a> Migrator<'a> {
             self.maps.pipelines.insert(p.id.clone(), t.id.clone());
             for s in &p.stages {
                 let sk = s.name.trim().to_lowercase();
-                match t.stages.iter().find(|ts| ts.name.trim().to_lowercase() == sk) {
+                match t
+                    .stages
+                    .iter()
+                    .find(|ts| ts.name.trim().to_lowercase() == sk)
+                {
                     Some(ts) => {
                         self.maps
                             .stages
@@ -502,7 +525,10 @@ impl<'a> Migrator<'a> {
 
     /// Finds a target record created by this migration that matches `new` and is not yet the
     /// image of another source record.
-    async fn find_in_target<R: Migratable>(&self, new: &R::New) -> Result<Option<String>, CliError> {
+    async fn find_in_target<R: Migratable>(
+        &self,
+        new: &R::New,
+    ) -> Result<Option<String>, CliError> {
         let key = R::new_key(new);
         let kind = R::KIND.to_string();
         let started = self

@@ -44,11 +44,9 @@ impl State {
                     planned: Default::default(),
                 });
             }
-            let conn = Connection::open_with_flags(
-                path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )
-            .map_err(db_err)?;
+            let conn =
+                Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(db_err)?;
             return Ok(State {
                 conn: Some(conn),
                 planned: Default::default(),
@@ -89,11 +87,13 @@ impl State {
             )
             .optional()
             .map_err(db_err)?;
-        Ok(row.map(|(status, target, error)| match (status.as_str(), target) {
-            ("done", Some(t)) => Entry::Done(t),
-            ("pending", _) => Entry::Pending,
-            _ => Entry::Failed(error.unwrap_or_default()),
-        }))
+        Ok(
+            row.map(|(status, target, error)| match (status.as_str(), target) {
+                ("done", Some(t)) => Entry::Done(t),
+                ("pending", _) => Entry::Pending,
+                _ => Entry::Failed(error.unwrap_or_default()),
+            }),
+        )
     }
 
     /// The target id of a migrated source record (in a dry run, a placeholder for a record
@@ -178,7 +178,9 @@ impl State {
             .prepare("SELECT kind, COUNT(*) FROM id_map WHERE status = 'done' GROUP BY kind ORDER BY kind")
             .map_err(db_err)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
             .map_err(db_err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
     }
@@ -224,7 +226,10 @@ mod tests {
         s.mark_done("contact", "1", "99").unwrap();
         assert_eq!(s.target_id("contact", "1").unwrap().as_deref(), Some("99"));
         s.mark_failed("contact", "2", "bad").unwrap();
-        assert_eq!(s.get("contact", "2").unwrap(), Some(Entry::Failed("bad".into())));
+        assert_eq!(
+            s.get("contact", "2").unwrap(),
+            Some(Entry::Failed("bad".into()))
+        );
         assert_eq!(s.done_counts().unwrap(), vec![("contact".to_string(), 1)]);
         drop(s);
         let ro = State::open(&path, true).unwrap();

@@ -63,40 +63,25 @@ fn linked<T: From<String>>(
         .map_err(|e| e.message)
 }
 
-fn clean_emails(v: &[Email]) -> Vec<Email> {
-    v.iter()
-        .map(|e| Email {
-            row_id: None,
-            ..e.clone()
-        })
-        .collect()
+/// Nested rows carry the source vendor's row ids, which mean nothing to the target.
+trait VendorRow: Clone {
+    fn without_row_id(&self) -> Self;
 }
 
-fn clean_phones(v: &[Phone]) -> Vec<Phone> {
-    v.iter()
-        .map(|e| Phone {
-            row_id: None,
-            ..e.clone()
-        })
-        .collect()
+macro_rules! vendor_row {
+    ($($t:ty),*) => {$(
+        impl VendorRow for $t {
+            fn without_row_id(&self) -> Self {
+                Self { row_id: None, ..self.clone() }
+            }
+        }
+    )*};
 }
 
-fn clean_websites(v: &[Website]) -> Vec<Website> {
-    v.iter()
-        .map(|e| Website {
-            row_id: None,
-            ..e.clone()
-        })
-        .collect()
-}
+vendor_row!(Email, Phone, Website, unicrm_core::Address);
 
-fn clean_addresses(v: &[unicrm_core::Address]) -> Vec<unicrm_core::Address> {
-    v.iter()
-        .map(|e| unicrm_core::Address {
-            row_id: None,
-            ..e.clone()
-        })
-        .collect()
+fn clean<T: VendorRow>(rows: &[T]) -> Vec<T> {
+    rows.iter().map(VendorRow::without_row_id).collect()
 }
 
 fn clean_tags(v: &[Tag]) -> Vec<Tag> {
@@ -111,10 +96,10 @@ impl Migratable for Account {
         let mut n = NewAccount::from(self);
         n.owner_id = maps.owner(self.owner_id.as_ref());
         n.parent_id = None;
-        n.emails = clean_emails(&self.emails);
-        n.phones = clean_phones(&self.phones);
-        n.websites = clean_websites(&self.websites);
-        n.addresses = clean_addresses(&self.addresses);
+        n.emails = clean(&self.emails);
+        n.phones = clean(&self.phones);
+        n.websites = clean(&self.websites);
+        n.addresses = clean(&self.addresses);
         n.tags = clean_tags(&self.tags);
         n.custom_fields = maps.fields("account", &self.custom_fields);
         n.links.clear();
@@ -135,10 +120,10 @@ impl Migratable for Contact {
         let mut n = NewContact::from(self);
         n.owner_id = maps.owner(self.owner_id.as_ref());
         n.account_id = linked::<AccountId>(state, "account", self.account_id.as_ref())?;
-        n.emails = clean_emails(&self.emails);
-        n.phones = clean_phones(&self.phones);
-        n.websites = clean_websites(&self.websites);
-        n.addresses = clean_addresses(&self.addresses);
+        n.emails = clean(&self.emails);
+        n.phones = clean(&self.phones);
+        n.websites = clean(&self.websites);
+        n.addresses = clean(&self.addresses);
         n.tags = clean_tags(&self.tags);
         n.custom_fields = maps.fields("contact", &self.custom_fields);
         n.links.clear();
@@ -173,7 +158,11 @@ impl Migratable for Opportunity {
         n.contact_ids = self
             .contact_ids
             .iter()
-            .filter_map(|c| linked::<ContactId>(state, "contact", Some(c)).ok().flatten())
+            .filter_map(|c| {
+                linked::<ContactId>(state, "contact", Some(c))
+                    .ok()
+                    .flatten()
+            })
             .collect();
         match self.stage_id.as_ref().and_then(|s| maps.stages.get(s)) {
             Some((p, s)) => {
@@ -198,7 +187,10 @@ impl Migratable for Opportunity {
         format!(
             "{}|{}",
             norm(Some(&n.name)),
-            n.amount.as_ref().map(|m| m.amount.normalize().to_string()).unwrap_or_default()
+            n.amount
+                .as_ref()
+                .map(|m| m.amount.normalize().to_string())
+                .unwrap_or_default()
         )
     }
 
@@ -206,7 +198,10 @@ impl Migratable for Opportunity {
         format!(
             "{}|{}",
             norm(Some(&self.name)),
-            self.amount.as_ref().map(|m| m.amount.normalize().to_string()).unwrap_or_default()
+            self.amount
+                .as_ref()
+                .map(|m| m.amount.normalize().to_string())
+                .unwrap_or_default()
         )
     }
 }
@@ -245,7 +240,9 @@ impl Migratable for Note {
         n.lead_id = None;
         n.links.clear();
         if n.contact_id.is_none() && n.account_id.is_none() && n.opportunity_id.is_none() {
-            return Err("the note's record was not migrated (or the note is linked to none)".into());
+            return Err(
+                "the note's record was not migrated (or the note is linked to none)".into(),
+            );
         }
         Ok(n)
     }

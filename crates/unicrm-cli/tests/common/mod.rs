@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use unicrm_sim::{
-    CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, InsightlySim,
-    InsightlySimHandle, InsightlySimOptions, SeedOptions,
+    CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, InsightlySim, InsightlySimHandle,
+    InsightlySimOptions, SeedOptions,
 };
 
 /// Both simulators, on a background runtime.
