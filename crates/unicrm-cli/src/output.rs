@@ -72,7 +72,7 @@ impl<W: Write> Writer<W> {
                     write_csv_row(&mut self.out, header.iter().map(String::as_str))?;
                     self.csv_header = Some(header);
                 }
-                let header = self.csv_header.as_ref().map(Vec::as_slice).unwrap_or(&[]);
+                let header = self.csv_header.as_deref().unwrap_or(&[]);
                 let cells: Vec<String> = header
                     .iter()
                     .map(|k| cell_text(map.get(k).unwrap_or(&Value::Null)))
