@@ -314,9 +314,7 @@ impl DeliveryParser {
             path: ".".into(),
             message: e.to_string(),
         })?;
-        let env = wire::decode_record::<Envelope>(text, "")
-            .map_err(malformed)?
-            .wire;
+        let env = wire::decode_at::<Envelope>(text, "").map_err(malformed)?;
         let event = env.event.ok_or_else(|| DeliveryError::Malformed {
             path: "event".into(),
             message: "missing event".into(),
@@ -328,9 +326,7 @@ impl DeliveryParser {
         })?;
         // Documented as always an array; a single object is accepted too.
         let elements: Vec<Box<RawValue>> = if payload.get().trim_start().starts_with('[') {
-            wire::decode_record::<Vec<Box<RawValue>>>(payload.get(), "payload")
-                .map_err(malformed)?
-                .wire
+            wire::decode_at::<Vec<Box<RawValue>>>(payload.get(), "payload").map_err(malformed)?
         } else {
             vec![payload]
         };
@@ -354,7 +350,7 @@ impl DeliveryParser {
     fn element(&self, event: &HookEvent, text: &str, index: usize) -> Result<Vec<HookChange>> {
         let prefix = format!("payload[{index}]");
         let deleted_id = || -> Result<(u64, Option<String>)> {
-            let d = wire::decode_record::<IdAndType>(text, &prefix)?.wire;
+            let d = wire::decode_at::<IdAndType>(text, &prefix)?;
             let id =
                 d.id.ok_or_else(|| Error::decode(format!("{prefix}.id"), "missing id"))?;
             Ok((id, d.kind))
@@ -421,7 +417,7 @@ impl DeliveryParser {
                 vec![HookChange::User(deleted(UserId::from(id)))]
             }
             other => {
-                let payload: Value = wire::decode_record::<Value>(text, &prefix)?.wire;
+                let payload: Value = wire::decode_at::<Value>(text, &prefix)?;
                 let id = payload.get("id").and_then(Value::as_u64);
                 vec![HookChange::Other {
                     event: other.clone(),

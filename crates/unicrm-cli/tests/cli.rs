@@ -208,6 +208,92 @@ fn crud_round_trip_on_both_vendors() {
     }
 }
 
+/// Create → update (a patch) → get → delete for accounts, tasks and notes on both vendors.
+#[test]
+fn crud_other_resources_on_both_vendors() {
+    let sb = Sandboxes::start(6, 6);
+    for vendor in ["capsule", "insightly"] {
+        let run = |args: &[&str], stdin: Option<&str>| {
+            let mut c = with_env(&sb, vendor);
+            c.args(args);
+            if let Some(s) = stdin {
+                c.write_stdin(s.to_string());
+            }
+            let out = c.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{vendor} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        // A contact to hang the note on.
+        let contact = jsonl(&run(
+            &["contacts", "create", "--json", "-", "--format", "jsonl"],
+            Some(r#"{"last_name":"Łukasiewicz"}"#),
+        ))[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let cases = [
+            (
+                "accounts",
+                r#"{"name":"Zoë Widgets Ltd","description":"first"}"#.to_string(),
+                r#"{"description":"second"}"#,
+                "description",
+                "second",
+            ),
+            (
+                "tasks",
+                r#"{"title":"Call back","due_date":"2026-12-01"}"#.to_string(),
+                r#"{"title":"Call back later"}"#,
+                "title",
+                "Call back later",
+            ),
+            (
+                "notes",
+                format!(
+                    r#"{{"title":"Call","content":"Spoke about renewal","contact_id":"{contact}"}}"#
+                ),
+                r#"{"content":"Spoke about the renewal again"}"#,
+                "content",
+                "Spoke about the renewal again",
+            ),
+        ];
+        for (resource, new, patch, field, want) in &cases {
+            let created = &jsonl(&run(
+                &[resource, "create", "--json", "-", "--format", "jsonl"],
+                Some(new),
+            ))[0];
+            let id = created["id"].as_str().unwrap().to_string();
+            let updated = &jsonl(&run(
+                &[resource, "update", &id, "--json", "-", "--format", "jsonl"],
+                Some(patch),
+            ))[0];
+            assert_eq!(updated[*field], *want, "{vendor} {resource}: {updated}");
+            let got = &jsonl(&run(&[resource, "get", &id, "--format", "jsonl"], None))[0];
+            assert_eq!(got[*field], *want, "{vendor} {resource}");
+            if *resource == "notes" {
+                assert_eq!(
+                    got["contact_id"],
+                    contact.as_str(),
+                    "{vendor} note link kept"
+                );
+            }
+            run(&[resource, "delete", &id], None);
+            let out = with_env(&sb, vendor)
+                .args([resource, "get", &id])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{vendor} {resource} still there"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_input_json_is_a_one_line_error() {
     let sb = Sandboxes::start(3, 3);

@@ -21,7 +21,9 @@ use crate::page::{Cursor, ListParams, Page};
 
 /// A unified record type: ties a model to its id, new-record and patch types, and to its
 /// accessor on a [`Crm`].
-pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+pub trait Record:
+    std::fmt::Debug + Serialize + DeserializeOwned + Clone + Send + Sync + 'static
+{
     /// Typed id.
     type Id: Clone
         + Eq

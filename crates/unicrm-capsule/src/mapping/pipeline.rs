@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
-use serde_json::json;
-use unicrm_core::{Pipeline, PipelineId, ResourceKind, Stage, StageId};
+use unicrm_core::{Pipeline, PipelineId, RawPayload, ResourceKind, Stage, StageId};
 
 use super::non_empty;
 use crate::wire::{Decoded, WireMilestone, WirePipeline, decimal_from_raw};
@@ -49,11 +48,31 @@ pub fn pipeline_from_wire(
         stages,
         created_at: p.wire.created_at,
         updated_at: p.wire.updated_at,
-        raw: Some(json!({
-            "pipeline": p.raw,
-            "milestones": milestones.iter().map(|m| m.raw.clone()).collect::<Vec<_>>(),
-        })),
+        raw: Some(combined_raw(p, milestones)),
     }
+}
+
+/// `{"pipeline": …, "milestones": […]}` as JSON text, from the payloads' own text (each is
+/// valid JSON, so the whole is too).
+fn combined_raw(p: &Decoded<WirePipeline>, milestones: &[Decoded<WireMilestone>]) -> RawPayload {
+    let mut text = String::with_capacity(
+        32 + p.raw.as_str().len()
+            + milestones
+                .iter()
+                .map(|m| m.raw.as_str().len() + 1)
+                .sum::<usize>(),
+    );
+    text.push_str("{\"pipeline\":");
+    text.push_str(p.raw.as_str());
+    text.push_str(",\"milestones\":[");
+    for (i, m) in milestones.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(m.raw.as_str());
+    }
+    text.push_str("]}");
+    RawPayload::from_json_text(&text)
 }
 
 /// Where each milestone belongs: milestone id → (pipeline id, stage). Lets opportunities name

@@ -22,8 +22,8 @@ use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 use serde_json::value::RawValue;
+use unicrm_core::RawPayload;
 use unicrm_core::error::{Error, Result};
 
 pub use entry::*;
@@ -131,36 +131,72 @@ pub struct DeletedRecord {
 pub struct Decoded<T> {
     /// The typed record.
     pub wire: T,
-    /// The payload it was decoded from.
-    pub raw: Value,
+    /// The payload it was decoded from: the record's JSON text, kept verbatim.
+    pub raw: RawPayload,
 }
 
-fn decode_text<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<T> {
+/// Decodes `text`; on error, names the JSON path of the bad value after the prefix.
+///
+/// The fast path decodes without tracking the path (which costs a string per object key);
+/// only when that fails is the text decoded again with path tracking, to name where. Decoding
+/// is deterministic, so the second pass meets the same error.
+fn decode_text_lazy<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    prefix: impl FnOnce() -> String,
+) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = if inner == "." {
-            prefix.to_string()
-        } else if prefix.is_empty() {
-            inner
-        } else {
-            format!("{prefix}.{inner}")
-        };
-        Error::Decode {
-            path: if path.is_empty() { ".".into() } else { path },
-            message: e.into_inner().to_string(),
-        }
+    let fast_err = match T::deserialize(de) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let prefix = prefix();
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let (inner, message) = match serde_path_to_error::deserialize::<_, T>(de) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        // Not expected: report the first error at the prefix.
+        Ok(_) => (".".to_string(), fast_err.to_string()),
+    };
+    let path = if inner == "." {
+        prefix
+    } else if prefix.is_empty() {
+        inner
+    } else {
+        format!("{prefix}.{inner}")
+    };
+    Err(Error::Decode {
+        path: if path.is_empty() { ".".into() } else { path },
+        message,
     })
+}
+
+fn decode_text<'a, T: Deserialize<'a>>(text: &'a str, prefix: &str) -> Result<T> {
+    decode_text_lazy(text, || prefix.to_string())
+}
+
+/// Decodes one JSON document into `T` (no payload kept); errors carry `prefix` before the path.
+pub fn decode_at<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<T> {
+    decode_text(text, prefix)
 }
 
 /// Decodes one record from its JSON text; errors carry `prefix` before the path.
 pub fn decode_record<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<Decoded<T>> {
-    let wire = decode_text::<T>(text, prefix)?;
-    let raw = decode_text::<Value>(text, prefix)?;
-    Ok(Decoded { wire, raw })
+    decode_record_lazy(text, || prefix.to_string())
 }
 
-fn envelope(body: &[u8]) -> Result<HashMap<String, Box<RawValue>>> {
+/// One typed parse; the payload is the text itself (valid JSON: it just decoded).
+fn decode_record_lazy<T: DeserializeOwned>(
+    text: &str,
+    prefix: impl FnOnce() -> String,
+) -> Result<Decoded<T>> {
+    let wire = decode_text_lazy::<T>(text, prefix)?;
+    Ok(Decoded {
+        wire,
+        raw: RawPayload::from_json_text(text),
+    })
+}
+
+/// The top-level object; its values borrow `body`.
+fn envelope(body: &[u8]) -> Result<HashMap<String, &RawValue>> {
     let text = std::str::from_utf8(body).map_err(|e| Error::decode(".", e.to_string()))?;
     decode_text(text, "")
 }
@@ -180,12 +216,13 @@ pub fn decode_list<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<Vec<De
     let Some(raw) = env.get(key) else {
         return Ok(Vec::new());
     };
-    let items: Option<Vec<Box<RawValue>>> = decode_text(raw.get(), key)?;
+    // The items borrow the envelope's text: no copy per record before the payload's own.
+    let items: Option<Vec<&RawValue>> = decode_text(raw.get(), key)?;
     items
         .unwrap_or_default()
         .iter()
         .enumerate()
-        .map(|(i, item)| decode_record(item.get(), &format!("{key}[{i}]")))
+        .map(|(i, item)| decode_record_lazy(item.get(), || format!("{key}[{i}]")))
         .collect()
 }
 
@@ -216,4 +253,38 @@ pub fn decimal_to_raw(d: &rust_decimal::Decimal) -> Result<Box<RawValue>> {
     // A Decimal's Display is plain decimal digits: a valid JSON number.
     RawValue::from_string(d.to_string())
         .map_err(|e| Error::config(format!("cannot write {d} as a JSON number: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_keeps_each_record_text_and_names_the_path_of_a_bad_value() {
+        let body =
+            br#"{"parties": [ {"id": 1, "type": "person"}, {"id": 2,  "type":"organisation"} ]}"#;
+        let items = decode_list::<Party>(body, "parties").unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].raw.as_str(), r#"{"id": 1, "type": "person"}"#);
+        assert_eq!(
+            items[1].raw.as_str(),
+            r#"{"id": 2,  "type":"organisation"}"#
+        );
+        assert_eq!(items[1].wire.id, 2);
+
+        let body = br#"{"parties": [{"id": 1}, {"id": 2, "createdAt": "yesterday"}]}"#;
+        let de = &mut serde_json::Deserializer::from_str(r#"{"id": 2, "createdAt": "yesterday"}"#);
+        let expected = serde_path_to_error::deserialize::<_, Party>(de).unwrap_err();
+        match decode_list::<Party>(body, "parties") {
+            Err(Error::Decode { path, message }) => {
+                assert_eq!(path, "parties[1].createdAt");
+                assert_eq!(message, expected.into_inner().to_string());
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        match decode_one::<Party>(br#"{"party": {"id": "x"}}"#, "party") {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "party.id"),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
 }

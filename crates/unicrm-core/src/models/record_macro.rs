@@ -33,7 +33,7 @@ macro_rules! unified_record {
             pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
             /// The vendor's payload this record was mapped from.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub raw: Option<serde_json::Value>,
+            pub raw: Option<crate::RawPayload>,
         }
 
         #[doc = concat!("A new [`", stringify!($name), "`] to create.")]

@@ -40,7 +40,7 @@ pub fn from_json_at(
 /// Maps a decoded organisation.
 pub fn from_wire(
     w: OrganisationWire,
-    raw: serde_json::Value,
+    raw: unicrm_core::RawPayload,
     defs: &custom_fields::Definitions,
 ) -> Account {
     let phones = [

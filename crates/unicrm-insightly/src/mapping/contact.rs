@@ -78,7 +78,7 @@ pub fn from_json_at(
 /// Maps a decoded contact.
 pub fn from_wire(
     w: ContactWire,
-    raw: serde_json::Value,
+    raw: unicrm_core::RawPayload,
     defs: &custom_fields::Definitions,
 ) -> Contact {
     let phones = [

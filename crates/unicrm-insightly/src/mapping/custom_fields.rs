@@ -102,7 +102,9 @@ pub fn definition(
     d: CustomFieldDefinitionWire,
     kind: &ResourceKind,
 ) -> Option<CustomFieldDefinition> {
-    let raw = serde_json::to_value(&d).ok();
+    let raw = serde_json::to_string(&d)
+        .ok()
+        .map(|text| unicrm_core::RawPayload::from_json_text(&text));
     let name = super::text(&d.field_name)?;
     Some(CustomFieldDefinition {
         id: CustomFieldId::new(name.clone()),

@@ -42,7 +42,11 @@ pub fn from_json_at(
 }
 
 /// Maps a decoded lead.
-pub fn from_wire(w: LeadWire, raw: serde_json::Value, defs: &custom_fields::Definitions) -> Lead {
+pub fn from_wire(
+    w: LeadWire,
+    raw: unicrm_core::RawPayload,
+    defs: &custom_fields::Definitions,
+) -> Lead {
     let phones = [
         (&w.phone, PhoneKind::Work, true),
         (&w.mobile, PhoneKind::Mobile, false),

@@ -25,7 +25,7 @@ pub use custom_fields::Definitions;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use unicrm_core::{Error, Patch, Result};
+use unicrm_core::{Error, Patch, RawPayload, Result};
 
 use crate::wire::{Body, decode_at};
 
@@ -39,14 +39,10 @@ pub enum Mode {
 }
 
 /// Decodes a record's JSON text into its wire type and its raw payload (kept on the unified
-/// record, unknown keys included).
-pub fn decode_wire<W: DeserializeOwned>(
-    text: &str,
-    prefix: &str,
-) -> Result<(W, serde_json::Value)> {
+/// record, unknown keys included). One parse: the payload is the record's text as it is.
+pub fn decode_wire<W: DeserializeOwned>(text: &str, prefix: &str) -> Result<(W, RawPayload)> {
     let wire = decode_at::<W>(text, prefix)?;
-    let raw = decode_at::<serde_json::Value>(text, prefix)?;
-    Ok((wire, raw))
+    Ok((wire, RawPayload::from_json_text(text)))
 }
 
 /// An id from the wire as a typed unified id.

@@ -29,7 +29,7 @@ pub fn from_json_at(text: &RawValue, prefix: &str) -> Result<Note> {
 }
 
 /// Maps a decoded note.
-pub fn from_wire(w: NoteWire, raw: serde_json::Value) -> Note {
+pub fn from_wire(w: NoteWire, raw: unicrm_core::RawPayload) -> Note {
     let all_links = links::read(&w.links);
     Note {
         id: w.note_id.map(Into::into).unwrap_or_default(),

@@ -85,7 +85,7 @@ pub fn from_json_at(
 /// Maps a decoded opportunity.
 pub fn from_wire(
     w: OpportunityWire,
-    raw: serde_json::Value,
+    raw: unicrm_core::RawPayload,
     defs: &custom_fields::Definitions,
 ) -> Opportunity {
     let all_links = links::read(&w.links);

@@ -38,7 +38,7 @@ pub fn from_json_at(
 /// Maps a decoded pipeline and its stages (stages of other pipelines are ignored).
 pub fn from_wire(
     w: PipelineWire,
-    raw: serde_json::Value,
+    raw: unicrm_core::RawPayload,
     stages: &[PipelineStageWire],
 ) -> Pipeline {
     let mut own: Vec<&PipelineStageWire> = stages

@@ -81,7 +81,7 @@ pub fn from_json_at(text: &RawValue, prefix: &str) -> Result<Task> {
 }
 
 /// Maps a decoded task.
-pub fn from_wire(w: TaskWire, raw: serde_json::Value) -> Task {
+pub fn from_wire(w: TaskWire, raw: unicrm_core::RawPayload) -> Task {
     let all_links = links::read(&w.links);
     Task {
         id: w.task_id.map(Into::into).unwrap_or_default(),

@@ -23,7 +23,7 @@ pub fn from_json_at(text: &RawValue, prefix: &str) -> Result<User> {
 }
 
 /// Maps a decoded user.
-pub fn from_wire(w: UserWire, raw: serde_json::Value) -> User {
+pub fn from_wire(w: UserWire, raw: unicrm_core::RawPayload) -> User {
     let first = text(&w.first_name);
     let last = text(&w.last_name);
     let name = match (&first, &last) {

@@ -36,6 +36,7 @@ impl Resource<User> for UsersResource {
     /// One page of `GET /Users` (`search` and `updated_since` are not supported for users and
     /// are ignored).
     async fn list(&self, params: &ListParams) -> Result<Page<User>> {
+        super::reject_filters(params, "user")?;
         let top = paging::page_size(params.page_size);
         let skip = params
             .cursor

@@ -24,20 +24,37 @@ use unicrm_core::{Error, Result};
 /// Decodes one JSON document, reporting the JSON path of a bad value; `prefix` is prepended
 /// to the path (the record's position in a page, `[3]`).
 pub fn decode_at<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<T> {
+    decode_at_lazy(text, || prefix.to_string())
+}
+
+/// [`decode_at`] with the prefix built only when there is an error to report.
+///
+/// The fast path decodes without tracking the path (which costs a string per object key);
+/// only when that fails is the text decoded again with path tracking, to name where. Decoding
+/// is deterministic, so the second pass meets the same error.
+pub fn decode_at_lazy<T: DeserializeOwned>(
+    text: &str,
+    prefix: impl FnOnce() -> String,
+) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = match (prefix.is_empty(), inner.as_str()) {
-            (true, p) => p.to_string(),
-            (false, ".") => prefix.to_string(),
-            (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
-            (false, p) => format!("{prefix}.{p}"),
-        };
-        Error::Decode {
-            path,
-            message: e.into_inner().to_string(),
-        }
-    })
+    let fast_err = match T::deserialize(de) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let prefix = prefix();
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let (inner, message) = match serde_path_to_error::deserialize::<_, T>(de) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        // Not expected: report the first error at the prefix.
+        Ok(_) => (".".to_string(), fast_err.to_string()),
+    };
+    let path = match (prefix.is_empty(), inner.as_str()) {
+        (true, _) => inner,
+        (false, ".") => prefix,
+        (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
+        (false, p) => format!("{prefix}.{p}"),
+    };
+    Err(Error::Decode { path, message })
 }
 
 /// Splits a bare JSON array (an Insightly page) into its raw records.
@@ -55,4 +72,31 @@ pub fn decode_object(bytes: &[u8]) -> Result<Box<RawValue>> {
         return Err(Error::decode(".", "expected a JSON object"));
     }
     Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_errors_name_the_path_after_the_prefix() {
+        let text = r#"{"CONTACT_ID": 1, "TAGS": [{"TAG_NAME": 5}]}"#;
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let expected = serde_path_to_error::deserialize::<_, ContactWire>(de).unwrap_err();
+        for (prefix, want) in [("", "TAGS[0].TAG_NAME"), ("[3]", "[3].TAGS[0].TAG_NAME")] {
+            match decode_at::<ContactWire>(text, prefix) {
+                Err(Error::Decode { path, message }) => {
+                    assert_eq!(path, want);
+                    assert_eq!(message, expected.inner().to_string());
+                }
+                other => panic!("expected a decode error, got {other:?}"),
+            }
+        }
+        match decode_at_lazy::<ContactWire>("5", || "[0]".into()) {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "[0]"),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        let ok: ContactWire = decode_at_lazy(r#"{"CONTACT_ID": 7}"#, || unreachable!()).unwrap();
+        assert_eq!(ok.contact_id, Some(7));
+    }
 }
