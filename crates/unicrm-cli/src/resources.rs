@@ -107,12 +107,7 @@ fn write_one(
     format: Option<Format>,
     v: serde_json::Value,
 ) -> Result<(), CliError> {
-    let format = match default_format(format) {
-        // A single record reads best as pretty JSON unless a table was asked for explicitly.
-        Format::Jsonl if format.is_none() => Format::Jsonl,
-        f => f,
-    };
-    let mut w = Writer::new(out, format);
+    let mut w = Writer::new(out, default_format(format));
     w.write(v)?;
     w.finish()?;
     Ok(())

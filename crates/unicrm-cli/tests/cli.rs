@@ -295,6 +295,43 @@ fn crud_other_resources_on_both_vendors() {
 }
 
 #[test]
+fn verbose_logs_never_contain_secrets() {
+    let sb = Sandboxes::start(3, 3);
+    for (vendor, secret) in [
+        ("capsule", &sb.capsule_token),
+        ("insightly", &sb.insightly_key),
+    ] {
+        let out = with_env(&sb, vendor)
+            .args([
+                "-vv", "contacts", "list", "--limit", "2", "--format", "jsonl",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("response"),
+            "{vendor}: expected request logs, got {err}"
+        );
+        assert!(
+            !err.contains(secret.as_str()),
+            "{vendor}: the secret is in the logs"
+        );
+        // Nor its Basic / Bearer encodings.
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{secret}:"));
+        assert!(
+            !err.contains(&basic),
+            "{vendor}: the encoded secret is in the logs"
+        );
+    }
+}
+
+#[test]
 fn bad_input_json_is_a_one_line_error() {
     let sb = Sandboxes::start(3, 3);
     let out = with_env(&sb, "capsule")

@@ -15,7 +15,7 @@ use unicrm_core::error::{Error, Result};
 use unicrm_core::{Account, AccountId, AccountPatch, NewAccount, Patch, UserId};
 
 use super::party_rows::*;
-use super::{Body, FieldDefs, IdRef, id_patch, non_empty, numeric_id, patch_ref, patch_scalar};
+use super::{Body, FieldDefs, id_patch, non_empty, patch_ref, patch_scalar, set_ref};
 use crate::wire::{Decoded, Party};
 
 /// An organisation party → account.
@@ -71,12 +71,7 @@ pub fn new_account_to_wire(n: &NewAccount) -> Result<Body> {
         b.set("about", d)?;
     }
     if let Some(id) = &n.owner_id {
-        b.set(
-            "owner",
-            &IdRef {
-                id: numeric_id(id.as_str(), "owner_id")?,
-            },
-        )?;
+        set_ref(&mut b, "owner", id.as_str(), "owner_id")?;
     }
     write_new_lists(
         &mut b,

@@ -17,7 +17,7 @@ use unicrm_core::error::{Error, Result};
 use unicrm_core::{AccountId, Contact, ContactId, ContactPatch, NewContact, Patch, UserId};
 
 use super::party_rows::*;
-use super::{Body, FieldDefs, IdRef, id_patch, non_empty, numeric_id, patch_ref, patch_scalar};
+use super::{Body, FieldDefs, id_patch, non_empty, patch_ref, patch_scalar, set_ref};
 use crate::wire::{Decoded, Party};
 
 /// A person party → contact.
@@ -82,22 +82,12 @@ pub fn new_contact_to_wire(n: &NewContact) -> Result<Body> {
     opt(&mut b, "jobTitle", &n.job_title)?;
     opt(&mut b, "about", &n.description)?;
     if let Some(id) = &n.account_id {
-        b.set(
-            "organisation",
-            &IdRef {
-                id: numeric_id(id.as_str(), "account_id")?,
-            },
-        )?;
+        set_ref(&mut b, "organisation", id.as_str(), "account_id")?;
     } else if let Some(name) = non_empty(&n.account_name) {
         b.set("organisation", &serde_json::json!({ "name": name }))?;
     }
     if let Some(id) = &n.owner_id {
-        b.set(
-            "owner",
-            &IdRef {
-                id: numeric_id(id.as_str(), "owner_id")?,
-            },
-        )?;
+        set_ref(&mut b, "owner", id.as_str(), "owner_id")?;
     }
     write_new_lists(
         &mut b,

@@ -123,6 +123,16 @@ pub(crate) fn patch_scalar<T: Serialize>(
     }
 }
 
+/// Writes a reference as `{"id": N}`; `what` names the unified field in a validation error.
+pub(crate) fn set_ref(body: &mut Body, key: &str, id: &str, what: &str) -> Result<()> {
+    body.set(
+        key,
+        &IdRef {
+            id: numeric_id(id, what)?,
+        },
+    )
+}
+
 /// Writes an optional reference patch as `{"id": N}` / null.
 pub(crate) fn patch_ref<I: AsRef<str>>(
     body: &mut Body,

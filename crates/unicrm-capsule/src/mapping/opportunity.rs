@@ -30,7 +30,9 @@ use unicrm_core::{
 
 use super::party_rows::{tag_to_wire, tags_from_wire};
 use super::pipeline::StageIndex;
-use super::{Body, FieldDefs, IdRef, id_patch, non_empty, numeric_id, patch_ref, patch_scalar};
+use super::{
+    Body, FieldDefs, IdRef, id_patch, non_empty, numeric_id, patch_ref, patch_scalar, set_ref,
+};
 use crate::wire::{Decoded, WireMoney, WireOpportunity, decimal_from_raw, decimal_to_raw};
 
 /// `value` → money (exact); `None` without an amount or a valid currency.
@@ -237,12 +239,7 @@ pub fn new_opportunity_to_wire(n: &NewOpportunity, refs: ResolvedRefs) -> Result
         b.set("duration", d)?;
     }
     if let Some(id) = &n.owner_id {
-        b.set(
-            "owner",
-            &IdRef {
-                id: numeric_id(id.as_str(), "owner_id")?,
-            },
-        )?;
+        set_ref(&mut b, "owner", id.as_str(), "owner_id")?;
     }
     if let Some(Some(id)) = refs.lost_reason {
         b.set("lostReason", &IdRef { id })?;
@@ -291,18 +288,8 @@ pub fn opportunity_patch_to_wire(
     }
     patch_scalar(&mut b, "duration", &p.bid_duration)?;
     match (&p.account_id, &p.contact_id) {
-        (Patch::Set(a), _) => b.set(
-            "party",
-            &IdRef {
-                id: numeric_id(a.as_str(), "account_id")?,
-            },
-        )?,
-        (_, Patch::Set(c)) => b.set(
-            "party",
-            &IdRef {
-                id: numeric_id(c.as_str(), "contact_id")?,
-            },
-        )?,
+        (Patch::Set(a), _) => set_ref(&mut b, "party", a.as_str(), "account_id")?,
+        (_, Patch::Set(c)) => set_ref(&mut b, "party", c.as_str(), "contact_id")?,
         (Patch::Clear, _) | (_, Patch::Clear) => b.set_null("party")?,
         _ => {}
     }

@@ -21,7 +21,7 @@ use unicrm_core::{
     TaskPatch, TaskStatus, UserId,
 };
 
-use super::{Body, IdRef, non_empty, numeric_id, patch_scalar};
+use super::{Body, IdRef, non_empty, numeric_id, patch_scalar, set_ref};
 use crate::wire::{Decoded, WireTask};
 
 /// `HH:MM:SS` or `HH:MM`.
@@ -173,12 +173,7 @@ pub fn new_task_to_wire(n: &NewTask, category_id: Option<u64>) -> Result<Body> {
         b.set("category", &IdRef { id: c })?;
     }
     if let Some(owner) = n.owner_id.as_ref().or(n.assignee_id.as_ref()) {
-        b.set(
-            "owner",
-            &IdRef {
-                id: numeric_id(owner.as_str(), "owner_id")?,
-            },
-        )?;
+        set_ref(&mut b, "owner", owner.as_str(), "owner_id")?;
     }
     if let Some((key, id)) = single_link(
         n.contact_id.as_ref(),

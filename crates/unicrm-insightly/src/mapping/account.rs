@@ -13,13 +13,13 @@
 //! empty (`EMAILDOMAINS`, `DATES`, `VISIBLE_TO` are kept in `raw`).
 
 use serde_json::value::RawValue;
-use unicrm_core::{
-    Account, AccountPatch, AddressKind, NewAccount, Phone, PhoneKind, Result, Website, WebsiteKind,
-};
+use unicrm_core::{Account, AccountPatch, AddressKind, NewAccount, PhoneKind, Result, WebsiteKind};
 
 use super::addresses::{self, Group};
-use super::contact::list_patch;
-use super::{Mode, assign_slots, custom_fields, dates, id, links, put_id, put_str, tags, text};
+use super::{
+    Mode, assign_slots, custom_fields, dates, id, links, list_patch, phone, put_id, put_socials,
+    put_str, read_socials, tags, text, website,
+};
 use crate::wire::{Body, OrganisationWire};
 
 /// Reads an account from its JSON text.
@@ -33,8 +33,9 @@ pub fn from_json_at(
     defs: &custom_fields::Definitions,
     prefix: &str,
 ) -> Result<Account> {
-    let (w, raw) = super::decode_wire::<OrganisationWire>(text.get(), prefix)?;
-    Ok(from_wire(w, raw, defs))
+    super::read_json(text, prefix, |w: OrganisationWire, raw| {
+        from_wire(w, raw, defs)
+    })
 }
 
 /// Maps a decoded organisation.
@@ -48,30 +49,16 @@ pub fn from_wire(
         (&w.phone_fax, PhoneKind::Fax, false),
     ]
     .into_iter()
-    .filter_map(|(v, kind, primary)| {
-        text(v).map(|number| Phone {
-            number,
-            kind: Some(kind),
-            primary,
-            row_id: None,
-        })
-    })
+    .filter_map(|(v, kind, primary)| phone(v, kind, primary))
     .collect();
-    let websites = [
-        (&w.website, WebsiteKind::Url),
-        (&w.social_linkedin, WebsiteKind::LinkedIn),
-        (&w.social_facebook, WebsiteKind::Facebook),
-        (&w.social_twitter, WebsiteKind::Twitter),
-    ]
-    .into_iter()
-    .filter_map(|(v, kind)| {
-        text(v).map(|url| Website {
-            url,
-            kind: Some(kind),
-            row_id: None,
-        })
-    })
-    .collect();
+    let websites = website(&w.website, WebsiteKind::Url)
+        .into_iter()
+        .chain(read_socials(
+            &w.social_linkedin,
+            &w.social_facebook,
+            &w.social_twitter,
+        ))
+        .collect();
     let addresses = [
         addresses::read(
             Group {
@@ -124,17 +111,8 @@ pub fn from_wire(
 /// The POST body for a new account.
 pub fn create_body(new: &NewAccount, defs: &custom_fields::Definitions) -> Result<Body> {
     let links = links::dedup(new.links.clone());
-    let mut body = patch_body(&AccountPatch::from(new.clone()), defs, Mode::Create)?;
-    if !links.is_empty() {
-        body.set(
-            "LINKS",
-            &links
-                .iter()
-                .map(links::to_wire)
-                .collect::<Result<Vec<_>>>()?,
-        )?;
-    }
-    Ok(body)
+    let body = patch_body(&AccountPatch::from(new.clone()), defs, Mode::Create)?;
+    super::with_links(body, &links)
 }
 
 /// The fields of a patch (see [`super::contact::patch_body`]).
@@ -163,16 +141,7 @@ pub fn patch_body(p: &AccountPatch, defs: &custom_fields::Definitions, mode: Mod
             .iter()
             .find(|w| matches!(w.kind, None | Some(WebsiteKind::Url)));
         b.set_opt("WEBSITE", url.map(|w| &w.url))?;
-        for (key, kind) in [
-            ("SOCIAL_LINKEDIN", WebsiteKind::LinkedIn),
-            ("SOCIAL_FACEBOOK", WebsiteKind::Facebook),
-            ("SOCIAL_TWITTER", WebsiteKind::Twitter),
-        ] {
-            let w = list.iter().find(|w| w.kind.as_ref() == Some(&kind));
-            b.set_opt(key, w.map(|w| &w.url))?;
-        }
+        put_socials(&mut b, list)?;
     }
-    tags::put(&mut b, &p.tags)?;
-    custom_fields::put(&mut b, &p.custom_fields, defs)?;
-    super::finish(b, mode, &p.vendor_fields)
+    super::finish_tagged(b, &p.tags, &p.custom_fields, defs, mode, &p.vendor_fields)
 }

@@ -18,13 +18,13 @@
 
 use serde_json::value::RawValue;
 use unicrm_core::{
-    AddressKind, Contact, ContactPatch, Email, NewContact, Patch, Phone, PhoneKind, Result,
-    Website, WebsiteKind,
+    AddressKind, Contact, ContactPatch, NewContact, Patch, Phone, PhoneKind, Result,
 };
 
 use super::addresses::{self, Group};
 use super::{
-    Mode, assign_slots, custom_fields, dates, id, links, put, put_id, put_str, tags, text,
+    Mode, assign_slots, custom_fields, dates, id, links, list_patch, phone, primary_email, put,
+    put_id, put_socials, put_str, read_socials, sole_email, tags, text,
 };
 use crate::wire::{Body, ContactWire};
 
@@ -71,8 +71,7 @@ pub fn from_json_at(
     defs: &custom_fields::Definitions,
     prefix: &str,
 ) -> Result<Contact> {
-    let (w, raw) = super::decode_wire::<ContactWire>(text.get(), prefix)?;
-    Ok(from_wire(w, raw, defs))
+    super::read_json(text, prefix, |w: ContactWire, raw| from_wire(w, raw, defs))
 }
 
 /// Maps a decoded contact.
@@ -90,29 +89,10 @@ pub fn from_wire(
         (&w.phone_other, PHONE_SLOTS[5]),
     ]
     .into_iter()
-    .filter_map(|(v, (key, kind))| {
-        text(v).map(|number| Phone {
-            number,
-            kind: Some(kind()),
-            primary: key == "PHONE",
-            row_id: None,
-        })
-    })
+    .filter_map(|(v, (key, kind))| phone(v, kind(), key == "PHONE"))
     .collect();
-    let websites = [
-        (&w.social_linkedin, WebsiteKind::LinkedIn),
-        (&w.social_facebook, WebsiteKind::Facebook),
-        (&w.social_twitter, WebsiteKind::Twitter),
-    ]
-    .into_iter()
-    .filter_map(|(v, kind)| {
-        text(v).map(|url| Website {
-            url,
-            kind: Some(kind),
-            row_id: None,
-        })
-    })
-    .collect();
+    let websites =
+        read_socials(&w.social_linkedin, &w.social_facebook, &w.social_twitter).collect();
     let addresses = [
         addresses::read(
             Group {
@@ -153,15 +133,7 @@ pub fn from_wire(
         owner_id: id(w.owner_user_id),
         picture_url: text(&w.image_url),
         last_activity_at: dates::datetime(w.last_activity_date_utc.as_ref()),
-        emails: text(&w.email_address)
-            .map(|address| Email {
-                address,
-                kind: None,
-                primary: true,
-                row_id: None,
-            })
-            .into_iter()
-            .collect(),
+        emails: sole_email(&w.email_address),
         phones,
         addresses,
         websites,
@@ -182,17 +154,8 @@ pub fn create_body(new: &NewContact, defs: &custom_fields::Definitions) -> Resul
         &unicrm_core::ResourceKind::Account,
         new.account_id.as_ref().map(|a| a.as_str()),
     );
-    let mut body = patch_body(&ContactPatch::from(new.clone()), defs, Mode::Create)?;
-    if !links.is_empty() {
-        body.set(
-            "LINKS",
-            &links
-                .iter()
-                .map(links::to_wire)
-                .collect::<Result<Vec<_>>>()?,
-        )?;
-    }
-    Ok(body)
+    let body = patch_body(&ContactPatch::from(new.clone()), defs, Mode::Create)?;
+    super::with_links(body, &links)
 }
 
 /// The fields of a patch. For an update this is exactly what the PUT sends (plus the id):
@@ -212,10 +175,7 @@ pub fn patch_body(p: &ContactPatch, defs: &custom_fields::Definitions, mode: Mod
     match &p.emails {
         Patch::Unchanged => {}
         Patch::Clear => b.null("EMAIL_ADDRESS"),
-        Patch::Set(list) => {
-            let e = list.iter().find(|e| e.primary).or(list.first());
-            b.set_opt("EMAIL_ADDRESS", e.map(|e| &e.address))?;
-        }
+        Patch::Set(list) => b.set_opt("EMAIL_ADDRESS", primary_email(list))?,
     }
     if let Some(list) = list_patch(&p.phones) {
         let slots = assign_slots(list, PHONE_SLOTS.len(), phone_slot);
@@ -230,25 +190,7 @@ pub fn patch_body(p: &ContactPatch, defs: &custom_fields::Definitions, mode: Mod
         }
     }
     if let Some(list) = list_patch(&p.websites) {
-        for (key, kind) in [
-            ("SOCIAL_LINKEDIN", WebsiteKind::LinkedIn),
-            ("SOCIAL_FACEBOOK", WebsiteKind::Facebook),
-            ("SOCIAL_TWITTER", WebsiteKind::Twitter),
-        ] {
-            let w = list.iter().find(|w| w.kind.as_ref() == Some(&kind));
-            b.set_opt(key, w.map(|w| &w.url))?;
-        }
+        put_socials(&mut b, list)?;
     }
-    tags::put(&mut b, &p.tags)?;
-    custom_fields::put(&mut b, &p.custom_fields, defs)?;
-    super::finish(b, mode, &p.vendor_fields)
-}
-
-/// The list a list patch leaves: `Set` → the list, `Clear` → empty, `Unchanged` → `None`.
-pub(crate) fn list_patch<T>(p: &Patch<Vec<T>>) -> Option<&[T]> {
-    match p {
-        Patch::Unchanged => None,
-        Patch::Clear => Some(&[]),
-        Patch::Set(v) => Some(v),
-    }
+    super::finish_tagged(b, &p.tags, &p.custom_fields, defs, mode, &p.vendor_fields)
 }

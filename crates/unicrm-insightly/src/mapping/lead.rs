@@ -15,14 +15,12 @@
 //! | `tags`, `custom_fields`, `links` | `TAGS`, `CUSTOMFIELDS`, `LINKS` |
 
 use serde_json::value::RawValue;
-use unicrm_core::{
-    AddressKind, Email, Lead, LeadPatch, NewLead, Phone, PhoneKind, Result, Website, WebsiteKind,
-};
+use unicrm_core::{AddressKind, Lead, LeadPatch, NewLead, PhoneKind, Result, WebsiteKind};
 
 use super::addresses::{self, Group};
-use super::contact::list_patch;
 use super::{
-    Mode, assign_slots, custom_fields, dates, id, links, put, put_id, put_str, tags, text,
+    Mode, assign_slots, custom_fields, dates, id, links, list_patch, phone, primary_email, put,
+    put_id, put_str, sole_email, tags, text, website,
 };
 use crate::wire::{Body, LeadWire};
 
@@ -37,8 +35,7 @@ pub fn from_json_at(
     defs: &custom_fields::Definitions,
     prefix: &str,
 ) -> Result<Lead> {
-    let (w, raw) = super::decode_wire::<LeadWire>(text.get(), prefix)?;
-    Ok(from_wire(w, raw, defs))
+    super::read_json(text, prefix, |w: LeadWire, raw| from_wire(w, raw, defs))
 }
 
 /// Maps a decoded lead.
@@ -53,14 +50,7 @@ pub fn from_wire(
         (&w.fax, PhoneKind::Fax, false),
     ]
     .into_iter()
-    .filter_map(|(v, kind, primary)| {
-        text(v).map(|number| Phone {
-            number,
-            kind: Some(kind),
-            primary,
-            row_id: None,
-        })
-    })
+    .filter_map(|(v, kind, primary)| phone(v, kind, primary))
     .collect();
     Lead {
         id: w.lead_id.map(Into::into).unwrap_or_default(),
@@ -84,15 +74,7 @@ pub fn from_wire(
         converted_contact_id: id(w.converted_contact_id),
         converted_account_id: id(w.converted_organisation_id),
         converted_opportunity_id: id(w.converted_opportunity_id),
-        emails: text(&w.email)
-            .map(|address| Email {
-                address,
-                kind: None,
-                primary: true,
-                row_id: None,
-            })
-            .into_iter()
-            .collect(),
+        emails: sole_email(&w.email),
         phones,
         addresses: addresses::read(
             Group {
@@ -106,14 +88,7 @@ pub fn from_wire(
         )
         .into_iter()
         .collect(),
-        websites: text(&w.website)
-            .map(|url| Website {
-                url,
-                kind: Some(WebsiteKind::Url),
-                row_id: None,
-            })
-            .into_iter()
-            .collect(),
+        websites: website(&w.website, WebsiteKind::Url).into_iter().collect(),
         tags: tags::read(&w.tags),
         custom_fields: custom_fields::read(&w.customfields, defs),
         links: links::read(&w.links),
@@ -137,17 +112,8 @@ pub fn create_body(new: &NewLead, defs: &custom_fields::Definitions) -> Result<B
         });
     }
     let links = links::dedup(new.links.clone());
-    let mut body = patch_body(&LeadPatch::from(new.clone()), defs, Mode::Create)?;
-    if !links.is_empty() {
-        body.set(
-            "LINKS",
-            &links
-                .iter()
-                .map(links::to_wire)
-                .collect::<Result<Vec<_>>>()?,
-        )?;
-    }
-    Ok(body)
+    let body = patch_body(&LeadPatch::from(new.clone()), defs, Mode::Create)?;
+    super::with_links(body, &links)
 }
 
 /// The fields of a patch (see [`super::contact::patch_body`]). Conversion fields are
@@ -172,8 +138,7 @@ pub fn patch_body(p: &LeadPatch, defs: &custom_fields::Definitions, mode: Mode) 
     put_id(&mut b, "OWNER_USER_ID", &p.owner_id)?;
     put_id(&mut b, "RESPONSIBLE_USER_ID", &p.assignee_id)?;
     if let Some(list) = list_patch(&p.emails) {
-        let e = list.iter().find(|e| e.primary).or(list.first());
-        b.set_opt("EMAIL", e.map(|e| &e.address))?;
+        b.set_opt("EMAIL", primary_email(list))?;
     }
     if let Some(list) = list_patch(&p.phones) {
         let slots = assign_slots(list, 3, |p| match p.kind {
@@ -191,7 +156,5 @@ pub fn patch_body(p: &LeadPatch, defs: &custom_fields::Definitions, mode: Mode) 
     if let Some(list) = list_patch(&p.websites) {
         b.set_opt("WEBSITE", list.first().map(|w| &w.url))?;
     }
-    tags::put(&mut b, &p.tags)?;
-    custom_fields::put(&mut b, &p.custom_fields, defs)?;
-    super::finish(b, mode, &p.vendor_fields)
+    super::finish_tagged(b, &p.tags, &p.custom_fields, defs, mode, &p.vendor_fields)
 }

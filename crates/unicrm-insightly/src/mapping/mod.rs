@@ -25,7 +25,11 @@ pub use custom_fields::Definitions;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use unicrm_core::{Error, Patch, RawPayload, Result};
+use serde_json::value::RawValue;
+use unicrm_core::{
+    CustomFieldValue, Email, Error, Patch, Phone, PhoneKind, RawPayload, RecordLink, Result, Tag,
+    Website, WebsiteKind,
+};
 
 use crate::wire::{Body, decode_at};
 
@@ -43,6 +47,17 @@ pub enum Mode {
 pub fn decode_wire<W: DeserializeOwned>(text: &str, prefix: &str) -> Result<(W, RawPayload)> {
     let wire = decode_at::<W>(text, prefix)?;
     Ok((wire, RawPayload::from_json_text(text)))
+}
+
+/// Reads a record from its JSON text: decodes it as `W` (decode error paths under `prefix`) and
+/// maps the wire record and its raw payload with `map` (the resource's `from_wire`).
+pub(crate) fn read_json<W: DeserializeOwned, R>(
+    text: &RawValue,
+    prefix: &str,
+    map: impl FnOnce(W, RawPayload) -> R,
+) -> Result<R> {
+    let (w, raw) = decode_wire::<W>(text.get(), prefix)?;
+    Ok(map(w, raw))
 }
 
 /// An id from the wire as a typed unified id.
@@ -99,6 +114,109 @@ pub(crate) fn put_id<T: std::fmt::Display>(
     patch: &Patch<T>,
 ) -> Result<()> {
     put(body, key, patch, |v| wire_id(key, &v.to_string()))
+}
+
+/// The list a list patch leaves: `Set` → the list, `Clear` → empty, `Unchanged` → `None`.
+pub(crate) fn list_patch<T>(p: &Patch<Vec<T>>) -> Option<&[T]> {
+    match p {
+        Patch::Unchanged => None,
+        Patch::Clear => Some(&[]),
+        Patch::Set(v) => Some(v),
+    }
+}
+
+/// A phone read from a flat field, if the field holds a number.
+pub(crate) fn phone(v: &Option<String>, kind: PhoneKind, primary: bool) -> Option<Phone> {
+    text(v).map(|number| Phone {
+        number,
+        kind: Some(kind),
+        primary,
+        row_id: None,
+    })
+}
+
+/// A website read from a flat field, if the field holds a url.
+pub(crate) fn website(v: &Option<String>, kind: WebsiteKind) -> Option<Website> {
+    text(v).map(|url| Website {
+        url,
+        kind: Some(kind),
+        row_id: None,
+    })
+}
+
+/// The emails of a single flat email field: its address as the primary email, if any.
+pub(crate) fn sole_email(v: &Option<String>) -> Vec<Email> {
+    text(v)
+        .map(|address| Email {
+            address,
+            kind: None,
+            primary: true,
+            row_id: None,
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The address written to a single flat email field: the primary email, or else the first.
+pub(crate) fn primary_email(list: &[Email]) -> Option<&String> {
+    let e = list.iter().find(|e| e.primary).or(list.first());
+    e.map(|e| &e.address)
+}
+
+/// The social profiles a contact or an organisation keeps in flat fields.
+const SOCIAL_FIELDS: [(&str, WebsiteKind); 3] = [
+    ("SOCIAL_LINKEDIN", WebsiteKind::LinkedIn),
+    ("SOCIAL_FACEBOOK", WebsiteKind::Facebook),
+    ("SOCIAL_TWITTER", WebsiteKind::Twitter),
+];
+
+/// The social profiles of a record, read from its `SOCIAL_*` fields.
+pub(crate) fn read_socials<'a>(
+    linkedin: &'a Option<String>,
+    facebook: &'a Option<String>,
+    twitter: &'a Option<String>,
+) -> impl Iterator<Item = Website> + 'a {
+    [linkedin, facebook, twitter]
+        .into_iter()
+        .zip(SOCIAL_FIELDS)
+        .filter_map(|(v, (_, kind))| website(v, kind))
+}
+
+/// Writes the `SOCIAL_*` fields of a website list (a kind missing from the list is cleared).
+pub(crate) fn put_socials(b: &mut Body, list: &[Website]) -> Result<()> {
+    for (key, kind) in SOCIAL_FIELDS {
+        let w = list.iter().find(|w| w.kind.as_ref() == Some(&kind));
+        b.set_opt(key, w.map(|w| &w.url))?;
+    }
+    Ok(())
+}
+
+/// A create body with its `LINKS` added (left out when there are none).
+pub(crate) fn with_links(mut body: Body, links: &[RecordLink]) -> Result<Body> {
+    if !links.is_empty() {
+        body.set(
+            "LINKS",
+            &links
+                .iter()
+                .map(links::to_wire)
+                .collect::<Result<Vec<_>>>()?,
+        )?;
+    }
+    Ok(body)
+}
+
+/// Finishes the body of a tagged record: `TAGS`, `CUSTOMFIELDS`, then [`finish`].
+pub(crate) fn finish_tagged(
+    mut body: Body,
+    tags: &Patch<Vec<Tag>>,
+    fields: &Patch<Vec<CustomFieldValue>>,
+    defs: &Definitions,
+    mode: Mode,
+    vendor_fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Body> {
+    tags::put(&mut body, tags)?;
+    custom_fields::put(&mut body, fields, defs)?;
+    finish(body, mode, vendor_fields)
 }
 
 /// Finishes a body: vendor fields merged in, nulls dropped on create.

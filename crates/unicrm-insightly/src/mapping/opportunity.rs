@@ -78,8 +78,9 @@ pub fn from_json_at(
     defs: &custom_fields::Definitions,
     prefix: &str,
 ) -> Result<Opportunity> {
-    let (w, raw) = super::decode_wire::<OpportunityWire>(text.get(), prefix)?;
-    Ok(from_wire(w, raw, defs))
+    super::read_json(text, prefix, |w: OpportunityWire, raw| {
+        from_wire(w, raw, defs)
+    })
 }
 
 /// Maps a decoded opportunity.
@@ -148,17 +149,8 @@ pub fn wanted_links(new: &NewOpportunity) -> Vec<unicrm_core::RecordLink> {
 /// The POST body for a new opportunity.
 pub fn create_body(new: &NewOpportunity, defs: &custom_fields::Definitions) -> Result<Body> {
     let links = wanted_links(new);
-    let mut body = patch_body(&OpportunityPatch::from(new.clone()), defs, Mode::Create)?;
-    if !links.is_empty() {
-        body.set(
-            "LINKS",
-            &links
-                .iter()
-                .map(links::to_wire)
-                .collect::<Result<Vec<_>>>()?,
-        )?;
-    }
-    Ok(body)
+    let body = patch_body(&OpportunityPatch::from(new.clone()), defs, Mode::Create)?;
+    super::with_links(body, &links)
 }
 
 /// The fields of a patch (see [`super::contact::patch_body`]).
@@ -201,7 +193,5 @@ pub fn patch_body(
     put(&mut b, "ACTUAL_CLOSE_DATE", &p.closed_date, |d| {
         Ok(dates::format_date(d))
     })?;
-    tags::put(&mut b, &p.tags)?;
-    custom_fields::put(&mut b, &p.custom_fields, defs)?;
-    super::finish(b, mode, &p.vendor_fields)
+    super::finish_tagged(b, &p.tags, &p.custom_fields, defs, mode, &p.vendor_fields)
 }

@@ -132,17 +132,8 @@ pub fn wanted_links(new: &NewTask) -> Vec<unicrm_core::RecordLink> {
 /// The POST body for a new task.
 pub fn create_body(new: &NewTask) -> Result<Body> {
     let links = wanted_links(new);
-    let mut body = patch_body(&TaskPatch::from(new.clone()), Mode::Create)?;
-    if !links.is_empty() {
-        body.set(
-            "LINKS",
-            &links
-                .iter()
-                .map(links::to_wire)
-                .collect::<Result<Vec<_>>>()?,
-        )?;
-    }
-    Ok(body)
+    let body = patch_body(&TaskPatch::from(new.clone()), Mode::Create)?;
+    super::with_links(body, &links)
 }
 
 /// The fields of a patch (see [`super::contact::patch_body`]).

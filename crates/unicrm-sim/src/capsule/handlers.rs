@@ -9,9 +9,11 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
 use super::hooks::{self, Delivery};
+use std::collections::BTreeMap;
+
 use super::model::{
-    Db, Entry, Hook, Job, Opportunity, Party, PartyKind, TagScope, Task, TokenKind, blank_party,
-    bump, now,
+    Db, Entry, FieldDef, Hook, Job, Opportunity, Party, PartyKind, TagDef, TagScope, Task,
+    TokenKind, blank_party, bump, now,
 };
 use super::web::{
     ApiError, ApiResult, Embed, Paging, Patch, Query, created, envelope, invalid, message,
@@ -39,15 +41,80 @@ fn show_ids(s: &str) -> ApiResult<(Vec<u64>, bool)> {
     Ok((ids, multi))
 }
 
-fn list_of(
+/// The query of `uri` and its validated paging (at most `max` items a page).
+fn paging(uri: &Uri, max: usize) -> ApiResult<(Query, Paging)> {
+    let q = query(uri);
+    let paging = Paging::from_query(&q, max)?;
+    Ok((q, paging))
+}
+
+/// A 200 list: the page of `items` that `paging` selects, rendered and wrapped in `key`.
+fn page_of<T>(
     app: &App,
     uri: &Uri,
     q: &Query,
     paging: Paging,
     key: &str,
-    page: (Vec<Value>, bool),
-) -> Response {
-    paged(&app.origin, uri.path(), q, paging, key, page.0, page.1)
+    items: impl Iterator<Item = T>,
+    render: impl FnMut(T) -> Value,
+) -> ApiResult {
+    let (page, more) = paging.take(items);
+    let items = page.into_iter().map(render).collect();
+    Ok(paged(&app.origin, uri.path(), q, paging, key, items, more))
+}
+
+/// A show of one id (`one` wrapper) or a comma list of ids (`many` wrapper); 404 if any is
+/// missing.
+fn show_by_ids(
+    app: &App,
+    ids: &str,
+    one: &str,
+    many: &str,
+    render: impl Fn(&Db, u64) -> Option<Value>,
+) -> ApiResult {
+    let (ids, multi) = show_ids(ids)?;
+    let db = app.lock();
+    let items = ids
+        .iter()
+        .map(|id| render(&db, *id))
+        .collect::<Option<Vec<_>>>()
+        .ok_or(ApiError::NotFound)?;
+    show_result(multi, one, many, items)
+}
+
+/// A show of exactly one id, wrapped in `key`; 404 if it is missing.
+fn show_one(
+    app: &App,
+    id: &str,
+    key: &str,
+    render: impl FnOnce(&Db, u64) -> Option<Value>,
+) -> ApiResult {
+    let id = one_id(id)?;
+    let db = app.lock();
+    let value = render(&db, id).ok_or(ApiError::NotFound)?;
+    Ok(ok(wrap(key, value)))
+}
+
+/// Delivers the hooks of a create, then answers 201 at `/{collection}/{id}` with `value` in `key`.
+fn created_with(
+    app: &Shared,
+    deliveries: Vec<Delivery>,
+    collection: &str,
+    id: u64,
+    key: &str,
+    value: Value,
+) -> ApiResult {
+    hooks::deliver(app, deliveries);
+    Ok(created(
+        &format!("{}/{collection}/{id}", app.api_base()),
+        wrap(key, value),
+    ))
+}
+
+/// Delivers the hooks of an update, then answers 200 with `value` in `key`.
+fn updated_with(app: &Shared, deliveries: Vec<Delivery>, key: &str, value: Value) -> ApiResult {
+    hooks::deliver(app, deliveries);
+    Ok(ok(wrap(key, value)))
 }
 
 fn wrap(key: &str, v: Value) -> Value {
@@ -63,21 +130,17 @@ fn since_filter(q: &Query) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
 // ==================================================================== parties
 
 pub(crate) async fn list_parties(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let since = since_filter(&q)?;
     let embed = q.embed();
     let db = app.lock();
-    let (page, more) = paging.take(
-        db.parties
-            .values()
-            .filter(|p| since.is_none_or(|s| p.updated_at > s)),
-    );
-    let items = page
-        .into_iter()
-        .map(|p| db.render_party(p, embed))
-        .collect();
-    Ok(list_of(&app, &uri, &q, paging, "parties", (items, more)))
+    let items = db
+        .parties
+        .values()
+        .filter(|p| since.is_none_or(|s| p.updated_at > s));
+    page_of(&app, &uri, &q, paging, "parties", items, |p| {
+        db.render_party(p, embed)
+    })
 }
 
 pub(crate) async fn show_parties(
@@ -85,37 +148,25 @@ pub(crate) async fn show_parties(
     Path(ids): Path<String>,
     uri: Uri,
 ) -> ApiResult {
-    let (ids, multi) = show_ids(&ids)?;
     let embed = query(&uri).embed();
-    let db = app.lock();
-    let items = ids
-        .iter()
-        .map(|id| db.parties.get(id).map(|p| db.render_party(p, embed)))
-        .collect::<Option<Vec<_>>>()
-        .ok_or(ApiError::NotFound)?;
-    show_result(multi, "party", "parties", items)
+    show_by_ids(&app, &ids, "party", "parties", |db, id| {
+        db.parties.get(&id).map(|p| db.render_party(p, embed))
+    })
 }
 
 pub(crate) async fn search_parties(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let embed = q.embed();
     let needle = q.get("q").unwrap_or("").trim().to_lowercase();
     let db = app.lock();
-    let (page, more) = if needle.is_empty() {
-        (Vec::new(), false)
-    } else {
-        paging.take(
-            db.parties
-                .values()
-                .filter(|p| Db::party_matches(p, &needle)),
-        )
-    };
-    let items = page
-        .into_iter()
-        .map(|p| db.render_party(p, embed))
-        .collect();
-    Ok(list_of(&app, &uri, &q, paging, "parties", (items, more)))
+    // An empty needle matches nothing.
+    let items = db
+        .parties
+        .values()
+        .filter(|p| !needle.is_empty() && Db::party_matches(p, &needle));
+    page_of(&app, &uri, &q, paging, "parties", items, |p| {
+        db.render_party(p, embed)
+    })
 }
 
 fn deleted_feed(q: &Query, feed: &[(u64, chrono::DateTime<chrono::Utc>)], key: &str) -> ApiResult {
@@ -136,28 +187,24 @@ pub(crate) async fn deleted_parties(State(app): State<Shared>, uri: Uri) -> ApiR
     deleted_feed(&query(&uri), &db.deleted_parties, "parties")
 }
 
-fn tag_list(app: &App, uri: &Uri, scope: TagScope) -> ApiResult {
-    let q = query(uri);
-    let paging = Paging::from_query(&q, 100)?;
-    let db = app.lock();
-    let defs = match scope {
+fn tag_defs(db: &Db, scope: TagScope) -> &BTreeMap<u64, TagDef> {
+    match scope {
         TagScope::Party => &db.party_tags,
         TagScope::Opportunity => &db.opp_tags,
-    };
-    let (page, more) = paging.take(defs.values());
-    let items = page.into_iter().map(Db::render_tag).collect();
-    Ok(list_of(app, uri, &q, paging, "tags", (items, more)))
+    }
+}
+
+fn tag_list(app: &App, uri: &Uri, scope: TagScope) -> ApiResult {
+    let (q, paging) = paging(uri, 100)?;
+    let db = app.lock();
+    let items = tag_defs(&db, scope).values();
+    page_of(app, uri, &q, paging, "tags", items, Db::render_tag)
 }
 
 fn tag_show(app: &App, id: &str, scope: TagScope) -> ApiResult {
-    let id = one_id(id)?;
-    let db = app.lock();
-    let defs = match scope {
-        TagScope::Party => &db.party_tags,
-        TagScope::Opportunity => &db.opp_tags,
-    };
-    let t = defs.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(json!({"tag": Db::render_tag(t)})))
+    show_one(app, id, "tag", |db, id| {
+        tag_defs(db, scope).get(&id).map(Db::render_tag)
+    })
 }
 
 pub(crate) async fn party_tags(State(app): State<Shared>, uri: Uri) -> ApiResult {
@@ -179,30 +226,35 @@ pub(crate) async fn opportunity_tag(
     tag_show(&app, &id, TagScope::Opportunity)
 }
 
-fn definition_list(app: &App, uri: &Uri, opportunity: bool) -> ApiResult {
-    let q = query(uri);
-    let paging = Paging::from_query(&q, 100)?;
-    let db = app.lock();
-    let defs = if opportunity {
+fn field_defs(db: &Db, opportunity: bool) -> &BTreeMap<u64, FieldDef> {
+    if opportunity {
         &db.opp_fields
     } else {
         &db.party_fields
-    };
-    let (page, more) = paging.take(defs.values());
-    let items = page.into_iter().map(Db::render_definition).collect();
-    Ok(list_of(app, uri, &q, paging, "definitions", (items, more)))
+    }
+}
+
+fn definition_list(app: &App, uri: &Uri, opportunity: bool) -> ApiResult {
+    let (q, paging) = paging(uri, 100)?;
+    let db = app.lock();
+    let items = field_defs(&db, opportunity).values();
+    page_of(
+        app,
+        uri,
+        &q,
+        paging,
+        "definitions",
+        items,
+        Db::render_definition,
+    )
 }
 
 fn definition_show(app: &App, id: &str, opportunity: bool) -> ApiResult {
-    let id = one_id(id)?;
-    let db = app.lock();
-    let defs = if opportunity {
-        &db.opp_fields
-    } else {
-        &db.party_fields
-    };
-    let d = defs.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(json!({"definition": Db::render_definition(d)})))
+    show_one(app, id, "definition", |db, id| {
+        field_defs(db, opportunity)
+            .get(&id)
+            .map(Db::render_definition)
+    })
 }
 
 fn create_definition(
@@ -224,12 +276,10 @@ fn create_definition(
         Patch::Set(n) if !n.trim().is_empty() => n.trim().to_string(),
         _ => return Err(invalid("name is required", R, "name")),
     };
-    let defs = if opportunity {
-        &db.opp_fields
-    } else {
-        &db.party_fields
-    };
-    if defs.values().any(|d| d.name.eq_ignore_ascii_case(&name)) {
+    if field_defs(&db, opportunity)
+        .values()
+        .any(|d| d.name.eq_ignore_ascii_case(&name))
+    {
         return Err(invalid("name must be unique", R, "name"));
     }
     let kind = match input.get("type").and_then(Value::as_str) {
@@ -277,7 +327,7 @@ fn create_definition(
     let display_order = u32::try_from(defs.len())
         .unwrap_or(u32::MAX)
         .saturating_add(1);
-    let def = super::model::FieldDef {
+    let def = FieldDef {
         id,
         name,
         kind,
@@ -503,11 +553,7 @@ pub(crate) async fn create_party(
         let d = hooks::collect(&db, "party/created", |db, e| render_party_by_id(db, id, e));
         (id, value, d)
     };
-    hooks::deliver(&app, deliveries);
-    Ok(created(
-        &format!("{}/parties/{id}", app.api_base()),
-        wrap("party", value),
-    ))
+    created_with(&app, deliveries, "parties", id, "party", value)
 }
 
 pub(crate) async fn update_party(
@@ -531,8 +577,7 @@ pub(crate) async fn update_party(
         let d = hooks::collect(&db, "party/updated", |db, e| render_party_by_id(db, id, e));
         (value, d)
     };
-    hooks::deliver(&app, deliveries);
-    Ok(ok(wrap("party", value)))
+    updated_with(&app, deliveries, "party", value)
 }
 
 /// Deletes a party with the cascade of §10.1. Returns hook deliveries.
@@ -675,18 +720,14 @@ pub(crate) async fn party_people(
     Path(id): Path<String>,
     uri: Uri,
 ) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let embed = q.embed();
     let db = app.lock();
     let id = party_exists(&db, &id)?;
-    let page = paging.take(db.parties.values().filter(|p| p.organisation == Some(id)));
-    let items = page
-        .0
-        .into_iter()
-        .map(|p| db.render_party(p, embed))
-        .collect();
-    Ok(list_of(&app, &uri, &q, paging, "parties", (items, page.1)))
+    let items = db.parties.values().filter(|p| p.organisation == Some(id));
+    page_of(&app, &uri, &q, paging, "parties", items, |p| {
+        db.render_party(p, embed)
+    })
 }
 
 pub(crate) async fn party_opportunities(
@@ -694,40 +735,27 @@ pub(crate) async fn party_opportunities(
     Path(id): Path<String>,
     uri: Uri,
 ) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let embed = q.embed();
     let db = app.lock();
     let id = party_exists(&db, &id)?;
-    let page = paging.take(
-        db.opportunities
-            .values()
-            .filter(|o| o.party == id || o.additional_parties.contains(&id)),
-    );
-    let items = page
-        .0
-        .into_iter()
-        .map(|o| db.render_opportunity(o, embed))
-        .collect();
-    Ok(list_of(
-        &app,
-        &uri,
-        &q,
-        paging,
-        "opportunities",
-        (items, page.1),
-    ))
+    let items = db
+        .opportunities
+        .values()
+        .filter(|o| o.party == id || o.additional_parties.contains(&id));
+    page_of(&app, &uri, &q, paging, "opportunities", items, |o| {
+        db.render_opportunity(o, embed)
+    })
 }
 
 fn entry_feed(app: &App, uri: &Uri, max: usize, filter: impl Fn(&Entry) -> bool) -> ApiResult {
-    let q = query(uri);
-    let paging = Paging::from_query(&q, max)?;
+    let (q, paging) = paging(uri, max)?;
     let db = app.lock();
     let mut all: Vec<&Entry> = db.entries.values().filter(|e| filter(e)).collect();
     all.sort_by(|a, b| b.entry_at.cmp(&a.entry_at).then(b.id.cmp(&a.id)));
-    let page = paging.take(all.into_iter());
-    let items = page.0.into_iter().map(|e| db.render_entry(e)).collect();
-    Ok(list_of(app, uri, &q, paging, "entries", (items, page.1)))
+    page_of(app, uri, &q, paging, "entries", all.into_iter(), |e| {
+        db.render_entry(e)
+    })
 }
 
 pub(crate) async fn party_entries(
@@ -742,60 +770,35 @@ pub(crate) async fn party_entries(
 // ==================================================================== opportunities
 
 pub(crate) async fn list_opportunities(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let since = since_filter(&q)?;
     let embed = q.embed();
     let db = app.lock();
-    let page = paging.take(
-        db.opportunities
-            .values()
-            .filter(|o| since.is_none_or(|s| o.updated_at > s)),
-    );
-    let items = page
-        .0
-        .into_iter()
-        .map(|o| db.render_opportunity(o, embed))
-        .collect();
-    Ok(list_of(
-        &app,
-        &uri,
-        &q,
-        paging,
-        "opportunities",
-        (items, page.1),
-    ))
+    let items = db
+        .opportunities
+        .values()
+        .filter(|o| since.is_none_or(|s| o.updated_at > s));
+    page_of(&app, &uri, &q, paging, "opportunities", items, |o| {
+        db.render_opportunity(o, embed)
+    })
 }
 
 pub(crate) async fn search_opportunities(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let embed = q.embed();
     let needle = q.get("q").unwrap_or("").trim().to_lowercase();
     let db = app.lock();
-    let page = if needle.is_empty() {
-        (Vec::new(), false)
-    } else {
-        paging.take(db.opportunities.values().filter(|o| {
-            o.name.to_lowercase().contains(&needle)
+    // An empty needle matches nothing.
+    let items = db.opportunities.values().filter(|o| {
+        !needle.is_empty()
+            && (o.name.to_lowercase().contains(&needle)
                 || o.description
                     .as_deref()
-                    .is_some_and(|d| d.to_lowercase().contains(&needle))
-        }))
-    };
-    let items = page
-        .0
-        .into_iter()
-        .map(|o| db.render_opportunity(o, embed))
-        .collect();
-    Ok(list_of(
-        &app,
-        &uri,
-        &q,
-        paging,
-        "opportunities",
-        (items, page.1),
-    ))
+                    .is_some_and(|d| d.to_lowercase().contains(&needle)))
+    });
+    page_of(&app, &uri, &q, paging, "opportunities", items, |o| {
+        db.render_opportunity(o, embed)
+    })
 }
 
 pub(crate) async fn deleted_opportunities(State(app): State<Shared>, uri: Uri) -> ApiResult {
@@ -808,19 +811,12 @@ pub(crate) async fn show_opportunities(
     Path(ids): Path<String>,
     uri: Uri,
 ) -> ApiResult {
-    let (ids, multi) = show_ids(&ids)?;
     let embed = query(&uri).embed();
-    let db = app.lock();
-    let items = ids
-        .iter()
-        .map(|id| {
-            db.opportunities
-                .get(id)
-                .map(|o| db.render_opportunity(o, embed))
-        })
-        .collect::<Option<Vec<_>>>()
-        .ok_or(ApiError::NotFound)?;
-    show_result(multi, "opportunity", "opportunities", items)
+    show_by_ids(&app, &ids, "opportunity", "opportunities", |db, id| {
+        db.opportunities
+            .get(&id)
+            .map(|o| db.render_opportunity(o, embed))
+    })
 }
 
 fn show_result(multi: bool, one: &str, many: &str, items: Vec<Value>) -> ApiResult {
@@ -1092,11 +1088,7 @@ pub(crate) async fn create_opportunity(
         let d = opp_deliveries(&db, id, "opportunity/created", &events);
         (id, value, d)
     };
-    hooks::deliver(&app, deliveries);
-    Ok(created(
-        &format!("{}/opportunities/{id}", app.api_base()),
-        wrap("opportunity", value),
-    ))
+    created_with(&app, deliveries, "opportunities", id, "opportunity", value)
 }
 
 pub(crate) async fn update_opportunity(
@@ -1122,8 +1114,7 @@ pub(crate) async fn update_opportunity(
         let d = opp_deliveries(&db, id, "opportunity/updated", &events);
         (value, d)
     };
-    hooks::deliver(&app, deliveries);
-    Ok(ok(wrap("opportunity", value)))
+    updated_with(&app, deliveries, "opportunity", value)
 }
 
 fn remove_opportunity(db: &mut Db, id: u64) -> ApiResult<Vec<Delivery>> {
@@ -1168,22 +1159,17 @@ pub(crate) async fn opportunity_parties(
     uri: Uri,
 ) -> ApiResult {
     let id = one_id(&id)?;
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let embed = q.embed();
     let db = app.lock();
     let o = db.opportunities.get(&id).ok_or(ApiError::NotFound)?;
-    let page = paging.take(
-        o.additional_parties
-            .iter()
-            .filter_map(|p| db.parties.get(p)),
-    );
-    let items = page
-        .0
-        .into_iter()
-        .map(|p| db.render_party(p, embed))
-        .collect();
-    Ok(list_of(&app, &uri, &q, paging, "parties", (items, page.1)))
+    let items = o
+        .additional_parties
+        .iter()
+        .filter_map(|p| db.parties.get(p));
+    page_of(&app, &uri, &q, paging, "parties", items, |p| {
+        db.render_party(p, embed)
+    })
 }
 
 pub(crate) async fn link_party(
@@ -1221,42 +1207,35 @@ pub(crate) async fn unlink_party(
 // ==================================================================== pipelines
 
 pub(crate) async fn list_pipelines(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let db = app.lock();
-    let page = paging.take(db.pipelines.values());
-    let items = page.0.into_iter().map(|p| db.render_pipeline(p)).collect();
-    Ok(list_of(
+    page_of(
         &app,
         &uri,
         &q,
         paging,
         "pipelines",
-        (items, page.1),
-    ))
+        db.pipelines.values(),
+        |p| db.render_pipeline(p),
+    )
 }
 
 pub(crate) async fn show_pipelines(
     State(app): State<Shared>,
     Path(ids): Path<String>,
 ) -> ApiResult {
-    let (ids, multi) = show_ids(&ids)?;
-    let db = app.lock();
-    let items = ids
-        .iter()
-        .map(|id| db.pipelines.get(id).map(|p| db.render_pipeline(p)))
-        .collect::<Option<Vec<_>>>()
-        .ok_or(ApiError::NotFound)?;
-    show_result(multi, "pipeline", "pipelines", items)
+    show_by_ids(&app, &ids, "pipeline", "pipelines", |db, id| {
+        db.pipelines.get(&id).map(|p| db.render_pipeline(p))
+    })
 }
 
 fn milestone_list(app: &App, uri: &Uri, pipeline: u64) -> ApiResult {
-    let q = query(uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(uri, 100)?;
     let db = app.lock();
-    let page = paging.take(db.pipeline_milestones(pipeline).into_iter());
-    let items = page.0.into_iter().map(|m| db.render_milestone(m)).collect();
-    Ok(list_of(app, uri, &q, paging, "milestones", (items, page.1)))
+    let items = db.pipeline_milestones(pipeline).into_iter();
+    page_of(app, uri, &q, paging, "milestones", items, |m| {
+        db.render_milestone(m)
+    })
 }
 
 pub(crate) async fn pipeline_milestones(
@@ -1277,10 +1256,9 @@ pub(crate) async fn legacy_milestones(State(app): State<Shared>, uri: Uri) -> Ap
 }
 
 pub(crate) async fn show_milestone(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    let id = one_id(&id)?;
-    let db = app.lock();
-    let m = db.milestones.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(json!({"milestone": db.render_milestone(m)})))
+    show_one(&app, &id, "milestone", |db, id| {
+        db.milestones.get(&id).map(|m| db.render_milestone(m))
+    })
 }
 
 pub(crate) async fn lost_reasons(State(app): State<Shared>) -> ApiResult {
@@ -1329,8 +1307,7 @@ pub(crate) async fn teams() -> ApiResult {
 // ==================================================================== tasks
 
 pub(crate) async fn list_tasks(State(app): State<Shared>, uri: Uri) -> ApiResult {
-    let q = query(&uri);
-    let paging = Paging::from_query(&q, 100)?;
+    let (q, paging) = paging(&uri, 100)?;
     let wanted: Vec<String> = match q.get("status") {
         None => vec!["OPEN".into()],
         Some(s) => s
@@ -1340,24 +1317,19 @@ pub(crate) async fn list_tasks(State(app): State<Shared>, uri: Uri) -> ApiResult
             .collect(),
     };
     let db = app.lock();
-    let page = paging.take(
-        db.tasks
-            .values()
-            .filter(|t| wanted.iter().any(|w| w == t.status)),
-    );
-    let items = page.0.into_iter().map(|t| db.render_task(t)).collect();
-    Ok(list_of(&app, &uri, &q, paging, "tasks", (items, page.1)))
+    let items = db
+        .tasks
+        .values()
+        .filter(|t| wanted.iter().any(|w| w == t.status));
+    page_of(&app, &uri, &q, paging, "tasks", items, |t| {
+        db.render_task(t)
+    })
 }
 
 pub(crate) async fn show_tasks(State(app): State<Shared>, Path(ids): Path<String>) -> ApiResult {
-    let (ids, multi) = show_ids(&ids)?;
-    let db = app.lock();
-    let items = ids
-        .iter()
-        .map(|id| db.tasks.get(id).map(|t| db.render_task(t)))
-        .collect::<Option<Vec<_>>>()
-        .ok_or(ApiError::NotFound)?;
-    show_result(multi, "task", "tasks", items)
+    show_by_ids(&app, &ids, "task", "tasks", |db, id| {
+        db.tasks.get(&id).map(|t| db.render_task(t))
+    })
 }
 
 /// Applies a task body; returns true when the task became completed.
@@ -1456,6 +1428,17 @@ fn render_task_by_id(db: &Db, id: u64) -> Value {
     db.tasks.get(&id).map_or(Value::Null, |t| db.render_task(t))
 }
 
+/// The deliveries of a task write: `first` (created/updated), then `task/completed` if it was.
+fn task_deliveries(db: &Db, id: u64, first: &str, completed: bool) -> Vec<Delivery> {
+    let mut d = hooks::collect(db, first, |db, _| render_task_by_id(db, id));
+    if completed {
+        d.extend(hooks::collect(db, "task/completed", |db, _| {
+            render_task_by_id(db, id)
+        }));
+    }
+    d
+}
+
 pub(crate) async fn create_task(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
@@ -1485,19 +1468,10 @@ pub(crate) async fn create_task(
         let completed = apply_task(&db, &mut t, &input, true, caller.user)?;
         db.tasks.insert(id, t);
         let value = render_task_by_id(&db, id);
-        let mut d = hooks::collect(&db, "task/created", |db, _| render_task_by_id(db, id));
-        if completed {
-            d.extend(hooks::collect(&db, "task/completed", |db, _| {
-                render_task_by_id(db, id)
-            }));
-        }
+        let d = task_deliveries(&db, id, "task/created", completed);
         (id, value, d)
     };
-    hooks::deliver(&app, deliveries);
-    Ok(created(
-        &format!("{}/tasks/{id}", app.api_base()),
-        wrap("task", value),
-    ))
+    created_with(&app, deliveries, "tasks", id, "task", value)
 }
 
 pub(crate) async fn update_task(
@@ -1515,16 +1489,10 @@ pub(crate) async fn update_task(
         t.updated_at = bump(t.updated_at);
         db.tasks.insert(id, t);
         let value = render_task_by_id(&db, id);
-        let mut d = hooks::collect(&db, "task/updated", |db, _| render_task_by_id(db, id));
-        if completed {
-            d.extend(hooks::collect(&db, "task/completed", |db, _| {
-                render_task_by_id(db, id)
-            }));
-        }
+        let d = task_deliveries(&db, id, "task/updated", completed);
         (value, d)
     };
-    hooks::deliver(&app, deliveries);
-    Ok(ok(wrap("task", value)))
+    updated_with(&app, deliveries, "task", value)
 }
 
 pub(crate) async fn delete_task(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
@@ -1540,10 +1508,9 @@ pub(crate) async fn list_entries(State(app): State<Shared>, uri: Uri) -> ApiResu
 }
 
 pub(crate) async fn show_entry(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    let id = one_id(&id)?;
-    let db = app.lock();
-    let e = db.entries.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(json!({"entry": db.render_entry(e)})))
+    show_one(&app, &id, "entry", |db, id| {
+        db.entries.get(&id).map(|e| db.render_entry(e))
+    })
 }
 
 fn activity_type(obj: &Map<String, Value>) -> ApiResult<Option<i64>> {
@@ -1648,10 +1615,7 @@ pub(crate) async fn create_entry(
         let value = db.entries.get(&id).map(|e| db.render_entry(e));
         (id, value.unwrap_or(Value::Null))
     };
-    Ok(created(
-        &format!("{}/entries/{id}", app.api_base()),
-        wrap("entry", value),
-    ))
+    created_with(&app, Vec::new(), "entries", id, "entry", value)
 }
 
 pub(crate) async fn update_entry(
@@ -1708,10 +1672,9 @@ pub(crate) async fn current_user(
 }
 
 pub(crate) async fn show_user(State(app): State<Shared>, Path(id): Path<String>) -> ApiResult {
-    let id = one_id(&id)?;
-    let db = app.lock();
-    let u = db.users.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(ok(json!({"user": db.render_user(u)})))
+    show_one(&app, &id, "user", |db, id| {
+        db.users.get(&id).map(|u| db.render_user(u))
+    })
 }
 
 pub(crate) async fn site() -> ApiResult {
