@@ -117,17 +117,62 @@ async fn malformed_json_is_a_decode_error_with_the_path() {
         Error::Decode { path, .. } => assert_eq!(path, "parties[1].id"),
         other => panic!("{other:?}"),
     }
-    // Truncated bodies too.
+}
+
+#[tokio::test]
+async fn truncated_body_on_get_is_retried_and_on_post_is_not() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"parties":[{"id":1},"#))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"parties":[{"id":1},"#, "application/json"),
+        )
+        .up_to_n_times(1)
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"parties":[{"id":1}]}"#))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_raw(r#"{"party":{"id":"#, "application/json"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sleeper = RecordingSleeper::new();
     let c = client(&server, &sleeper).await;
+    let body: Parties = c.get_json("parties", &[]).await.unwrap();
+    assert_eq!(body.parties.len(), 1);
+    assert_eq!(sleeper.delays().len(), 1);
+    // A create is never re-sent: its body is handed back and the adapter reports the decode error.
+    let req = Request::new(Method::POST, c.url("parties").unwrap());
+    let resp = c.send(req).await.unwrap();
     assert!(matches!(
-        c.get_json::<Parties>("parties", &[]).await,
+        resp.json::<serde_json::Value>(),
         Err(Error::Decode { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_body_that_stays_garbled_is_a_decode_error_after_the_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("{\"parties\":[tru", "application/json"),
+        )
+        .expect(6)
+        .mount(&server)
+        .await;
+    let sleeper = RecordingSleeper::new();
+    let c = client(&server, &sleeper).await;
+    match c.get_json::<Parties>("parties", &[]).await {
+        Err(Error::Decode { path, message }) => {
+            assert_eq!(path, ".");
+            assert!(message.contains("not valid JSON"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -323,6 +323,32 @@ fn transport_error(e: reqwest::Error) -> Error {
     }
 }
 
+fn idempotent(req: &Request) -> bool {
+    req.idempotent.unwrap_or_else(|| is_idempotent(&req.method))
+}
+
+/// A 2xx JSON body that is not even valid JSON was cut or garbled on the way (a proxy, a
+/// dropped connection that still ended the message): for an idempotent request that is worth
+/// another attempt, so it is reported as a [`Error::Decode`] at the root, which the retry rules
+/// retry for idempotent requests. Type errors inside valid JSON are left to the adapter's
+/// decoding, which reports their path.
+fn check_json_syntax(resp: &HttpResponse) -> Result<()> {
+    let is_json = resp
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.contains("json"));
+    if !is_json || resp.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(&resp.body)
+        .map(|_| ())
+        .map_err(|e| Error::Decode {
+            path: ".".into(),
+            message: format!("the response body is not valid JSON: {e}"),
+        })
+}
+
 impl HttpClient {
     /// The vendor name.
     pub fn vendor(&self) -> &'static str {
@@ -368,7 +394,7 @@ impl HttpClient {
     // combinator's closures borrow from this future, and rustc then cannot prove the future
     // `Send` inside `#[async_trait]` methods ("higher-ranked lifetime error").
     pub async fn send(&self, req: Request) -> Result<HttpResponse> {
-        let idempotent = req.idempotent.unwrap_or_else(|| is_idempotent(&req.method));
+        let idempotent = idempotent(&req);
         let policy = &self.inner.retry;
         let mut builder = ExponentialBuilder::default()
             .with_min_delay(policy.base_delay)
@@ -454,6 +480,9 @@ impl HttpClient {
                 continue;
             }
             if (200..300).contains(&resp.status) {
+                if idempotent(req) {
+                    check_json_syntax(&resp)?;
+                }
                 return Ok(resp);
             }
             if resp.status == 429 {

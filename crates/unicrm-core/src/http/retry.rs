@@ -7,6 +7,8 @@
 //!   waited out only when its reset is within [`RetryPolicy::max_wait`];
 //! - 5xx, timeouts and broken connections are retried only for idempotent requests (GET, PUT,
 //!   DELETE, HEAD): a create (POST) that may have reached the vendor is never sent twice;
+//! - a 2xx body that is not valid JSON (cut or garbled on the way) is retried for idempotent
+//!   requests;
 //! - everything else (4xx) is final.
 
 use std::time::Duration;
@@ -103,6 +105,8 @@ pub fn decide(policy: &RetryPolicy, idempotent: bool, err: &Error, now: DateTime
             }
         }
         Error::Vendor { status, .. } if *status >= 500 && idempotent => Decision::Retry(None),
+        // Only raised by the client for a 2xx body that is not valid JSON (see `client.rs`).
+        Error::Decode { .. } if idempotent => Decision::Retry(None),
         _ => Decision::GiveUp,
     }
 }
