@@ -171,6 +171,9 @@ pub struct Migrator<'a> {
     bars: MultiProgress,
 }
 
+/// How many times one record's create is sent, each after checking the target for it.
+pub const CREATE_ATTEMPTS: u32 = 3;
+
 /// Whether the outcome of a create that failed with `e` is unknown (it may have been stored).
 fn ambiguous(e: &Error) -> bool {
     match e {
@@ -507,19 +510,24 @@ impl<'a> Migrator<'a> {
     }
 
     /// Creates `new` in the target; returns its id and whether it was found rather than created.
+    ///
+    /// When the outcome of a create is unknown, the target is searched before the create is
+    /// sent again, at most [`CREATE_ATTEMPTS`] times in all.
     async fn create<R: Migratable>(&self, new: &R::New) -> Result<(String, bool), CliError> {
         let resource = self.target.resource::<R>();
-        match resource.create(new).await {
-            Ok(r) => Ok((r.id().to_string(), false)),
-            Err(e) if ambiguous(&e) => {
-                tracing::info!(error = %e, kind = %R::KIND, "create outcome unknown; looking for the record before retrying");
-                if let Some(id) = self.find_in_target::<R>(new).await? {
-                    return Ok((id, true));
+        let mut attempt = 1;
+        loop {
+            match resource.create(new).await {
+                Ok(r) => return Ok((r.id().to_string(), false)),
+                Err(e) if ambiguous(&e) && attempt < CREATE_ATTEMPTS => {
+                    tracing::info!(error = %e, kind = %R::KIND, attempt, "create outcome unknown; looking for the record before sending it again");
+                    if let Some(id) = self.find_in_target::<R>(new).await? {
+                        return Ok((id, true));
+                    }
+                    attempt += 1;
                 }
-                let r = resource.create(new).await?;
-                Ok((r.id().to_string(), false))
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => Err(e.into()),
         }
     }
 
