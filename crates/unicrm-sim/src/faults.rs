@@ -54,6 +54,7 @@ pub struct FaultConfig {
 
 /// Which vendor's error conventions injected faults imitate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flavor {
     /// Capsule CRM v2: `{"message":…}` 5xx bodies; 429 `{"error":"rate limit reached"}` with
     /// `X-RateLimit-*` headers and no `Retry-After`.

@@ -23,6 +23,7 @@ use crate::wire::{Decoded, FieldDefinition, FieldRow, decimal_from_raw, decimal_
 
 /// Which Capsule entity a definition belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FieldEntity {
     /// `parties` (people and organisations).
     Parties,

@@ -56,6 +56,7 @@ impl RateLimiter for GovernorRateLimiter {
 
 /// What the budget allows now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum QuotaCheck {
     /// Send.
     Proceed,
