@@ -16,8 +16,9 @@
 //!
 //! **Cost per call**: `ceil(changed / 500)` search requests (at least 1) plus
 //! `ceil(total / 500)` brief id-scan requests, plus one custom field definitions request per
-//! five minutes. For 10,000 contacts with 30 changes that is 1 + 20 = 21 requests, about two
-//! seconds at 10 requests/second.
+//! five minutes (for leads also `/LeadStatuses` and `/LeadSources`, for the labels). For
+//! 10,000 contacts with 30 changes that is 1 + 20 = 21 requests, about two seconds at 10
+//! requests/second.
 
 use std::collections::{BTreeSet, HashSet};
 

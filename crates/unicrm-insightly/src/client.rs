@@ -22,6 +22,7 @@ use unicrm_core::{
 use crate::capabilities::capabilities;
 use crate::config;
 use crate::mapping::Definitions;
+use crate::mapping::lead::LeadPicklists;
 use crate::resources::objects::{
     AccountSpec, ContactSpec, LeadSpec, NoteSpec, OpportunitySpec, TaskSpec,
 };
@@ -31,7 +32,7 @@ use crate::wire::{CustomFieldDefinitionWire, decode_object};
 /// The vendor name used in errors and capabilities.
 pub const VENDOR: &str = "insightly";
 
-/// How long custom field definitions are cached.
+/// How long custom field definitions (and the lead statuses and sources) are cached.
 const DEFINITIONS_TTL: Duration = Duration::from_secs(300);
 
 /// Builds an [`InsightlyClient`]. Only the API key is required.
@@ -174,6 +175,7 @@ impl InsightlyClientBuilder {
             http: http.build()?,
             pod,
             definitions: tokio::sync::Mutex::new(HashMap::new()),
+            lead_picklists: tokio::sync::Mutex::new(None),
         });
         Ok(InsightlyClient {
             inner: Arc::new(Inner {
@@ -193,11 +195,13 @@ impl InsightlyClientBuilder {
 }
 
 /// What every resource of a client shares: the HTTP client (connection pool, rate limiter,
-/// quota tracker, credentials, counters) and the custom field definitions cache.
+/// quota tracker, credentials, counters), the custom field definitions cache and the lead
+/// statuses / sources cache.
 pub(crate) struct Shared {
     pub(crate) http: HttpClient,
     pub(crate) pod: Option<String>,
     definitions: tokio::sync::Mutex<HashMap<&'static str, (Instant, Arc<Definitions>)>>,
+    lead_picklists: tokio::sync::Mutex<Option<(Instant, Arc<LeadPicklists>)>>,
 }
 
 impl Shared {
@@ -292,6 +296,38 @@ impl Shared {
             }
         }
         Ok(self.fetch_definitions(object, kind).await?.1)
+    }
+
+    /// One picklist (`LeadStatuses`, `LeadSources`); empty without access to it.
+    async fn fetch_picklist<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
+        match self.send(self.http.get(path)?).await {
+            Ok(resp) => crate::wire::decode_array(&resp.body)?
+                .iter()
+                .enumerate()
+                .map(|(i, r)| crate::wire::decode_at(r.get(), &format!("[{i}]")))
+                .collect(),
+            // No access (plan, permission, leads disabled): labels stay unresolved.
+            Err(Error::PermissionDenied { .. } | Error::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The lead statuses and sources (`GET /LeadStatuses`, `GET /LeadSources`), cached for
+    /// five minutes like the custom field definitions (two requests per client and period;
+    /// clones share the cache). The lock is held while fetching, so concurrent callers wait
+    /// for one fetch.
+    pub(crate) async fn lead_picklists(&self) -> Result<Arc<LeadPicklists>> {
+        let mut cache = self.lead_picklists.lock().await;
+        if let Some((at, l)) = cache.as_ref() {
+            if at.elapsed() < DEFINITIONS_TTL {
+                return Ok(l.clone());
+            }
+        }
+        let statuses = self.fetch_picklist("LeadStatuses").await?;
+        let sources = self.fetch_picklist("LeadSources").await?;
+        let lists = Arc::new(LeadPicklists::from_wire(statuses, sources));
+        *cache = Some((Instant::now(), lists.clone()));
+        Ok(lists)
     }
 }
 

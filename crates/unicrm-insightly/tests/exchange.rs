@@ -9,7 +9,7 @@ use unicrm_core::http::RetryPolicy;
 use unicrm_core::time::RecordingSleeper;
 use unicrm_core::{ContactPatch, Crm, Error, ListParams, NewNote, NewTask, Patch, Task, TaskId};
 use unicrm_insightly::{FetchAll, InsightlyClient};
-use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "3f2a9c1e-7b4d-4e8a-9c0f-5d6e7a8b9c0d";
@@ -411,4 +411,56 @@ async fn unsupported_operations_say_so() {
             .resource(&unicrm_core::ResourceKind::User)
             .create
     );
+}
+
+#[tokio::test]
+async fn lead_status_labels_come_from_one_cached_picklist_fetch() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3.1/LeadStatuses"))
+        .respond_with(json(
+            r#"[{"LEAD_STATUS_ID":81,"LEAD_STATUS":"Not Contacted","DEFAULT_STATUS":true,"STATUS_TYPE":1,"FIELD_ORDER":1},
+                {"LEAD_STATUS_ID":84,"LEAD_STATUS":"Qualified","DEFAULT_STATUS":false,"STATUS_TYPE":1,"FIELD_ORDER":2}]"#
+                .to_string(),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3.1/LeadSources"))
+        .respond_with(json(
+            r#"[{"LEAD_SOURCE_ID":71,"LEAD_SOURCE":"Web","DEFAULT_VALUE":true,"FIELD_ORDER":1}]"#
+                .to_string(),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3.1/Leads/6001"))
+        .respond_with(json(fixture("lead.json")))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v3.1/Leads"))
+        .and(body_partial_json(serde_json::json!({"LEAD_STATUS_ID": 84})))
+        .respond_with(json(fixture("lead.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server, &RecordingSleeper::new());
+    let id = unicrm_core::LeadId::from("6001");
+    for _ in 0..2 {
+        let l = c.leads().get(&id).await.unwrap();
+        assert_eq!(l.status.as_deref(), Some("Not Contacted"));
+        assert_eq!(l.lead_source.as_deref(), Some("Web"));
+    }
+    c.leads()
+        .create(&unicrm_core::NewLead {
+            last_name: Some("Núñez".into()),
+            status: Some("QUALIFIED".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 }

@@ -174,16 +174,97 @@ fn opportunity_money_is_exact_both_ways() {
 
 #[test]
 fn lead() {
-    let l = mapping::lead::from_json(&raw(&fixture("lead.json")), &Definitions::empty()).unwrap();
+    let lists = mapping::lead::LeadPicklists::empty();
+    let l = mapping::lead::from_json(&raw(&fixture("lead.json")), &Definitions::empty(), &lists)
+        .unwrap();
     assert_eq!(
         l.raw.as_ref().unwrap().to_value()["LAST_ACTIVITY_DATE_UTC"],
         ""
     );
     insta::assert_json_snapshot!("lead_read", l, {".raw" => "[raw]"});
-    let body = mapping::lead::create_body(&NewLead::from(&l), &Definitions::empty()).unwrap();
+    let body =
+        mapping::lead::create_body(&NewLead::from(&l), &Definitions::empty(), &lists).unwrap();
     insta::assert_snapshot!("lead_create_body", body.to_json_pretty());
-    let err = mapping::lead::create_body(&NewLead::default(), &Definitions::empty()).unwrap_err();
+    let err =
+        mapping::lead::create_body(&NewLead::default(), &Definitions::empty(), &lists).unwrap_err();
     insta::assert_snapshot!("lead_without_last_name", err.to_string());
+}
+
+fn lead_lists() -> mapping::lead::LeadPicklists {
+    mapping::lead::LeadPicklists::new(
+        [
+            (81, "Not Contacted".to_string()),
+            (84, "Qualified".to_string()),
+        ],
+        [(71, "Web".to_string())],
+    )
+}
+
+#[test]
+fn lead_status_and_source_labels() {
+    let lists = lead_lists();
+    let l = mapping::lead::from_json(&raw(&fixture("lead.json")), &Definitions::empty(), &lists)
+        .unwrap();
+    assert_eq!(l.status_id.as_deref(), Some("81"));
+    assert_eq!(l.status.as_deref(), Some("Not Contacted"));
+    assert_eq!(l.lead_source_id.as_deref(), Some("71"));
+    assert_eq!(l.lead_source.as_deref(), Some("Web"));
+
+    // A label alone is resolved case-insensitively.
+    let new = NewLead {
+        last_name: Some("Núñez".into()),
+        status: Some("  qualified ".into()),
+        lead_source: Some("WEB".into()),
+        ..NewLead::default()
+    };
+    let body = mapping::lead::create_body(&new, &Definitions::empty(), &lists).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body.to_json()).unwrap();
+    assert_eq!(v["LEAD_STATUS_ID"], 84);
+    assert_eq!(v["LEAD_SOURCE_ID"], 71);
+
+    // The id wins over the label.
+    let new = NewLead {
+        status: Some("Qualified".into()),
+        status_id: Some("81".into()),
+        ..new
+    };
+    let body = mapping::lead::create_body(&new, &Definitions::empty(), &lists).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body.to_json()).unwrap();
+    assert_eq!(v["LEAD_STATUS_ID"], 81);
+
+    // An unknown label is a validation error naming the field.
+    let patch = unicrm_core::LeadPatch {
+        status: Patch::Set("Hot".into()),
+        ..Default::default()
+    };
+    let err =
+        mapping::lead::patch_body(&patch, &Definitions::empty(), &lists, Mode::Update).unwrap_err();
+    match &err {
+        unicrm_core::Error::Validation { fields, message } => {
+            assert_eq!(fields[0].field.as_deref(), Some("status"));
+            assert!(message.contains("Qualified"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let patch = unicrm_core::LeadPatch {
+        lead_source: Patch::Set("Radio".into()),
+        ..Default::default()
+    };
+    let err =
+        mapping::lead::patch_body(&patch, &Definitions::empty(), &lists, Mode::Update).unwrap_err();
+    assert!(
+        matches!(&err, unicrm_core::Error::Validation { fields, .. } if fields[0].field.as_deref() == Some("lead_source")),
+        "{err:?}"
+    );
+
+    // Clearing the label alone clears the id.
+    let patch = unicrm_core::LeadPatch {
+        status: Patch::Clear,
+        ..Default::default()
+    };
+    let body =
+        mapping::lead::patch_body(&patch, &Definitions::empty(), &lists, Mode::Update).unwrap();
+    assert_eq!(body.to_json(), r#"{"LEAD_STATUS_ID":null}"#);
 }
 
 #[test]

@@ -135,6 +135,72 @@ async fn accounts_opportunities_and_links_round_trip() {
 }
 
 #[tokio::test]
+async fn lead_status_labels_are_resolved() {
+    let s = sim(30).await;
+    let c = client(&s);
+    let page = c.leads().list(&ListParams::new()).await.unwrap();
+    assert!(!page.items.is_empty(), "the simulator seeds leads");
+    for l in &page.items {
+        assert!(l.status_id.is_some(), "{l:?}");
+        assert!(
+            l.status.as_deref().is_some_and(|s| !s.is_empty()),
+            "a listed lead has its status label: {l:?}"
+        );
+        assert!(l.lead_source.is_some(), "and its source label: {l:?}");
+    }
+
+    // A label alone is resolved to its id (case-insensitively) on create and update.
+    let lead = c
+        .leads()
+        .create(&NewLead {
+            last_name: Some("Núñez".into()),
+            status: Some("qualified".into()),
+            lead_source: Some("Referral".into()),
+            ..NewLead::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(lead.status_id.as_deref(), Some("84"));
+    assert_eq!(lead.status.as_deref(), Some("Qualified"));
+    assert_eq!(lead.lead_source_id.as_deref(), Some("72"));
+    assert_eq!(lead.lead_source.as_deref(), Some("Referral"));
+    let raw = lead.raw.as_ref().unwrap().to_value();
+    assert_eq!(raw["LEAD_STATUS_ID"], 84);
+    let got = c.leads().get(&lead.id).await.unwrap();
+    assert_eq!(got.status.as_deref(), Some("Qualified"));
+    let updated = c
+        .leads()
+        .update(
+            &lead.id,
+            &LeadPatch {
+                status: Patch::Set("Disqualified".into()),
+                ..LeadPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status_id.as_deref(), Some("85"));
+    assert_eq!(updated.status.as_deref(), Some("Disqualified"));
+
+    // An unknown label is refused before anything is sent.
+    let err = c
+        .leads()
+        .update(
+            &lead.id,
+            &LeadPatch {
+                status: Patch::Set("Hot".into()),
+                ..LeadPatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation { fields, .. } if fields[0].field.as_deref() == Some("status")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn leads_tasks_and_notes_round_trip() {
     let s = sim(5).await;
     let c = client(&s);

@@ -449,3 +449,108 @@ async fn malformed_truncated_and_slow_bodies() {
     assert_eq!(keys.len(), 6);
     sim.shutdown().await;
 }
+
+/// Sends `body` with `method` and returns the status and the raw response text.
+async fn send_raw(
+    c: &Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<&str>,
+) -> (StatusCode, String) {
+    let mut req = c.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let r = req.send().await.expect("send");
+    let status = r.status();
+    (status, r.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn opportunity_amounts_round_trip_exactly() {
+    let sim = CapsuleSim::start(CapsuleSimOptions::default())
+        .await
+        .unwrap();
+    let c = client();
+    let base = sim.base_url.as_str();
+    let (_, _, opps) = get_json(&c, &format!("{base}opportunities"), &sim.token).await;
+    let seeded = &opps["opportunities"][0];
+    let party = seeded["party"]["id"].as_u64().unwrap();
+    let milestone = seeded["milestone"]["id"].as_u64().unwrap();
+
+    let body = format!(
+        r#"{{"opportunity":{{"name":"Big deal","party":{{"id":{party}}},"milestone":{{"id":{milestone}}},"value":{{"amount":12345678901234567890.12,"currency":"GBP"}}}}}}"#
+    );
+    let (status, text) = send_raw(
+        &c,
+        reqwest::Method::POST,
+        &format!("{base}opportunities"),
+        &sim.token,
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    assert!(
+        text.contains(r#""amount":12345678901234567890.12"#),
+        "{text}"
+    );
+    let id = serde_json::from_str::<Value>(&text).unwrap()["opportunity"]["id"]
+        .as_u64()
+        .unwrap();
+    let url = format!("{base}opportunities/{id}");
+
+    let (status, text) = send_raw(&c, reqwest::Method::GET, &url, &sim.token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains(r#""amount":12345678901234567890.12"#),
+        "{text}"
+    );
+    assert!(text.contains(r#""currency":"GBP""#), "{text}");
+
+    // A new amount by PUT, also beyond f64 precision.
+    let put =
+        r#"{"opportunity":{"value":{"amount":-98765432109876543210.000000001,"currency":"EUR"}}}"#;
+    let (status, text) = send_raw(&c, reqwest::Method::PUT, &url, &sim.token, Some(put)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let (status, text) = send_raw(&c, reqwest::Method::GET, &url, &sim.token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains(r#""amount":-98765432109876543210.000000001"#),
+        "{text}"
+    );
+    assert!(text.contains(r#""currency":"EUR""#), "{text}");
+    // The list view renders the same exact number.
+    let (_, text) = send_raw(
+        &c,
+        reqwest::Method::GET,
+        &format!("{base}opportunities?perPage=100&page=1"),
+        &sim.token,
+        None,
+    )
+    .await;
+    let _: Value = serde_json::from_str(&text).expect("valid JSON");
+
+    // A string amount is a validation failure in the documented shape.
+    let bad = r#"{"opportunity":{"value":{"amount":"100.00","currency":"GBP"}}}"#;
+    let (status, text) = send_raw(&c, reqwest::Method::PUT, &url, &sim.token, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["message"], "Validation Failed");
+    assert_eq!(
+        v["errors"][0],
+        json!({"message": "amount is invalid", "resource": "opportunity", "field": "value"})
+    );
+    // An object amount too; the stored amount is unchanged.
+    let bad = r#"{"opportunity":{"value":{"amount":{"n":1},"currency":"GBP"}}}"#;
+    let (status, _) = send_raw(&c, reqwest::Method::PUT, &url, &sim.token, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, text) = send_raw(&c, reqwest::Method::GET, &url, &sim.token, None).await;
+    assert!(
+        text.contains(r#""amount":-98765432109876543210.000000001"#),
+        "{text}"
+    );
+    sim.shutdown().await;
+}

@@ -9,33 +9,150 @@
 //! | `addresses` | `ADDRESS_*` (one group) |
 //! | `company_name`, `industry`, `number_of_employees` | `ORGANISATION_NAME`, `INDUSTRY`, `EMPLOYEE_COUNT` |
 //! | `description`, `rating` | `LEAD_DESCRIPTION`, `LEAD_RATING` |
-//! | `lead_source_id`, `status_id` | `LEAD_SOURCE_ID`, `LEAD_STATUS_ID` (configurable lists; labels via `/LeadSources`, `/LeadStatuses`, not resolved here) |
+//! | `lead_source_id`, `status_id` | `LEAD_SOURCE_ID`, `LEAD_STATUS_ID` (configurable lists, [`LeadPicklists`]) |
+//! | `lead_source`, `status` | the labels of those ids in `/LeadSources`, `/LeadStatuses`; on write a label is resolved to its id case-insensitively when the id is not set (the id wins) |
 //! | `owner_id`, `assignee_id` | `OWNER_USER_ID`, `RESPONSIBLE_USER_ID` |
 //! | `converted*` | `CONVERTED`, `CONVERTED_DATE_UTC`, `CONVERTED_*_ID` (read-only) |
 //! | `tags`, `custom_fields`, `links` | `TAGS`, `CUSTOMFIELDS`, `LINKS` |
 
 use serde_json::value::RawValue;
-use unicrm_core::{AddressKind, Lead, LeadPatch, NewLead, PhoneKind, Result, WebsiteKind};
+use unicrm_core::{
+    AddressKind, Error, FieldError, Lead, LeadPatch, NewLead, Patch, PhoneKind, Result, WebsiteKind,
+};
 
 use super::addresses::{self, Group};
 use super::{
     Mode, assign_slots, custom_fields, dates, id, links, list_patch, phone, primary_email, put,
     put_id, put_str, sole_email, tags, text, website,
 };
-use crate::wire::{Body, LeadWire};
+use crate::wire::{Body, LeadSourceWire, LeadStatusWire, LeadWire};
+
+/// The instance's lead statuses and lead sources (`GET /LeadStatuses`, `GET /LeadSources`):
+/// configurable lists of `(id, label)`. Reading a lead fills `status` / `lead_source` with the
+/// labels of its ids; writing resolves a label to its id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadPicklists {
+    statuses: Vec<(u64, String)>,
+    sources: Vec<(u64, String)>,
+}
+
+impl LeadPicklists {
+    /// No statuses and no sources (labels are then left unset, and label writes refused).
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// From `(id, label)` pairs.
+    pub fn new(
+        statuses: impl IntoIterator<Item = (u64, String)>,
+        sources: impl IntoIterator<Item = (u64, String)>,
+    ) -> Self {
+        LeadPicklists {
+            statuses: statuses.into_iter().collect(),
+            sources: sources.into_iter().collect(),
+        }
+    }
+
+    /// From the vendor's lists (items without an id or a label are skipped).
+    pub fn from_wire(statuses: Vec<LeadStatusWire>, sources: Vec<LeadSourceWire>) -> Self {
+        Self::new(
+            statuses
+                .into_iter()
+                .filter_map(|s| Some((s.lead_status_id?, s.lead_status?))),
+            sources
+                .into_iter()
+                .filter_map(|s| Some((s.lead_source_id?, s.lead_source?))),
+        )
+    }
+
+    /// The label of lead status `id`.
+    pub fn status_label(&self, id: u64) -> Option<&str> {
+        label(&self.statuses, id)
+    }
+
+    /// The label of lead source `id`.
+    pub fn source_label(&self, id: u64) -> Option<&str> {
+        label(&self.sources, id)
+    }
+
+    /// The id of the lead status labelled `name` (case-insensitive, trimmed).
+    pub fn status_id(&self, name: &str) -> Option<u64> {
+        find(&self.statuses, name)
+    }
+
+    /// The id of the lead source labelled `name` (case-insensitive, trimmed).
+    pub fn source_id(&self, name: &str) -> Option<u64> {
+        find(&self.sources, name)
+    }
+}
+
+fn label(list: &[(u64, String)], id: u64) -> Option<&str> {
+    list.iter().find(|(i, _)| *i == id).map(|(_, l)| l.as_str())
+}
+
+fn find(list: &[(u64, String)], name: &str) -> Option<u64> {
+    let name = name.trim().to_lowercase();
+    list.iter()
+        .find(|(_, l)| l.trim().to_lowercase() == name)
+        .map(|(i, _)| *i)
+}
+
+/// Writes `key` from the id patch, or — when the id is untouched — from the label patch
+/// resolved through `list` (`Clear` clears the id; an unknown label is a validation error
+/// naming `label_field`).
+fn put_picklist(
+    b: &mut Body,
+    key: &str,
+    id: &Patch<String>,
+    label_patch: &Patch<String>,
+    list: &[(u64, String)],
+    label_field: &str,
+    what: &str,
+) -> Result<()> {
+    if !id.is_unchanged() {
+        return put(b, key, id, |s| super::wire_id(key, s));
+    }
+    put(b, key, label_patch, |name| {
+        find(list, name).ok_or_else(|| {
+            let known: Vec<&str> = list.iter().map(|(_, l)| l.as_str()).collect();
+            Error::Validation {
+                message: format!(
+                    "{label_field}: {name:?} is not an Insightly {what} (known: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+                fields: vec![FieldError {
+                    field: Some(label_field.into()),
+                    resource: Some("lead".into()),
+                    message: format!("unknown {what}"),
+                }],
+            }
+        })
+    })
+}
 
 /// Reads a lead from its JSON text.
-pub fn from_json(text: &RawValue, defs: &custom_fields::Definitions) -> Result<Lead> {
-    from_json_at(text, defs, "")
+pub fn from_json(
+    text: &RawValue,
+    defs: &custom_fields::Definitions,
+    lists: &LeadPicklists,
+) -> Result<Lead> {
+    from_json_at(text, defs, lists, "")
 }
 
 /// [`from_json`], with `prefix` prepended to decode error paths.
 pub fn from_json_at(
     text: &RawValue,
     defs: &custom_fields::Definitions,
+    lists: &LeadPicklists,
     prefix: &str,
 ) -> Result<Lead> {
-    super::read_json(text, prefix, |w: LeadWire, raw| from_wire(w, raw, defs))
+    super::read_json(text, prefix, |w: LeadWire, raw| {
+        from_wire(w, raw, defs, lists)
+    })
 }
 
 /// Maps a decoded lead.
@@ -43,6 +160,7 @@ pub fn from_wire(
     w: LeadWire,
     raw: unicrm_core::RawPayload,
     defs: &custom_fields::Definitions,
+    lists: &LeadPicklists,
 ) -> Lead {
     let phones = [
         (&w.phone, PhoneKind::Work, true),
@@ -61,9 +179,15 @@ pub fn from_wire(
         company_name: text(&w.organisation_name),
         industry: text(&w.industry),
         number_of_employees: w.employee_count.and_then(|n| u64::try_from(n).ok()),
-        lead_source: None,
+        lead_source: w
+            .lead_source_id
+            .and_then(|i| lists.source_label(i))
+            .map(str::to_string),
         lead_source_id: w.lead_source_id.map(|i| i.to_string()),
-        status: None,
+        status: w
+            .lead_status_id
+            .and_then(|i| lists.status_label(i))
+            .map(str::to_string),
         status_id: w.lead_status_id.map(|i| i.to_string()),
         rating: w.lead_rating.and_then(|n| u32::try_from(n).ok()),
         description: text(&w.lead_description),
@@ -99,8 +223,13 @@ pub fn from_wire(
 }
 
 /// The POST body for a new lead. Insightly requires `LAST_NAME` (vendor doc §13 item 13), so a
-/// lead without one is refused before anything is sent.
-pub fn create_body(new: &NewLead, defs: &custom_fields::Definitions) -> Result<Body> {
+/// lead without one is refused before anything is sent. `status` / `lead_source` labels are
+/// resolved through `lists` when the id is not set.
+pub fn create_body(
+    new: &NewLead,
+    defs: &custom_fields::Definitions,
+    lists: &LeadPicklists,
+) -> Result<Body> {
     if new.last_name.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err(unicrm_core::Error::Validation {
             message: "an Insightly lead needs a last name".into(),
@@ -112,13 +241,21 @@ pub fn create_body(new: &NewLead, defs: &custom_fields::Definitions) -> Result<B
         });
     }
     let links = links::dedup(new.links.clone());
-    let body = patch_body(&LeadPatch::from(new.clone()), defs, Mode::Create)?;
+    let body = patch_body(&LeadPatch::from(new.clone()), defs, lists, Mode::Create)?;
     super::with_links(body, &links)
 }
 
 /// The fields of a patch (see [`super::contact::patch_body`]). Conversion fields are
-/// read-only and never written.
-pub fn patch_body(p: &LeadPatch, defs: &custom_fields::Definitions, mode: Mode) -> Result<Body> {
+/// read-only and never written. `status_id` / `lead_source_id` win over the `status` /
+/// `lead_source` labels; a label alone is resolved through `lists` (case-insensitive; an
+/// unknown label is an [`Error::Validation`] naming the field), and clearing a label alone
+/// clears the id.
+pub fn patch_body(
+    p: &LeadPatch,
+    defs: &custom_fields::Definitions,
+    lists: &LeadPicklists,
+    mode: Mode,
+) -> Result<Body> {
     let mut b = Body::new();
     put_str(&mut b, "SALUTATION", &p.prefix)?;
     put_str(&mut b, "FIRST_NAME", &p.first_name)?;
@@ -129,12 +266,24 @@ pub fn patch_body(p: &LeadPatch, defs: &custom_fields::Definitions, mode: Mode) 
     put(&mut b, "EMPLOYEE_COUNT", &p.number_of_employees, |n| Ok(*n))?;
     put_str(&mut b, "LEAD_DESCRIPTION", &p.description)?;
     put(&mut b, "LEAD_RATING", &p.rating, |n| Ok(*n))?;
-    put(&mut b, "LEAD_SOURCE_ID", &p.lead_source_id, |s| {
-        super::wire_id("LEAD_SOURCE_ID", s)
-    })?;
-    put(&mut b, "LEAD_STATUS_ID", &p.status_id, |s| {
-        super::wire_id("LEAD_STATUS_ID", s)
-    })?;
+    put_picklist(
+        &mut b,
+        "LEAD_SOURCE_ID",
+        &p.lead_source_id,
+        &p.lead_source,
+        &lists.sources,
+        "lead_source",
+        "lead source",
+    )?;
+    put_picklist(
+        &mut b,
+        "LEAD_STATUS_ID",
+        &p.status_id,
+        &p.status,
+        &lists.statuses,
+        "status",
+        "lead status",
+    )?;
     put_id(&mut b, "OWNER_USER_ID", &p.owner_id)?;
     put_id(&mut b, "RESPONSIBLE_USER_ID", &p.assignee_id)?;
     if let Some(list) = list_patch(&p.emails) {

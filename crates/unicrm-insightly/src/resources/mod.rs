@@ -22,6 +22,7 @@ pub use pipelines::PipelinesResource;
 pub use users::UsersResource;
 
 use crate::client::{Shared, VENDOR};
+use crate::mapping::lead::LeadPicklists;
 use crate::mapping::{Definitions, dates, links, wire_id};
 use crate::paging::{self, Listing, decode_cursor, encode_cursor};
 use crate::wire::{Body, LinkWire, decode_array, decode_at};
@@ -97,20 +98,35 @@ pub trait ObjectSpec: Send + Sync + 'static {
     const ID_KEY: &'static str;
     /// Whether records carry `CUSTOMFIELDS` typed by definitions.
     const CUSTOM_FIELDS: bool;
+    /// Whether records need the lead statuses and sources (`/LeadStatuses`, `/LeadSources`).
+    const LEAD_PICKLISTS: bool = false;
 
     /// The `/Search` field used for a bare search text.
     fn default_search_field(q: &str) -> &'static str;
     /// Reads a record (`prefix` for decode error paths).
-    fn read(raw: &RawValue, defs: &Definitions, prefix: &str) -> Result<Self::R>;
+    fn read(
+        raw: &RawValue,
+        defs: &Definitions,
+        lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Self::R>;
     /// The POST body.
-    fn create_body(new: &<Self::R as Record>::New, defs: &Definitions) -> Result<Body>;
+    fn create_body(
+        new: &<Self::R as Record>::New,
+        defs: &Definitions,
+        lists: &LeadPicklists,
+    ) -> Result<Body>;
     /// The path a create is POSTed to.
     fn create_path(new: &<Self::R as Record>::New) -> Result<String> {
         let _ = new;
         Ok(Self::PATH.to_string())
     }
     /// The PUT body fields (without the id).
-    fn patch_body(patch: &<Self::R as Record>::Patch, defs: &Definitions) -> Result<Body>;
+    fn patch_body(
+        patch: &<Self::R as Record>::Patch,
+        defs: &Definitions,
+        lists: &LeadPicklists,
+    ) -> Result<Body>;
     /// Link changes a patch asks for (applied through `/{Obj}/{id}/Links`).
     fn link_scopes(patch: &<Self::R as Record>::Patch) -> Vec<LinkScope>;
     /// The unified id for an Insightly id.
@@ -147,6 +163,15 @@ impl<S: ObjectSpec> ObjectResource<S> {
                 .await
         } else {
             Ok(Arc::new(Definitions::empty()))
+        }
+    }
+
+    /// The lead statuses and sources (empty for objects that do not need them).
+    pub(crate) async fn lists(&self) -> Result<Arc<LeadPicklists>> {
+        if S::LEAD_PICKLISTS {
+            self.shared.lead_picklists().await
+        } else {
+            Ok(Arc::new(LeadPicklists::empty()))
         }
     }
 
@@ -194,19 +219,25 @@ impl<S: ObjectSpec> ObjectResource<S> {
         l
     }
 
-    fn read_all(items: &[Box<RawValue>], defs: &Definitions, offset: u64) -> Result<Vec<S::R>> {
+    fn read_all(
+        items: &[Box<RawValue>],
+        defs: &Definitions,
+        lists: &LeadPicklists,
+        offset: u64,
+    ) -> Result<Vec<S::R>> {
         items
             .iter()
             .enumerate()
-            .map(|(i, r)| S::read(r, defs, &format!("[{}]", offset + i as u64)))
+            .map(|(i, r)| S::read(r, defs, lists, &format!("[{}]", offset + i as u64)))
             .collect()
     }
 
     /// Every record of a listing, concurrently paged, de-duplicated by id (first kept).
     pub(crate) async fn fetch_all_listing(&self, listing: &Listing) -> Result<Vec<S::R>> {
         let defs = self.defs().await?;
+        let lists = self.lists().await?;
         let raw = paging::fetch_all(&self.shared, listing).await?;
-        let records = Self::read_all(&raw, &defs, 0)?;
+        let records = Self::read_all(&raw, &defs, &lists, 0)?;
         let mut seen = std::collections::HashSet::new();
         Ok(records
             .into_iter()
@@ -300,10 +331,11 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
             .transpose()?
             .unwrap_or(0);
         let defs = self.defs().await?;
+        let lists = self.lists().await?;
         let page =
             paging::fetch_page(&self.shared, &Self::listing(params), skip, top, true).await?;
         let len = page.items.len() as u64;
-        let items = Self::read_all(&page.items, &defs, 0)?;
+        let items = Self::read_all(&page.items, &defs, &lists, 0)?;
         let end = skip.saturating_add(len);
         let last = len < u64::from(top) || page.total.is_some_and(|t| end >= t);
         Ok(Page {
@@ -316,16 +348,18 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
     async fn get(&self, id: &<S::R as Record>::Id) -> Result<S::R> {
         let n = Self::id_of(id)?;
         let defs = self.defs().await?;
+        let lists = self.lists().await?;
         let raw = self.shared.get_object(&format!("{}/{n}", S::PATH)).await?;
-        S::read(&raw, &defs, "")
+        S::read(&raw, &defs, &lists, "")
     }
 
     async fn create(&self, new: &<S::R as Record>::New) -> Result<S::R> {
         let defs = self.defs().await?;
-        let body = S::create_body(new, &defs)?;
+        let lists = self.lists().await?;
+        let body = S::create_body(new, &defs, &lists)?;
         let path = S::create_path(new)?;
         let raw = self.shared.write_object(Method::POST, &path, &body).await?;
-        S::read(&raw, &defs, "")
+        S::read(&raw, &defs, &lists, "")
     }
 
     /// `PUT /{Obj}` with the id and exactly the fields the patch touches (v3.1 PUT is
@@ -338,7 +372,8 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
     ) -> Result<S::R> {
         let n = Self::id_of(id)?;
         let defs = self.defs().await?;
-        let mut body = S::patch_body(patch, &defs)?;
+        let lists = self.lists().await?;
+        let mut body = S::patch_body(patch, &defs, &lists)?;
         let scopes = S::link_scopes(patch);
         let mut record = None;
         if !body.is_empty() {
@@ -347,7 +382,7 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
                 .shared
                 .write_object(Method::PUT, S::PATH, &body)
                 .await?;
-            record = Some(S::read(&raw, &defs, "")?);
+            record = Some(S::read(&raw, &defs, &lists, "")?);
         }
         if !scopes.is_empty() {
             self.sync_links(n, &scopes).await?;

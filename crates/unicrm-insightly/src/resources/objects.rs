@@ -7,6 +7,7 @@ use unicrm_core::{
 };
 
 use super::{LinkScope, ObjectSpec};
+use crate::mapping::lead::LeadPicklists;
 use crate::mapping::{self, Definitions, Mode, links};
 use crate::wire::Body;
 
@@ -42,13 +43,26 @@ impl ObjectSpec for ContactSpec {
     fn default_search_field(q: &str) -> &'static str {
         email_or(q, "EMAIL_ADDRESS", "LAST_NAME")
     }
-    fn read(raw: &RawValue, defs: &Definitions, prefix: &str) -> Result<Contact> {
+    fn read(
+        raw: &RawValue,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Contact> {
         mapping::contact::from_json_at(raw, defs, prefix)
     }
-    fn create_body(new: &<Contact as Record>::New, defs: &Definitions) -> Result<Body> {
+    fn create_body(
+        new: &<Contact as Record>::New,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::contact::create_body(new, defs)
     }
-    fn patch_body(patch: &<Contact as Record>::Patch, defs: &Definitions) -> Result<Body> {
+    fn patch_body(
+        patch: &<Contact as Record>::Patch,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::contact::patch_body(patch, defs, Mode::Update)
     }
     fn link_scopes(patch: &<Contact as Record>::Patch) -> Vec<LinkScope> {
@@ -68,13 +82,26 @@ impl ObjectSpec for AccountSpec {
     fn default_search_field(_q: &str) -> &'static str {
         "ORGANISATION_NAME"
     }
-    fn read(raw: &RawValue, defs: &Definitions, prefix: &str) -> Result<Account> {
+    fn read(
+        raw: &RawValue,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Account> {
         mapping::account::from_json_at(raw, defs, prefix)
     }
-    fn create_body(new: &<Account as Record>::New, defs: &Definitions) -> Result<Body> {
+    fn create_body(
+        new: &<Account as Record>::New,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::account::create_body(new, defs)
     }
-    fn patch_body(patch: &<Account as Record>::Patch, defs: &Definitions) -> Result<Body> {
+    fn patch_body(
+        patch: &<Account as Record>::Patch,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::account::patch_body(patch, defs, Mode::Update)
     }
     fn link_scopes(patch: &<Account as Record>::Patch) -> Vec<LinkScope> {
@@ -94,13 +121,26 @@ impl ObjectSpec for OpportunitySpec {
     fn default_search_field(_q: &str) -> &'static str {
         "OPPORTUNITY_NAME"
     }
-    fn read(raw: &RawValue, defs: &Definitions, prefix: &str) -> Result<Opportunity> {
+    fn read(
+        raw: &RawValue,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Opportunity> {
         mapping::opportunity::from_json_at(raw, defs, prefix)
     }
-    fn create_body(new: &<Opportunity as Record>::New, defs: &Definitions) -> Result<Body> {
+    fn create_body(
+        new: &<Opportunity as Record>::New,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::opportunity::create_body(new, defs)
     }
-    fn patch_body(patch: &<Opportunity as Record>::Patch, defs: &Definitions) -> Result<Body> {
+    fn patch_body(
+        patch: &<Opportunity as Record>::Patch,
+        defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::opportunity::patch_body(patch, defs, Mode::Update)
     }
     /// `links` replaces every link; `contact_id` / `contact_ids` manage the `Contact` links:
@@ -138,18 +178,32 @@ impl ObjectSpec for LeadSpec {
     const PATH: &'static str = "Leads";
     const ID_KEY: &'static str = "LEAD_ID";
     const CUSTOM_FIELDS: bool = true;
+    const LEAD_PICKLISTS: bool = true;
 
     fn default_search_field(q: &str) -> &'static str {
         email_or(q, "EMAIL", "LAST_NAME")
     }
-    fn read(raw: &RawValue, defs: &Definitions, prefix: &str) -> Result<Lead> {
-        mapping::lead::from_json_at(raw, defs, prefix)
+    fn read(
+        raw: &RawValue,
+        defs: &Definitions,
+        lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Lead> {
+        mapping::lead::from_json_at(raw, defs, lists, prefix)
     }
-    fn create_body(new: &<Lead as Record>::New, defs: &Definitions) -> Result<Body> {
-        mapping::lead::create_body(new, defs)
+    fn create_body(
+        new: &<Lead as Record>::New,
+        defs: &Definitions,
+        lists: &LeadPicklists,
+    ) -> Result<Body> {
+        mapping::lead::create_body(new, defs, lists)
     }
-    fn patch_body(patch: &<Lead as Record>::Patch, defs: &Definitions) -> Result<Body> {
-        mapping::lead::patch_body(patch, defs, Mode::Update)
+    fn patch_body(
+        patch: &<Lead as Record>::Patch,
+        defs: &Definitions,
+        lists: &LeadPicklists,
+    ) -> Result<Body> {
+        mapping::lead::patch_body(patch, defs, lists, Mode::Update)
     }
     fn link_scopes(patch: &<Lead as Record>::Patch) -> Vec<LinkScope> {
         LinkScope::all(&patch.links).into_iter().collect()
@@ -168,13 +222,26 @@ impl ObjectSpec for TaskSpec {
     fn default_search_field(_q: &str) -> &'static str {
         "TITLE"
     }
-    fn read(raw: &RawValue, _defs: &Definitions, prefix: &str) -> Result<Task> {
+    fn read(
+        raw: &RawValue,
+        _defs: &Definitions,
+        _lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Task> {
         mapping::task::from_json_at(raw, prefix)
     }
-    fn create_body(new: &<Task as Record>::New, _defs: &Definitions) -> Result<Body> {
+    fn create_body(
+        new: &<Task as Record>::New,
+        _defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::task::create_body(new)
     }
-    fn patch_body(patch: &<Task as Record>::Patch, _defs: &Definitions) -> Result<Body> {
+    fn patch_body(
+        patch: &<Task as Record>::Patch,
+        _defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::task::patch_body(patch, Mode::Update)
     }
     fn link_scopes(patch: &<Task as Record>::Patch) -> Vec<LinkScope> {
@@ -202,10 +269,19 @@ impl ObjectSpec for NoteSpec {
     fn default_search_field(_q: &str) -> &'static str {
         "TITLE"
     }
-    fn read(raw: &RawValue, _defs: &Definitions, prefix: &str) -> Result<Note> {
+    fn read(
+        raw: &RawValue,
+        _defs: &Definitions,
+        _lists: &LeadPicklists,
+        prefix: &str,
+    ) -> Result<Note> {
         mapping::note::from_json_at(raw, prefix)
     }
-    fn create_body(new: &<Note as Record>::New, _defs: &Definitions) -> Result<Body> {
+    fn create_body(
+        new: &<Note as Record>::New,
+        _defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::note::create_body(new)
     }
     /// Notes are created under their parent: `POST /{Parent}/{id}/Notes`.
@@ -213,7 +289,11 @@ impl ObjectSpec for NoteSpec {
         let (parent, id) = mapping::note::parent(new)?;
         Ok(format!("{parent}/{id}/Notes"))
     }
-    fn patch_body(patch: &<Note as Record>::Patch, _defs: &Definitions) -> Result<Body> {
+    fn patch_body(
+        patch: &<Note as Record>::Patch,
+        _defs: &Definitions,
+        _lists: &LeadPicklists,
+    ) -> Result<Body> {
         mapping::note::patch_body(patch, Mode::Update)
     }
     fn link_scopes(patch: &<Note as Record>::Patch) -> Vec<LinkScope> {

@@ -118,3 +118,33 @@ pub struct CustomFieldDefinitionWire {
     /// Options of choice fields.
     pub custom_field_options: Option<Vec<CustomFieldOptionWire>>,
 }
+
+/// A lead status, `GET /LeadStatuses` (vendor doc §11.6).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE", default)]
+pub struct LeadStatusWire {
+    /// Id (`LEAD_STATUS_ID` on leads).
+    pub lead_status_id: Option<u64>,
+    /// Label.
+    pub lead_status: Option<String>,
+    /// Whether new leads get it by default.
+    pub default_status: Option<bool>,
+    /// Open / closed family (codes uncertain).
+    pub status_type: Option<i64>,
+    /// Display order.
+    pub field_order: Option<i64>,
+}
+
+/// A lead source, `GET /LeadSources` (vendor doc §11.6).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE", default)]
+pub struct LeadSourceWire {
+    /// Id (`LEAD_SOURCE_ID` on leads).
+    pub lead_source_id: Option<u64>,
+    /// Label.
+    pub lead_source: Option<String>,
+    /// Whether new leads get it by default.
+    pub default_value: Option<bool>,
+    /// Display order.
+    pub field_order: Option<i64>,
+}

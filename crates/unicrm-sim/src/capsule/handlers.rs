@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
 use super::hooks::{self, Delivery};
+use super::numbers::{Seg, number_at};
 use std::collections::BTreeMap;
 
 use super::model::{
@@ -390,7 +391,12 @@ pub(crate) async fn opportunity_definition(
 
 /// Applies a party body (create or update) to `p`. Returns the name of an organisation to
 /// create and link (a person's `organisation: {"name": …}` that does not exist yet).
-fn apply_party(db: &mut Db, p: &mut Party, obj: &Map<String, Value>) -> ApiResult<Option<String>> {
+fn apply_party(
+    db: &mut Db,
+    p: &mut Party,
+    obj: &Map<String, Value>,
+    body: &[u8],
+) -> ApiResult<Option<String>> {
     let mut pending_org = None;
     match p.kind {
         PartyKind::Person => {
@@ -475,7 +481,7 @@ fn apply_party(db: &mut Db, p: &mut Party, obj: &Map<String, Value>) -> ApiResul
     merge_addresses(db, &mut p.addresses, obj)?;
     merge_websites(db, &mut p.websites, obj)?;
     merge_tags(db, TagScope::Party, &mut p.tags, obj, "party")?;
-    merge_fields(db, |db| &db.party_fields, &mut p.fields, obj, "party")?;
+    merge_fields(db, |db| &db.party_fields, &mut p.fields, obj, body, "party")?;
     Ok(pending_org)
 }
 
@@ -547,7 +553,7 @@ pub(crate) async fn create_party(
         let id = db.id();
         let mut p = blank_party(id, kind, t, t);
         p.owner = Some(caller.user).filter(|u| db.users.contains_key(u));
-        let pending = apply_party(&mut db, &mut p, &input)?;
+        let pending = apply_party(&mut db, &mut p, &input, &body)?;
         commit_party(&mut db, p, pending, None);
         let value = render_party_by_id(&db, id, embed);
         let d = hooks::collect(&db, "party/created", |db, e| render_party_by_id(db, id, e));
@@ -569,7 +575,7 @@ pub(crate) async fn update_party(
         let mut db = app.lock();
         let mut p = db.parties.get(&id).cloned().ok_or(ApiError::NotFound)?;
         let old_name = p.name.clone();
-        let pending = apply_party(&mut db, &mut p, &input)?;
+        let pending = apply_party(&mut db, &mut p, &input, &body)?;
         p.updated_at = bump(p.updated_at);
         let renamed = (old_name != p.name).then_some(old_name).flatten();
         commit_party(&mut db, p, pending, renamed);
@@ -841,6 +847,7 @@ fn apply_opportunity(
     db: &mut Db,
     o: &mut Opportunity,
     obj: &Map<String, Value>,
+    body: &[u8],
     creating: bool,
 ) -> ApiResult<OppEvents> {
     const R: &str = "opportunity";
@@ -882,10 +889,12 @@ fn apply_opportunity(
         Some(Value::Object(v)) => {
             let amount = match v.get("amount") {
                 None | Some(Value::Null) => None,
-                Some(a) => Some(
-                    super::web::decimal_string(a)
+                // A JSON number only, kept exactly as sent (§4.2).
+                Some(Value::Number(_)) => Some(
+                    number_at(body, &[Seg::Key(R), Seg::Key("value"), Seg::Key("amount")])
                         .ok_or_else(|| invalid("amount is invalid", R, "value"))?,
                 ),
+                Some(_) => return Err(invalid("amount is invalid", R, "value")),
             };
             let currency = v
                 .get("currency")
@@ -974,7 +983,7 @@ fn apply_opportunity(
     };
     owner(db, obj, R, &mut o.owner)?;
     merge_tags(db, TagScope::Opportunity, &mut o.tags, obj, R)?;
-    merge_fields(db, |db| &db.opp_fields, &mut o.fields, obj, R)?;
+    merge_fields(db, |db| &db.opp_fields, &mut o.fields, obj, body, R)?;
 
     // Milestone, probability and closing rules (§10.4).
     let Some(ms) = db.milestones.get(&new_ms).cloned() else {
@@ -1081,7 +1090,7 @@ pub(crate) async fn create_opportunity(
             last_stage_changed_at: None,
             last_contacted_at: None,
         };
-        let mut events = apply_opportunity(&mut db, &mut o, &input, true)?;
+        let mut events = apply_opportunity(&mut db, &mut o, &input, &body, true)?;
         events.moved = false;
         db.opportunities.insert(id, o);
         let value = render_opp_by_id(&db, id, embed);
@@ -1107,7 +1116,7 @@ pub(crate) async fn update_opportunity(
             .get(&id)
             .cloned()
             .ok_or(ApiError::NotFound)?;
-        let events = apply_opportunity(&mut db, &mut o, &input, false)?;
+        let events = apply_opportunity(&mut db, &mut o, &input, &body, false)?;
         o.updated_at = bump(o.updated_at);
         db.opportunities.insert(id, o);
         let value = render_opp_by_id(&db, id, embed);

@@ -30,7 +30,7 @@ pub(crate) fn collect(db: &Db, event: &str, render: impl Fn(&Db, Embed) -> Value
             Delivery {
                 hook: h.id,
                 url: h.target_url.clone(),
-                body: body.to_string(),
+                body: super::numbers::to_json_text(&body),
             }
         })
         .collect()

@@ -19,6 +19,7 @@ mod auth;
 mod handlers;
 mod hooks;
 mod model;
+mod numbers;
 mod web;
 mod writes;
 

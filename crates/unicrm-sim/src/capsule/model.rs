@@ -9,7 +9,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
-use super::web::{Embed, date_value, decimal_number, dt_value, fmt_date, fmt_dt};
+use super::numbers::number_value;
+use super::web::{Embed, date_value, dt_value, fmt_date, fmt_dt};
 use crate::seed::{self, Dataset, FieldKind, FieldValue};
 
 pub(crate) const PERSON_AVATAR: &str =
@@ -574,7 +575,7 @@ impl Db {
     pub(crate) fn render_opportunity(&self, op: &Opportunity, embed: Embed) -> Value {
         let value = op.amount.as_ref().map_or(
             Value::Null,
-            |a| json!({"amount": decimal_number(a), "currency": op.currency}),
+            |a| json!({"amount": number_value(a), "currency": op.currency}),
         );
         let lost_reason = op
             .lost_reason

@@ -9,6 +9,7 @@ use super::model::{
     AddressRow, Db, EmailRow, FieldDef, FieldRow, PhoneRow, TagScope, WEBSITE_SERVICES, WebsiteRow,
     canonical_country, tag_by_name,
 };
+use super::numbers::{Seg, number_at, plain_decimal};
 use super::web::{
     ApiError, ApiResult, Patch, decimal_string, invalid, parse_date, patch_str, ref_id,
 };
@@ -295,7 +296,7 @@ pub(crate) fn merge_tags(
 }
 
 /// Checks a custom-field value against its definition. `Ok(None)` clears the field.
-fn field_value(def: &FieldDef, value: &Value) -> ApiResult<Option<Value>> {
+fn field_value(def: &FieldDef, value: &Value, raw: Option<String>) -> ApiResult<Option<Value>> {
     let bad_type = || invalid("invalid type for field", "field", "value");
     let empty = matches!(value, Value::Null) || value.as_str().is_some_and(str::is_empty);
     match def.kind {
@@ -305,7 +306,9 @@ fn field_value(def: &FieldDef, value: &Value) -> ApiResult<Option<Value>> {
             _ => Err(bad_type()),
         },
         _ if empty => Ok(None),
-        "number" => decimal_string(value)
+        "number" => raw
+            .and_then(|r| plain_decimal(&r))
+            .or_else(|| decimal_string(value))
             .map(|s| Some(Value::String(s)))
             .ok_or_else(bad_type),
         "date" => value
@@ -337,9 +340,11 @@ pub(crate) fn merge_fields(
     defs_of: fn(&Db) -> &BTreeMap<u64, FieldDef>,
     rows: &mut Vec<FieldRow>,
     obj: &Map<String, Value>,
+    body: &[u8],
     resource: &'static str,
 ) -> ApiResult<()> {
-    for item in items(obj, "fields", resource)?.unwrap_or_default() {
+    let fields = items(obj, "fields", resource)?.unwrap_or_default();
+    for (index, item) in fields.into_iter().enumerate() {
         let row_pos = match item.get("id").filter(|v| !v.is_null()) {
             Some(v) => {
                 let id = ref_id(v).ok_or(ApiError::NotFound)?;
@@ -371,7 +376,19 @@ pub(crate) fn merge_fields(
         let Some(value) = item.get("value") else {
             continue;
         };
-        let value = field_value(&def, value)?;
+        // A JSON number keeps its exact text (§4.2).
+        let raw = matches!(value, Value::Number(_))
+            .then(|| {
+                let path = [
+                    Seg::Key(resource),
+                    Seg::Key("fields"),
+                    Seg::Index(index),
+                    Seg::Key("value"),
+                ];
+                number_at(body, &path)
+            })
+            .flatten();
+        let value = field_value(&def, value, raw)?;
         let pos = row_pos.or_else(|| rows.iter().position(|r| r.definition == def_id));
         match (pos, value) {
             (Some(pos), Some(v)) => rows[pos].value = v,
