@@ -177,8 +177,13 @@ async fn a_body_that_stays_garbled_is_a_decode_error_after_the_retries() {
 
 #[tokio::test]
 async fn spent_budget_with_near_reset_waits_then_proceeds() {
+    use unicrm_core::time::ManualClock;
+    let now = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let clock = ManualClock::new(now);
     let server = MockServer::start().await;
-    let reset = chrono::Utc::now().timestamp() + 5;
+    let reset = now.timestamp() + 5;
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -189,17 +194,19 @@ async fn spent_budget_with_near_reset_waits_then_proceeds() {
         )
         .mount(&server)
         .await;
-    let sleeper = RecordingSleeper::new();
-    let c = client(&server, &sleeper).await;
+    let sleeper = RecordingSleeper::with_clock(clock.clone());
+    let c = HttpClientBuilder::new("test", &server.uri())
+        .unwrap()
+        .retry(policy())
+        .sleeper(Arc::new(sleeper.clone()))
+        .clock(Arc::new(clock))
+        .build()
+        .unwrap();
     c.get_json::<Parties>("parties", &[]).await.unwrap();
     assert!(sleeper.delays().is_empty());
     c.get_json::<Parties>("parties", &[]).await.unwrap();
-    let d = sleeper.delays();
-    assert_eq!(d.len(), 1);
-    assert!(
-        d[0] >= Duration::from_secs(4) && d[0] <= Duration::from_secs(7),
-        "{d:?}"
-    );
+    // Until the reset, plus one second for clock skew between us and the vendor.
+    assert_eq!(sleeper.delays(), vec![Duration::from_secs(6)]);
 }
 
 #[tokio::test]
