@@ -102,12 +102,19 @@ fn parse_id<R: Record>(id: &str) -> Result<R::Id, CliError> {
         .map_err(|e| CliError::usage(format!("invalid id {id:?}: {e}")))
 }
 
+/// One record: `json` prints the object itself (pretty), the other formats as for lists.
 fn write_one(
-    out: impl std::io::Write,
+    mut out: impl std::io::Write,
     format: Option<Format>,
     v: serde_json::Value,
 ) -> Result<(), CliError> {
-    let mut w = Writer::new(out, default_format(format));
+    let format = default_format(format);
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        out.write_all(b"\n")?;
+        return Ok(());
+    }
+    let mut w = Writer::new(out, format);
     w.write(v)?;
     w.finish()?;
     Ok(())

@@ -156,10 +156,12 @@ fn crud_round_trip_on_both_vendors() {
             "{vendor}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // A single record in `json` is the object itself.
         let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let created = &created[0];
+        assert!(created.is_object(), "{created}");
         let id = created["id"].as_str().unwrap().to_string();
         assert_eq!(created["last_name"], "Lovelace");
+        assert_eq!(created["emails"][0]["address"], "ada@example.com");
 
         let out = with_env(&sb, vendor)
             .args([
