@@ -18,3 +18,8 @@ pub use unicrm_capsule as capsule;
 pub use unicrm_insightly as insightly;
 #[cfg(feature = "sim")]
 pub use unicrm_sim as sim;
+
+/// The README's library example, compiled as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
