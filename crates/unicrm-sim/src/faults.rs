@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -30,6 +30,8 @@ use http::{HeaderValue, StatusCode, header};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+
+use crate::clock::SimClock;
 
 /// Faults to inject. All rates are probabilities in `0.0..=1.0` per request, drawn from a
 /// generator seeded with `seed`, so a given seed and request sequence replays the same faults.
@@ -112,6 +114,7 @@ pub struct Faults {
 #[derive(Debug)]
 struct Inner {
     flavor: Flavor,
+    clock: SimClock,
     state: Mutex<FaultState>,
     stats: Mutex<SimStats>,
     rate_limit: AtomicU32,
@@ -172,12 +175,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Faults {
-    /// A fault injector with `config`, imitating `flavor`.
+    /// A fault injector with `config`, imitating `flavor`, on the system clock.
     pub fn new(config: FaultConfig, flavor: Flavor) -> Self {
+        Self::with_clock(config, flavor, SimClock::system())
+    }
+
+    /// A fault injector whose `Date` headers and Capsule `X-RateLimit-Reset` values come from
+    /// `clock`.
+    pub fn with_clock(config: FaultConfig, flavor: Flavor, clock: SimClock) -> Self {
         let rng = SmallRng::seed_from_u64(config.seed);
         Self {
             inner: Arc::new(Inner {
                 flavor,
+                clock,
                 state: Mutex::new(FaultState {
                     after_rng: after_rng(config.seed),
                     config,
@@ -317,11 +327,7 @@ impl Faults {
                     r#"{"error":"rate limit reached"}"#,
                 );
                 let limit = self.inner.rate_limit.load(Ordering::Relaxed);
-                let reset = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0)
-                    + 1;
+                let reset = self.inner.clock.now().timestamp().max(0) + 1;
                 let h = resp.headers_mut();
                 h.insert("x-ratelimit-limit", HeaderValue::from(limit));
                 h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
@@ -440,7 +446,7 @@ async fn fault_middleware(State(faults): State<Faults>, req: Request, next: Next
     if !draw.delay.is_zero() {
         tokio::time::sleep(draw.delay).await;
     }
-    let resp = match draw.pre {
+    let mut resp = match draw.pre {
         Pre::RateLimited => faults.rate_limited_response(),
         Pre::ServerError(code) => faults.server_error_response(code),
         Pre::Drop => {
@@ -466,6 +472,10 @@ async fn fault_middleware(State(faults): State<Faults>, req: Request, next: Next
         }
     };
     faults.count_status(resp.status());
+    // Every answer carries the vendor's `Date` (RFC 7231), from the simulator's clock.
+    if let Ok(v) = HeaderValue::from_str(&faults.inner.clock.http_date()) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
     let damage = draw.post != Post::Pass && resp.status().is_success();
     if !damage && draw.slow.is_zero() {
         return resp;
@@ -491,7 +501,8 @@ async fn fault_middleware(State(faults): State<Faults>, req: Request, next: Next
 }
 
 /// Wraps `router` with the fault-injection middleware driven by `faults` (outermost layer:
-/// it sees and counts every request).
+/// it sees and counts every request, and sets the `Date` header of every answer from the
+/// clock of `faults`).
 pub fn layer(router: Router, faults: Faults) -> Router {
     router.layer(middleware::from_fn_with_state(faults, fault_middleware))
 }

@@ -2,7 +2,7 @@
 //! conversion of the vendor-neutral seed [`Dataset`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rand::rngs::SmallRng;
@@ -11,31 +11,18 @@ use serde_json::{Map, Value, json};
 
 use super::numbers::number_value;
 use super::web::{Embed, date_value, dt_value, fmt_date, fmt_dt};
+use crate::clock::SimClock;
 use crate::seed::{self, Dataset, FieldKind, FieldValue};
 
 pub(crate) const PERSON_AVATAR: &str =
     "https://capsulecrm.com/theme/default/images/person_avatar_70.png";
 pub(crate) const ORG_AVATAR: &str = "https://capsulecrm.com/theme/default/images/org_avatar_70.png";
 
-/// Current time in whole seconds.
-pub(crate) fn now() -> DateTime<Utc> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    Utc.timestamp_opt(i64::try_from(secs).unwrap_or(0), 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// A fresh `updatedAt` that is strictly after `prev` (so every write advances it).
-pub(crate) fn bump(prev: DateTime<Utc>) -> DateTime<Utc> {
-    let n = now();
-    if n > prev {
-        n
-    } else {
-        prev + chrono::Duration::seconds(1)
-    }
+/// The `updatedAt` of a write at `n` (the current time, whole seconds) to a record last
+/// updated at `prev`: `n`, never earlier than `prev`. Two writes within one second get the
+/// same `updatedAt`, as on the real service (second precision on the wire).
+pub(crate) fn bump(prev: DateTime<Utc>, n: DateTime<Utc>) -> DateTime<Utc> {
+    n.max(prev)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,7 +276,7 @@ pub(crate) struct RefreshInfo {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Window {
-    pub start: SystemTime,
+    pub start: DateTime<Utc>,
     pub used: u32,
 }
 
@@ -328,9 +315,87 @@ pub(crate) struct Db {
     pub client_id: String,
     pub client_secret: String,
     pub seeded_at: DateTime<Utc>,
+    /// The tenant's clock (timestamps, rate-limit windows, token expiry, search lag).
+    pub clock: SimClock,
+    /// How long after a write a party or opportunity shows in the `/…/search` endpoints.
+    pub search_lag: chrono::Duration,
+    /// Parties whose last write `/parties/search` has not caught up with: when it becomes
+    /// searchable, and the version the index still holds (`None`: created since).
+    pub party_pending: HashMap<u64, (DateTime<Utc>, Option<Party>)>,
+    /// The same for opportunities and `/opportunities/search`.
+    pub opp_pending: HashMap<u64, (DateTime<Utc>, Option<Opportunity>)>,
+}
+
+/// Records a write of `id` in a pending-index map (see [`Db::party_pending`]): the index keeps
+/// `old` until `lag` has passed since the latest write.
+fn note_write<T>(
+    pending: &mut HashMap<u64, (DateTime<Utc>, Option<T>)>,
+    id: u64,
+    old: Option<T>,
+    now: DateTime<Utc>,
+    lag: chrono::Duration,
+) {
+    if lag <= chrono::Duration::zero() {
+        return;
+    }
+    let visible_at = now + lag;
+    match pending.get_mut(&id) {
+        Some(entry) if entry.0 > now => entry.0 = visible_at,
+        _ => {
+            pending.insert(id, (visible_at, old));
+        }
+    }
+}
+
+/// What the search index holds for `id` at `now`: the current record, the previous
+/// version, or nothing.
+fn search_view<'a, T>(
+    pending: &'a HashMap<u64, (DateTime<Utc>, Option<T>)>,
+    id: u64,
+    current: &'a T,
+    now: DateTime<Utc>,
+) -> Option<&'a T> {
+    match pending.get(&id) {
+        Some((visible_at, old)) if *visible_at > now => old.as_ref(),
+        _ => Some(current),
+    }
 }
 
 impl Db {
+    /// The current time in whole seconds (Capsule's timestamp precision).
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now_secs()
+    }
+
+    /// Stores party `p`, keeping the search index's view of it (search lag).
+    pub(crate) fn put_party(&mut self, p: Party) {
+        let id = p.id;
+        let old = self.parties.insert(id, p);
+        let now = self.clock.now();
+        note_write(&mut self.party_pending, id, old, now, self.search_lag);
+    }
+
+    /// Stores opportunity `o`, keeping the search index's view of it (search lag).
+    pub(crate) fn put_opportunity(&mut self, o: Opportunity) {
+        let id = o.id;
+        let old = self.opportunities.insert(id, o);
+        let now = self.clock.now();
+        note_write(&mut self.opp_pending, id, old, now, self.search_lag);
+    }
+
+    /// The version of party `p` that `/parties/search` sees now.
+    pub(crate) fn party_in_search<'a>(&'a self, p: &'a Party) -> Option<&'a Party> {
+        search_view(&self.party_pending, p.id, p, self.clock.now())
+    }
+
+    /// The version of opportunity `o` that `/opportunities/search` sees now.
+    pub(crate) fn opportunity_in_search<'a>(
+        &'a self,
+        o: &'a Opportunity,
+    ) -> Option<&'a Opportunity> {
+        search_view(&self.opp_pending, o.id, o, self.clock.now())
+    }
+
     pub(crate) fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -397,7 +462,7 @@ impl Db {
                     client_id: client_id.clone(),
                 },
                 scope: scope.to_string(),
-                expires_at: Some(now() + chrono::Duration::seconds(604_799)),
+                expires_at: Some(self.now() + chrono::Duration::seconds(604_799)),
                 refresh: Some(refresh.clone()),
             },
         );
@@ -1036,7 +1101,13 @@ fn field_value(v: &FieldValue) -> Value {
 
 /// Builds the tenant from the dataset. Party ids: organisations first, then people, then
 /// opportunities, tasks and notes, all from one tenant-wide counter.
-pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) -> Db {
+pub(crate) fn build(
+    data: &Dataset,
+    seed: u64,
+    budget: u32,
+    window: Duration,
+    clock: SimClock,
+) -> Db {
     // Fixed, so metadata timestamps (pipelines, milestones, users) are deterministic too.
     let seeded_at = Utc
         .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
@@ -1074,6 +1145,10 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         client_id: String::new(),
         client_secret: String::new(),
         seeded_at,
+        clock,
+        search_lag: chrono::Duration::zero(),
+        party_pending: HashMap::new(),
+        opp_pending: HashMap::new(),
     };
     db.client_id = format!("sim-{}", db.token(24));
     db.client_secret = db.token(40);
