@@ -1130,6 +1130,7 @@ pub(crate) async fn update_opportunity(
         let events = apply_opportunity(&mut db, &mut o, &input, &body, false)?;
         o.updated_at = bump(o.updated_at, db.now());
         db.put_opportunity(o);
+        sync_tasks_of(&mut db, id);
         let value = render_opp_by_id(&db, id, embed);
         let d = opp_deliveries(&db, id, "opportunity/updated", &events);
         (value, d)
@@ -1461,6 +1462,42 @@ fn task_deliveries(db: &Db, id: u64, first: &str, completed: bool) -> Vec<Delive
     d
 }
 
+/// The status `t` reads with: an `OPEN` task of a closed opportunity is `PENDING` — not
+/// completed but no longer relevant (docs/vendors/capsule-v2-addendum.md, Tracks, and task
+/// status).
+fn pending_if_closed(db: &Db, t: &Task) -> &'static str {
+    let closed = t
+        .opportunity
+        .and_then(|o| db.opportunities.get(&o))
+        .and_then(|o| db.milestones.get(&o.milestone))
+        .is_some_and(|m| m.complete);
+    if closed && t.status == "OPEN" {
+        "PENDING"
+    } else {
+        t.status
+    }
+}
+
+/// After opportunity `id` moved: closing it turns its `OPEN` tasks `PENDING`, reopening
+/// turns its `PENDING` tasks `OPEN` again (each such task's `updatedAt` advances).
+fn sync_tasks_of(db: &mut Db, id: u64) {
+    let closed = db
+        .opportunities
+        .get(&id)
+        .and_then(|o| db.milestones.get(&o.milestone))
+        .is_some_and(|m| m.complete);
+    let now = db.now();
+    for t in db.tasks.values_mut().filter(|t| t.opportunity == Some(id)) {
+        let next = match (closed, t.status) {
+            (true, "OPEN") => "PENDING",
+            (false, "PENDING") => "OPEN",
+            _ => continue,
+        };
+        t.status = next;
+        t.updated_at = bump(t.updated_at, now);
+    }
+}
+
 pub(crate) async fn create_task(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
@@ -1488,6 +1525,7 @@ pub(crate) async fn create_task(
             updated_at: t0,
         };
         let completed = apply_task(&db, &mut t, &input, true, caller.user)?;
+        t.status = pending_if_closed(&db, &t);
         db.tasks.insert(id, t);
         let value = render_task_by_id(&db, id);
         let d = task_deliveries(&db, id, "task/created", completed);
@@ -1508,6 +1546,7 @@ pub(crate) async fn update_task(
         let mut db = app.lock();
         let mut t = db.tasks.get(&id).cloned().ok_or(ApiError::NotFound)?;
         let completed = apply_task(&db, &mut t, &input, false, caller.user)?;
+        t.status = pending_if_closed(&db, &t);
         t.updated_at = bump(t.updated_at, db.now());
         db.tasks.insert(id, t);
         let value = render_task_by_id(&db, id);

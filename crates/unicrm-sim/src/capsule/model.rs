@@ -718,7 +718,7 @@ impl Db {
             "taskDayDelayRule": null,
             "nextTask": null,
             "repeat": null,
-            "active": true,
+            "active": t.status != "PENDING",
             "overrideToCurrentUser": null,
         })
     }
@@ -1099,8 +1099,23 @@ fn field_value(v: &FieldValue) -> Value {
     }
 }
 
-/// Builds the tenant from the dataset. Party ids: organisations first, then people, then
-/// opportunities, tasks and notes, all from one tenant-wide counter.
+/// Seed records of every type in the order they were created (ties: parties, then
+/// opportunities, tasks, notes, by dataset id), as `(type, dataset id)`; type 0 = organisation,
+/// 1 = person, 2 = opportunity, 3 = task, 4 = note.
+fn creation_sequence(data: &Dataset) -> Vec<(u8, u64)> {
+    let mut all: Vec<(DateTime<Utc>, u8, u64)> = Vec::new();
+    all.extend(data.organisations.iter().map(|o| (o.created_at, 0, o.id)));
+    all.extend(data.people.iter().map(|p| (p.created_at, 1, p.id)));
+    all.extend(data.opportunities.iter().map(|o| (o.created_at, 2, o.id)));
+    all.extend(data.tasks.iter().map(|t| (t.created_at, 3, t.id)));
+    all.extend(data.notes.iter().map(|n| (n.created_at, 4, n.id)));
+    all.sort_by_key(|(t, kind, id)| (*t, u8::from(*kind >= 2), *kind, *id));
+    all.into_iter().map(|(_, k, id)| (k, id)).collect()
+}
+
+/// Builds the tenant from the dataset. Every record gets its id from one tenant-wide counter
+/// in creation order (`createdAt`), as on the real service: organisations interleaved with
+/// their people, opportunities, tasks and notes between them.
 pub(crate) fn build(
     data: &Dataset,
     seed: u64,
@@ -1294,12 +1309,18 @@ pub(crate) fn build(
         named(&mut db.categories, name);
     }
 
+    // Ids in creation order.
+    let mut assigned: [HashMap<u64, u64>; 5] = Default::default();
+    for (kind, id) in creation_sequence(data) {
+        let new = db.id();
+        assigned[usize::from(kind)].insert(id, new);
+    }
+    let [org_ids, person_ids, opp_seq, task_seq, note_seq] = assigned;
+    let tenant_id = |map: &HashMap<u64, u64>, id: u64| map.get(&id).copied().unwrap_or(0);
+
     // Parties.
-    let mut org_ids: HashMap<u64, u64> = HashMap::new();
-    let mut person_ids: HashMap<u64, u64> = HashMap::new();
     for o in &data.organisations {
-        let id = db.id();
-        org_ids.insert(o.id, id);
+        let id = tenant_id(&org_ids, o.id);
         let mut party = blank_party(id, PartyKind::Organisation, o.created_at, o.updated_at);
         party.name = Some(o.name.clone());
         party.about = o.about.clone();
@@ -1319,8 +1340,7 @@ pub(crate) fn build(
         db.parties.insert(id, party);
     }
     for p in &data.people {
-        let id = db.id();
-        person_ids.insert(p.id, id);
+        let id = tenant_id(&person_ids, p.id);
         let mut party = blank_party(id, PartyKind::Person, p.created_at, p.updated_at);
         party.title = p.title.clone();
         party.first_name = Some(p.first_name.clone()).filter(|s| !s.is_empty());
@@ -1354,7 +1374,7 @@ pub(crate) fn build(
         let (Some(&party), Some(ms)) = (party, db.milestones.get(&o.stage_id).cloned()) else {
             continue;
         };
-        let id = db.id();
+        let id = tenant_id(&opp_seq, o.id);
         opp_ids.insert(o.id, id);
         let lost_reason = if ms.is_lost() {
             o.lost_reason
@@ -1417,7 +1437,7 @@ pub(crate) fn build(
 
     // Tasks.
     for t in &data.tasks {
-        let id = db.id();
+        let id = tenant_id(&task_seq, t.id);
         let category = t.category.as_deref().map(|c| named(&mut db.categories, c));
         let party = t.person_id.and_then(|p| person_ids.get(&p).copied());
         let opportunity = if party.is_none() {
@@ -1426,6 +1446,16 @@ pub(crate) fn build(
             None
         };
         let owner = known_user(&db, t.owner_id);
+        // An open task of a closed opportunity reads as PENDING.
+        let closed = opportunity
+            .and_then(|o| db.opportunities.get(&o))
+            .and_then(|o| db.milestones.get(&o.milestone))
+            .is_some_and(|m| m.complete);
+        let status = match (t.completed, closed) {
+            (true, _) => "COMPLETED",
+            (false, true) => "PENDING",
+            (false, false) => "OPEN",
+        };
         db.tasks.insert(
             id,
             Task {
@@ -1434,7 +1464,7 @@ pub(crate) fn build(
                 detail: t.detail.clone(),
                 due_on: t.due_on,
                 due_time: None,
-                status: if t.completed { "COMPLETED" } else { "OPEN" },
+                status,
                 category,
                 party,
                 opportunity,
@@ -1465,7 +1495,7 @@ pub(crate) fn build(
         if party.is_none() && opportunity.is_none() {
             continue;
         }
-        let id = db.id();
+        let id = tenant_id(&note_seq, n.id);
         let content = if n.title.is_empty() {
             n.content.clone()
         } else {
