@@ -8,11 +8,13 @@
 #![forbid(unsafe_code)]
 
 pub mod capsule;
+pub mod clock;
 pub mod faults;
 pub mod insightly;
 pub mod seed;
 
 pub use capsule::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions};
+pub use clock::SimClock;
 pub use faults::FaultConfig;
 pub use insightly::{InsightlySim, InsightlySimHandle, InsightlySimOptions};
 pub use seed::{Dataset, SeedOptions};

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::{Client, Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use unicrm_sim::seed::SeedOptions;
-use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions};
+use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, SimClock};
 
 struct Env {
     sim: CapsuleSimHandle,
@@ -471,8 +471,19 @@ async fn party_with_rows(env: &Env) -> Value {
 // §13.13 `PUT /parties/{id}` with `phoneNumbers: [{"id":X,"_delete":true}]` → 200, that phone gone, other rows untouched, `updatedAt` advanced.
 #[tokio::test]
 async fn s13_13_nested_delete() {
-    let env = empty().await;
+    let clock = SimClock::manual_default();
+    let env = start_with(CapsuleSimOptions {
+        seed: SeedOptions {
+            seed: 7,
+            records: 0,
+        },
+        clock: clock.clone(),
+        ..CapsuleSimOptions::default()
+    })
+    .await;
     let p = party_with_rows(&env).await;
+    // A second later (updatedAt has whole-second precision).
+    clock.advance(Duration::from_secs(1));
     let gone = id(&p["phoneNumbers"][0]);
     let r = env
         .put(
@@ -712,9 +723,19 @@ async fn s13_20_deleted_requires_since() {
 // §13.21 `GET /parties?since=T` → only parties with `updatedAt > T`.
 #[tokio::test]
 async fn s13_21_since_filters_by_updated_at() {
-    let env = start_with(CapsuleSimOptions::default()).await;
+    let clock = SimClock::manual_default();
+    let env = start_with(CapsuleSimOptions {
+        clock: clock.clone(),
+        ..CapsuleSimOptions::default()
+    })
+    .await;
     let a = env.person("Since", "A").await;
     let t = a["updatedAt"].as_str().unwrap().to_string();
+    // Written in the same second as `a`: same `updatedAt`, so `since=t` excludes it too
+    // (second precision, strict `>`), as on the real service.
+    let same_second = env.person("Since", "Same").await;
+    assert_eq!(same_second["updatedAt"], a["updatedAt"]);
+    clock.advance(Duration::from_secs(1));
     let b = env.person("Since", "B").await;
     let r = env
         .put(
@@ -734,6 +755,7 @@ async fn s13_21_since_filters_by_updated_at() {
     );
     assert!(list.iter().any(|p| id(p) == id(&b)));
     assert!(!list.iter().any(|p| id(p) == id(&a)));
+    assert!(!list.iter().any(|p| id(p) == id(&same_second)));
     assert_eq!(
         env.get("parties?since=garbage").await.status,
         StatusCode::UNPROCESSABLE_ENTITY

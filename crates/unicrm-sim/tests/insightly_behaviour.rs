@@ -6,7 +6,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Duration;
-use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
+use unicrm_sim::{
+    FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions, SimClock,
+};
 
 struct T {
     sim: InsightlySimHandle,
@@ -129,8 +131,10 @@ async fn paging_1200_contacts_returns_each_exactly_once() {
 
 #[tokio::test]
 async fn burst_of_30_in_one_second_is_refused_after_the_tenth() {
+    // A manual clock: all thirty arrive at the same instant, whatever the machine's speed.
     let t = T::start(InsightlySimOptions {
         requests_per_second: 10,
+        clock: SimClock::manual_default(),
         ..opts(10)
     })
     .await;
@@ -138,31 +142,38 @@ async fn burst_of_30_in_one_second_is_refused_after_the_tenth() {
     let results = futures::future::join_all(futs).await;
     let ok = results.iter().filter(|r| r.0 == 200).count();
     let limited = results.iter().filter(|r| r.0 == 429).count();
-    assert_eq!(ok + limited, 30);
-    assert!(ok >= 10 && limited >= 10, "ok {ok}, limited {limited}");
+    assert_eq!((ok, limited), (10, 20));
     let stats = t.sim.stats();
     assert_eq!(stats.requests, 30);
     assert_eq!(stats.rate_limited, limited as u64);
 }
 
 #[tokio::test]
-async fn a_client_pacing_itself_is_never_refused() {
+async fn a_client_pacing_itself_at_the_rate_is_never_refused() {
+    let clock = SimClock::manual_default();
     let t = T::start(InsightlySimOptions {
         requests_per_second: 10,
+        clock: clock.clone(),
         ..opts(10)
     })
     .await;
-    // A burst of ten, then eight per second.
+    // A burst of ten at one instant, then, a second later, one request every 100 ms
+    // (exactly ten per second) for three seconds: every one is accepted.
     let burst =
         futures::future::join_all((0..10).map(|_| t.send(Method::GET, "Users/Me", None))).await;
     assert!(burst.iter().all(|r| r.0 == 200));
-    let mut tick = tokio::time::interval(Duration::from_millis(125));
-    tick.tick().await;
-    for _ in 0..8 {
-        tick.tick().await;
+    clock.advance(Duration::from_secs(1));
+    for i in 0..30 {
         let (s, _) = t.get("Users/Me").await;
-        assert_eq!(s, 200);
+        assert_eq!(s, 200, "paced request {i}");
+        clock.advance(Duration::from_millis(100));
     }
+    // After a quiet second, one request more than the rate within a second is refused.
+    clock.advance(Duration::from_secs(1));
+    for _ in 0..10 {
+        assert_eq!(t.get("Users/Me").await.0, 200);
+    }
+    assert_eq!(t.get("Users/Me").await.0, 429);
 }
 
 #[tokio::test]

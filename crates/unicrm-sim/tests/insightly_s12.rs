@@ -4,7 +4,7 @@
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use unicrm_sim::{InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
+use unicrm_sim::{InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions, SimClock};
 
 struct T {
     sim: InsightlySimHandle,
@@ -201,6 +201,7 @@ async fn s12_04_wrong_pod_key() {
 async fn s12_05_rate_limit_headers_on_every_response() {
     let t = T::start(InsightlySimOptions {
         daily_quota: 1000,
+        clock: SimClock::manual_default(),
         ..opts(20)
     })
     .await;
@@ -224,23 +225,26 @@ async fn s12_05_rate_limit_headers_on_every_response() {
         last = Some(rem);
     }
     t.sim.set_rate_limits(1, 1000);
-    let mut saw_429 = false;
+    let mut statuses = Vec::new();
     for _ in 0..5 {
         let r = t.raw(Method::GET, "Users/Me", Some(t.auth()), None).await;
         assert!(
             header(&r, "x-ratelimit-limit").is_some()
                 && header(&r, "x-ratelimit-remaining").is_some()
         );
-        saw_429 |= r.status() == 429;
+        statuses.push(r.status().as_u16());
     }
-    assert!(saw_429);
+    // The clock stands still: one accepted, then refused.
+    assert_eq!(statuses, vec![200, 429, 429, 429, 429]);
 }
 
 // §12 item 6: an 11th request inside one second → 429 with Retry-After: 1 and Remaining > 0.
 #[tokio::test]
 async fn s12_06_eleventh_request_in_a_second_is_429() {
+    let clock = SimClock::manual_default();
     let t = T::start(InsightlySimOptions {
         requests_per_second: 10,
+        clock: clock.clone(),
         ..opts(20)
     })
     .await;
@@ -248,12 +252,18 @@ async fn s12_06_eleventh_request_in_a_second_is_429() {
     let responses = futures::future::join_all(futs).await;
     let ok = responses.iter().filter(|r| r.status() == 200).count();
     let limited: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() == 429).collect();
-    assert!(ok >= 10, "the first ten pass: {ok}");
-    assert!(
-        limited.len() >= 10,
-        "most of the rest are refused: {}",
-        limited.len()
+    assert_eq!(
+        (ok, limited.len()),
+        (10, 20),
+        "exactly ten pass in one instant"
     );
+    // 999 ms later the window still holds ten; at one second it has room again.
+    clock.advance(std::time::Duration::from_millis(999));
+    let r = t.raw(Method::GET, "Users/Me", Some(t.auth()), None).await;
+    assert_eq!(r.status(), 429);
+    clock.advance(std::time::Duration::from_millis(1));
+    let r = t.raw(Method::GET, "Users/Me", Some(t.auth()), None).await;
+    assert_eq!(r.status(), 200);
     for r in limited {
         assert_eq!(header(r, "retry-after").as_deref(), Some("1"));
         let rem: u64 = header(r, "x-ratelimit-remaining")
@@ -269,6 +279,7 @@ async fn s12_06_eleventh_request_in_a_second_is_429() {
 async fn s12_07_daily_quota_exhausted() {
     let t = T::start(InsightlySimOptions {
         daily_quota: 5,
+        clock: SimClock::manual_default(),
         ..opts(20)
     })
     .await;

@@ -1,8 +1,8 @@
 //! Bearer-token authentication, the per-user hourly budget (§3) and the OAuth 2.0
 //! endpoints (§2.2).
 
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::{Query as AxQuery, Request, State};
@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::model::{AuthCode, TokenKind, Window, now};
+use super::model::{AuthCode, TokenKind, Window};
 use super::web::{ApiError, json_body};
 
 /// Who is calling, inserted into API requests by [`api_middleware`].
@@ -23,10 +23,10 @@ pub(crate) struct Caller {
     pub kind: TokenKind,
 }
 
-fn epoch(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// `t` in epoch seconds, rounded up (a client that waits until then is past `t`).
+fn epoch(t: DateTime<Utc>) -> u64 {
+    let secs = t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0);
+    u64::try_from(secs).unwrap_or(0)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -62,18 +62,19 @@ pub(crate) async fn api_middleware(
     let gate = {
         let mut db = app.lock();
         let budget = db.budget;
-        let window = db.window;
-        let sys_now = SystemTime::now();
+        let window = chrono::Duration::from_std(db.window).unwrap_or(chrono::Duration::MAX);
+        let sys_now = db.clock.now();
+        let now_secs = db.now();
         let info = bearer(req.headers())
             .and_then(|t| db.tokens.get(t))
             .cloned();
         match info {
-            Some(info) if info.expires_at.is_none_or(|e| e > now()) => {
+            Some(info) if info.expires_at.is_none_or(|e| e > now_secs) => {
                 let w = db.windows.entry(info.user).or_insert(Window {
                     start: sys_now,
                     used: 0,
                 });
-                if sys_now.duration_since(w.start).unwrap_or(Duration::ZERO) >= window {
+                if sys_now - w.start >= window {
                     *w = Window {
                         start: sys_now,
                         used: 0,
@@ -192,13 +193,14 @@ pub(crate) async fn authorise(
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "read write".to_string());
     let code = db.token(32);
+    let expires_at = db.now() + chrono::Duration::minutes(10);
     db.codes.insert(
         code.clone(),
         AuthCode {
             user,
             redirect_uri: redirect.to_string(),
             scope,
-            expires_at: now() + chrono::Duration::minutes(10),
+            expires_at,
         },
     );
     {
@@ -325,7 +327,7 @@ pub(crate) async fn token(State(app): State<Shared>, headers: HeaderMap, body: B
                     Some("the authorization code is invalid, expired or already used"),
                 );
             };
-            if grant.expires_at < now() {
+            if grant.expires_at < db.now() {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::model::{
     Db, Entry, FieldDef, Hook, Job, Opportunity, Party, PartyKind, TagDef, TagScope, Task,
-    TokenKind, blank_party, bump, now,
+    TokenKind, blank_party, bump,
 };
 use super::web::{
     ApiError, ApiResult, Embed, Paging, Patch, Query, created, envelope, invalid, message,
@@ -160,10 +160,11 @@ pub(crate) async fn search_parties(State(app): State<Shared>, uri: Uri) -> ApiRe
     let embed = q.embed();
     let needle = q.get("q").unwrap_or("").trim().to_lowercase();
     let db = app.lock();
-    // An empty needle matches nothing.
+    // An empty needle matches nothing. The search index may lag behind writes.
     let items = db
         .parties
         .values()
+        .filter_map(|p| db.party_in_search(p))
         .filter(|p| !needle.is_empty() && Db::party_matches(p, &needle));
     page_of(&app, &uri, &q, paging, "parties", items, |p| {
         db.render_party(p, embed)
@@ -505,13 +506,13 @@ fn owner(
 /// Stores `p` (new or updated), creating a pending organisation first.
 fn commit_party(db: &mut Db, mut p: Party, pending_org: Option<String>, old_name: Option<String>) {
     if let Some(name) = pending_org {
-        let t = now();
+        let t = db.now();
         let oid = db.id();
         let mut org = blank_party(oid, PartyKind::Organisation, t, t);
         org.name = Some(name.clone());
         org.owner = p.owner;
         db.org_names.insert(name.to_lowercase(), oid);
-        db.parties.insert(oid, org);
+        db.put_party(org);
         p.organisation = Some(oid);
     }
     if let Some(old) = old_name {
@@ -520,7 +521,7 @@ fn commit_party(db: &mut Db, mut p: Party, pending_org: Option<String>, old_name
     if let (PartyKind::Organisation, Some(n)) = (p.kind, &p.name) {
         db.org_names.insert(n.to_lowercase(), p.id);
     }
-    db.parties.insert(p.id, p);
+    db.put_party(p);
 }
 
 fn render_party_by_id(db: &Db, id: u64, embed: Embed) -> Value {
@@ -549,7 +550,7 @@ pub(crate) async fn create_party(
     };
     let (id, value, deliveries) = {
         let mut db = app.lock();
-        let t = now();
+        let t = db.now();
         let id = db.id();
         let mut p = blank_party(id, kind, t, t);
         p.owner = Some(caller.user).filter(|u| db.users.contains_key(u));
@@ -576,7 +577,7 @@ pub(crate) async fn update_party(
         let mut p = db.parties.get(&id).cloned().ok_or(ApiError::NotFound)?;
         let old_name = p.name.clone();
         let pending = apply_party(&mut db, &mut p, &input, &body)?;
-        p.updated_at = bump(p.updated_at);
+        p.updated_at = bump(p.updated_at, db.now());
         let renamed = (old_name != p.name).then_some(old_name).flatten();
         commit_party(&mut db, p, pending, renamed);
         let value = render_party_by_id(&db, id, embed);
@@ -595,17 +596,23 @@ fn remove_party(db: &mut Db, id: u64) -> ApiResult<Vec<Delivery>> {
     let Some(p) = db.parties.remove(&id) else {
         return Err(ApiError::NotFound);
     };
-    let t = now();
+    db.party_pending.remove(&id);
+    let t = db.now();
     db.deleted_parties.push((id, t));
     if p.kind == PartyKind::Organisation {
         if let Some(n) = &p.name {
             db.org_names.remove(&n.to_lowercase());
         }
-        for person in db.parties.values_mut() {
-            if person.organisation == Some(id) {
-                person.organisation = None;
-                person.updated_at = bump(person.updated_at);
-            }
+        let people: Vec<Party> = db
+            .parties
+            .values()
+            .filter(|person| person.organisation == Some(id))
+            .cloned()
+            .collect();
+        for mut person in people {
+            person.organisation = None;
+            person.updated_at = bump(person.updated_at, t);
+            db.put_party(person);
         }
     }
     db.entries.retain(|_, e| e.party != Some(id));
@@ -794,14 +801,18 @@ pub(crate) async fn search_opportunities(State(app): State<Shared>, uri: Uri) ->
     let embed = q.embed();
     let needle = q.get("q").unwrap_or("").trim().to_lowercase();
     let db = app.lock();
-    // An empty needle matches nothing.
-    let items = db.opportunities.values().filter(|o| {
-        !needle.is_empty()
-            && (o.name.to_lowercase().contains(&needle)
-                || o.description
-                    .as_deref()
-                    .is_some_and(|d| d.to_lowercase().contains(&needle)))
-    });
+    // An empty needle matches nothing. The search index may lag behind writes.
+    let items = db
+        .opportunities
+        .values()
+        .filter_map(|o| db.opportunity_in_search(o))
+        .filter(|o| {
+            !needle.is_empty()
+                && (o.name.to_lowercase().contains(&needle)
+                    || o.description
+                        .as_deref()
+                        .is_some_and(|d| d.to_lowercase().contains(&needle)))
+        });
     page_of(&app, &uri, &q, paging, "opportunities", items, |o| {
         db.render_opportunity(o, embed)
     })
@@ -1001,7 +1012,7 @@ fn apply_opportunity(
             ));
         }
         if changed {
-            o.closed_on = Some(now().date_naive());
+            o.closed_on = Some(db.now().date_naive());
             o.probability = ms.probability;
             if !creating && !was_complete {
                 o.last_open_milestone = Some(old_ms);
@@ -1024,11 +1035,11 @@ fn apply_opportunity(
         o.lost_reason = None;
     }
     if changed && !creating {
-        o.last_stage_changed_at = Some(now());
+        o.last_stage_changed_at = Some(db.now());
         events.moved = true;
     }
     if creating {
-        o.last_stage_changed_at = Some(now());
+        o.last_stage_changed_at = Some(db.now());
     }
     Ok(events)
 }
@@ -1064,7 +1075,7 @@ pub(crate) async fn create_opportunity(
     let embed = query(&uri).embed();
     let (id, value, deliveries) = {
         let mut db = app.lock();
-        let t = now();
+        let t = db.now();
         let id = db.id();
         let mut o = Opportunity {
             id,
@@ -1092,7 +1103,7 @@ pub(crate) async fn create_opportunity(
         };
         let mut events = apply_opportunity(&mut db, &mut o, &input, &body, true)?;
         events.moved = false;
-        db.opportunities.insert(id, o);
+        db.put_opportunity(o);
         let value = render_opp_by_id(&db, id, embed);
         let d = opp_deliveries(&db, id, "opportunity/created", &events);
         (id, value, d)
@@ -1117,8 +1128,9 @@ pub(crate) async fn update_opportunity(
             .cloned()
             .ok_or(ApiError::NotFound)?;
         let events = apply_opportunity(&mut db, &mut o, &input, &body, false)?;
-        o.updated_at = bump(o.updated_at);
-        db.opportunities.insert(id, o);
+        o.updated_at = bump(o.updated_at, db.now());
+        db.put_opportunity(o);
+        sync_tasks_of(&mut db, id);
         let value = render_opp_by_id(&db, id, embed);
         let d = opp_deliveries(&db, id, "opportunity/updated", &events);
         (value, d)
@@ -1134,7 +1146,9 @@ fn remove_opportunity(db: &mut Db, id: u64) -> ApiResult<Vec<Delivery>> {
         render_opp_by_id(db, id, e)
     });
     db.opportunities.remove(&id);
-    db.deleted_opportunities.push((id, now()));
+    db.opp_pending.remove(&id);
+    let t = db.now();
+    db.deleted_opportunities.push((id, t));
     db.entries.retain(|_, e| e.opportunity != Some(id));
     db.tasks.retain(|_, t| t.opportunity != Some(id));
     Ok(d)
@@ -1419,7 +1433,7 @@ fn apply_task(
             "COMPLETED" => {
                 if t.status != "COMPLETED" {
                     t.status = "COMPLETED";
-                    t.completed_at = Some(now());
+                    t.completed_at = Some(db.now());
                     t.completed_by = Some(caller);
                     completed = true;
                 }
@@ -1448,6 +1462,42 @@ fn task_deliveries(db: &Db, id: u64, first: &str, completed: bool) -> Vec<Delive
     d
 }
 
+/// The status `t` reads with: an `OPEN` task of a closed opportunity is `PENDING` — not
+/// completed but no longer relevant (docs/vendors/capsule-v2-addendum.md, Tracks, and task
+/// status).
+fn pending_if_closed(db: &Db, t: &Task) -> &'static str {
+    let closed = t
+        .opportunity
+        .and_then(|o| db.opportunities.get(&o))
+        .and_then(|o| db.milestones.get(&o.milestone))
+        .is_some_and(|m| m.complete);
+    if closed && t.status == "OPEN" {
+        "PENDING"
+    } else {
+        t.status
+    }
+}
+
+/// After opportunity `id` moved: closing it turns its `OPEN` tasks `PENDING`, reopening
+/// turns its `PENDING` tasks `OPEN` again (each such task's `updatedAt` advances).
+fn sync_tasks_of(db: &mut Db, id: u64) {
+    let closed = db
+        .opportunities
+        .get(&id)
+        .and_then(|o| db.milestones.get(&o.milestone))
+        .is_some_and(|m| m.complete);
+    let now = db.now();
+    for t in db.tasks.values_mut().filter(|t| t.opportunity == Some(id)) {
+        let next = match (closed, t.status) {
+            (true, "OPEN") => "PENDING",
+            (false, "PENDING") => "OPEN",
+            _ => continue,
+        };
+        t.status = next;
+        t.updated_at = bump(t.updated_at, now);
+    }
+}
+
 pub(crate) async fn create_task(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
@@ -1456,7 +1506,7 @@ pub(crate) async fn create_task(
     let input = envelope(&body, "task")?;
     let (id, value, deliveries) = {
         let mut db = app.lock();
-        let t0 = now();
+        let t0 = db.now();
         let id = db.id();
         let mut t = Task {
             id,
@@ -1475,6 +1525,7 @@ pub(crate) async fn create_task(
             updated_at: t0,
         };
         let completed = apply_task(&db, &mut t, &input, true, caller.user)?;
+        t.status = pending_if_closed(&db, &t);
         db.tasks.insert(id, t);
         let value = render_task_by_id(&db, id);
         let d = task_deliveries(&db, id, "task/created", completed);
@@ -1495,7 +1546,8 @@ pub(crate) async fn update_task(
         let mut db = app.lock();
         let mut t = db.tasks.get(&id).cloned().ok_or(ApiError::NotFound)?;
         let completed = apply_task(&db, &mut t, &input, false, caller.user)?;
-        t.updated_at = bump(t.updated_at);
+        t.status = pending_if_closed(&db, &t);
+        t.updated_at = bump(t.updated_at, db.now());
         db.tasks.insert(id, t);
         let value = render_task_by_id(&db, id);
         let d = task_deliveries(&db, id, "task/updated", completed);
@@ -1593,7 +1645,7 @@ pub(crate) async fn create_entry(
             }
             _ => return Err(invalid("kase not found", R, "kase")),
         }
-        let t = now();
+        let t = db.now();
         let id = db.id();
         let entry_at = at.unwrap_or(t);
         let creator = caller.user;
@@ -1642,6 +1694,7 @@ pub(crate) async fn update_entry(
         Patch::Absent => None,
     };
     let mut db = app.lock();
+    let t_now = db.now();
     let e = db.entries.get_mut(&id).ok_or(ApiError::NotFound)?;
     if let Some(c) = content {
         e.content = c;
@@ -1652,7 +1705,7 @@ pub(crate) async fn update_entry(
     if let Some(t) = at {
         e.entry_at = t;
     }
-    e.updated_at = bump(e.updated_at);
+    e.updated_at = bump(e.updated_at, t_now);
     let value = db.entries.get(&id).map(|e| db.render_entry(e));
     Ok(ok(json!({"entry": value})))
 }
@@ -1795,6 +1848,7 @@ pub(crate) async fn create_hook(
         return Err(invalid("maximum number of REST hooks reached", R, "event"));
     }
     let id = db.small_id();
+    let created_at = db.now();
     db.hooks.insert(
         id,
         Hook {
@@ -1805,7 +1859,7 @@ pub(crate) async fn create_hook(
             embed,
             user: caller.user,
             client_id: client,
-            created_at: now(),
+            created_at,
         },
     );
     let value = db.hooks.get(&id).map(|h| db.render_hook(h));

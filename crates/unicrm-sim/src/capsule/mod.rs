@@ -35,6 +35,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::clock::SimClock;
 use crate::faults::{self, FaultConfig, Faults, Flavor, SimStats};
 use crate::seed::{self, SeedOptions};
 use model::Db;
@@ -54,6 +55,15 @@ pub struct CapsuleSimOptions {
     pub port: u16,
     /// Answer party deletes with `202 Accepted` + a job instead of `204` (§13.19).
     pub deferred_delete: bool,
+    /// The vendor's clock: record timestamps, the `Date` header, rate-limit windows, token
+    /// expiry and search lag. Default: the system clock; [`SimClock::manual`] for tests.
+    /// (Deferred-delete jobs and REST-hook retries still use timers.)
+    pub clock: SimClock,
+    /// How long after a create or update a party or opportunity becomes visible to
+    /// `/parties/search` and `/opportunities/search`, measured on [`clock`](Self::clock).
+    /// Until then search returns the previous version (or nothing, for a new record).
+    /// Lists (`since` included) and reads by id are never late. Default 0.
+    pub search_lag: Duration,
 }
 
 impl Default for CapsuleSimOptions {
@@ -65,6 +75,8 @@ impl Default for CapsuleSimOptions {
             budget_window: Duration::from_secs(3600),
             port: 0,
             deferred_delete: false,
+            clock: SimClock::system(),
+            search_lag: Duration::ZERO,
         }
     }
 }
@@ -150,7 +162,9 @@ impl CapsuleSim {
             options.seed.seed,
             options.hourly_budget.max(1),
             options.budget_window.max(Duration::from_millis(1)),
+            options.clock.clone(),
         );
+        db.search_lag = lag(options.search_lag);
         let token = db.mint_pat(1);
         let client_id = db.client_id.clone();
         let client_secret = db.client_secret.clone();
@@ -168,7 +182,11 @@ impl CapsuleSim {
             http,
             shutdown,
         });
-        let faults = Faults::new(options.faults.clone(), Flavor::Capsule);
+        let faults = Faults::with_clock(
+            options.faults.clone(),
+            Flavor::Capsule,
+            options.clock.clone(),
+        );
         faults.set_rate_limit_hint(options.hourly_budget);
         let router = faults::layer(router(app.clone()), faults.clone());
 
@@ -243,6 +261,17 @@ impl CapsuleSimHandle {
         self.faults.set_config(config);
     }
 
+    /// The tenant's clock (a clone: advancing it moves the simulator's time).
+    pub fn clock(&self) -> SimClock {
+        self.app.lock().clock.clone()
+    }
+
+    /// Changes the search lag (see [`CapsuleSimOptions::search_lag`]); writes already made
+    /// keep the lag they were made with.
+    pub fn set_search_lag(&self, lag_by: Duration) {
+        self.app.lock().search_lag = lag(lag_by);
+    }
+
     /// Turns the deferred-delete behaviour of `DELETE /parties/{id}` on or off (§13.19).
     pub fn set_deferred_delete(&self, on: bool) {
         self.app.deferred_delete.store(on, Ordering::Relaxed);
@@ -278,6 +307,10 @@ impl CapsuleSimHandle {
         let _ = self.stop.send(true);
         let _ = self.server.await;
     }
+}
+
+fn lag(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// All routes, under `/api/v2` (authenticated, rate limited) and `/oauth`.

@@ -2,7 +2,7 @@
 //! conversion of the vendor-neutral seed [`Dataset`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rand::rngs::SmallRng;
@@ -11,31 +11,18 @@ use serde_json::{Map, Value, json};
 
 use super::numbers::number_value;
 use super::web::{Embed, date_value, dt_value, fmt_date, fmt_dt};
+use crate::clock::SimClock;
 use crate::seed::{self, Dataset, FieldKind, FieldValue};
 
 pub(crate) const PERSON_AVATAR: &str =
     "https://capsulecrm.com/theme/default/images/person_avatar_70.png";
 pub(crate) const ORG_AVATAR: &str = "https://capsulecrm.com/theme/default/images/org_avatar_70.png";
 
-/// Current time in whole seconds.
-pub(crate) fn now() -> DateTime<Utc> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    Utc.timestamp_opt(i64::try_from(secs).unwrap_or(0), 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// A fresh `updatedAt` that is strictly after `prev` (so every write advances it).
-pub(crate) fn bump(prev: DateTime<Utc>) -> DateTime<Utc> {
-    let n = now();
-    if n > prev {
-        n
-    } else {
-        prev + chrono::Duration::seconds(1)
-    }
+/// The `updatedAt` of a write at `n` (the current time, whole seconds) to a record last
+/// updated at `prev`: `n`, never earlier than `prev`. Two writes within one second get the
+/// same `updatedAt`, as on the real service (second precision on the wire).
+pub(crate) fn bump(prev: DateTime<Utc>, n: DateTime<Utc>) -> DateTime<Utc> {
+    n.max(prev)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,7 +276,7 @@ pub(crate) struct RefreshInfo {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Window {
-    pub start: SystemTime,
+    pub start: DateTime<Utc>,
     pub used: u32,
 }
 
@@ -328,9 +315,87 @@ pub(crate) struct Db {
     pub client_id: String,
     pub client_secret: String,
     pub seeded_at: DateTime<Utc>,
+    /// The tenant's clock (timestamps, rate-limit windows, token expiry, search lag).
+    pub clock: SimClock,
+    /// How long after a write a party or opportunity shows in the `/…/search` endpoints.
+    pub search_lag: chrono::Duration,
+    /// Parties whose last write `/parties/search` has not caught up with: when it becomes
+    /// searchable, and the version the index still holds (`None`: created since).
+    pub party_pending: HashMap<u64, (DateTime<Utc>, Option<Party>)>,
+    /// The same for opportunities and `/opportunities/search`.
+    pub opp_pending: HashMap<u64, (DateTime<Utc>, Option<Opportunity>)>,
+}
+
+/// Records a write of `id` in a pending-index map (see [`Db::party_pending`]): the index keeps
+/// `old` until `lag` has passed since the latest write.
+fn note_write<T>(
+    pending: &mut HashMap<u64, (DateTime<Utc>, Option<T>)>,
+    id: u64,
+    old: Option<T>,
+    now: DateTime<Utc>,
+    lag: chrono::Duration,
+) {
+    if lag <= chrono::Duration::zero() {
+        return;
+    }
+    let visible_at = now + lag;
+    match pending.get_mut(&id) {
+        Some(entry) if entry.0 > now => entry.0 = visible_at,
+        _ => {
+            pending.insert(id, (visible_at, old));
+        }
+    }
+}
+
+/// What the search index holds for `id` at `now`: the current record, the previous
+/// version, or nothing.
+fn search_view<'a, T>(
+    pending: &'a HashMap<u64, (DateTime<Utc>, Option<T>)>,
+    id: u64,
+    current: &'a T,
+    now: DateTime<Utc>,
+) -> Option<&'a T> {
+    match pending.get(&id) {
+        Some((visible_at, old)) if *visible_at > now => old.as_ref(),
+        _ => Some(current),
+    }
 }
 
 impl Db {
+    /// The current time in whole seconds (Capsule's timestamp precision).
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now_secs()
+    }
+
+    /// Stores party `p`, keeping the search index's view of it (search lag).
+    pub(crate) fn put_party(&mut self, p: Party) {
+        let id = p.id;
+        let old = self.parties.insert(id, p);
+        let now = self.clock.now();
+        note_write(&mut self.party_pending, id, old, now, self.search_lag);
+    }
+
+    /// Stores opportunity `o`, keeping the search index's view of it (search lag).
+    pub(crate) fn put_opportunity(&mut self, o: Opportunity) {
+        let id = o.id;
+        let old = self.opportunities.insert(id, o);
+        let now = self.clock.now();
+        note_write(&mut self.opp_pending, id, old, now, self.search_lag);
+    }
+
+    /// The version of party `p` that `/parties/search` sees now.
+    pub(crate) fn party_in_search<'a>(&'a self, p: &'a Party) -> Option<&'a Party> {
+        search_view(&self.party_pending, p.id, p, self.clock.now())
+    }
+
+    /// The version of opportunity `o` that `/opportunities/search` sees now.
+    pub(crate) fn opportunity_in_search<'a>(
+        &'a self,
+        o: &'a Opportunity,
+    ) -> Option<&'a Opportunity> {
+        search_view(&self.opp_pending, o.id, o, self.clock.now())
+    }
+
     pub(crate) fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -397,7 +462,7 @@ impl Db {
                     client_id: client_id.clone(),
                 },
                 scope: scope.to_string(),
-                expires_at: Some(now() + chrono::Duration::seconds(604_799)),
+                expires_at: Some(self.now() + chrono::Duration::seconds(604_799)),
                 refresh: Some(refresh.clone()),
             },
         );
@@ -653,7 +718,7 @@ impl Db {
             "taskDayDelayRule": null,
             "nextTask": null,
             "repeat": null,
-            "active": true,
+            "active": t.status != "PENDING",
             "overrideToCurrentUser": null,
         })
     }
@@ -1034,9 +1099,30 @@ fn field_value(v: &FieldValue) -> Value {
     }
 }
 
-/// Builds the tenant from the dataset. Party ids: organisations first, then people, then
-/// opportunities, tasks and notes, all from one tenant-wide counter.
-pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) -> Db {
+/// Seed records of every type in the order they were created (ties: parties, then
+/// opportunities, tasks, notes, by dataset id), as `(type, dataset id)`; type 0 = organisation,
+/// 1 = person, 2 = opportunity, 3 = task, 4 = note.
+fn creation_sequence(data: &Dataset) -> Vec<(u8, u64)> {
+    let mut all: Vec<(DateTime<Utc>, u8, u64)> = Vec::new();
+    all.extend(data.organisations.iter().map(|o| (o.created_at, 0, o.id)));
+    all.extend(data.people.iter().map(|p| (p.created_at, 1, p.id)));
+    all.extend(data.opportunities.iter().map(|o| (o.created_at, 2, o.id)));
+    all.extend(data.tasks.iter().map(|t| (t.created_at, 3, t.id)));
+    all.extend(data.notes.iter().map(|n| (n.created_at, 4, n.id)));
+    all.sort_by_key(|(t, kind, id)| (*t, u8::from(*kind >= 2), *kind, *id));
+    all.into_iter().map(|(_, k, id)| (k, id)).collect()
+}
+
+/// Builds the tenant from the dataset. Every record gets its id from one tenant-wide counter
+/// in creation order (`createdAt`), as on the real service: organisations interleaved with
+/// their people, opportunities, tasks and notes between them.
+pub(crate) fn build(
+    data: &Dataset,
+    seed: u64,
+    budget: u32,
+    window: Duration,
+    clock: SimClock,
+) -> Db {
     // Fixed, so metadata timestamps (pipelines, milestones, users) are deterministic too.
     let seeded_at = Utc
         .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
@@ -1074,6 +1160,10 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         client_id: String::new(),
         client_secret: String::new(),
         seeded_at,
+        clock,
+        search_lag: chrono::Duration::zero(),
+        party_pending: HashMap::new(),
+        opp_pending: HashMap::new(),
     };
     db.client_id = format!("sim-{}", db.token(24));
     db.client_secret = db.token(40);
@@ -1219,12 +1309,18 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         named(&mut db.categories, name);
     }
 
+    // Ids in creation order.
+    let mut assigned: [HashMap<u64, u64>; 5] = Default::default();
+    for (kind, id) in creation_sequence(data) {
+        let new = db.id();
+        assigned[usize::from(kind)].insert(id, new);
+    }
+    let [org_ids, person_ids, opp_seq, task_seq, note_seq] = assigned;
+    let tenant_id = |map: &HashMap<u64, u64>, id: u64| map.get(&id).copied().unwrap_or(0);
+
     // Parties.
-    let mut org_ids: HashMap<u64, u64> = HashMap::new();
-    let mut person_ids: HashMap<u64, u64> = HashMap::new();
     for o in &data.organisations {
-        let id = db.id();
-        org_ids.insert(o.id, id);
+        let id = tenant_id(&org_ids, o.id);
         let mut party = blank_party(id, PartyKind::Organisation, o.created_at, o.updated_at);
         party.name = Some(o.name.clone());
         party.about = o.about.clone();
@@ -1244,8 +1340,7 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         db.parties.insert(id, party);
     }
     for p in &data.people {
-        let id = db.id();
-        person_ids.insert(p.id, id);
+        let id = tenant_id(&person_ids, p.id);
         let mut party = blank_party(id, PartyKind::Person, p.created_at, p.updated_at);
         party.title = p.title.clone();
         party.first_name = Some(p.first_name.clone()).filter(|s| !s.is_empty());
@@ -1279,7 +1374,7 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         let (Some(&party), Some(ms)) = (party, db.milestones.get(&o.stage_id).cloned()) else {
             continue;
         };
-        let id = db.id();
+        let id = tenant_id(&opp_seq, o.id);
         opp_ids.insert(o.id, id);
         let lost_reason = if ms.is_lost() {
             o.lost_reason
@@ -1342,7 +1437,7 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
 
     // Tasks.
     for t in &data.tasks {
-        let id = db.id();
+        let id = tenant_id(&task_seq, t.id);
         let category = t.category.as_deref().map(|c| named(&mut db.categories, c));
         let party = t.person_id.and_then(|p| person_ids.get(&p).copied());
         let opportunity = if party.is_none() {
@@ -1351,6 +1446,16 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
             None
         };
         let owner = known_user(&db, t.owner_id);
+        // An open task of a closed opportunity reads as PENDING.
+        let closed = opportunity
+            .and_then(|o| db.opportunities.get(&o))
+            .and_then(|o| db.milestones.get(&o.milestone))
+            .is_some_and(|m| m.complete);
+        let status = match (t.completed, closed) {
+            (true, _) => "COMPLETED",
+            (false, true) => "PENDING",
+            (false, false) => "OPEN",
+        };
         db.tasks.insert(
             id,
             Task {
@@ -1359,7 +1464,7 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
                 detail: t.detail.clone(),
                 due_on: t.due_on,
                 due_time: None,
-                status: if t.completed { "COMPLETED" } else { "OPEN" },
+                status,
                 category,
                 party,
                 opportunity,
@@ -1390,7 +1495,7 @@ pub(crate) fn build(data: &Dataset, seed: u64, budget: u32, window: Duration) ->
         if party.is_none() && opportunity.is_none() {
             continue;
         }
-        let id = db.id();
+        let id = tenant_id(&note_seq, n.id);
         let content = if n.title.is_empty() {
             n.content.clone()
         } else {

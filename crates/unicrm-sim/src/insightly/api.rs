@@ -11,14 +11,13 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use base64::Engine;
 use bytes::Bytes;
-use chrono::Utc;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::limits::{Limiter, Verdict};
 use super::schema::{Kind, OPP_STATES, Ty, coerce, parse_dt, value_matches};
-use super::store::{Db, LinkView, Ordered, Rec, RecView, fmt_dt};
+use super::store::{Db, LinkView, Ordered, Rec, RecView};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -34,6 +33,8 @@ pub(crate) struct Sim {
     pub(crate) leads_enabled: AtomicBool,
     pub(crate) db: RwLock<Db>,
     pub(crate) limiter: Mutex<Limiter>,
+    /// The instance's clock (shared with the store and the fault layer).
+    pub(crate) clock: crate::clock::SimClock,
 }
 
 impl Sim {
@@ -41,7 +42,7 @@ impl Sim {
         self.db.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Db> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Db> {
         self.db.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -161,8 +162,9 @@ fn error_response(status: StatusCode, msg: &str) -> (StatusCode, Vec<u8>) {
 pub(crate) async fn handle(State(sim): State<Arc<Sim>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let (verdict, limit, remaining) = {
+        let now = sim.clock.now();
         let mut l = sim.limiter();
-        let v = l.check();
+        let v = l.check(now);
         (v, l.quota(), l.remaining())
     };
     let mut extra: Vec<(header::HeaderName, HeaderValue)> = Vec::new();
@@ -493,6 +495,31 @@ fn list_records(db: &Db, kind: Kind, ctx: &Ctx, filter: &dyn Fn(&Rec) -> bool) -
     let p = page(ctx)?;
     let rows = db.table(kind).rows.iter().filter(|(_, r)| filter(r));
     let (items, total) = paged(rows, &p);
+    views_reply(db, kind, &p, items, total)
+}
+
+/// A `/Search` or `/SearchByTag` listing: like [`list_records`], over what the search index
+/// holds now (with a search lag, a recent write is not searchable yet; see
+/// [`Db::search_view`]). `X-Total-Count` counts the same records.
+fn search_records(db: &Db, kind: Kind, ctx: &Ctx, filter: &dyn Fn(&Rec) -> bool) -> Res {
+    let p = page(ctx)?;
+    let rows = db
+        .table(kind)
+        .rows
+        .iter()
+        .filter_map(|(id, r)| db.search_view(kind, *id, r).map(|v| (id, v)))
+        .filter(|(_, r)| filter(r));
+    let (items, total) = paged(rows, &p);
+    views_reply(db, kind, &p, items, total)
+}
+
+fn views_reply(
+    db: &Db,
+    kind: Kind,
+    p: &Page,
+    items: Vec<(&u64, &Rec)>,
+    total: Option<usize>,
+) -> Res {
     let views: Vec<RecView> = items
         .into_iter()
         .map(|(id, rec)| RecView {
@@ -554,7 +581,7 @@ fn object(sim: &Sim, ctx: &Ctx, kind: Kind, rest: &[&str]) -> Res {
             ctx.only(&[Method::GET])?;
             let db = sim.read();
             let f = search_filter(&db, kind, ctx)?;
-            list_records(&db, kind, ctx, &*f)
+            search_records(&db, kind, ctx, &*f)
         }
         ["searchbytag"] if kind.schema().tags => {
             ctx.only(&[Method::GET])?;
@@ -564,7 +591,7 @@ fn object(sim: &Sim, ctx: &Ctx, kind: Kind, rest: &[&str]) -> Res {
                 .ok_or_else(|| bad("tagName is required."))?
                 .to_string();
             let db = sim.read();
-            list_records(&db, kind, ctx, &|r: &Rec| r.has_tag(&tag))
+            search_records(&db, kind, ctx, &|r: &Rec| r.has_tag(&tag))
         }
         [id] => {
             let id = parse_id(id, ctx)?;
@@ -774,10 +801,6 @@ fn tag_names(sim: &Sim, ctx: &Ctx, rest: &[&str]) -> Res {
     ok_json(&out)
 }
 
-fn now() -> String {
-    fmt_dt(Utc::now())
-}
-
 /// Applies the writable scalar fields of `body` to `rec`.
 fn apply_scalars(kind: Kind, rec: &mut Rec, body: &Map<String, Value>) -> Result<(), ApiErr> {
     for (i, f) in kind.schema().fields.iter().enumerate() {
@@ -911,11 +934,7 @@ fn finalize(
                 .unwrap_or("OPEN")
                 .to_string();
             if (state == "WON" || state == "LOST") && rec.get(k, "ACTUAL_CLOSE_DATE").is_null() {
-                rec.set(
-                    k,
-                    "ACTUAL_CLOSE_DATE",
-                    format!("{} 00:00:00", Utc::now().format("%Y-%m-%d")),
-                );
+                rec.set(k, "ACTUAL_CLOSE_DATE", db.today_str());
             }
         }
         Kind::Task => {
@@ -966,7 +985,7 @@ fn finalize(
             rec.set(k, "COMPLETED", done);
             if done {
                 if rec.get(k, "COMPLETED_DATE_UTC").is_null() {
-                    rec.set(k, "COMPLETED_DATE_UTC", now());
+                    rec.set(k, "COMPLETED_DATE_UTC", db.now_str());
                 }
                 if status_given || completed_given {
                     rec.set(k, "PERCENT_COMPLETE", 100);
@@ -1342,7 +1361,7 @@ fn create(db: &mut Db, kind: Kind, ctx: &Ctx, body: &Map<String, Value>) -> Resu
         Some(_) => return Err(bad("LINKS must be an array.")),
     };
     collections.apply(&mut rec);
-    let t = now();
+    let t = db.now_str();
     rec.set(k, "DATE_CREATED_UTC", t.clone());
     rec.set(k, "DATE_UPDATED_UTC", t.clone());
     if k == Kind::Task {
@@ -1416,13 +1435,14 @@ fn update(db: &mut Db, kind: Kind, ctx: &Ctx, body: &Map<String, Value>) -> Resu
     finalize(db, k, &mut rec, body, false)?;
     let collections = check_collections(k, body, db)?;
     collections.apply(&mut rec);
-    rec.set(k, "DATE_UPDATED_UTC", now());
+    rec.set(k, "DATE_UPDATED_UTC", db.now_str());
     db.insert(k, id, rec);
     auto_links(db, k, id);
     Ok(id)
 }
 
 fn delete(db: &mut Db, kind: Kind, id: u64) -> Result<(), ApiErr> {
+    db.forget_pending(kind, id);
     if db.table_mut(kind).rows.remove(&id).is_none() {
         return Err(not_found(format!(
             "{} with ID {id} was not found.",
@@ -1452,8 +1472,10 @@ fn delete(db: &mut Db, kind: Kind, id: u64) -> Result<(), ApiErr> {
 
 fn touch(db: &mut Db, kind: Kind, id: u64) {
     let i = kind.schema().at("DATE_UPDATED_UTC");
+    db.note_write(kind, id);
+    let now = db.now_str();
     if let Some(r) = db.table_mut(kind).rows.get_mut(&id) {
-        r.vals[i] = Value::String(now());
+        r.vals[i] = Value::String(now);
     }
 }
 
@@ -1476,6 +1498,10 @@ fn tags(sim: &Sim, ctx: &Ctx, kind: Kind, id: u64) -> Res {
                 .ok_or_else(|| bad("TAG_NAME is required."))?
                 .to_string();
             let mut db = sim.write();
+            if !db.exists(kind, id) {
+                return Err(missing());
+            }
+            db.note_write(kind, id);
             let rec = db.table_mut(kind).rows.get_mut(&id).ok_or_else(missing)?;
             if !rec.has_tag(&name) {
                 rec.tags.push(name.clone());
@@ -1497,6 +1523,10 @@ fn tags(sim: &Sim, ctx: &Ctx, kind: Kind, id: u64) -> Res {
                 .filter(|s| !s.trim().is_empty())
                 .ok_or_else(|| bad("TAG_NAME is required."))?;
             let mut db = sim.write();
+            if !db.exists(kind, id) {
+                return Err(missing());
+            }
+            db.note_write(kind, id);
             let rec = db.table_mut(kind).rows.get_mut(&id).ok_or_else(missing)?;
             let lower = name.trim().to_lowercase();
             let before = rec.tags.len();
@@ -1671,7 +1701,7 @@ fn opportunity_op(sim: &Sim, ctx: &Ctx, id: u64, op: &str) -> Res {
         ("pipeline", &Method::DELETE) => {
             rec.set(k, "PIPELINE_ID", Value::Null);
             rec.set(k, "STAGE_ID", Value::Null);
-            rec.set(k, "DATE_UPDATED_UTC", now());
+            rec.set(k, "DATE_UPDATED_UTC", db.now_str());
             db.insert(k, id, rec);
             return empty(sim.delete_status);
         }
@@ -1703,11 +1733,7 @@ fn opportunity_op(sim: &Sim, ctx: &Ctx, id: u64, op: &str) -> Res {
             }
             rec.set(k, "OPPORTUNITY_STATE", state.clone());
             if state == "WON" || state == "LOST" {
-                rec.set(
-                    k,
-                    "ACTUAL_CLOSE_DATE",
-                    format!("{} 00:00:00", Utc::now().format("%Y-%m-%d")),
-                );
+                rec.set(k, "ACTUAL_CLOSE_DATE", db.today_str());
             }
         }
         "pipelinestage" => {
@@ -1757,7 +1783,7 @@ fn opportunity_op(sim: &Sim, ctx: &Ctx, id: u64, op: &str) -> Res {
             rec.set(k, "STAGE_ID", stage);
         }
     }
-    rec.set(k, "DATE_UPDATED_UTC", now());
+    rec.set(k, "DATE_UPDATED_UTC", db.now_str());
     db.insert(k, id, rec);
     record_view(&db, k, id)
 }

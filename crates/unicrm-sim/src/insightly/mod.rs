@@ -21,10 +21,13 @@ mod limits;
 mod schema;
 mod store;
 
+pub use limits::PerSecondWindow;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use axum::Router;
 use http::StatusCode;
@@ -32,6 +35,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::clock::SimClock;
 use crate::faults::{self, FaultConfig, Faults, Flavor, SimStats};
 use crate::seed::{self, SeedOptions};
 
@@ -48,9 +52,12 @@ pub struct InsightlySimOptions {
     /// API key of the instance's first user (an administrator). `None` derives a
     /// GUID-looking key from the seed.
     pub api_key: Option<String>,
-    /// Per-second burst limit per instance (token bucket: capacity and refill per second).
-    /// 0 disables it. Default 10.
+    /// Per-second limit per instance: at most this many accepted requests in any second
+    /// (see [`per_second_window`](Self::per_second_window)); no tolerance. 0 disables it.
+    /// Default 10.
     pub requests_per_second: u32,
+    /// Which second the per-second limit counts in (default: sliding `(t − 1 s, t]`).
+    pub per_second_window: PerSecondWindow,
     /// Requests per rolling 24 hours (default 100,000, the Enterprise plan).
     pub daily_quota: u32,
     /// Local port to listen on; 0 picks a free one (default).
@@ -66,6 +73,14 @@ pub struct InsightlySimOptions {
     /// An undocumented `(key, value)` added to every record of the six record types, to
     /// exercise readers that must ignore unknown keys (§13 item 19). Default `None`.
     pub extra_field: Option<(String, serde_json::Value)>,
+    /// The vendor's clock: record timestamps, the `Date` header, rate-limit windows and
+    /// search lag. Default: the system clock; [`SimClock::manual`] for tests.
+    pub clock: SimClock,
+    /// How long after a create or update the record becomes visible to `/{Obj}/Search`
+    /// (field filters and `updated_after_utc`) and `/{Obj}/SearchByTag`, measured on
+    /// [`clock`](Self::clock). Until then those endpoints return the previous version (or
+    /// nothing, for a new record). Plain lists and reads by id are never late. Default 0.
+    pub search_lag: Duration,
 }
 
 impl Default for InsightlySimOptions {
@@ -76,6 +91,7 @@ impl Default for InsightlySimOptions {
             pod: "na1".to_string(),
             api_key: None,
             requests_per_second: 10,
+            per_second_window: PerSecondWindow::Sliding,
             daily_quota: 100_000,
             port: 0,
             leads_enabled: true,
@@ -83,6 +99,8 @@ impl Default for InsightlySimOptions {
             delete_status: 202,
             wrong_pod_status: 401,
             extra_field: None,
+            clock: SimClock::system(),
+            search_lag: Duration::ZERO,
         }
     }
 }
@@ -143,6 +161,10 @@ fn derive_key(seed: u64, salt: u64) -> String {
     )
 }
 
+fn lag(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
 fn status(code: u16, default: StatusCode) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(default)
 }
@@ -159,6 +181,8 @@ impl InsightlySim {
         let mut db = store::Db::from_dataset(&dataset);
         drop(dataset);
         db.extra_field = options.extra_field.clone();
+        db.clock = options.clock.clone();
+        db.search_lag = lag(options.search_lag);
         let api_key = options
             .api_key
             .clone()
@@ -190,9 +214,15 @@ impl InsightlySim {
             limiter: Mutex::new(limits::Limiter::new(
                 options.requests_per_second,
                 options.daily_quota,
+                options.per_second_window,
             )),
+            clock: options.clock.clone(),
         });
-        let faults = Faults::new(options.faults.clone(), Flavor::Insightly);
+        let faults = Faults::with_clock(
+            options.faults.clone(),
+            Flavor::Insightly,
+            options.clock.clone(),
+        );
         let app = faults::layer(router(sim.clone()), faults.clone());
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port))).await?;
@@ -281,7 +311,18 @@ impl InsightlySimHandle {
         self.faults.set_config(config);
     }
 
-    /// Changes the rate limits; resets the token bucket and the daily window.
+    /// The instance's clock (a clone: advancing it moves the simulator's time).
+    pub fn clock(&self) -> SimClock {
+        self.sim.clock.clone()
+    }
+
+    /// Changes the search lag (see [`InsightlySimOptions::search_lag`]); writes already
+    /// made keep the lag they were made with.
+    pub fn set_search_lag(&self, lag_by: Duration) {
+        self.sim.write().search_lag = lag(lag_by);
+    }
+
+    /// Changes the rate limits; forgets the requests counted in both windows.
     pub fn set_rate_limits(&self, requests_per_second: u32, daily_quota: u32) {
         self.sim
             .limiter()

@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use super::schema::{DT_FORMAT, KINDS, Kind};
+use crate::clock::SimClock;
 use crate::seed::{Dataset, FieldKind, FieldValue};
 
 /// An object serialized with its keys in a fixed order.
@@ -187,6 +188,10 @@ pub(crate) struct RefTable {
 pub(crate) struct Table {
     pub(crate) rows: BTreeMap<u64, Rec>,
     pub(crate) next_id: u64,
+    /// Records whose last write the search index has not caught up with yet: the instant
+    /// the write becomes searchable, and the version the index still holds (`None` for a
+    /// record created since).
+    pub(crate) pending: HashMap<u64, (DateTime<Utc>, Option<Rec>)>,
 }
 
 /// The whole simulated instance.
@@ -204,6 +209,10 @@ pub(crate) struct Db {
     pub(crate) custom_defs: HashMap<Kind, Vec<CfDef>>,
     /// An undocumented key added to every record (exercises readers' unknown-key handling).
     pub(crate) extra_field: Option<(String, Value)>,
+    /// The instance's clock (record timestamps, search lag).
+    pub(crate) clock: SimClock,
+    /// How long after a write the record shows in `/Search` and `/SearchByTag`.
+    pub(crate) search_lag: chrono::Duration,
 }
 
 /// A full record with its sub-collections (or only its scalars when `brief`).
@@ -526,8 +535,53 @@ impl Db {
             .unwrap_or(&[])
     }
 
+    /// The current time in the body form `yyyy-MM-dd HH:mm:ss` (whole seconds).
+    pub(crate) fn now_str(&self) -> String {
+        fmt_dt(self.clock.now())
+    }
+
+    /// Today (UTC) at `00:00:00` in the body form.
+    pub(crate) fn today_str(&self) -> String {
+        format!("{} 00:00:00", self.clock.now().format("%Y-%m-%d"))
+    }
+
+    /// Records that `kind`/`id` is about to be written (created, updated, tagged, linked):
+    /// with a search lag, the search index keeps the current version (or nothing, for a
+    /// new record) until the lag has passed since the latest write.
+    pub(crate) fn note_write(&mut self, kind: Kind, id: u64) {
+        if self.search_lag <= chrono::Duration::zero() {
+            return;
+        }
+        let now = self.clock.now();
+        let visible_at = now + self.search_lag;
+        let t = self.table_mut(kind);
+        match t.pending.get_mut(&id) {
+            Some(entry) if entry.0 > now => entry.0 = visible_at,
+            _ => {
+                let old = t.rows.get(&id).cloned();
+                t.pending.insert(id, (visible_at, old));
+            }
+        }
+    }
+
+    /// Forgets the search-index state of a deleted record (deletions are not delayed).
+    pub(crate) fn forget_pending(&mut self, kind: Kind, id: u64) {
+        self.table_mut(kind).pending.remove(&id);
+    }
+
+    /// The version of `rec` (record `id` of `kind`) the search endpoints see now: the
+    /// record itself once its latest write is searchable, the previous version before
+    /// that, `None` for a record created too recently.
+    pub(crate) fn search_view<'a>(&'a self, kind: Kind, id: u64, rec: &'a Rec) -> Option<&'a Rec> {
+        match self.table(kind).pending.get(&id) {
+            Some((visible_at, old)) if *visible_at > self.clock.now() => old.as_ref(),
+            _ => Some(rec),
+        }
+    }
+
     /// Inserts a record with a given id (keeps `next_id` ahead).
     pub(crate) fn insert(&mut self, kind: Kind, id: u64, mut rec: Rec) {
+        self.note_write(kind, id);
         let key = kind.schema().id_key;
         rec.set(kind, key, id);
         let t = self.table_mut(kind);
@@ -543,6 +597,7 @@ impl Db {
                 .map(|k| Table {
                     rows: BTreeMap::new(),
                     next_id: k.id_base() + 1,
+                    pending: HashMap::new(),
                 })
                 .collect(),
             next_link_id: 90_000_000,
