@@ -6,6 +6,8 @@ mod limits;
 mod repeat;
 #[path = "http_client/safety.rs"]
 mod safety;
+#[path = "http_client/transport.rs"]
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;

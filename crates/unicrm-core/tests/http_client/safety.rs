@@ -157,4 +157,21 @@ async fn debug_never_shows_a_secret() {
         shown[7]
     );
     assert!(shown[9].contains("[REDACTED]"), "{}", shown[9]);
+    // What is shown is still useful.
+    assert!(
+        shown[4].starts_with("HttpClientBuilder") && shown[4].contains(&server.uri()),
+        "{}",
+        shown[4]
+    );
+    assert!(
+        shown[5].starts_with("HttpClient {") && shown[5].contains("BearerToken([REDACTED])"),
+        "{}",
+        shown[5]
+    );
+    assert!(
+        shown[7].contains("POST") && shown[7].contains("/parties"),
+        "{}",
+        shown[7]
+    );
+    assert!(shown[9].contains("status: 200"), "{}", shown[9]);
 }
