@@ -171,3 +171,52 @@ async fn a_get_answered_404_after_a_5xx_stays_not_found() {
     let err = c.send(c.get("parties/7").unwrap()).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_delete_answered_404_after_several_unknown_outcomes_succeeded() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let sleeper = RecordingSleeper::new();
+    let c = client(&server, &sleeper).await;
+    let resp = c
+        .send(Request::new(Method::DELETE, c.url("parties/7").unwrap()))
+        .await
+        .unwrap();
+    assert!(resp.already_applied);
+    assert_eq!(count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn query_parameters_are_sent_and_absent_ones_leave_no_question_mark() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("page", "2"))
+        .and(wiremock::matchers::query_param("q", "a b&c"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sleeper = RecordingSleeper::new();
+    let c = client(&server, &sleeper).await;
+    let req = c
+        .get("parties")
+        .unwrap()
+        .query("page", 2)
+        .query("q", "a b&c");
+    assert_eq!(req.full_url().query(), Some("page=2&q=a+b%26c"));
+    c.send(req).await.unwrap();
+    let plain = c.get("parties").unwrap();
+    assert_eq!(
+        plain.full_url().as_str(),
+        format!("{}/api/v2/parties", server.uri())
+    );
+    assert!(!plain.full_url().as_str().contains('?'));
+}

@@ -201,3 +201,20 @@ fn a_pause_holds_every_caller_until_it_ends() {
         QuotaCheck::Wait(Duration::from_secs(21))
     );
 }
+
+#[test]
+fn the_first_reading_for_a_ticket_stays() {
+    let t = QuotaTracker::default();
+    let a = t.ticket();
+    t.observe_ticket(a, &spent(10));
+    t.observe_ticket(
+        a,
+        &RateLimitHeaders {
+            limit: Some(1),
+            remaining: Some(1),
+            reset: None,
+        },
+    );
+    assert_eq!(t.last(), spent(10));
+    assert_eq!(t.ticket(), a + 1);
+}
