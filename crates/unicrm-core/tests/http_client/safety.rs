@@ -175,3 +175,19 @@ async fn debug_never_shows_a_secret() {
     );
     assert!(shown[9].contains("status: 200"), "{}", shown[9]);
 }
+
+#[tokio::test]
+async fn accessors_report_the_configuration() {
+    let server = MockServer::start().await;
+    let sleeper = RecordingSleeper::new();
+    let c = client(&server, &sleeper).await;
+    assert_eq!(c.vendor(), "test");
+    assert_eq!(c.base_url().as_str(), format!("{}/api/v2/", server.uri()));
+    assert_eq!(
+        c.url("/parties/1").unwrap().as_str(),
+        format!("{}/api/v2/parties/1", server.uri())
+    );
+    assert_eq!(c.get("x").unwrap().method, Method::GET);
+    assert!(c.last_rate_limit().is_empty());
+    assert_eq!(c.stats(), unicrm_core::crm::ClientStats::default());
+}
