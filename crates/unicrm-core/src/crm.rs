@@ -2,7 +2,8 @@
 //!
 //! An adapter implements one page fetch per resource ([`Resource::list`]); core builds the
 //! streams over every page ([`ResourceExt::stream_all`]) and stops them loudly on the loop bugs
-//! of other connectors: a cursor that does not advance, or an empty page that claims a next one.
+//! of other connectors: a cursor that does not advance or cycles, an empty page that claims a
+//! next one, or a chain of next pages longer than [`ListParams::max_pages`].
 
 use std::collections::HashSet;
 
@@ -17,7 +18,7 @@ use crate::capability::Capabilities;
 use crate::change::{ChangeSet, Checkpoint};
 use crate::error::{Error, Result};
 use crate::models::*;
-use crate::page::{Cursor, ListParams, Page};
+use crate::page::{Cursor, DEFAULT_MAX_PAGES, ListParams, Page};
 
 /// A unified record type: ties a model to its id, new-record and patch types, and to its
 /// accessor on a [`Crm`].
@@ -171,13 +172,16 @@ pub trait Crm: Send + Sync {
 
 /// Conveniences on any resource.
 pub trait ResourceExt<R: Record>: Resource<R> {
-    /// Every page from `params.cursor` on, as a stream. Ends with an [`Error::Paging`] if the
-    /// cursor does not advance (or comes back to one seen before) or an empty page claims a
-    /// next one; ends after the first error.
+    /// Every page from `params.cursor` on, as a stream. Ends with an [`Error::Paging`] if a
+    /// cursor does not advance or comes back to one seen before (a cycle), if an empty page
+    /// claims a next one, or after [`ListParams::max_pages`] pages that still claim a next one
+    /// (an endless chain); ends after the first error.
     fn stream_pages(&self, params: ListParams) -> BoxStream<'_, Result<Page<R>>> {
         struct State {
             params: ListParams,
             seen: HashSet<Cursor>,
+            pages: u64,
+            max_pages: u64,
             done: bool,
         }
         let mut seen = HashSet::new();
@@ -185,8 +189,10 @@ pub trait ResourceExt<R: Record>: Resource<R> {
             seen.insert(c.clone());
         }
         let state = State {
+            max_pages: params.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
             params,
             seen,
+            pages: 0,
             done: false,
         };
         stream::try_unfold(state, move |mut st| async move {
@@ -194,31 +200,30 @@ pub trait ResourceExt<R: Record>: Resource<R> {
                 return Ok(None);
             }
             let page = self.list(&st.params).await?;
-            match &page.next {
-                None => st.done = true,
-                Some(next) => {
-                    if page.items.is_empty() {
-                        return Err(Error::Paging {
-                            message: format!(
-                                "{} {} listing returned an empty page with a next cursor",
-                                self.vendor(),
-                                R::KIND
-                            ),
-                        });
-                    }
-                    if !st.seen.insert(next.clone()) {
-                        return Err(Error::Paging {
-                            message: format!(
-                                "{} {} listing: the cursor did not advance ({})",
-                                self.vendor(),
-                                R::KIND,
-                                next.as_str()
-                            ),
-                        });
-                    }
-                    st.params.cursor = Some(next.clone());
-                }
+            st.pages += 1;
+            let Some(next) = &page.next else {
+                st.done = true;
+                return Ok(Some((page, st)));
+            };
+            let fail = |what: String| Error::Paging {
+                message: format!("{} {} listing {what}", self.vendor(), R::KIND),
+            };
+            if page.items.is_empty() {
+                return Err(fail("returned an empty page with a next cursor".into()));
             }
+            if st.pages >= st.max_pages {
+                return Err(fail(format!(
+                    "still claims a next page after {} pages (the limit)",
+                    st.pages
+                )));
+            }
+            if !st.seen.insert(next.clone()) {
+                return Err(fail(format!(
+                    "came back to a cursor seen before ({})",
+                    next.as_str()
+                )));
+            }
+            st.params.cursor = Some(next.clone());
             Ok(Some((page, st)))
         })
         .boxed()
@@ -325,7 +330,8 @@ mod tests {
             ]),
         };
         let res: Result<Vec<Contact>> = r.stream_all(ListParams::new()).try_collect().await;
-        assert!(matches!(res, Err(Error::Paging { .. })), "{res:?}");
+        let err = res.unwrap_err();
+        assert!(err.to_string().contains("seen before (a)"), "{err}");
     }
 
     #[tokio::test]
@@ -338,7 +344,8 @@ mod tests {
             ]),
         };
         let res: Result<Vec<Contact>> = r.stream_all(ListParams::new()).try_collect().await;
-        assert!(matches!(res, Err(Error::Paging { .. })));
+        let err = res.unwrap_err();
+        assert!(err.to_string().contains("seen before (a)"), "{err}");
     }
 
     #[tokio::test]
@@ -349,6 +356,100 @@ mod tests {
         let res: Result<Vec<Contact>> = r.stream_all(ListParams::new()).try_collect().await;
         let err = res.unwrap_err();
         assert!(err.to_string().contains("empty page"), "{err}");
+    }
+
+    /// An endless chain: page `n` leads to page `n + 1`, for ever (or up to `last`).
+    struct Endless {
+        last: Option<u64>,
+        calls: std::sync::atomic::AtomicU64,
+    }
+
+    #[async_trait]
+    impl Resource<Contact> for Endless {
+        fn vendor(&self) -> &str {
+            "test"
+        }
+        async fn list(&self, params: &ListParams) -> Result<Page<Contact>> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let n: u64 = params
+                .cursor
+                .as_ref()
+                .map_or(0, |c| c.as_str().parse().unwrap());
+            let next = (Some(n + 1) != self.last).then(|| Cursor::new((n + 1).to_string()));
+            Ok(Page {
+                items: vec![contact(n)],
+                next,
+                total: None,
+            })
+        }
+    }
+
+    fn endless(last: Option<u64>) -> Endless {
+        Endless {
+            last,
+            calls: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endless_chain_stops_at_the_page_limit() {
+        let r = endless(None);
+        let pages: Vec<Result<Page<Contact>>> = r
+            .stream_pages(ListParams::new().max_pages(5))
+            .collect()
+            .await;
+        assert_eq!(pages.len(), 5);
+        assert!(pages[..4].iter().all(|p| p.is_ok()));
+        let err = pages[4].as_ref().unwrap_err();
+        assert!(err.to_string().contains("after 5 pages"), "{err}");
+        assert_eq!(r.calls.load(std::sync::atomic::Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_listing_of_exactly_the_limit_succeeds() {
+        // Pages 0..=4: five pages, the fifth without a next one.
+        let r = endless(Some(5));
+        let all: Vec<Contact> = r
+            .stream_all(ListParams::new().max_pages(5))
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 5);
+        let r = endless(Some(6));
+        let res: Result<Vec<Contact>> = r
+            .stream_all(ListParams::new().max_pages(5))
+            .try_collect()
+            .await;
+        assert!(matches!(res, Err(Error::Paging { .. })), "{res:?}");
+    }
+
+    #[tokio::test]
+    async fn the_default_limit_applies() {
+        assert_eq!(DEFAULT_MAX_PAGES, 100_000);
+        let r = endless(Some(3));
+        let all: Vec<Contact> = r.stream_all(ListParams::new()).try_collect().await.unwrap();
+        assert_eq!(all.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn resuming_at_a_cursor_that_comes_back_fails() {
+        let r = Scripted {
+            pages: Mutex::new(vec![page(&[1], Some("start")), page(&[2], None)]),
+        };
+        let params = ListParams::new().cursor(Some(Cursor::new("start")));
+        let res: Result<Vec<Contact>> = r.stream_all(params).try_collect().await;
+        let err = res.unwrap_err();
+        assert!(err.to_string().contains("seen before (start)"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn errors_end_the_stream() {
+        let r = Scripted {
+            pages: Mutex::new(vec![page(&[1], Some("a")), page(&[], Some("b"))]),
+        };
+        let pages: Vec<Result<Page<Contact>>> = r.stream_pages(ListParams::new()).collect().await;
+        assert_eq!(pages.len(), 2);
+        assert!(pages[0].is_ok() && pages[1].is_err());
     }
 
     #[tokio::test]

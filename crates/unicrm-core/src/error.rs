@@ -130,6 +130,15 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// A URL the client refuses to fetch: a cursor or `Link: next` target outside the adapter's
+    /// origin, or plain `http` to a host that is not loopback without the caller's consent.
+    #[error("refused URL {url}: {reason}")]
+    UnsafeUrl {
+        /// The URL (scheme, host, port and path; the query is left out).
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The client is misconfigured (bad URL, missing credential).
     #[error("configuration error: {message}")]
     Config {
@@ -169,20 +178,24 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
 
 impl Error {
     /// Whether retrying the same request later may succeed (rate limits, connection failures,
-    /// timeouts, 5xx). Whether a retry is *safe* also depends on the method: see
-    /// [`crate::http::retry`].
+    /// timeouts, 5xx, unreadable answers), for a request that is repeatable. Whether a retry is
+    /// *safe* depends on what the request does: see [`Error::outcome_unknown`] and
+    /// [`crate::http::retry`], whose [`classify`](crate::http::retry::classify) this delegates to.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::RateLimited { .. } => true,
-            Error::Transport { kind, .. } => {
-                matches!(
-                    kind,
-                    TransportKind::Connect | TransportKind::Timeout | TransportKind::Interrupted
-                )
-            }
-            Error::Vendor { status, .. } => *status >= 500,
-            _ => false,
-        }
+        self.retry_class().is_retryable()
+    }
+
+    /// What this error says about the effect of the failed request (the one retry
+    /// classification, shared by the HTTP client and the migration).
+    pub fn retry_class(&self) -> crate::http::retry::RetryClass {
+        crate::http::retry::classify(self)
+    }
+
+    /// Whether the failed request may have been applied by the vendor (a timeout, a broken
+    /// connection, a 5xx, an unreadable answer): a create that failed so must be looked up
+    /// before it is sent again.
+    pub fn outcome_unknown(&self) -> bool {
+        self.retry_class().outcome_unknown()
     }
 
     /// The delay the vendor asked for, if any.
@@ -257,6 +270,39 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
             message: e.into_inner().to_string(),
         }
     })
+}
+
+/// Decodes JSON text into `T`, naming the path of the first bad value after `prefix` — lazily:
+/// the fast path decodes without tracking the path (which costs a string per object key); only
+/// when that fails is the text decoded again with path tracking, to name where, and only then
+/// is the prefix built. Decoding is deterministic, so the second pass meets the same error.
+///
+/// The path joins as `prefix.field`, `prefix[3]`, or `prefix` for an error at the root; an
+/// empty prefix gives the inner path alone (`.` for the root).
+pub fn decode_lazy<'a, T: serde::Deserialize<'a>>(
+    text: &'a str,
+    prefix: impl FnOnce() -> String,
+) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let fast_err = match T::deserialize(&mut *de).and_then(|v| de.end().map(|()| v)) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let prefix = prefix();
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let (inner, message) = match serde_path_to_error::deserialize::<_, T>(&mut *de) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        // The value decoded but trailing text follows, or (not expected) the second pass
+        // succeeded: report the first error at the root.
+        Ok(_) => (".".to_string(), fast_err.to_string()),
+    };
+    let path = match (prefix.is_empty(), inner.as_str()) {
+        (true, _) => inner,
+        (false, ".") => prefix,
+        (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
+        (false, p) => format!("{prefix}.{p}"),
+    };
+    Err(Error::Decode { path, message })
 }
 
 /// Converts a JSON value into `T`, reporting the JSON path of the first bad value.

@@ -33,5 +33,5 @@ pub use change::{Change, ChangeSet, Checkpoint};
 pub use crm::{Crm, CrmExt, Record, Resource, ResourceExt};
 pub use error::{Error, FieldError, Result};
 pub use models::*;
-pub use page::{Cursor, ListParams, Page};
+pub use page::{Cursor, DEFAULT_MAX_PAGES, ListParams, Page};
 pub use patch::Patch;

@@ -33,7 +33,14 @@ pub struct ListParams {
     pub updated_since: Option<DateTime<Utc>>,
     /// Vendor search text (Capsule `q`; Insightly field search, see the adapter docs).
     pub search: Option<String>,
+    /// The most pages a full listing follows before it stops with [`crate::Error::Paging`]
+    /// (an endless chain of next links); [`DEFAULT_MAX_PAGES`] when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<u64>,
 }
+
+/// The most pages a full listing follows unless [`ListParams::max_pages`] says otherwise.
+pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 
 impl ListParams {
     /// Default parameters: everything, vendor's largest page.
@@ -62,6 +69,12 @@ impl ListParams {
     /// Sets the cursor.
     pub fn cursor(mut self, c: Option<Cursor>) -> Self {
         self.cursor = c;
+        self
+    }
+
+    /// Sets the most pages a full listing follows.
+    pub fn max_pages(mut self, n: u64) -> Self {
+        self.max_pages = Some(n);
         self
     }
 }

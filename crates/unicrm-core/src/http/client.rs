@@ -1,154 +1,56 @@
-//! The HTTP client adapters share: base URL joining, credentials, rate limiting, retries,
-//! error classification, counters.
+//! The HTTP client adapters share: base URL joining, the origin rule, credentials, rate
+//! limiting, counters. Sending (retries, classification) is in `send.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method};
-use serde::Serialize;
+use http::Method;
 use serde::de::DeserializeOwned;
-use url::Url;
+use url::{Host, Url};
 
-use super::classify::classify;
-use super::link_header;
-use super::rate_limit::{QuotaCheck, QuotaTracker, RateLimiter};
-use super::retry::{Decision, RetryPolicy, decide, is_idempotent};
+use super::rate_limit::{QuotaTracker, RateLimiter};
+use super::request::Request;
+use super::retry::RetryPolicy;
 use super::retry_after::RateLimitHeaders;
 use crate::auth::{CredentialProvider, NoCredentials};
 use crate::crm::ClientStats;
-use crate::error::{Error, Result, TransportKind, decode_json};
+use crate::error::{Error, Result};
+use crate::page::Cursor;
 use crate::time::{Clock, Sleeper, SystemClock, TokioSleeper};
 
-/// One request to send.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// Method.
-    pub method: Method,
-    /// Absolute URL (see [`HttpClient::url`]).
-    pub url: Url,
-    /// Query parameters appended to the URL.
-    pub query: Vec<(String, String)>,
-    /// JSON body.
-    pub body: Option<Bytes>,
-    /// Extra headers.
-    pub headers: HeaderMap,
-    /// Overrides the method's idempotency for retry decisions.
-    pub idempotent: Option<bool>,
-}
-
-impl Request {
-    /// A request without query or body.
-    pub fn new(method: Method, url: Url) -> Self {
-        Request {
-            method,
-            url,
-            query: Vec::new(),
-            body: None,
-            headers: HeaderMap::new(),
-            idempotent: None,
-        }
-    }
-
-    /// Adds a query parameter.
-    pub fn query(mut self, name: &str, value: impl ToString) -> Self {
-        self.query.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    /// Sets a JSON body.
-    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::config(format!("cannot serialize the request body: {e}")))?;
-        self.body = Some(Bytes::from(bytes));
-        Ok(self)
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: &'static str, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
-        self
-    }
-
-    /// The URL with the query parameters applied.
-    pub fn full_url(&self) -> Url {
-        let mut url = self.url.clone();
-        if !self.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in &self.query {
-                pairs.append_pair(k, v);
-            }
-        }
-        url
-    }
-}
-
-/// A successful answer.
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    /// Status (2xx).
-    pub status: u16,
-    /// Headers.
-    pub headers: HeaderMap,
-    /// Body.
-    pub body: Bytes,
-    /// The URL that was requested.
-    pub url: Url,
-}
-
-impl HttpResponse {
-    /// Decodes the body; a bad value gives [`Error::Decode`] with its JSON path.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        decode_json(&self.body)
-    }
-
-    /// The `rel="next"` target of the `Link` header, resolved against the request URL.
-    pub fn next_link(&self) -> Option<Url> {
-        link_header::find_rel(
-            self.headers
-                .get_all(http::header::LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-            "next",
-            &self.url,
-        )
-    }
-
-    /// A header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
 #[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    retries: AtomicU64,
-    rate_limited: AtomicU64,
-    throttled_ms: AtomicU64,
+pub(super) struct Counters {
+    pub(super) requests: AtomicU64,
+    pub(super) retries: AtomicU64,
+    pub(super) rate_limited: AtomicU64,
+    pub(super) throttled_ms: AtomicU64,
 }
 
-struct Inner {
-    vendor: &'static str,
-    http: reqwest::Client,
-    base_url: Url,
-    credentials: Arc<dyn CredentialProvider>,
-    limiter: Option<Arc<dyn RateLimiter>>,
-    quota: QuotaTracker,
-    retry: RetryPolicy,
-    sleeper: Arc<dyn Sleeper>,
-    clock: Arc<dyn Clock>,
-    max_body_bytes: usize,
-    counters: Counters,
+pub(super) struct Inner {
+    pub(super) vendor: &'static str,
+    pub(super) http: reqwest::Client,
+    pub(super) base_url: Url,
+    pub(super) credentials: Arc<dyn CredentialProvider>,
+    pub(super) limiter: Option<Arc<dyn RateLimiter>>,
+    pub(super) quota: Arc<QuotaTracker>,
+    pub(super) retry: RetryPolicy,
+    pub(super) sleeper: Arc<dyn Sleeper>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) max_body_bytes: usize,
+    pub(super) counters: Counters,
 }
 
 /// The shared HTTP client. Cheap to clone: clones share the connection pool, the rate limiter,
 /// the budget tracker, credentials and counters.
+///
+/// It only ever fetches URLs on the origin (scheme, host and port) of its base URL: a cursor or
+/// a `Link: next` target elsewhere is refused with [`Error::UnsafeUrl`] before anything is
+/// sent. Plain `http` is refused for a base URL that is not loopback unless the builder's
+/// [`HttpClientBuilder::allow_insecure_http`] says otherwise.
 #[derive(Clone)]
 pub struct HttpClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -169,6 +71,7 @@ pub struct HttpClientBuilder {
     base_url: Url,
     credentials: Arc<dyn CredentialProvider>,
     limiter: Option<Arc<dyn RateLimiter>>,
+    quota: Option<Arc<QuotaTracker>>,
     retry: RetryPolicy,
     sleeper: Arc<dyn Sleeper>,
     clock: Arc<dyn Clock>,
@@ -176,6 +79,7 @@ pub struct HttpClientBuilder {
     connect_timeout: Duration,
     user_agent: String,
     max_body_bytes: usize,
+    allow_insecure_http: bool,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
@@ -184,6 +88,7 @@ impl std::fmt::Debug for HttpClientBuilder {
             .field("vendor", &self.vendor)
             .field("base_url", &self.base_url.as_str())
             .field("credentials", &self.credentials)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
 }
@@ -206,6 +111,39 @@ pub fn parse_base_url(s: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `::1`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A URL as shown in errors: without its query (which may carry anything) or user info.
+pub(super) fn display_url(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+/// Refuses plain `http` to a host that is not loopback, unless `allowed`.
+pub fn check_transport_security(url: &Url, allowed: bool) -> Result<()> {
+    if url.scheme() == "http" && !allowed && !is_loopback(url) {
+        return Err(Error::UnsafeUrl {
+            url: display_url(url),
+            reason: "plain http is only used for loopback hosts unless insecure http is \
+                     allowed (credentials and data would travel unencrypted)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 impl HttpClientBuilder {
     /// A builder for `vendor` at `base_url` (a trailing `/` is added when missing).
     pub fn new(vendor: &'static str, base_url: &str) -> Result<Self> {
@@ -214,6 +152,7 @@ impl HttpClientBuilder {
             base_url: parse_base_url(base_url)?,
             credentials: Arc::new(NoCredentials),
             limiter: None,
+            quota: None,
             retry: RetryPolicy::default(),
             sleeper: Arc::new(TokioSleeper),
             clock: Arc::new(SystemClock),
@@ -221,6 +160,7 @@ impl HttpClientBuilder {
             connect_timeout: Duration::from_secs(10),
             user_agent: concat!("unicrm/", env!("CARGO_PKG_VERSION")).to_string(),
             max_body_bytes: 64 * 1024 * 1024,
+            allow_insecure_http: false,
         })
     }
 
@@ -230,9 +170,16 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Sets the rate limiter applied before every attempt (retries included).
+    /// Sets the rate limiter applied before every attempt (retries and re-sends after a token
+    /// refresh included).
     pub fn rate_limiter(mut self, l: Arc<dyn RateLimiter>) -> Self {
         self.limiter = Some(l);
+        self
+    }
+
+    /// Shares a budget tracker between clients that spend one budget (one vendor account).
+    pub fn quota_tracker(mut self, q: Arc<QuotaTracker>) -> Self {
+        self.quota = Some(q);
         self
     }
 
@@ -272,8 +219,17 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Allows a plain `http` base URL on a host that is not loopback (off by default: only
+    /// `localhost`, `127.0.0.0/8` and `::1` may be reached without TLS).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Builds the client. Fails with [`Error::UnsafeUrl`] for plain `http` to a host that is
+    /// not loopback unless allowed.
     pub fn build(self) -> Result<HttpClient> {
+        check_transport_security(&self.base_url, self.allow_insecure_http)?;
         super::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -290,7 +246,7 @@ impl HttpClientBuilder {
                 base_url: self.base_url,
                 credentials: self.credentials,
                 limiter: self.limiter,
-                quota: QuotaTracker::default(),
+                quota: self.quota.unwrap_or_default(),
                 retry: self.retry,
                 sleeper: self.sleeper,
                 clock: self.clock,
@@ -299,54 +255,6 @@ impl HttpClientBuilder {
             }),
         })
     }
-}
-
-fn transport_error(e: reqwest::Error) -> Error {
-    let kind = if e.is_connect() {
-        TransportKind::Connect
-    } else if e.is_timeout() {
-        TransportKind::Timeout
-    } else if e.is_body() || e.is_decode() || e.is_request() {
-        TransportKind::Interrupted
-    } else {
-        TransportKind::Other
-    };
-    // reqwest's Display includes the URL, which never carries credentials here.
-    let message = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ");
-    Error::Transport {
-        kind,
-        message,
-        source: Some(Box::new(e)),
-    }
-}
-
-fn idempotent(req: &Request) -> bool {
-    req.idempotent.unwrap_or_else(|| is_idempotent(&req.method))
-}
-
-/// A 2xx JSON body that is not even valid JSON was cut or garbled on the way (a proxy, a
-/// dropped connection that still ended the message): for an idempotent request that is worth
-/// another attempt, so it is reported as a [`Error::Decode`] at the root, which the retry rules
-/// retry for idempotent requests. Type errors inside valid JSON are left to the adapter's
-/// decoding, which reports their path.
-fn check_json_syntax(resp: &HttpResponse) -> Result<()> {
-    let is_json = resp
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.contains("json"));
-    if !is_json || resp.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    serde_json::from_slice::<serde::de::IgnoredAny>(&resp.body)
-        .map(|_| ())
-        .map_err(|e| Error::Decode {
-            path: ".".into(),
-            message: format!("the response body is not valid JSON: {e}"),
-        })
 }
 
 impl HttpClient {
@@ -373,6 +281,33 @@ impl HttpClient {
         Ok(Request::new(Method::GET, self.url(path)?))
     }
 
+    /// Fails with [`Error::UnsafeUrl`] unless `url` is on the base URL's origin (scheme, host
+    /// and port). [`HttpClient::send`] applies it to every request.
+    pub fn check_origin(&self, url: &Url) -> Result<()> {
+        if url.origin() == self.inner.base_url.origin() {
+            return Ok(());
+        }
+        Err(Error::UnsafeUrl {
+            url: display_url(url),
+            reason: format!(
+                "not on the {} origin {}",
+                self.inner.vendor,
+                self.inner.base_url.origin().ascii_serialization()
+            ),
+        })
+    }
+
+    /// The URL a cursor that holds an absolute URL (a `Link: next` target) stands for, checked
+    /// to be on this client's origin: a forged or foreign cursor gives [`Error::Paging`] (not a
+    /// URL) or [`Error::UnsafeUrl`] (another origin).
+    pub fn cursor_url(&self, cursor: &Cursor) -> Result<Url> {
+        let url = Url::parse(cursor.as_str()).map_err(|e| Error::Paging {
+            message: format!("invalid {} cursor: {e}", self.inner.vendor),
+        })?;
+        self.check_origin(&url)?;
+        Ok(url)
+    }
+
     /// Traffic counters.
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;
@@ -389,164 +324,10 @@ impl HttpClient {
         self.inner.quota.last()
     }
 
-    /// Sends `req`, retrying per the policy, and returns a 2xx answer or a classified error.
-    // A plain loop over backon's back-off iterator rather than its `Retryable` combinator: the
-    // combinator's closures borrow from this future, and rustc then cannot prove the future
-    // `Send` inside `#[async_trait]` methods ("higher-ranked lifetime error").
-    pub async fn send(&self, req: Request) -> Result<HttpResponse> {
-        let idempotent = idempotent(&req);
-        let policy = &self.inner.retry;
-        let mut builder = ExponentialBuilder::default()
-            .with_min_delay(policy.base_delay)
-            .with_max_delay(policy.max_delay)
-            .with_max_times(policy.max_retries);
-        if policy.jitter {
-            builder = builder.with_jitter();
-        }
-        let mut backoff = builder.build();
-        let counters = &self.inner.counters;
-        let mut first = true;
-        loop {
-            if !first {
-                counters.retries.fetch_add(1, Ordering::Relaxed);
-            }
-            first = false;
-            let err = match self.attempt(&req).await {
-                Ok(resp) => return Ok(resp),
-                Err(err) => err,
-            };
-            // `None` from the back-off means the retries are used up.
-            let Some(next) = backoff.next() else {
-                return Err(err);
-            };
-            let delay = match decide(policy, idempotent, &err, self.inner.clock.now()) {
-                Decision::Retry(Some(vendor_delay)) => vendor_delay,
-                Decision::Retry(None) => next,
-                Decision::GiveUp => return Err(err),
-            };
-            tracing::debug!(vendor = self.inner.vendor, error = %err, after_ms = delay.as_millis() as u64, "retrying");
-            self.inner.sleeper.sleep(delay).await;
-        }
-    }
-
-    /// One attempt: limiter, budget, credentials, send, one re-send after a refresh on 401.
-    async fn attempt(&self, req: &Request) -> Result<HttpResponse> {
-        let inner = &self.inner;
-        if let Some(l) = &inner.limiter {
-            let t = std::time::Instant::now();
-            l.acquire().await;
-            inner
-                .counters
-                .throttled_ms
-                .fetch_add(t.elapsed().as_millis() as u64, Ordering::Relaxed);
-        }
-        match inner.quota.check(inner.clock.now(), inner.retry.max_wait) {
-            QuotaCheck::Proceed => {}
-            QuotaCheck::Wait(d) => {
-                tracing::info!(
-                    vendor = inner.vendor,
-                    wait_s = d.as_secs(),
-                    "request budget spent; waiting for the reset"
-                );
-                inner
-                    .counters
-                    .throttled_ms
-                    .fetch_add(d.as_millis() as u64, Ordering::Relaxed);
-                inner.sleeper.sleep(d).await;
-            }
-            QuotaCheck::Exhausted { resets_at, limit } => {
-                return Err(Error::QuotaExhausted { resets_at, limit });
-            }
-        }
-        let url = req.full_url();
-        // Credentials only go to the configured origin, never to a `Link` target elsewhere.
-        let same_origin = url.origin() == inner.base_url.origin();
-        let mut auth = if same_origin {
-            inner.credentials.authorization().await?
-        } else {
-            None
-        };
-        let mut refreshed = false;
-        loop {
-            let resp = self.send_once(req, &url, auth.as_ref()).await?;
-            if resp.status == 401
-                && same_origin
-                && !refreshed
-                && inner.credentials.on_unauthorized(auth.as_ref()).await?
-            {
-                refreshed = true;
-                auth = inner.credentials.authorization().await?;
-                inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            if (200..300).contains(&resp.status) {
-                if idempotent(req) {
-                    check_json_syntax(&resp)?;
-                }
-                return Ok(resp);
-            }
-            if resp.status == 429 {
-                inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            }
-            let err = classify(
-                inner.vendor,
-                resp.status,
-                &resp.headers,
-                &resp.body,
-                inner.clock.now(),
-            );
-            tracing::debug!(vendor = inner.vendor, status = resp.status, error = %err, "request failed");
-            return Err(err);
-        }
-    }
-
-    async fn send_once(
-        &self,
-        req: &Request,
-        url: &Url,
-        auth: Option<&HeaderValue>,
-    ) -> Result<HttpResponse> {
-        let inner = &self.inner;
-        inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::debug_span!("http", vendor = inner.vendor, method = %req.method, path = url.path());
-        let _enter = span.enter();
-        let mut builder = inner
-            .http
-            .request(req.method.clone(), url.clone())
-            .header(http::header::ACCEPT, "application/json")
-            .headers(req.headers.clone());
-        if let Some(a) = auth {
-            builder = builder.header(http::header::AUTHORIZATION, a.clone());
-        }
-        if let Some(body) = &req.body {
-            builder = builder
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        let mut resp = builder.send().await.map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        inner
-            .quota
-            .observe(&RateLimitHeaders::from_headers(&headers));
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > inner.max_body_bytes {
-                return Err(Error::Transport {
-                    kind: TransportKind::Other,
-                    message: format!("response body larger than {} bytes", inner.max_body_bytes),
-                    source: None,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        tracing::debug!(status, bytes = body.len(), "response");
-        Ok(HttpResponse {
-            status,
-            headers,
-            body: Bytes::from(body),
-            url: url.clone(),
-        })
+    /// The budget tracker (shared by clones, and by clients built with the same
+    /// [`HttpClientBuilder::quota_tracker`]).
+    pub fn quota_tracker(&self) -> &Arc<QuotaTracker> {
+        &self.inner.quota
     }
 
     /// GET `path` with `query` and decode the JSON body.
@@ -575,7 +356,48 @@ mod tests {
                 .as_str(),
             "https://api.na1.insightly.com/v3.1/"
         );
+        assert_eq!(
+            parse_base_url(" http://127.0.0.1:9/api/?q=1#f ")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/api/"
+        );
         assert!(parse_base_url("ftp://x").is_err());
         assert!(parse_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (u, want) in [
+            ("http://localhost:1/", true),
+            ("http://LOCALHOST/", true),
+            ("http://127.0.0.1/", true),
+            ("http://127.9.9.9/", true),
+            ("http://[::1]:8/", true),
+            ("http://10.0.0.1/", false),
+            ("http://[::2]/", false),
+            ("http://example.com/", false),
+            ("http://localhost.example.com/", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(u).unwrap()), want, "{u}");
+        }
+    }
+
+    #[test]
+    fn plain_http_needs_consent_off_loopback() {
+        let remote = Url::parse("http://crm.example.com/api/").unwrap();
+        let err = check_transport_security(&remote, false).unwrap_err();
+        assert!(matches!(err, Error::UnsafeUrl { .. }), "{err:?}");
+        assert!(check_transport_security(&remote, true).is_ok());
+        let local = Url::parse("http://127.0.0.1:8080/api/").unwrap();
+        assert!(check_transport_security(&local, false).is_ok());
+        let tls = Url::parse("https://crm.example.com/api/").unwrap();
+        assert!(check_transport_security(&tls, false).is_ok());
+    }
+
+    #[test]
+    fn shown_urls_lose_query_and_user_info() {
+        let u = Url::parse("https://user:pw@x.test/a/b?token=secret#frag").unwrap();
+        assert_eq!(display_url(&u), "https://x.test/a/b");
     }
 }

@@ -1,19 +1,24 @@
 //! The HTTP plumbing shared by the adapters.
 //!
-//! One request goes: rate limiter → budget check → credentials → send → classify the answer →
-//! on 401 refresh once → retry per [`retry`]'s rules (with `backon`) → decode JSON with the
-//! path of any bad value.
+//! One request goes: origin check → rate limiter → budget check → credentials → send →
+//! classify the answer → on 401 refresh once (through the limiter again) → retry per
+//! [`retry`]'s rules (with `backon`) → decode JSON with the path of any bad value.
 
 pub mod classify;
 mod client;
 pub mod link_header;
 pub mod rate_limit;
+mod request;
 pub mod retry;
 pub mod retry_after;
+mod send;
 
-pub use client::{HttpClient, HttpClientBuilder, HttpResponse, Request};
+pub use client::{
+    HttpClient, HttpClientBuilder, check_transport_security, is_loopback, parse_base_url,
+};
 pub use rate_limit::{GovernorRateLimiter, QuotaCheck, QuotaTracker, RateLimiter};
-pub use retry::RetryPolicy;
+pub use request::{HttpResponse, Request};
+pub use retry::{Repeatable, RetryClass, RetryPolicy};
 
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode};
 pub use url::Url;

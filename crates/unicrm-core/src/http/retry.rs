@@ -1,15 +1,23 @@
-//! When a failed request is retried, and after how long.
+//! When a failed request is retried, and after how long: the one retry classification of
+//! unicrm, used by the HTTP client ([`decide`]), by [`Error::is_retryable`] and by callers that
+//! must know whether a failed write may have been applied (the migration).
 //!
-//! The rules (design.md §4):
-//! - a connection that could not be made is retried for every method: nothing was sent;
-//! - 429 is retried for every method (the vendor did not process the request), after
-//!   `Retry-After` when given, else after the back-off; a spent budget (`Remaining: 0`) is
-//!   waited out only when its reset is within [`RetryPolicy::max_wait`];
-//! - 5xx, timeouts and broken connections are retried only for idempotent requests (GET, PUT,
-//!   DELETE, HEAD): a create (POST) that may have reached the vendor is never sent twice;
-//! - a 2xx body that is not valid JSON (cut or garbled on the way) is retried for idempotent
-//!   requests;
-//! - everything else (4xx) is final.
+//! [`classify`] sorts an error by what it says about the request's effect:
+//! - [`RetryClass::NotApplied`]: the vendor did not act on the request — a connection that could
+//!   not be made (nothing was sent), a 429 burst limit (refused before processing). Repeating is
+//!   safe for every request, after `Retry-After` when given;
+//! - [`RetryClass::BudgetSpent`]: a 429 with `X-RateLimit-Remaining: 0`; nothing succeeds before
+//!   the reset, which is waited out only when it is within [`RetryPolicy::max_wait`];
+//! - [`RetryClass::OutcomeUnknown`]: the request may have been applied — a timeout, a broken
+//!   connection, a 5xx, a 2xx answer whose body could not be read. Repeated only when the
+//!   request is *repeatable* (see [`Repeatable`]): a create, or a PUT that appends rows without
+//!   ids, is never sent twice blindly; the caller looks the record up first;
+//! - [`RetryClass::Final`]: the vendor answered and asking again gives the same answer (4xx,
+//!   configuration, paging, unsupported).
+//!
+//! Whether a request is repeatable is decided by what it does, not by its verb: by default GET,
+//! HEAD, OPTIONS, PUT and DELETE are, POST and PATCH are not, and an adapter overrides that per
+//! request with [`crate::http::Request::repeatable`].
 
 use std::time::Duration;
 
@@ -55,6 +63,99 @@ impl RetryPolicy {
     }
 }
 
+/// Whether sending a request twice has the same effect as sending it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Repeatable {
+    /// Repeating is harmless (a read, a PUT that sets fields, a DELETE): retried after an
+    /// unknown outcome.
+    Yes,
+    /// Repeating may apply the request twice (a create, a PUT that appends rows without ids):
+    /// never retried after an unknown outcome.
+    No,
+}
+
+impl Repeatable {
+    /// The default for a method: GET, HEAD, OPTIONS, PUT and DELETE are repeatable.
+    pub fn by_method(method: &http::Method) -> Self {
+        if is_idempotent(method) {
+            Repeatable::Yes
+        } else {
+            Repeatable::No
+        }
+    }
+
+    /// `true` for [`Repeatable::Yes`].
+    pub fn is_yes(self) -> bool {
+        self == Repeatable::Yes
+    }
+}
+
+impl From<bool> for Repeatable {
+    fn from(b: bool) -> Self {
+        if b { Repeatable::Yes } else { Repeatable::No }
+    }
+}
+
+/// What an error says about the effect of the request that failed. See the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryClass {
+    /// The vendor did not act on the request; repeating it is safe for every request.
+    NotApplied {
+        /// The delay the vendor asked for (`Retry-After`), when it said.
+        after: Option<Duration>,
+    },
+    /// The budget of the window is spent; nothing succeeds before the reset.
+    BudgetSpent {
+        /// When the budget is renewed, when known.
+        resets_at: Option<DateTime<Utc>>,
+    },
+    /// The request may or may not have been applied; repeat only a repeatable request.
+    OutcomeUnknown,
+    /// The vendor's answer is final; repeating the request does not help.
+    Final,
+}
+
+impl RetryClass {
+    /// Whether repeating the request later may succeed, for a request that is repeatable
+    /// (what [`Error::is_retryable`] answers). A spent budget is not: wait for its reset.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            RetryClass::NotApplied { .. } | RetryClass::OutcomeUnknown
+        )
+    }
+
+    /// Whether the failed request may have been applied by the vendor: a write that failed so
+    /// must be looked up before it is sent again.
+    pub fn outcome_unknown(self) -> bool {
+        self == RetryClass::OutcomeUnknown
+    }
+}
+
+/// Classifies an error by what it says about the request's effect (the one classification).
+pub fn classify(err: &Error) -> RetryClass {
+    match err {
+        Error::Transport { kind, .. } => match kind {
+            TransportKind::Connect => RetryClass::NotApplied { after: None },
+            TransportKind::Timeout | TransportKind::Interrupted => RetryClass::OutcomeUnknown,
+            _ => RetryClass::Final,
+        },
+        Error::RateLimited { retry_after } => RetryClass::NotApplied {
+            after: *retry_after,
+        },
+        Error::QuotaExhausted { resets_at, .. } => RetryClass::BudgetSpent {
+            resets_at: *resets_at,
+        },
+        Error::Vendor { status, .. } if *status >= 500 => RetryClass::OutcomeUnknown,
+        // The vendor answered 2xx but its body could not be read (cut or garbled on the way):
+        // whatever the request did is unknown to the caller. The client itself only raises it
+        // for a 2xx body that is not valid JSON.
+        Error::Decode { .. } => RetryClass::OutcomeUnknown,
+        _ => RetryClass::Final,
+    }
+}
+
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -64,7 +165,8 @@ pub enum Decision {
     GiveUp,
 }
 
-/// Whether a method is idempotent (safe to send twice).
+/// Whether a method is idempotent (safe to send twice) by its definition in HTTP. A request's
+/// own [`Repeatable`] setting takes precedence.
 pub fn is_idempotent(method: &http::Method) -> bool {
     matches!(
         *method,
@@ -76,27 +178,21 @@ pub fn is_idempotent(method: &http::Method) -> bool {
     )
 }
 
-/// Decides whether `err` from a request with the given idempotency is retried.
-pub fn decide(policy: &RetryPolicy, idempotent: bool, err: &Error, now: DateTime<Utc>) -> Decision {
-    match err {
-        Error::Transport {
-            kind: TransportKind::Connect,
-            ..
-        } => Decision::Retry(None),
-        Error::Transport {
-            kind: TransportKind::Timeout | TransportKind::Interrupted,
-            ..
-        } if idempotent => Decision::Retry(None),
-        Error::RateLimited { retry_after } => match retry_after {
-            Some(d) if *d > policy.max_wait => Decision::GiveUp,
-            Some(d) => Decision::Retry(Some(*d)),
-            None => Decision::Retry(None),
-        },
-        Error::QuotaExhausted {
+/// Decides whether `err` from a request that is `repeatable` (or not) is retried, from
+/// [`classify`].
+pub fn decide(
+    policy: &RetryPolicy,
+    repeatable: impl Into<Repeatable>,
+    err: &Error,
+    now: DateTime<Utc>,
+) -> Decision {
+    match classify(err) {
+        RetryClass::NotApplied { after: Some(d) } if d > policy.max_wait => Decision::GiveUp,
+        RetryClass::NotApplied { after } => Decision::Retry(after),
+        RetryClass::BudgetSpent {
             resets_at: Some(at),
-            ..
         } => {
-            let wait = (*at - now).to_std().unwrap_or(Duration::ZERO);
+            let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
             if wait <= policy.max_wait {
                 // One extra second: resets are whole seconds and clocks differ.
                 Decision::Retry(Some(wait + Duration::from_secs(1)))
@@ -104,141 +200,10 @@ pub fn decide(policy: &RetryPolicy, idempotent: bool, err: &Error, now: DateTime
                 Decision::GiveUp
             }
         }
-        Error::Vendor { status, .. } if *status >= 500 && idempotent => Decision::Retry(None),
-        // Only raised by the client for a 2xx body that is not valid JSON (see `client.rs`).
-        Error::Decode { .. } if idempotent => Decision::Retry(None),
+        RetryClass::OutcomeUnknown if repeatable.into().is_yes() => Decision::Retry(None),
         _ => Decision::GiveUp,
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
-    }
-
-    fn transport(kind: TransportKind) -> Error {
-        Error::Transport {
-            kind,
-            message: "x".into(),
-            source: None,
-        }
-    }
-
-    fn vendor(status: u16) -> Error {
-        Error::Vendor {
-            vendor: "t".into(),
-            status,
-            code: None,
-            message: String::new(),
-            body: String::new(),
-        }
-    }
-
-    /// method × error → decision.
-    #[test]
-    fn decision_table() {
-        let p = RetryPolicy::default();
-        let secs = Duration::from_secs;
-        let cases: Vec<(&str, Error, Decision)> = vec![
-            (
-                "GET",
-                transport(TransportKind::Connect),
-                Decision::Retry(None),
-            ),
-            (
-                "POST",
-                transport(TransportKind::Connect),
-                Decision::Retry(None),
-            ),
-            (
-                "GET",
-                transport(TransportKind::Timeout),
-                Decision::Retry(None),
-            ),
-            ("POST", transport(TransportKind::Timeout), Decision::GiveUp),
-            (
-                "PUT",
-                transport(TransportKind::Interrupted),
-                Decision::Retry(None),
-            ),
-            (
-                "POST",
-                transport(TransportKind::Interrupted),
-                Decision::GiveUp,
-            ),
-            ("GET", transport(TransportKind::Other), Decision::GiveUp),
-            ("GET", vendor(500), Decision::Retry(None)),
-            ("DELETE", vendor(503), Decision::Retry(None)),
-            ("PUT", vendor(502), Decision::Retry(None)),
-            ("POST", vendor(503), Decision::GiveUp),
-            ("GET", vendor(405), Decision::GiveUp),
-            (
-                "GET",
-                Error::RateLimited {
-                    retry_after: Some(secs(2)),
-                },
-                Decision::Retry(Some(secs(2))),
-            ),
-            (
-                "POST",
-                Error::RateLimited { retry_after: None },
-                Decision::Retry(None),
-            ),
-            (
-                "GET",
-                Error::RateLimited {
-                    retry_after: Some(secs(3600)),
-                },
-                Decision::GiveUp,
-            ),
-            (
-                "GET",
-                Error::QuotaExhausted {
-                    resets_at: Some(now() + chrono::Duration::seconds(30)),
-                    limit: None,
-                },
-                Decision::Retry(Some(secs(31))),
-            ),
-            (
-                "GET",
-                Error::QuotaExhausted {
-                    resets_at: Some(now() + chrono::Duration::hours(5)),
-                    limit: None,
-                },
-                Decision::GiveUp,
-            ),
-            (
-                "GET",
-                Error::QuotaExhausted {
-                    resets_at: None,
-                    limit: Some(1000),
-                },
-                Decision::GiveUp,
-            ),
-            ("GET", Error::validation("bad"), Decision::GiveUp),
-            (
-                "GET",
-                Error::Unauthenticated {
-                    message: String::new(),
-                },
-                Decision::GiveUp,
-            ),
-            (
-                "GET",
-                Error::NotFound {
-                    message: String::new(),
-                },
-                Decision::GiveUp,
-            ),
-        ];
-        for (method, err, want) in cases {
-            let m: http::Method = method.parse().unwrap();
-            let got = decide(&p, is_idempotent(&m), &err, now());
-            assert_eq!(got, want, "{method} {err:?}");
-        }
-    }
-}
+mod tests;
