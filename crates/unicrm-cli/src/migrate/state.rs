@@ -1,12 +1,25 @@
 //! The migration's id map, in SQLite: which source record became which target record.
 //!
 //! A row is written `pending` just before a create is sent and `done` with the target id right
-//! after it succeeds, so a rerun skips what is done and, for a `pending` row left by an
-//! interrupted run, looks the record up in the target before creating it again.
+//! after it succeeds. A create whose outcome is unknown leaves the row `pending` whatever
+//! happens next (another failed attempt, a failed lookup, a crash), so every later run looks
+//! the record up in the target before it sends the create again. `pending` rows carry
+//! `sent_after`: a lower bound, on the **target's** clock, of when the create may have been
+//! applied (the newest target timestamp seen before it was sent).
+//!
+//! Durability: the database is in WAL mode with `synchronous = FULL`, so every committed row
+//! survives a power cut (each commit appends to the WAL and fsyncs it: one fsync per row,
+//! where a rollback journal would need two or three). Exclusivity: the connection uses
+//! `locking_mode = EXCLUSIVE` and takes the write lock at once (`BEGIN EXCLUSIVE`), holding it
+//! until the process ends, so a second run on the same file refuses to start; the operating
+//! system drops the lock when the process dies, even on SIGKILL. In exclusive mode SQLite keeps
+//! the WAL index in memory and creates no `-shm` file.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::exit::CliError;
 
@@ -15,10 +28,32 @@ use crate::exit::CliError;
 pub enum Entry {
     /// Created (or found) in the target with this id.
     Done(String),
-    /// A create was sent but its outcome was never recorded.
-    Pending,
-    /// The last attempt failed for this reason (retried on the next run).
+    /// A create was sent (or about to be) and its outcome is unknown: look before sending again.
+    Pending {
+        /// Lower bound on the target's clock of when the create may have been applied.
+        sent_after: Option<DateTime<Utc>>,
+    },
+    /// Not written yet, because a record it links to is still `pending` (retried next run).
+    Waiting(String),
+    /// Refused by `--strict`: the target cannot hold all of it.
+    Refused(String),
+    /// The last attempt failed for this reason, and nothing was created (retried next run).
     Failed(String),
+}
+
+/// A link of a migrated record to a record that was not migrated when it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLink {
+    /// Kind of the record holding the link.
+    pub kind: String,
+    /// Source id of the record holding the link.
+    pub source_id: String,
+    /// Unified field of the link (`account_id`, `contact_ids`, …).
+    pub field: String,
+    /// Kind of the linked record.
+    pub link_kind: String,
+    /// Source ids of the linked records (several for list fields).
+    pub link_source_ids: Vec<String>,
 }
 
 /// The id map.
@@ -33,9 +68,50 @@ fn db_err(e: rusqlite::Error) -> CliError {
     CliError::runtime(format!("migration state database: {e}"))
 }
 
+fn busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+fn open_err(path: &Path, e: rusqlite::Error) -> CliError {
+    if busy(&e) {
+        CliError::runtime(format!(
+            "the state file {} is in use by another migration (locked); wait for it to finish",
+            path.display()
+        ))
+    } else {
+        db_err(e)
+    }
+}
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS id_map (
+         kind TEXT NOT NULL,
+         source_id TEXT NOT NULL,
+         status TEXT NOT NULL,
+         target_id TEXT,
+         error TEXT,
+         updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+         PRIMARY KEY (kind, source_id)
+     );
+     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS pending_links (
+         kind TEXT NOT NULL,
+         source_id TEXT NOT NULL,
+         field TEXT NOT NULL,
+         link_kind TEXT NOT NULL,
+         link_source_ids TEXT NOT NULL,
+         PRIMARY KEY (kind, source_id, field)
+     );";
+
+/// Columns added after the first release, for state files written by it.
+const ADDED_COLUMNS: [(&str, &str); 3] = [
+    ("sent_after", "TEXT"),
+    ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("losses", "TEXT"),
+];
+
 impl State {
-    /// Opens (and creates) the state file; with `read_only`, a missing file is an empty state
-    /// and nothing is ever written.
+    /// Opens (and creates) the state file and locks it for this process; with `read_only`, a
+    /// missing file is an empty state and nothing is ever written.
     pub fn open(path: &Path, read_only: bool) -> Result<State, CliError> {
         if read_only {
             if !path.exists() {
@@ -47,27 +123,38 @@ impl State {
             let conn =
                 Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                     .map_err(db_err)?;
+            // A dry run reads a file that another migration may be writing: say so clearly.
+            conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
+                .map_err(|e| open_err(path, e))?;
             return Ok(State {
                 conn: Some(conn),
                 planned: Default::default(),
             });
         }
         let conn = Connection::open(path).map_err(db_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             CREATE TABLE IF NOT EXISTS id_map (
-                 kind TEXT NOT NULL,
-                 source_id TEXT NOT NULL,
-                 status TEXT NOT NULL,
-                 target_id TEXT,
-                 error TEXT,
-                 updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-                 PRIMARY KEY (kind, source_id)
-             );
-             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-        )
-        .map_err(db_err)?;
+        // No waiting on a lock held by another process: refuse at once.
+        conn.busy_timeout(std::time::Duration::ZERO)
+            .map_err(db_err)?;
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE;")
+            .map_err(db_err)?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(|e| open_err(path, e))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; BEGIN EXCLUSIVE; COMMIT;")
+            .map_err(|e| open_err(path, e))?;
+        conn.execute_batch(SCHEMA).map_err(db_err)?;
+        let existing: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('id_map')")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(db_err)?;
+        for (col, decl) in ADDED_COLUMNS {
+            if !existing.iter().any(|c| c == col) {
+                conn.execute_batch(&format!("ALTER TABLE id_map ADD COLUMN {col} {decl};"))
+                    .map_err(db_err)?;
+            }
+        }
         Ok(State {
             conn: Some(conn),
             planned: Default::default(),
@@ -79,21 +166,42 @@ impl State {
         let Some(conn) = &self.conn else {
             return Ok(None);
         };
-        let row: Option<(String, Option<String>, Option<String>)> = conn
+        // Columns added later may be missing from a file opened read-only: read them by name.
+        let has_sent_after = conn
             .query_row(
-                "SELECT status, target_id, error FROM id_map WHERE kind = ?1 AND source_id = ?2",
-                params![kind, source_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                "SELECT 1 FROM pragma_table_info('id_map') WHERE name = 'sent_after'",
+                [],
+                |_| Ok(()),
             )
             .optional()
+            .map_err(db_err)?
+            .is_some();
+        let sql = if has_sent_after {
+            "SELECT status, target_id, error, sent_after FROM id_map WHERE kind = ?1 AND source_id = ?2"
+        } else {
+            "SELECT status, target_id, error, NULL FROM id_map WHERE kind = ?1 AND source_id = ?2"
+        };
+        type Row = (String, Option<String>, Option<String>, Option<String>);
+        let row: Option<Row> = conn
+            .query_row(sql, params![kind, source_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
             .map_err(db_err)?;
-        Ok(
-            row.map(|(status, target, error)| match (status.as_str(), target) {
+        Ok(row.map(|(status, target, error, sent_after)| {
+            let error = error.unwrap_or_default();
+            match (status.as_str(), target) {
                 ("done", Some(t)) => Entry::Done(t),
-                ("pending", _) => Entry::Pending,
-                _ => Entry::Failed(error.unwrap_or_default()),
-            }),
-        )
+                ("pending", _) => Entry::Pending {
+                    sent_after: sent_after
+                        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                        .map(|t| t.with_timezone(&Utc)),
+                },
+                ("waiting", _) => Entry::Waiting(error),
+                ("refused", _) => Entry::Refused(error),
+                _ => Entry::Failed(error),
+            }
+        }))
     }
 
     /// The target id of a migrated source record (in a dry run, a placeholder for a record
@@ -139,9 +247,46 @@ impl State {
         Ok(())
     }
 
-    /// Records that a create is about to be sent.
-    pub fn mark_pending(&self, kind: &str, source_id: &str) -> Result<(), CliError> {
-        self.put(kind, source_id, "pending", None, None)
+    /// Records that a create is about to be sent, after the target's clock read `sent_after`
+    /// (kept from an earlier attempt when that one is older: the create may be from then).
+    pub fn mark_pending(
+        &self,
+        kind: &str,
+        source_id: &str,
+        sent_after: Option<DateTime<Utc>>,
+    ) -> Result<(), CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        let at = sent_after.map(|t| t.to_rfc3339());
+        conn.execute(
+            "INSERT INTO id_map (kind, source_id, status, sent_after, attempts)
+             VALUES (?1, ?2, 'pending', ?3, 1)
+             ON CONFLICT (kind, source_id) DO UPDATE SET
+                 sent_after = CASE
+                     WHEN status = 'pending' AND (sent_after IS NULL OR ?3 IS NULL) THEN NULL
+                     WHEN status = 'pending' AND sent_after < ?3 THEN sent_after
+                     ELSE ?3 END,
+                 status = 'pending', target_id = NULL, error = NULL,
+                 attempts = attempts + 1,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            params![kind, source_id, at],
+        )
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Records why the last attempt's outcome is unknown; the row stays `pending`.
+    pub fn note_ambiguous(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        conn.execute(
+            "UPDATE id_map SET error = ?3 WHERE kind = ?1 AND source_id = ?2 AND status = 'pending'",
+            params![kind, source_id, reason],
+        )
+        .map_err(db_err)?;
+        Ok(())
     }
 
     /// Records the target id.
@@ -149,9 +294,73 @@ impl State {
         self.put(kind, source_id, "done", Some(target_id), None)
     }
 
-    /// Records a failure.
+    /// Records a failure after which nothing exists in the target. A `pending` row is never
+    /// turned into a failure: its create may have been applied.
     pub fn mark_failed(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
-        self.put(kind, source_id, "failed", None, Some(reason))
+        self.put_unless_pending(kind, source_id, "failed", reason)
+    }
+
+    /// Records that the record waits for a linked record still `pending`.
+    pub fn mark_waiting(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
+        self.put_unless_pending(kind, source_id, "waiting", reason)
+    }
+
+    /// Records that `--strict` refused the record.
+    pub fn mark_refused(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
+        self.put_unless_pending(kind, source_id, "refused", reason)
+    }
+
+    fn put_unless_pending(
+        &self,
+        kind: &str,
+        source_id: &str,
+        status: &str,
+        reason: &str,
+    ) -> Result<(), CliError> {
+        if let Some(Entry::Pending { .. }) = self.get(kind, source_id)? {
+            return self.note_ambiguous(kind, source_id, reason);
+        }
+        self.put(kind, source_id, status, None, Some(reason))
+    }
+
+    /// Stores what the target could not hold of a record (field → count).
+    pub fn set_losses(
+        &self,
+        kind: &str,
+        source_id: &str,
+        losses: &BTreeMap<String, u64>,
+    ) -> Result<(), CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        let text = (!losses.is_empty())
+            .then(|| serde_json::to_string(losses))
+            .transpose()?;
+        conn.execute(
+            "UPDATE id_map SET losses = ?3 WHERE kind = ?1 AND source_id = ?2",
+            params![kind, source_id, text],
+        )
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// What the target could not hold of a record, as stored by [`State::set_losses`].
+    pub fn losses(&self, kind: &str, source_id: &str) -> Result<BTreeMap<String, u64>, CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(BTreeMap::new());
+        };
+        let text: Option<Option<String>> = conn
+            .query_row(
+                "SELECT losses FROM id_map WHERE kind = ?1 AND source_id = ?2",
+                params![kind, source_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(text
+            .flatten()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
     }
 
     /// Whether a target record is already the image of some source record.
@@ -169,20 +378,124 @@ impl State {
         .map_err(db_err)
     }
 
-    /// Number of `done` rows per kind.
-    pub fn done_counts(&self) -> Result<Vec<(String, u64)>, CliError> {
+    /// Number of rows per kind and status (`done`, `pending`, …), sorted.
+    pub fn status_counts(&self) -> Result<Vec<(String, String, u64)>, CliError> {
         let Some(conn) = &self.conn else {
             return Ok(Vec::new());
         };
         let mut stmt = conn
-            .prepare("SELECT kind, COUNT(*) FROM id_map WHERE status = 'done' GROUP BY kind ORDER BY kind")
+            .prepare(
+                "SELECT kind, status, COUNT(*) FROM id_map GROUP BY kind, status ORDER BY kind, status",
+            )
             .map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
             })
             .map_err(db_err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+    }
+
+    /// Number of `done` rows per kind.
+    pub fn done_counts(&self) -> Result<Vec<(String, u64)>, CliError> {
+        Ok(self
+            .status_counts()?
+            .into_iter()
+            .filter(|(_, s, _)| s == "done")
+            .map(|(k, _, n)| (k, n))
+            .collect())
+    }
+
+    /// Stores a link to fill once the linked records are migrated (replaces one for the same
+    /// field).
+    pub fn add_pending_link(&self, link: &PendingLink) -> Result<(), CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        conn.execute(
+            "INSERT INTO pending_links (kind, source_id, field, link_kind, link_source_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (kind, source_id, field) DO UPDATE SET link_kind = ?4, link_source_ids = ?5",
+            params![
+                link.kind,
+                link.source_id,
+                link.field,
+                link.link_kind,
+                serde_json::to_string(&link.link_source_ids)?
+            ],
+        )
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Every pending link of records of `kind`.
+    pub fn pending_links(&self, kind: &str) -> Result<Vec<PendingLink>, CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(Vec::new());
+        };
+        let has_table = conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pending_links'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db_err)?
+            .is_some();
+        if !has_table {
+            return Ok(Vec::new());
+        }
+        let mut stmt = conn
+            .prepare(
+                "SELECT kind, source_id, field, link_kind, link_source_ids FROM pending_links
+                 WHERE kind = ?1 ORDER BY source_id, field",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([kind], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, source_id, field, link_kind, ids) = row.map_err(db_err)?;
+            out.push(PendingLink {
+                kind,
+                source_id,
+                field,
+                link_kind,
+                link_source_ids: serde_json::from_str(&ids).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Forgets a pending link (it was filled).
+    pub fn remove_pending_link(
+        &self,
+        kind: &str,
+        source_id: &str,
+        field: &str,
+    ) -> Result<(), CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        conn.execute(
+            "DELETE FROM pending_links WHERE kind = ?1 AND source_id = ?2 AND field = ?3",
+            params![kind, source_id, field],
+        )
+        .map_err(db_err)?;
+        Ok(())
     }
 
     /// Reads a meta value.
@@ -209,6 +522,26 @@ impl State {
         .map_err(db_err)?;
         Ok(())
     }
+
+    /// The PRAGMA settings in force (`journal_mode`, `synchronous`, `locking_mode`), for tests.
+    pub fn pragmas(&self) -> Result<(String, i64, String), CliError> {
+        let Some(conn) = &self.conn else {
+            return Err(CliError::runtime("no state file"));
+        };
+        let get = |p: &str| conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, rusqlite::types::Value>(0));
+        let text = |v: rusqlite::types::Value| match v {
+            rusqlite::types::Value::Text(s) => s,
+            rusqlite::types::Value::Integer(i) => i.to_string(),
+            other => format!("{other:?}"),
+        };
+        let journal = text(get("journal_mode").map_err(db_err)?);
+        let sync = match get("synchronous").map_err(db_err)? {
+            rusqlite::types::Value::Integer(i) => i,
+            _ => -1,
+        };
+        let locking = text(get("locking_mode").map_err(db_err)?);
+        Ok((journal, sync, locking))
+    }
 }
 
 #[cfg(test)]
@@ -221,8 +554,11 @@ mod tests {
         let path = dir.path().join("s.sqlite");
         let s = State::open(&path, false).unwrap();
         assert_eq!(s.get("contact", "1").unwrap(), None);
-        s.mark_pending("contact", "1").unwrap();
-        assert_eq!(s.get("contact", "1").unwrap(), Some(Entry::Pending));
+        s.mark_pending("contact", "1", None).unwrap();
+        assert_eq!(
+            s.get("contact", "1").unwrap(),
+            Some(Entry::Pending { sent_after: None })
+        );
         s.mark_done("contact", "1", "99").unwrap();
         assert_eq!(s.target_id("contact", "1").unwrap().as_deref(), Some("99"));
         s.mark_failed("contact", "2", "bad").unwrap();
@@ -237,5 +573,96 @@ mod tests {
         let missing = State::open(&dir.path().join("none.sqlite"), true).unwrap();
         assert_eq!(missing.get("contact", "1").unwrap(), None);
         assert!(!dir.path().join("none.sqlite").exists());
+    }
+
+    #[test]
+    fn a_pending_row_is_never_turned_into_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = State::open(&dir.path().join("s.sqlite"), false).unwrap();
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        s.mark_pending("task", "7", Some(t0)).unwrap();
+        for mark in [State::mark_failed, State::mark_waiting, State::mark_refused] {
+            mark(&s, "task", "7", "lookup failed").unwrap();
+            assert_eq!(
+                s.get("task", "7").unwrap(),
+                Some(Entry::Pending {
+                    sent_after: Some(t0)
+                })
+            );
+        }
+        // A later attempt keeps the oldest bound: the first create may be the one applied.
+        s.mark_pending("task", "7", Some(t0 + chrono::Duration::minutes(5)))
+            .unwrap();
+        assert_eq!(
+            s.get("task", "7").unwrap(),
+            Some(Entry::Pending {
+                sent_after: Some(t0)
+            })
+        );
+        // An attempt without a bound makes the bound unknown (look everywhere).
+        s.mark_pending("task", "7", None).unwrap();
+        assert_eq!(
+            s.get("task", "7").unwrap(),
+            Some(Entry::Pending { sent_after: None })
+        );
+        // A fresh row takes the bound it is given.
+        s.mark_failed("task", "8", "422").unwrap();
+        s.mark_pending("task", "8", Some(t0)).unwrap();
+        assert_eq!(
+            s.get("task", "8").unwrap(),
+            Some(Entry::Pending {
+                sent_after: Some(t0)
+            })
+        );
+    }
+
+    #[test]
+    fn durable_and_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let s = State::open(&path, false).unwrap();
+        // 2 = FULL.
+        assert_eq!(
+            s.pragmas().unwrap(),
+            ("wal".to_string(), 2, "exclusive".to_string())
+        );
+        let second = State::open(&path, false).err().expect("second open refused");
+        assert_eq!(second.code, 1);
+        assert!(
+            second.message.contains("in use by another migration (locked)"),
+            "{}",
+            second.message
+        );
+        let dry = State::open(&path, true).err().expect("dry run refused too");
+        assert!(dry.message.contains("locked"), "{}", dry.message);
+        drop(s);
+        let again = State::open(&path, false).unwrap();
+        again.mark_done("account", "1", "2").unwrap();
+    }
+
+    #[test]
+    fn losses_and_pending_links_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = State::open(&dir.path().join("s.sqlite"), false).unwrap();
+        s.mark_done("contact", "1", "10").unwrap();
+        let losses = BTreeMap::from([("emails".to_string(), 2u64), ("websites".to_string(), 1)]);
+        s.set_losses("contact", "1", &losses).unwrap();
+        assert_eq!(s.losses("contact", "1").unwrap(), losses);
+        s.set_losses("contact", "1", &BTreeMap::new()).unwrap();
+        assert!(s.losses("contact", "1").unwrap().is_empty());
+        let link = PendingLink {
+            kind: "contact".into(),
+            source_id: "1".into(),
+            field: "account_id".into(),
+            link_kind: "account".into(),
+            link_source_ids: vec!["5".into()],
+        };
+        s.add_pending_link(&link).unwrap();
+        assert_eq!(s.pending_links("contact").unwrap(), vec![link]);
+        assert!(s.pending_links("task").unwrap().is_empty());
+        s.remove_pending_link("contact", "1", "account_id").unwrap();
+        assert!(s.pending_links("contact").unwrap().is_empty());
     }
 }
