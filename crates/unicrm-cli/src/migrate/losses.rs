@@ -15,8 +15,21 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// Fields compared, or not: ids, timestamps and the raw payload are the target's own.
-const NOT_COMPARED: [&str; 5] = ["id", "created_at", "updated_at", "raw", "vendor_fields"];
+/// Fields not compared: ids, timestamps and the raw payload are the target's own, and some
+/// fields are derived by the vendor from others or from activity (the linked account's or
+/// stage's name, the last activity, when the stage last changed): no target stores them as
+/// written, and nothing is lost when it recomputes them.
+const NOT_COMPARED: [&str; 9] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "raw",
+    "vendor_fields",
+    "account_name",
+    "stage_name",
+    "last_activity_at",
+    "stage_changed_at",
+];
 
 fn empty(v: &Value) -> bool {
     match v {
@@ -72,10 +85,10 @@ pub struct Capacity {
 
 /// The documented capacities of a target vendor's records (unified field → items held).
 ///
-/// Insightly: one email on a contact, six phone slots and two address groups on a contact, two
-/// phones (`PHONE`, `PHONE_FAX`) and two addresses (billing, shipping) on an organisation
-/// (docs/vendors/insightly-v3.1.md, Contacts and Organisations). Capsule holds lists of any
-/// length.
+/// Insightly: one email on a contact, six phone slots and two address groups on a contact; no
+/// email, two phones (`PHONE`, `PHONE_FAX`) and two addresses (billing, shipping) on an
+/// organisation (docs/vendors/insightly-v3.1.md, Contacts and Organisations). Capsule holds
+/// lists of any length.
 pub fn known_capacity(vendor: &str) -> Capacity {
     let mut c = Capacity::default();
     if vendor == "insightly" {
@@ -83,6 +96,7 @@ pub fn known_capacity(vendor: &str) -> Capacity {
             ("contact", "emails", 1),
             ("contact", "phones", 6),
             ("contact", "addresses", 2),
+            ("account", "emails", 0),
             ("account", "phones", 2),
             ("account", "addresses", 2),
         ] {
@@ -155,7 +169,8 @@ mod tests {
         let sent = json!({
             "id": "", "first_name": "Ann", "title": "CEO", "emails": [{"address": "a@x"}, {"address": "b@x"}, {"address": "c@x"}],
             "phones": [{"number": "1"}], "websites": [{"url": "u"}], "tags": [], "about": null,
-            "custom_fields": [{"v": 1}, {"v": 2}], "raw": {"x": 1}, "created_at": "t"
+            "custom_fields": [{"v": 1}, {"v": 2}], "raw": {"x": 1}, "created_at": "t",
+            "account_name": "Acme", "last_activity_at": "t"
         });
         let stored = json!({
             "id": "9", "first_name": "Ann", "title": "", "emails": [{"address": "a@x"}],
@@ -182,7 +197,11 @@ mod tests {
             cap.predict("contact", &sent),
             BTreeMap::from([("emails".to_string(), 2)])
         );
-        assert!(cap.predict("account", &sent).is_empty());
+        assert_eq!(
+            cap.predict("account", &sent),
+            BTreeMap::from([("emails".to_string(), 3)])
+        );
+        assert!(cap.predict("task", &sent).is_empty());
         cap.learn(
             "contact",
             &sent,
