@@ -35,6 +35,7 @@ fn faults(a: &SandboxArgs) -> Result<FaultConfig, CliError> {
         malformed_rate: a.malformed_rate,
         truncate_rate: a.truncate_rate,
         slow_body_ms: a.slow_body_ms,
+        ..FaultConfig::default()
     })
 }
 

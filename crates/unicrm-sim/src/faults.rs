@@ -7,6 +7,12 @@
 //! then either answers without running the handler (429 burst, 5xx, dropped connection) or runs
 //! it and possibly damages the response (malformed JSON, truncated body, slow body).
 //!
+//! *After-commit* faults run the handler and then lose its answer: a 2xx response (the write
+//! was applied) is replaced by a 5xx, or the connection is dropped. They are drawn from a
+//! second generator (also seeded from [`FaultConfig::seed`]) so that turning them on does not
+//! change which requests the other faults hit, and they are counted per `METHOD /path` and per
+//! method in [`SimStats`], so a test can assert that they actually hit creates.
+//!
 //! Error and 429 bodies follow the vendor named by [`Flavor`].
 
 use std::collections::BTreeMap;
@@ -50,6 +56,13 @@ pub struct FaultConfig {
     pub truncate_rate: f64,
     /// Delay between body chunks for slow bodies, in milliseconds (0 = off).
     pub slow_body_ms: u64,
+    /// Probability that a request the handler answered with a 2xx (the write, if any, is
+    /// applied) gets a 500/502/503 instead of that answer. Default 0.
+    pub after_commit_error_rate: f64,
+    /// Probability that a request the handler answered with a 2xx (the write, if any, is
+    /// applied) has its connection dropped instead of that answer. Default 0. Checked after
+    /// [`after_commit_error_rate`](Self::after_commit_error_rate).
+    pub after_commit_drop_rate: f64,
 }
 
 /// Which vendor's error conventions injected faults imitate.
@@ -76,6 +89,17 @@ pub struct SimStats {
     pub dropped: u64,
     /// Requests per `"METHOD /path"`, with numeric path segments (and id lists) shown as `{id}`.
     pub per_path: BTreeMap<String, u64>,
+    /// After-commit 5xx answers: the handler answered 2xx, the client got a 5xx (also counted
+    /// in [`server_errors`](Self::server_errors)).
+    pub after_commit_errors: u64,
+    /// After-commit dropped connections: the handler answered 2xx, the connection broke (also
+    /// counted in [`dropped`](Self::dropped)).
+    pub after_commit_drops: u64,
+    /// After-commit faults (both kinds) per HTTP method, e.g. `"POST"`.
+    pub after_commit_per_method: BTreeMap<String, u64>,
+    /// After-commit faults (both kinds) per `"METHOD /path"` (ids shown as `{id}`, as in
+    /// [`per_path`](Self::per_path)).
+    pub after_commit_per_path: BTreeMap<String, u64>,
 }
 
 /// The fault injector: configuration, seeded generator, 429-burst state and request counters.
@@ -97,7 +121,17 @@ struct Inner {
 struct FaultState {
     config: FaultConfig,
     rng: SmallRng,
+    /// Generator of the after-commit draws (separate, so enabling them keeps the other
+    /// faults' sequence).
+    after_rng: SmallRng,
     burst_left: u32,
+}
+
+/// Mixed into [`FaultConfig::seed`] to seed the after-commit generator.
+const AFTER_COMMIT_SALT: u64 = 0xA5F1_C0DE_7E57_0001;
+
+fn after_rng(seed: u64) -> SmallRng {
+    SmallRng::seed_from_u64(seed ^ AFTER_COMMIT_SALT)
 }
 
 /// What the draw decided for one request.
@@ -116,11 +150,20 @@ enum Post {
     Truncate,
 }
 
+/// What happens to a 2xx answer of the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    Pass,
+    ServerError(u16),
+    Drop,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Draw {
     delay: Duration,
     pre: Pre,
     post: Post,
+    after: After,
     slow: Duration,
 }
 
@@ -136,6 +179,7 @@ impl Faults {
             inner: Arc::new(Inner {
                 flavor,
                 state: Mutex::new(FaultState {
+                    after_rng: after_rng(config.seed),
                     config,
                     rng,
                     burst_left: 0,
@@ -151,6 +195,7 @@ impl Faults {
     pub fn set_config(&self, config: FaultConfig) {
         let mut st = lock(&self.inner.state);
         st.rng = SmallRng::seed_from_u64(config.seed);
+        st.after_rng = after_rng(config.seed);
         st.config = config;
         st.burst_left = 0;
     }
@@ -212,10 +257,22 @@ impl Faults {
         } else {
             Post::Pass
         };
+        // Always three after-commit draws, from their own generator.
+        let u_after_error: f64 = st.after_rng.random();
+        let after_code: u8 = st.after_rng.random_range(0..3);
+        let u_after_drop: f64 = st.after_rng.random();
+        let after = if u_after_error < cfg.after_commit_error_rate {
+            After::ServerError([500, 502, 503][usize::from(after_code)])
+        } else if u_after_drop < cfg.after_commit_drop_rate {
+            After::Drop
+        } else {
+            After::Pass
+        };
         Draw {
             delay: Duration::from_millis(cfg.latency_ms.min(3_600_000).saturating_add(jitter)),
             pre,
             post,
+            after,
             slow: Duration::from_millis(cfg.slow_body_ms.min(60_000)),
         }
     }
@@ -237,6 +294,19 @@ impl Faults {
 
     fn count_drop(&self) {
         lock(&self.inner.stats).dropped += 1;
+    }
+
+    fn count_after_commit(&self, method: &http::Method, key: String, after: After) {
+        let mut s = lock(&self.inner.stats);
+        match after {
+            After::ServerError(_) => s.after_commit_errors += 1,
+            After::Drop => s.after_commit_drops += 1,
+            After::Pass => return,
+        }
+        *s.after_commit_per_method
+            .entry(method.as_str().to_string())
+            .or_insert(0) += 1;
+        *s.after_commit_per_path.entry(key).or_insert(0) += 1;
     }
 
     fn rate_limited_response(&self) -> Response {
@@ -353,8 +423,19 @@ fn slow_body(bytes: Bytes, pause: Duration) -> Body {
     Body::from_stream(stream)
 }
 
+fn dropped_response() -> Response {
+    let mut resp = Response::new(broken_body());
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
 async fn fault_middleware(State(faults): State<Faults>, req: Request, next: Next) -> Response {
-    faults.count_request(path_key(req.method(), req.uri().path()));
+    let key = path_key(req.method(), req.uri().path());
+    let method = req.method().clone();
+    faults.count_request(key.clone());
     let draw = faults.draw();
     if !draw.delay.is_zero() {
         tokio::time::sleep(draw.delay).await;
@@ -364,14 +445,25 @@ async fn fault_middleware(State(faults): State<Faults>, req: Request, next: Next
         Pre::ServerError(code) => faults.server_error_response(code),
         Pre::Drop => {
             faults.count_drop();
-            let mut resp = Response::new(broken_body());
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            return resp;
+            return dropped_response();
         }
-        Pre::Pass => next.run(req).await,
+        Pre::Pass => {
+            let resp = next.run(req).await;
+            // The handler ran: a 2xx means any write it made is applied. An after-commit
+            // fault loses that answer.
+            if resp.status().is_success() && draw.after != After::Pass {
+                faults.count_after_commit(&method, key, draw.after);
+                match draw.after {
+                    After::ServerError(code) => faults.server_error_response(code),
+                    After::Drop | After::Pass => {
+                        faults.count_drop();
+                        return dropped_response();
+                    }
+                }
+            } else {
+                resp
+            }
+        }
     };
     faults.count_status(resp.status());
     let damage = draw.post != Post::Pass && resp.status().is_success();
