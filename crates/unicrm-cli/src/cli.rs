@@ -156,6 +156,12 @@ pub struct SandboxArgs {
     /// Probability of a truncated body.
     #[arg(long, default_value_t = 0.0)]
     pub truncate_rate: f64,
+    /// Probability that a successful answer is replaced by a 5xx after the write was applied.
+    #[arg(long, default_value_t = 0.0)]
+    pub after_commit_error_rate: f64,
+    /// Probability that the connection is dropped after the write was applied.
+    #[arg(long, default_value_t = 0.0)]
+    pub after_commit_drop_rate: f64,
     /// Delay between body chunks, in ms (slow bodies).
     #[arg(long, default_value_t = 0)]
     pub slow_body_ms: u64,

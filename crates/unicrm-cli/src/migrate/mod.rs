@@ -247,7 +247,8 @@ impl<'a> Migrator<'a> {
             self.state.set_meta("target_clock", &t.to_rfc3339())?;
         }
         self.state
-            .set_meta("target_capacity", &self.capacity.to_text())
+            .set_meta("target_capacity", &self.capacity.to_text())?;
+        self.state.sync()
     }
 
     /// The source account's default currency (the current user's), else the target's.

@@ -205,14 +205,13 @@ impl Migrator<'_> {
         stored: &R,
     ) -> Result<(), CliError> {
         let tid = stored.id().to_string();
-        self.state.mark_done(kind, sid, &tid)?;
         let stored_json = serde_json::to_value(stored)?;
         let mut lost = losses::measure(sent, &stored_json);
         self.capacity.learn(kind, sent, &lost);
         if dropped > 0 {
             *lost.entry("custom_fields".to_string()).or_default() += dropped;
         }
-        self.state.set_losses(kind, sid, &lost)?;
+        self.state.mark_done_with_losses(kind, sid, &tid, &lost)?;
         for m in missing {
             self.state.add_pending_link(&PendingLink {
                 kind: kind.to_string(),
