@@ -97,7 +97,11 @@ mod tests {
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("cp.json")]);
         let err = save_atomically(&dir.path().join("missing/cp.json"), b"x").unwrap_err();
-        assert!(err.message.contains("cannot save checkpoint"), "{}", err.message);
+        assert!(
+            err.message.contains("cannot save checkpoint"),
+            "{}",
+            err.message
+        );
         assert_eq!(std::fs::read(&path).unwrap(), b"{\"new\":1}");
     }
 }

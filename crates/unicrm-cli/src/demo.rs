@@ -74,7 +74,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
 
     say!(
         "{:<12} {:>9} {:>9} {:>14}",
-        "vendor", "contacts", "accounts", "opportunities"
+        "vendor",
+        "contacts",
+        "accounts",
+        "opportunities"
     );
     for crm in [&capsule, &insightly] {
         let c = count::<Contact>(crm.as_ref()).await?;
@@ -104,7 +107,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     .await?;
     say!(
         "\n{:<14} {:>8} {:>8} {:>8}",
-        "resource", "created", "skipped", "failed"
+        "resource",
+        "created",
+        "skipped",
+        "failed"
     );
     for name in ["accounts", "contacts", "opportunities", "tasks", "notes"] {
         let Some(r) = report.resources.get(name) else {
@@ -127,7 +133,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
 
     say!(
         "\n{:<12} {:>9} {:>9} {:>14}",
-        "after", "contacts", "accounts", "opportunities"
+        "after",
+        "contacts",
+        "accounts",
+        "opportunities"
     );
     for crm in [&capsule, &insightly] {
         let c = count::<Contact>(crm.as_ref()).await?;
@@ -139,7 +148,12 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     let is = insightly.stats();
     say!(
         "\nrequests: capsule {} ({} retried, {} answered 429), insightly {} ({} retried, {} answered 429)",
-        cs.requests, cs.retries, cs.rate_limited, is.requests, is.retries, is.rate_limited
+        cs.requests,
+        cs.retries,
+        cs.rate_limited,
+        is.requests,
+        is.retries,
+        is.rate_limited
     );
     say!(
         "simulators saw: capsule {} requests, insightly {} requests ({} rate-limited)",

@@ -106,14 +106,21 @@ fn rows(state: &Path) -> Vec<(String, String, String, Option<String>)> {
 }
 
 /// Source id → target id of one kind, asserting that no two sources share a target.
-fn id_map(rows: &[(String, String, String, Option<String>)], kind: &str) -> HashMap<String, String> {
+fn id_map(
+    rows: &[(String, String, String, Option<String>)],
+    kind: &str,
+) -> HashMap<String, String> {
     let map: HashMap<String, String> = rows
         .iter()
         .filter(|r| r.0 == kind && r.2 == "done")
         .map(|r| (r.1.clone(), r.3.clone().unwrap()))
         .collect();
     let targets: HashSet<&String> = map.values().collect();
-    assert_eq!(targets.len(), map.len(), "{kind}: two sources share a target");
+    assert_eq!(
+        targets.len(),
+        map.len(),
+        "{kind}: two sources share a target"
+    );
     map
 }
 
@@ -247,7 +254,10 @@ fn chaos_migration_loses_and_duplicates_nothing() {
         ($ty:ty, $map:expr, $label:literal) => {{
             let src: Vec<$ty> = all(&sb, &capsule);
             let dst: Vec<$ty> = all(&sb, &insightly);
-            lost += src.iter().filter(|r| !$map.contains_key(r.id.as_str())).count();
+            lost += src
+                .iter()
+                .filter(|r| !$map.contains_key(r.id.as_str()))
+                .count();
             duplicated += dst.len().saturating_sub(src.len());
             source_total += src.len();
             counts.insert($label, (src.len(), dst.len(), $map.len()));
@@ -265,7 +275,12 @@ fn chaos_migration_loses_and_duplicates_nothing() {
     let (src, dst) = pair!(Contact, contacts, "contacts");
     for c in &src {
         let t = &dst[&contacts[c.id.as_str()]];
-        assert_eq!((&t.first_name, &t.last_name), (&c.first_name, &c.last_name), "contact {}", c.id);
+        assert_eq!(
+            (&t.first_name, &t.last_name),
+            (&c.first_name, &c.last_name),
+            "contact {}",
+            c.id
+        );
         assert_eq!(
             t.emails.first().map(|e| &e.address),
             c.emails.first().map(|e| &e.address),
@@ -282,7 +297,12 @@ fn chaos_migration_loses_and_duplicates_nothing() {
     let (src, dst) = pair!(Opportunity, opps, "opportunities");
     for o in &src {
         let t = &dst[&opps[o.id.as_str()]];
-        assert_eq!((&t.name, &t.amount, &t.status), (&o.name, &o.amount, &o.status), "opportunity {}", o.id);
+        assert_eq!(
+            (&t.name, &t.amount, &t.status),
+            (&o.name, &o.amount, &o.status),
+            "opportunity {}",
+            o.id
+        );
         assert_eq!(
             t.account_id.as_ref().map(|x| x.to_string()),
             link(&accounts, o.account_id.as_ref().map(|x| x.as_str())),
@@ -299,7 +319,12 @@ fn chaos_migration_loses_and_duplicates_nothing() {
     let (src, dst) = pair!(Task, tasks, "tasks");
     for s in &src {
         let t = &dst[&tasks[s.id.as_str()]];
-        assert_eq!((&t.title, &t.due_date), (&s.title, &s.due_date), "task {}", s.id);
+        assert_eq!(
+            (&t.title, &t.due_date),
+            (&s.title, &s.due_date),
+            "task {}",
+            s.id
+        );
         assert_eq!(
             (
                 t.contact_id.as_ref().map(|x| x.to_string()),
@@ -355,7 +380,10 @@ fn chaos_migration_loses_and_duplicates_nothing() {
             "lookups": totals.lookups, "target_requests": target_stats.requests,
         })
     );
-    assert!(source_total as u64 >= records, "{source_total} records seeded");
+    assert!(
+        source_total as u64 >= records,
+        "{source_total} records seeded"
+    );
     assert_eq!((lost, duplicated), (0, 0), "{counts:?}");
     for (label, (src, dst, mapped)) in &counts {
         assert_eq!((dst, mapped), (src, src), "{label}");

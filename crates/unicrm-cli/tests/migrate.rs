@@ -34,6 +34,8 @@ fn migrate_std(sb: &Sandboxes, state: &Path) -> std::process::Command {
             "capsule",
             "--to",
             "insightly",
+            "--search-lag",
+            "0.05,0.1",
             "--state",
         ])
         .arg(state);

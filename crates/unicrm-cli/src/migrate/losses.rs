@@ -214,9 +214,19 @@ mod tests {
         let mut back = Capacity::default();
         back.merge_text(&cap.to_text());
         assert_eq!(back, cap);
-        assert!(known_capacity("capsule").predict("contact", &sent).is_empty());
+        assert!(
+            known_capacity("capsule")
+                .predict("contact", &sent)
+                .is_empty()
+        );
         let mut a = BTreeMap::from([("emails".to_string(), 1)]);
-        add(&mut a, &BTreeMap::from([("emails".to_string(), 2), ("x".to_string(), 1)]));
-        assert_eq!(a, BTreeMap::from([("emails".to_string(), 3), ("x".to_string(), 1)]));
+        add(
+            &mut a,
+            &BTreeMap::from([("emails".to_string(), 2), ("x".to_string(), 1)]),
+        );
+        assert_eq!(
+            a,
+            BTreeMap::from([("emails".to_string(), 3), ("x".to_string(), 1)])
+        );
     }
 }

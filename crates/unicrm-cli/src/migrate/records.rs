@@ -50,9 +50,16 @@ impl Migrator<'_> {
         label: &'static str,
     ) -> Result<(), CliError> {
         let pb = self.bar(label);
-        self.report.resources.insert(label, ResourceReport::default());
+        self.report
+            .resources
+            .insert(label, ResourceReport::default());
         let result = self.migrate_records::<R>(label, &pb).await;
-        let r = self.report.resources.get(label).cloned().unwrap_or_default();
+        let r = self
+            .report
+            .resources
+            .get(label)
+            .cloned()
+            .unwrap_or_default();
         pb.finish_with_message(format!(
             "{} created, {} already there, {} not migrated",
             r.created + r.recovered,

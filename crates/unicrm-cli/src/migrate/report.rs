@@ -143,4 +143,3 @@ impl Report {
             .all(|r| r.failed.is_empty() && r.refused == 0 && r.links_pending == 0)
     }
 }
-

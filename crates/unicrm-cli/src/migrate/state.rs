@@ -78,7 +78,10 @@ fn db_err(e: rusqlite::Error) -> CliError {
 }
 
 fn busy(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 fn open_err(path: &Path, e: rusqlite::Error) -> CliError {
@@ -289,7 +292,12 @@ impl State {
     }
 
     /// Records why the last attempt's outcome is unknown; the row stays `pending`.
-    pub fn note_ambiguous(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
+    pub fn note_ambiguous(
+        &self,
+        kind: &str,
+        source_id: &str,
+        reason: &str,
+    ) -> Result<(), CliError> {
         let Some(conn) = &self.conn else {
             return Ok(());
         };
@@ -576,7 +584,11 @@ impl State {
         let Some(conn) = &self.conn else {
             return Err(CliError::runtime("no state file"));
         };
-        let get = |p: &str| conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, rusqlite::types::Value>(0));
+        let get = |p: &str| {
+            conn.query_row(&format!("PRAGMA {p}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+        };
         let text = |v: rusqlite::types::Value| match v {
             rusqlite::types::Value::Text(s) => s,
             rusqlite::types::Value::Integer(i) => i.to_string(),
@@ -676,10 +688,14 @@ mod tests {
             s.pragmas().unwrap(),
             ("wal".to_string(), 2, "exclusive".to_string())
         );
-        let second = State::open(&path, false).err().expect("second open refused");
+        let second = State::open(&path, false)
+            .err()
+            .expect("second open refused");
         assert_eq!(second.code, 1);
         assert!(
-            second.message.contains("in use by another migration (locked)"),
+            second
+                .message
+                .contains("in use by another migration (locked)"),
             "{}",
             second.message
         );

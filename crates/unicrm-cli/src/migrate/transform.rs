@@ -329,8 +329,11 @@ impl Migratable for Task {
         n.assignee_id = maps.owner(self.assignee_id.as_ref());
         n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
         n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
-        n.opportunity_id =
-            links.one::<OpportunityId>("opportunity_id", "opportunity", self.opportunity_id.as_ref())?;
+        n.opportunity_id = links.one::<OpportunityId>(
+            "opportunity_id",
+            "opportunity",
+            self.opportunity_id.as_ref(),
+        )?;
         n.lead_id = None;
         n.links.clear();
         Ok(n)
@@ -351,8 +354,11 @@ impl Migratable for Note {
         n.owner_id = maps.owner(self.owner_id.as_ref());
         n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
         n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
-        n.opportunity_id =
-            links.one::<OpportunityId>("opportunity_id", "opportunity", self.opportunity_id.as_ref())?;
+        n.opportunity_id = links.one::<OpportunityId>(
+            "opportunity_id",
+            "opportunity",
+            self.opportunity_id.as_ref(),
+        )?;
         n.lead_id = None;
         n.links.clear();
         if n.contact_id.is_none() && n.account_id.is_none() && n.opportunity_id.is_none() {
@@ -381,13 +387,19 @@ mod tests {
     fn amounts_without_currency_are_found_in_both_vendor_shapes() {
         let cases = [
             (json!({"value": {"amount": 1200.5}}), Some("1200.5")),
-            (json!({"value": {"amount": 10, "currency": null}}), Some("10")),
+            (
+                json!({"value": {"amount": 10, "currency": null}}),
+                Some("10"),
+            ),
             (json!({"value": {"amount": 10, "currency": ""}}), Some("10")),
             (json!({"value": {"amount": 10, "currency": "EUR"}}), None),
             (json!({"value": {"currency": "EUR"}}), None),
             (json!({"value": null}), None),
             (json!({"BID_AMOUNT": 99}), Some("99")),
-            (json!({"BID_AMOUNT": "99.10", "BID_CURRENCY": null}), Some("99.10")),
+            (
+                json!({"BID_AMOUNT": "99.10", "BID_CURRENCY": null}),
+                Some("99.10"),
+            ),
             (json!({"BID_AMOUNT": 99, "BID_CURRENCY": "USD"}), None),
             (json!({"BID_AMOUNT": null}), None),
             (json!({}), None),
