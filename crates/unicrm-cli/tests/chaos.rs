@@ -63,7 +63,7 @@ fn spawn(sb: &Sandboxes, state: &Path, out: &Path) -> Child {
             "--to",
             "insightly",
             "--search-lag",
-            "0.05,0.2",
+            "0.02,0.05",
             "--state",
         ])
         .arg(state)
@@ -145,7 +145,7 @@ fn chaos_migration_loses_and_duplicates_nothing() {
         after_commit_drop_rate: 0.01,
         error_rate: 0.003,
         drop_rate: 0.003,
-        burst_429_rate: 0.001,
+        burst_429_rate: 0.0005,
         burst_429_len: 2,
         malformed_rate: 0.002,
         ..Default::default()
@@ -378,6 +378,7 @@ fn chaos_migration_loses_and_duplicates_nothing() {
             "source_dropped": source_stats.dropped, "source_429": source_stats.rate_limited,
             "ambiguous_creates": totals.ambiguous, "recovered": totals.recovered,
             "lookups": totals.lookups, "target_requests": target_stats.requests,
+            "per_resource_source_target_mapped": counts,
         })
     );
     assert!(
