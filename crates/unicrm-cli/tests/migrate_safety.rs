@@ -185,6 +185,37 @@ fn unknown_outcomes_stay_pending_and_are_looked_up_before_any_resend() {
             Some(Entry::Done(_))
         ));
     }
+    // Lookups run on the target's clock: the bound kept between runs is the newest timestamp
+    // the target put on a record, not the local time.
+    let newest = [
+        dst.iter().filter_map(|r| r.updated_at).max(),
+        all::<Contact>(&sb, &i)
+            .iter()
+            .filter_map(|r| r.updated_at)
+            .max(),
+        all::<unicrm_core::Opportunity>(&sb, &i)
+            .iter()
+            .filter_map(|r| r.updated_at)
+            .max(),
+        all::<unicrm_core::Task>(&sb, &i)
+            .iter()
+            .filter_map(|r| r.updated_at)
+            .max(),
+        all::<unicrm_core::Note>(&sb, &i)
+            .iter()
+            .filter_map(|r| r.updated_at)
+            .max(),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap();
+    let clock = st.meta("target_clock").unwrap().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&clock).unwrap(),
+        newest,
+        "target clock {clock}"
+    );
 }
 
 #[test]
