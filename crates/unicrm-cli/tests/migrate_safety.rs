@@ -401,3 +401,36 @@ fn a_link_to_a_record_migrated_later_is_filled_by_a_later_run() {
         .unwrap();
     assert_eq!(t.account_id.map(|a| a.to_string()), Some(acme_t));
 }
+
+#[test]
+fn bad_pacing_and_search_lag_are_usage_errors() {
+    let sb = Sandboxes::start(1, 0);
+    let dir = tempfile::tempdir().unwrap();
+    for lag in ["-1", "nan", "5000", "x"] {
+        let out = cmd(&sb, &dir.path().join("s.sqlite"))
+            .arg(format!("--search-lag={lag}"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--search-lag {lag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("search-lag") || err.contains("search_lag"),
+            "{err}"
+        );
+    }
+    for rate in ["0", "fast", "-3"] {
+        let out = cmd(&sb, &dir.path().join("s.sqlite"))
+            .env("INSIGHTLY_REQUESTS_PER_SECOND", rate)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "INSIGHTLY_REQUESTS_PER_SECOND={rate}"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("INSIGHTLY_REQUESTS_PER_SECOND"), "{err}");
+    }
+    assert!(!dir.path().join("s.sqlite").exists(), "nothing was opened");
+}
