@@ -185,9 +185,10 @@ fn chaos_migration_loses_and_duplicates_nothing() {
         let start = creates_received(&sb);
         let mut child = spawn(&sb, &state, &out);
         if kills < KILLS {
-            // Kill after a random number of creates into this run (up to about a fifth of
-            // the records, so the kills spread over the whole migration).
-            let at = start + 1 + rng.below(records / 5);
+            // Kill after a random number of creates into this run: up to an eighth of the
+            // records, so the kills spread over most of the migration and all of them land
+            // before it can finish (6 × 1/8 < 1).
+            let at = start + 1 + rng.below(records / 8);
             let killed = loop {
                 if child.try_wait().unwrap().is_some() {
                     break false;
