@@ -29,8 +29,15 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::exit::CliError;
 
+mod links;
+#[cfg(test)]
+mod tests;
+
+pub use links::PendingLink;
+
 /// Status of one source record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Entry {
     /// Created (or found) in the target with this id.
     Done(String),
@@ -45,21 +52,6 @@ pub enum Entry {
     Refused(String),
     /// The last attempt failed for this reason, and nothing was created (retried next run).
     Failed(String),
-}
-
-/// A link of a migrated record to a record that was not migrated when it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingLink {
-    /// Kind of the record holding the link.
-    pub kind: String,
-    /// Source id of the record holding the link.
-    pub source_id: String,
-    /// Unified field of the link (`account_id`, `contact_ids`, …).
-    pub field: String,
-    /// Kind of the linked record.
-    pub link_kind: String,
-    /// Source ids of the linked records (several for list fields).
-    pub link_source_ids: Vec<String>,
 }
 
 /// The id map.
@@ -466,94 +458,6 @@ impl State {
             .collect())
     }
 
-    /// Stores a link to fill once the linked records are migrated (replaces one for the same
-    /// field).
-    pub fn add_pending_link(&self, link: &PendingLink) -> Result<(), CliError> {
-        let Some(conn) = &self.conn else {
-            return Ok(());
-        };
-        conn.execute(
-            "INSERT INTO pending_links (kind, source_id, field, link_kind, link_source_ids)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (kind, source_id, field) DO UPDATE SET link_kind = ?4, link_source_ids = ?5",
-            params![
-                link.kind,
-                link.source_id,
-                link.field,
-                link.link_kind,
-                serde_json::to_string(&link.link_source_ids)?
-            ],
-        )
-        .map_err(db_err)?;
-        Ok(())
-    }
-
-    /// Every pending link of records of `kind`.
-    pub fn pending_links(&self, kind: &str) -> Result<Vec<PendingLink>, CliError> {
-        let Some(conn) = &self.conn else {
-            return Ok(Vec::new());
-        };
-        let has_table = conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pending_links'",
-                [],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(db_err)?
-            .is_some();
-        if !has_table {
-            return Ok(Vec::new());
-        }
-        let mut stmt = conn
-            .prepare(
-                "SELECT kind, source_id, field, link_kind, link_source_ids FROM pending_links
-                 WHERE kind = ?1 ORDER BY source_id, field",
-            )
-            .map_err(db_err)?;
-        let rows = stmt
-            .query_map([kind], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(db_err)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (kind, source_id, field, link_kind, ids) = row.map_err(db_err)?;
-            out.push(PendingLink {
-                kind,
-                source_id,
-                field,
-                link_kind,
-                link_source_ids: serde_json::from_str(&ids).unwrap_or_default(),
-            });
-        }
-        Ok(out)
-    }
-
-    /// Forgets a pending link (it was filled).
-    pub fn remove_pending_link(
-        &self,
-        kind: &str,
-        source_id: &str,
-        field: &str,
-    ) -> Result<(), CliError> {
-        let Some(conn) = &self.conn else {
-            return Ok(());
-        };
-        conn.execute(
-            "DELETE FROM pending_links WHERE kind = ?1 AND source_id = ?2 AND field = ?3",
-            params![kind, source_id, field],
-        )
-        .map_err(db_err)?;
-        Ok(())
-    }
-
     /// Reads a meta value.
     pub fn meta(&self, key: &str) -> Result<Option<String>, CliError> {
         let Some(conn) = &self.conn else {
@@ -601,132 +505,5 @@ impl State {
         };
         let locking = text(get("locking_mode").map_err(db_err)?);
         Ok((journal, sync, locking))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let s = State::open(&path, false).unwrap();
-        assert_eq!(s.get("contact", "1").unwrap(), None);
-        s.mark_pending("contact", "1", None).unwrap();
-        assert_eq!(
-            s.get("contact", "1").unwrap(),
-            Some(Entry::Pending { sent_after: None })
-        );
-        s.mark_done("contact", "1", "99").unwrap();
-        assert_eq!(s.target_id("contact", "1").unwrap().as_deref(), Some("99"));
-        s.mark_failed("contact", "2", "bad").unwrap();
-        assert_eq!(
-            s.get("contact", "2").unwrap(),
-            Some(Entry::Failed("bad".into()))
-        );
-        assert_eq!(s.done_counts().unwrap(), vec![("contact".to_string(), 1)]);
-        drop(s);
-        let ro = State::open(&path, true).unwrap();
-        assert_eq!(ro.target_id("contact", "1").unwrap().as_deref(), Some("99"));
-        let missing = State::open(&dir.path().join("none.sqlite"), true).unwrap();
-        assert_eq!(missing.get("contact", "1").unwrap(), None);
-        assert!(!dir.path().join("none.sqlite").exists());
-    }
-
-    #[test]
-    fn a_pending_row_is_never_turned_into_a_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = State::open(&dir.path().join("s.sqlite"), false).unwrap();
-        let t0 = DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        s.mark_pending("task", "7", Some(t0)).unwrap();
-        for mark in [State::mark_failed, State::mark_waiting, State::mark_refused] {
-            mark(&s, "task", "7", "lookup failed").unwrap();
-            assert_eq!(
-                s.get("task", "7").unwrap(),
-                Some(Entry::Pending {
-                    sent_after: Some(t0)
-                })
-            );
-        }
-        // A later attempt keeps the oldest bound: the first create may be the one applied.
-        s.mark_pending("task", "7", Some(t0 + chrono::Duration::minutes(5)))
-            .unwrap();
-        assert_eq!(
-            s.get("task", "7").unwrap(),
-            Some(Entry::Pending {
-                sent_after: Some(t0)
-            })
-        );
-        // An attempt without a bound makes the bound unknown (look everywhere).
-        s.mark_pending("task", "7", None).unwrap();
-        assert_eq!(
-            s.get("task", "7").unwrap(),
-            Some(Entry::Pending { sent_after: None })
-        );
-        // A fresh row takes the bound it is given.
-        s.mark_failed("task", "8", "422").unwrap();
-        s.mark_pending("task", "8", Some(t0)).unwrap();
-        assert_eq!(
-            s.get("task", "8").unwrap(),
-            Some(Entry::Pending {
-                sent_after: Some(t0)
-            })
-        );
-    }
-
-    #[test]
-    fn durable_and_exclusive() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let s = State::open(&path, false).unwrap();
-        // 2 = FULL.
-        assert_eq!(
-            s.pragmas().unwrap(),
-            ("wal".to_string(), 2, "exclusive".to_string())
-        );
-        let second = State::open(&path, false)
-            .err()
-            .expect("second open refused");
-        assert_eq!(second.code, 1);
-        assert!(
-            second
-                .message
-                .contains("in use by another migration (locked)"),
-            "{}",
-            second.message
-        );
-        let dry = State::open(&path, true).err().expect("dry run refused too");
-        assert!(dry.message.contains("locked"), "{}", dry.message);
-        drop(s);
-        let again = State::open(&path, false).unwrap();
-        again.mark_done("account", "1", "2").unwrap();
-    }
-
-    #[test]
-    fn losses_and_pending_links_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = State::open(&dir.path().join("s.sqlite"), false).unwrap();
-        s.mark_done("contact", "1", "10").unwrap();
-        let losses = BTreeMap::from([("emails".to_string(), 2u64), ("websites".to_string(), 1)]);
-        s.set_losses("contact", "1", &losses).unwrap();
-        assert_eq!(s.losses("contact", "1").unwrap(), losses);
-        s.set_losses("contact", "1", &BTreeMap::new()).unwrap();
-        assert!(s.losses("contact", "1").unwrap().is_empty());
-        let link = PendingLink {
-            kind: "contact".into(),
-            source_id: "1".into(),
-            field: "account_id".into(),
-            link_kind: "account".into(),
-            link_source_ids: vec!["5".into()],
-        };
-        s.add_pending_link(&link).unwrap();
-        assert_eq!(s.pending_links("contact").unwrap(), vec![link]);
-        assert!(s.pending_links("task").unwrap().is_empty());
-        s.remove_pending_link("contact", "1", "account_id").unwrap();
-        assert!(s.pending_links("contact").unwrap().is_empty());
     }
 }
