@@ -1,6 +1,7 @@
 //! `unicrm changes`: the change feed as JSON lines, then the next checkpoint.
 
 use std::io::Write;
+use std::path::Path;
 
 use unicrm_core::{Checkpoint, Crm, Record};
 
@@ -32,8 +33,36 @@ async fn feed<R: Record>(crm: &dyn Crm, args: &ChangesArgs) -> Result<(), CliErr
     }
     serde_json::to_writer(&mut out, &serde_json::json!({ "checkpoint": set.next }))?;
     out.write_all(b"\n")?;
+    out.flush()?;
     if let Some(path) = &args.save {
-        std::fs::write(path, serde_json::to_vec(&set.next)?)?;
+        save_atomically(path, &serde_json::to_vec(&set.next)?)?;
+    }
+    Ok(())
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, written
+/// and fsynced, renamed over `path`, then the directory fsynced, so a crash leaves the old
+/// checkpoint or the new one, never a torn file.
+pub fn save_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let fail = |e: std::io::Error| {
+        CliError::runtime(format!("cannot save checkpoint {}: {e}", path.display()))
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".unicrm-checkpoint-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Makes the rename itself durable; not every file system allows it, and the new file
+        // is complete either way.
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -48,5 +77,31 @@ pub async fn run(crm: &dyn Crm, args: ChangesArgs) -> Result<(), CliError> {
         ResourceName::Tasks => feed::<Task>(crm, &args).await,
         ResourceName::Notes => feed::<Note>(crm, &args).await,
         ResourceName::Leads => feed::<Lead>(crm, &args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_replaces_the_file_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cp.json");
+        std::fs::write(&path, b"old").unwrap();
+        save_atomically(&path, b"{\"new\":1}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"new\":1}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("cp.json")]);
+        let err = save_atomically(&dir.path().join("missing/cp.json"), b"x").unwrap_err();
+        assert!(
+            err.message.contains("cannot save checkpoint"),
+            "{}",
+            err.message
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"new\":1}");
     }
 }

@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   unicrm migrate --from capsule --to insightly --state migration.sqlite --dry-run
 
 Credentials come from the environment: CAPSULE_TOKEN, CAPSULE_BASE_URL; INSIGHTLY_API_KEY,
-INSIGHTLY_POD, INSIGHTLY_BASE_URL."
+INSIGHTLY_POD, INSIGHTLY_BASE_URL, INSIGHTLY_REQUESTS_PER_SECOND (client pace, default 10)."
 )]
 pub struct Cli {
     /// The CRM to talk to (resource and `changes` commands).
@@ -156,6 +156,12 @@ pub struct SandboxArgs {
     /// Probability of a truncated body.
     #[arg(long, default_value_t = 0.0)]
     pub truncate_rate: f64,
+    /// Probability that a successful answer is replaced by a 5xx after the write was applied.
+    #[arg(long, default_value_t = 0.0)]
+    pub after_commit_error_rate: f64,
+    /// Probability that the connection is dropped after the write was applied.
+    #[arg(long, default_value_t = 0.0)]
+    pub after_commit_drop_rate: f64,
     /// Delay between body chunks, in ms (slow bodies).
     #[arg(long, default_value_t = 0)]
     pub slow_body_ms: u64,
@@ -287,6 +293,14 @@ pub struct MigrateArgs {
     /// Print the plan; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse to write a record the target cannot hold entirely (extra emails, phones,
+    /// addresses, websites, fields without a place): it is reported instead, not written.
+    #[arg(long)]
+    pub strict: bool,
+    /// Seconds to wait before each further look for a record whose create had an unknown
+    /// outcome, when a look did not find it (the target's listings lag behind its writes).
+    #[arg(long, value_delimiter = ',', default_value = "2,5")]
+    pub search_lag: Vec<f64>,
     /// Source base URL (else the vendor's environment variable).
     #[arg(long)]
     pub from_base_url: Option<String>,

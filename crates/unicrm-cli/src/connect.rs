@@ -40,6 +40,14 @@ pub fn connect(vendor: Vendor, base_url: Option<&str>) -> Result<Arc<dyn Crm>, C
         Vendor::Insightly => {
             let key = required("INSIGHTLY_API_KEY", vendor)?;
             let mut b = InsightlyClient::builder().api_key(key);
+            if let Some(rate) = env("INSIGHTLY_REQUESTS_PER_SECOND") {
+                let n = rate.trim().parse::<std::num::NonZeroU32>().map_err(|_| {
+                    CliError::usage(format!(
+                        "INSIGHTLY_REQUESTS_PER_SECOND must be a whole number above 0, got {rate:?}"
+                    ))
+                })?;
+                b = b.requests_per_second(n);
+            }
             if let Some(pod) = env("INSIGHTLY_POD") {
                 b = b.pod(&pod);
             }

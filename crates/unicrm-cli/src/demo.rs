@@ -1,6 +1,14 @@
 //! `unicrm demo`: both simulators in-process, listings through `Arc<dyn Crm>`, a Capsule →
 //! Insightly migration into a temporary state file, and a readable summary.
 
+/// `println!` that ends the demo quietly on a closed stdout instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($t)*)?;
+    }};
+}
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,7 +33,7 @@ async fn count<R: unicrm_core::Record>(crm: &dyn Crm) -> Result<usize, CliError>
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     let t0 = Instant::now();
-    println!("unicrm demo — two simulated CRMs, one API\n");
+    say!("unicrm demo — two simulated CRMs, one API\n");
     let capsule_sim = CapsuleSim::start(CapsuleSimOptions {
         seed: SeedOptions {
             seed: args.seed,
@@ -45,8 +53,8 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     })
     .await
     .map_err(|e| CliError::runtime(format!("cannot start the Insightly simulator: {e}")))?;
-    println!("Capsule CRM simulator   {}", capsule_sim.base_url);
-    println!(
+    say!("Capsule CRM simulator   {}", capsule_sim.base_url);
+    say!(
         "Insightly simulator     {}  (10 requests/second, enforced)\n",
         insightly_sim.base_url
     );
@@ -64,20 +72,23 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             .build()?,
     );
 
-    println!(
+    say!(
         "{:<12} {:>9} {:>9} {:>14}",
-        "vendor", "contacts", "accounts", "opportunities"
+        "vendor",
+        "contacts",
+        "accounts",
+        "opportunities"
     );
     for crm in [&capsule, &insightly] {
         let c = count::<Contact>(crm.as_ref()).await?;
         let a = count::<Account>(crm.as_ref()).await?;
         let o = count::<Opportunity>(crm.as_ref()).await?;
-        println!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
+        say!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
     }
 
     let dir = tempfile::tempdir()?;
     let state_path = dir.path().join("migration.sqlite");
-    println!(
+    say!(
         "\nMigrating Capsule → Insightly (state in {}) …",
         state_path.display()
     );
@@ -89,26 +100,30 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         Options {
             dry_run: false,
             progress: Migrator::stderr_is_terminal(),
+            ..Default::default()
         },
     )
     .run()
     .await?;
-    println!(
+    say!(
         "\n{:<14} {:>8} {:>8} {:>8}",
-        "resource", "created", "skipped", "failed"
+        "resource",
+        "created",
+        "skipped",
+        "failed"
     );
     for name in ["accounts", "contacts", "opportunities", "tasks", "notes"] {
         let Some(r) = report.resources.get(name) else {
             continue;
         };
-        println!(
+        say!(
             "{name:<14} {:>8} {:>8} {:>8}",
             r.created + r.recovered,
             r.skipped_existing,
             r.failed.len()
         );
     }
-    println!(
+    say!(
         "users matched: {}; pipelines matched: {}; custom fields matched: {}, not copied: {}",
         report.users.matched,
         report.pipelines.matched.len(),
@@ -116,29 +131,37 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         report.custom_fields.mismatched.len()
     );
 
-    println!(
+    say!(
         "\n{:<12} {:>9} {:>9} {:>14}",
-        "after", "contacts", "accounts", "opportunities"
+        "after",
+        "contacts",
+        "accounts",
+        "opportunities"
     );
     for crm in [&capsule, &insightly] {
         let c = count::<Contact>(crm.as_ref()).await?;
         let a = count::<Account>(crm.as_ref()).await?;
         let o = count::<Opportunity>(crm.as_ref()).await?;
-        println!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
+        say!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
     }
     let cs = capsule.stats();
     let is = insightly.stats();
-    println!(
+    say!(
         "\nrequests: capsule {} ({} retried, {} answered 429), insightly {} ({} retried, {} answered 429)",
-        cs.requests, cs.retries, cs.rate_limited, is.requests, is.retries, is.rate_limited
+        cs.requests,
+        cs.retries,
+        cs.rate_limited,
+        is.requests,
+        is.retries,
+        is.rate_limited
     );
-    println!(
+    say!(
         "simulators saw: capsule {} requests, insightly {} requests ({} rate-limited)",
         capsule_sim.stats().requests,
         insightly_sim.stats().requests,
         insightly_sim.stats().rate_limited
     );
-    println!("time taken: {:.1} s", t0.elapsed().as_secs_f64());
+    say!("time taken: {:.1} s", t0.elapsed().as_secs_f64());
     capsule_sim.shutdown().await;
     insightly_sim.shutdown().await;
     if report.failed() > 0 {

@@ -69,44 +69,69 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let crm = connect::connect(vendor_of(&cli)?, base_url.as_deref())?;
             changes::run(crm.as_ref(), clone_changes(args)).await
         }
-        Command::Migrate(args) => {
-            if args.from == args.to {
-                return Err(CliError::usage("--from and --to must be different CRMs"));
-            }
-            let source = connect::connect(args.from, args.from_base_url.as_deref())?;
-            let target = connect::connect(args.to, args.to_base_url.as_deref())?;
-            let state = migrate::state::State::open(&args.state, args.dry_run)?;
-            let report = migrate::Migrator::new(
-                source.as_ref(),
-                target.as_ref(),
-                state,
-                migrate::Options {
-                    dry_run: args.dry_run,
-                    progress: migrate::Migrator::stderr_is_terminal(),
-                },
-            )
-            .run()
-            .await?;
-            if args.dry_run {
-                for (name, r) in &report.resources {
-                    println!(
-                        "plan: {name}: create {}, already migrated {}, cannot migrate {}",
-                        r.planned,
-                        r.skipped_existing,
-                        r.failed.len()
-                    );
-                }
-            }
-            println!("{}", serde_json::to_string(&report)?);
-            if report.failed() > 0 {
-                return Err(CliError::runtime(format!(
-                    "{} record(s) failed to migrate (see the summary); rerun to retry them",
-                    report.failed()
-                )));
-            }
-            Ok(())
+        Command::Migrate(args) => migrate_command(args).await,
+    }
+}
+
+async fn migrate_command(args: cli::MigrateArgs) -> Result<(), CliError> {
+    if args.from == args.to {
+        return Err(CliError::usage("--from and --to must be different CRMs"));
+    }
+    let mut search_lag = Vec::new();
+    for s in &args.search_lag {
+        if !(s.is_finite() && (0.0..=3600.0).contains(s)) {
+            return Err(CliError::usage(format!(
+                "--search-lag takes seconds between 0 and 3600, got {s}"
+            )));
+        }
+        search_lag.push(std::time::Duration::from_secs_f64(*s));
+    }
+    let source = connect::connect(args.from, args.from_base_url.as_deref())?;
+    let target = connect::connect(args.to, args.to_base_url.as_deref())?;
+    let state = migrate::state::State::open(&args.state, args.dry_run)?;
+    let report = migrate::Migrator::new(
+        source.as_ref(),
+        target.as_ref(),
+        state,
+        migrate::Options {
+            dry_run: args.dry_run,
+            progress: migrate::Migrator::stderr_is_terminal(),
+            strict: args.strict,
+            search_lag,
+            ..Default::default()
+        },
+    )
+    .run()
+    .await?;
+    let mut out = output::Stdout::new();
+    if args.dry_run {
+        for (name, r) in &report.resources {
+            out.line(&format!(
+                "plan: {name}: create {}, already migrated {}, cannot migrate {}",
+                r.planned,
+                r.skipped_existing,
+                r.failed.len()
+            ))?;
         }
     }
+    out.line(&serde_json::to_string(&report)?)?;
+    if let Some(why) = &report.stopped {
+        return Err(CliError::runtime(format!(
+            "the migration stopped: {why}; rerun with the same --state to resume"
+        )));
+    }
+    if !args.dry_run && !report.complete {
+        return Err(CliError::runtime(format!(
+            "{} record(s) not migrated yet, {} link(s) to fill (see the summary); rerun with the same --state to finish",
+            report.failed(),
+            report
+                .resources
+                .values()
+                .map(|r| r.links_pending)
+                .sum::<u64>()
+        )));
+    }
+    Ok(())
 }
 
 fn clone_cmd(c: &cli::ResourceCmd) -> cli::ResourceCmd {

@@ -19,6 +19,27 @@ pub fn default_format(asked: Option<Format>) -> Format {
     })
 }
 
+/// Lines on stdout, written and flushed one by one so a closed stdout is noticed at once
+/// (and ends the command quietly, see [`CliError::stdout_closed`]).
+#[derive(Debug, Default)]
+pub struct Stdout;
+
+impl Stdout {
+    /// The process's stdout.
+    pub fn new() -> Self {
+        Stdout
+    }
+
+    /// Writes `text` and a newline, and flushes.
+    pub fn line(&mut self, text: &str) -> Result<(), CliError> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
 /// Serializes a record for output, without its raw payload unless `raw`.
 pub fn to_value<T: Serialize>(record: &T, raw: bool) -> Result<Value, CliError> {
     let mut v = serde_json::to_value(record)?;

@@ -17,6 +17,8 @@ fn faults(a: &SandboxArgs) -> Result<FaultConfig, CliError> {
         ("--drop-rate", a.drop_rate),
         ("--malformed-rate", a.malformed_rate),
         ("--truncate-rate", a.truncate_rate),
+        ("--after-commit-error-rate", a.after_commit_error_rate),
+        ("--after-commit-drop-rate", a.after_commit_drop_rate),
     ] {
         if !(0.0..=1.0).contains(&v) {
             return Err(CliError::usage(format!(
@@ -35,7 +37,8 @@ fn faults(a: &SandboxArgs) -> Result<FaultConfig, CliError> {
         malformed_rate: a.malformed_rate,
         truncate_rate: a.truncate_rate,
         slow_body_ms: a.slow_body_ms,
-        ..FaultConfig::default()
+        after_commit_error_rate: a.after_commit_error_rate,
+        after_commit_drop_rate: a.after_commit_drop_rate,
     })
 }
 

@@ -6,137 +6,45 @@
 //! tasks and notes (linked to the migrated records).
 //!
 //! Idempotent and resumable through the SQLite id map in [`state`]: a rerun skips what is done.
-//! A create whose outcome is unknown (a timeout, a dropped connection, a 5xx or an unreadable
-//! answer after the request was sent) is never simply sent again: the target is searched for the
-//! record first (records updated since the run started, matched on a natural key), and only
-//! when it is not there is the create repeated.
+//! **A create is never sent twice.** Its row is written `pending` before it is sent; when its
+//! outcome is unknown (a timeout, a dropped connection, a 5xx or an unreadable answer: see
+//! [`outcome_unknown`]) the row stays `pending` whatever happens next, and before the create
+//! is sent again — in this run or any later one — the target is searched for the record:
+//! records the target changed since its own clock read `sent_after` (the newest target
+//! timestamp seen before the first send, kept in the row), matched on a natural key and not
+//! already the image of another source record. A search that finds nothing is repeated after
+//! the delays of [`Options::search_lag`] (listings lag behind writes), waited through the
+//! injected [`Sleeper`]. A lookup that fails leaves the row `pending` for the next run.
+//!
+//! A link to a record that is not migrated yet either waits (the linked record is `pending`:
+//! the record is written by a later run, with its link) or is stored in the state and filled
+//! by an update once the linked record exists. What the target cannot hold is measured on every
+//! write (see [`losses`]); `--strict` refuses records that would lose something.
 
+mod losses;
+mod records;
+pub mod report;
 pub mod state;
 mod transform;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
+use unicrm_core::http::retry::{Decision, RetryPolicy, decide};
+use unicrm_core::time::{Sleeper, TokioSleeper};
 use unicrm_core::{
     Crm, CrmExt, CustomFieldDefinition, CustomFieldKind, Error, ListParams, Pipeline, PipelineId,
     ResourceKind, StageId, User, UserId,
 };
 
 use crate::exit::CliError;
-use state::{Entry, State};
+pub use report::*;
+use state::State;
 pub use transform::Migratable;
-
-/// One record that could not be migrated.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Failure {
-    /// Source id.
-    pub source_id: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// Outcome for one resource.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct ResourceReport {
-    /// Created in the target by this run.
-    pub created: u64,
-    /// Already migrated by an earlier run.
-    pub skipped_existing: u64,
-    /// Found in the target after an interrupted or ambiguous create (not created twice).
-    pub recovered: u64,
-    /// Would be created (dry run).
-    pub planned: u64,
-    /// Could not be migrated.
-    pub failed: Vec<Failure>,
-}
-
-/// How users were matched.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct UsersReport {
-    /// Source users matched to a target user by email (or, without emails, a unique full name).
-    pub matched: u64,
-    /// Emails of source users with no target user (their records get the target's default owner).
-    pub unmatched: Vec<String>,
-}
-
-/// How pipelines and stages were matched.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct PipelinesReport {
-    /// Pipelines matched by name.
-    pub matched: Vec<String>,
-    /// Pipelines created in the target.
-    pub created: Vec<String>,
-    /// Pipelines missing in the target that it cannot create.
-    pub missing: Vec<String>,
-    /// `pipeline / stage` pairs with no stage of that name in the target.
-    pub missing_stages: Vec<String>,
-}
-
-/// A custom field that could not be matched.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldMismatch {
-    /// Record kind.
-    pub resource: String,
-    /// Field name.
-    pub name: String,
-    /// Type in the source.
-    pub source_kind: String,
-    /// Type of the same-named field in the target, if there is one.
-    pub target_kind: Option<String>,
-}
-
-/// How custom fields were matched.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct FieldsReport {
-    /// `resource/name` of matched fields.
-    pub matched: Vec<String>,
-    /// Fields whose values are not copied.
-    pub mismatched: Vec<FieldMismatch>,
-}
-
-/// Requests made.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Requests {
-    /// To the source.
-    pub source: u64,
-    /// To the target.
-    pub target: u64,
-}
-
-/// The summary printed as the final JSON line.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Report {
-    /// Source vendor.
-    pub from: String,
-    /// Target vendor.
-    pub to: String,
-    /// Whether nothing was changed.
-    pub dry_run: bool,
-    /// Per resource, in migration order.
-    pub resources: BTreeMap<&'static str, ResourceReport>,
-    /// Users.
-    pub users: UsersReport,
-    /// Pipelines.
-    pub pipelines: PipelinesReport,
-    /// Custom fields.
-    pub custom_fields: FieldsReport,
-    /// Requests made.
-    pub requests: Requests,
-    /// Wall time of the run in milliseconds.
-    pub elapsed_ms: u64,
-}
-
-impl Report {
-    /// Total failures.
-    pub fn failed(&self) -> usize {
-        self.resources.values().map(|r| r.failed.len()).sum()
-    }
-}
 
 /// The id maps built before records are copied.
 #[derive(Debug, Default)]
@@ -148,42 +56,63 @@ pub struct Maps {
     pipelines: HashMap<PipelineId, PipelineId>,
     /// (kind, source definition id) → target definition.
     fields: HashMap<(String, String), CustomFieldDefinition>,
+    /// The source account's default currency, for amounts stored without one.
+    default_currency: Option<unicrm_core::Currency>,
 }
 
 /// Migration options.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Change nothing; count what would be created.
     pub dry_run: bool,
     /// Show progress bars on stderr.
     pub progress: bool,
+    /// Refuse to write a record the target cannot hold entirely (it is reported instead).
+    pub strict: bool,
+    /// Delays before looking again for a record whose create had an unknown outcome, when the
+    /// first look did not find it (the target's listings may lag behind its writes).
+    pub search_lag: Vec<Duration>,
+    /// How lookups wait for the search lag (tests record the delays instead of waiting).
+    pub sleeper: Arc<dyn Sleeper>,
 }
 
-/// Runs a migration.
-pub struct Migrator<'a> {
-    source: &'a dyn Crm,
-    target: &'a dyn Crm,
-    state: State,
-    opts: Options,
-    started: DateTime<Utc>,
-    maps: Maps,
-    report: Report,
-    bars: MultiProgress,
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dry_run: false,
+            progress: false,
+            strict: false,
+            search_lag: DEFAULT_SEARCH_LAG.to_vec(),
+            sleeper: Arc::new(TokioSleeper),
+        }
+    }
 }
 
-/// How many times one record's create is sent, each after checking the target for it.
+/// Default delays before the second and third looks for a record (see [`Options::search_lag`]).
+pub const DEFAULT_SEARCH_LAG: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(5)];
+
+/// How many times one record's create is sent in one run, each after checking the target for
+/// it. After the last one the row stays `pending`: the next run looks first.
 pub const CREATE_ATTEMPTS: u32 = 3;
 
-/// Whether the outcome of a create that failed with `e` is unknown (it may have been stored).
-fn ambiguous(e: &Error) -> bool {
-    match e {
-        Error::Transport { kind, .. } => {
-            !matches!(kind, unicrm_core::error::TransportKind::Connect)
-        }
-        Error::Vendor { status, .. } => *status >= 500,
-        Error::Decode { .. } => true,
-        _ => false,
-    }
+/// How far before `sent_after` a lookup starts: the vendor's timestamps have whole seconds and
+/// its servers' clocks may differ a little.
+pub const LOOKUP_MARGIN: Duration = Duration::from_secs(5);
+
+/// Whether a create (a request that is not idempotent) that failed with `e` may still have
+/// been applied: core's retry rules would repeat the same failure for an idempotent request but
+/// not for a create (a timeout, a broken connection, a 5xx, a 2xx body that could not be read).
+/// A connection never made and a 429 are retried by core for every request: nothing was done.
+pub fn outcome_unknown(e: &Error) -> bool {
+    let policy = RetryPolicy::default();
+    let now = DateTime::<Utc>::UNIX_EPOCH;
+    decide(&policy, true, e, now) != Decision::GiveUp
+        && decide(&policy, false, e, now) == Decision::GiveUp
+}
+
+/// Whether `e` means the target accepts no more requests for now (the run stops, resumably).
+fn budget_spent(e: &Error) -> bool {
+    matches!(e, Error::QuotaExhausted { .. } | Error::RateLimited { .. })
 }
 
 fn same_kind(a: &CustomFieldKind, b: &CustomFieldKind) -> bool {
@@ -194,6 +123,21 @@ fn same_kind(a: &CustomFieldKind, b: &CustomFieldKind) -> bool {
         other => other.clone(),
     };
     norm(a) == norm(b)
+}
+
+/// Runs a migration.
+pub struct Migrator<'a> {
+    source: &'a dyn Crm,
+    target: &'a dyn Crm,
+    state: State,
+    opts: Options,
+    maps: Maps,
+    report: Report,
+    bars: MultiProgress,
+    /// The newest timestamp the target put on a record we saw: a lower bound of its clock.
+    target_clock: Option<DateTime<Utc>>,
+    /// What the target holds at most (for `--strict`).
+    capacity: losses::Capacity,
 }
 
 impl<'a> Migrator<'a> {
@@ -208,21 +152,24 @@ impl<'a> Migrator<'a> {
             source,
             target,
             state,
-            opts,
-            started: Utc::now(),
             maps: Maps::default(),
             report: Report {
                 from: source.vendor().to_string(),
                 to: target.vendor().to_string(),
                 dry_run: opts.dry_run,
-                resources: BTreeMap::new(),
+                resources: Default::default(),
                 users: UsersReport::default(),
                 pipelines: PipelinesReport::default(),
                 custom_fields: FieldsReport::default(),
                 requests: Requests::default(),
                 elapsed_ms: 0,
+                complete: false,
+                stopped: None,
             },
             bars,
+            target_clock: None,
+            capacity: losses::known_capacity(target.vendor()),
+            opts,
         }
     }
 
@@ -239,13 +186,18 @@ impl<'a> Migrator<'a> {
         if !self.opts.dry_run {
             self.state.set_meta("from", self.source.vendor())?;
             self.state.set_meta("to", self.target.vendor())?;
-            if self.state.meta("started_at")?.is_none() {
-                self.state
-                    .set_meta("started_at", &self.started.to_rfc3339())?;
-            }
+        }
+        self.target_clock = self
+            .state
+            .meta("target_clock")?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(text) = self.state.meta("target_capacity")? {
+            self.capacity.merge_text(&text);
         }
         self.match_users().await?;
         self.match_pipelines().await?;
+        self.maps.default_currency = self.default_currency().await;
         for kind in [
             ResourceKind::Contact,
             ResourceKind::Account,
@@ -253,6 +205,22 @@ impl<'a> Migrator<'a> {
         ] {
             self.match_fields(kind).await?;
         }
+        let result = self.migrate_all().await;
+        self.save_clock()?;
+        if let Err(e) = result {
+            self.report.stopped = Some(e.message);
+        }
+        self.report.requests = Requests {
+            source: self.source.stats().requests - s0,
+            target: self.target.stats().requests - g0,
+        };
+        self.report.elapsed_ms = t0.elapsed().as_millis() as u64;
+        self.report.complete =
+            !self.opts.dry_run && self.report.stopped.is_none() && self.report.is_complete();
+        Ok(self.report)
+    }
+
+    async fn migrate_all(&mut self) -> Result<(), CliError> {
         self.migrate_kind::<unicrm_core::Account>("accounts")
             .await?;
         self.migrate_kind::<unicrm_core::Contact>("contacts")
@@ -261,12 +229,38 @@ impl<'a> Migrator<'a> {
             .await?;
         self.migrate_kind::<unicrm_core::Task>("tasks").await?;
         self.migrate_kind::<unicrm_core::Note>("notes").await?;
-        self.report.requests = Requests {
-            source: self.source.stats().requests - s0,
-            target: self.target.stats().requests - g0,
-        };
-        self.report.elapsed_ms = t0.elapsed().as_millis() as u64;
-        Ok(self.report)
+        // Links to records that were migrated after the records holding them.
+        self.fill_links::<unicrm_core::Contact>("contacts").await?;
+        self.fill_links::<unicrm_core::Opportunity>("opportunities")
+            .await?;
+        self.fill_links::<unicrm_core::Task>("tasks").await?;
+        self.fill_links::<unicrm_core::Note>("notes").await?;
+        Ok(())
+    }
+
+    /// Keeps the target's clock and capacities for the next run.
+    fn save_clock(&self) -> Result<(), CliError> {
+        if self.opts.dry_run {
+            return Ok(());
+        }
+        if let Some(t) = self.target_clock {
+            self.state.set_meta("target_clock", &t.to_rfc3339())?;
+        }
+        self.state
+            .set_meta("target_capacity", &self.capacity.to_text())?;
+        self.state.sync()
+    }
+
+    /// The source account's default currency (the current user's), else the target's.
+    async fn default_currency(&self) -> Option<unicrm_core::Currency> {
+        for crm in [self.source, self.target] {
+            if let Ok(u) = crm.current_user().await {
+                if let Some(c) = u.currency {
+                    return Some(c);
+                }
+            }
+        }
+        None
     }
 
     async fn match_users(&mut self) -> Result<(), CliError> {
@@ -435,130 +429,58 @@ impl<'a> Migrator<'a> {
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
     }
+}
 
-    async fn migrate_kind<R: Migratable>(&mut self, label: &'static str) -> Result<(), CliError> {
-        let kind = R::KIND.to_string();
-        let pb = self.bar(label);
-        let mut report = ResourceReport::default();
-        let source = self.source;
-        let mut stream = source.stream_all::<R>(ListParams::new());
-        while let Some(item) = stream.next().await {
-            // A failed read of the source stops the run; the id map makes the rerun resume.
-            let record = item?;
-            pb.inc(1);
-            let sid = record.id().to_string();
-            let entry = self.state.get(&kind, &sid)?;
-            if let Some(Entry::Done(_)) = entry {
-                report.skipped_existing += 1;
-                continue;
-            }
-            let new = match record.to_new(&self.maps, &self.state) {
-                Ok(n) => n,
-                Err(reason) => {
-                    if !self.opts.dry_run {
-                        self.state.mark_failed(&kind, &sid, &reason)?;
-                    }
-                    report.failed.push(Failure {
-                        source_id: sid,
-                        reason,
-                    });
-                    continue;
-                }
-            };
-            if self.opts.dry_run {
-                self.state.mark_planned(&kind, &sid);
-                report.planned += 1;
-                continue;
-            }
-            if entry == Some(Entry::Pending) {
-                // An earlier run sent this create and stopped before recording the answer.
-                if let Some(tid) = self.find_in_target::<R>(&new).await? {
-                    self.state.mark_done(&kind, &sid, &tid)?;
-                    report.recovered += 1;
-                    continue;
-                }
-            }
-            self.state.mark_pending(&kind, &sid)?;
-            match self.create::<R>(&new).await {
-                Ok((tid, recovered)) => {
-                    self.state.mark_done(&kind, &sid, &tid)?;
-                    if recovered {
-                        report.recovered += 1;
-                    } else {
-                        report.created += 1;
-                    }
-                }
-                Err(e) => {
-                    let reason = e.to_string();
-                    self.state.mark_failed(&kind, &sid, &reason)?;
-                    report.failed.push(Failure {
-                        source_id: sid,
-                        reason,
-                    });
-                }
-            }
-            pb.set_message(format!("{} created", report.created + report.recovered));
-        }
-        pb.finish_with_message(format!(
-            "{} created, {} already there, {} failed",
-            report.created + report.recovered,
-            report.skipped_existing,
-            report.failed.len()
-        ));
-        self.report.resources.insert(label, report);
-        Ok(())
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Creates `new` in the target; returns its id and whether it was found rather than created.
-    ///
-    /// When the outcome of a create is unknown, the target is searched before the create is
-    /// sent again, at most [`CREATE_ATTEMPTS`] times in all.
-    async fn create<R: Migratable>(&self, new: &R::New) -> Result<(String, bool), CliError> {
-        let resource = self.target.resource::<R>();
-        let mut attempt = 1;
-        loop {
-            match resource.create(new).await {
-                Ok(r) => return Ok((r.id().to_string(), false)),
-                Err(e) if ambiguous(&e) && attempt < CREATE_ATTEMPTS => {
-                    tracing::info!(error = %e, kind = %R::KIND, attempt, "create outcome unknown; looking for the record before sending it again");
-                    if let Some(id) = self.find_in_target::<R>(new).await? {
-                        return Ok((id, true));
-                    }
-                    attempt += 1;
-                }
-                Err(e) => return Err(e.into()),
-            }
+    fn vendor(status: u16) -> Error {
+        Error::Vendor {
+            vendor: "t".into(),
+            status,
+            code: None,
+            message: String::new(),
+            body: String::new(),
         }
     }
 
-    /// Finds a target record created by this migration that matches `new` and is not yet the
-    /// image of another source record.
-    async fn find_in_target<R: Migratable>(
-        &self,
-        new: &R::New,
-    ) -> Result<Option<String>, CliError> {
-        let key = R::new_key(new);
-        let kind = R::KIND.to_string();
-        let started = self
-            .state
-            .meta("started_at")?
-            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(self.started);
-        let mut params = ListParams::new();
-        if self.target.capabilities().resource(&R::KIND).updated_since {
-            params.updated_since = Some(started - chrono::Duration::seconds(5));
+    fn transport(kind: unicrm_core::error::TransportKind) -> Error {
+        Error::Transport {
+            kind,
+            message: "x".into(),
+            source: None,
         }
-        let mut stream = self.target.stream_all::<R>(params);
-        while let Some(item) = stream.next().await {
-            let r = item?;
-            if r.record_key() == key {
-                let id = r.id().to_string();
-                if !self.state.target_used(&kind, &id)? {
-                    return Ok(Some(id));
-                }
-            }
+    }
+
+    #[test]
+    fn unknown_outcomes_follow_cores_retry_rules() {
+        use unicrm_core::error::TransportKind::*;
+        let cases: Vec<(Error, bool)> = vec![
+            (transport(Timeout), true),
+            (transport(Interrupted), true),
+            (vendor(500), true),
+            (vendor(503), true),
+            (Error::decode(".", "cut body"), true),
+            // Nothing was sent or done.
+            (transport(Connect), false),
+            (Error::RateLimited { retry_after: None }, false),
+            (
+                Error::QuotaExhausted {
+                    resets_at: None,
+                    limit: None,
+                },
+                false,
+            ),
+            (Error::validation("bad"), false),
+            (vendor(404), false),
+            (vendor(409), false),
+            (transport(Other), false),
+        ];
+        for (e, want) in cases {
+            assert_eq!(outcome_unknown(&e), want, "{e:?}");
         }
-        Ok(None)
+        assert!(budget_spent(&Error::RateLimited { retry_after: None }));
+        assert!(!budget_spent(&vendor(500)));
     }
 }

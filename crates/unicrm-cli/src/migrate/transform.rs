@@ -2,18 +2,117 @@
 //! are translated through the maps; vendor row ids are dropped.
 
 use unicrm_core::{
-    Account, AccountId, Contact, ContactId, CustomFieldValue, Email, NewAccount, NewContact,
+    Account, AccountId, Contact, ContactId, CustomFieldValue, Email, Money, NewAccount, NewContact,
     NewNote, NewOpportunity, NewTask, Note, Opportunity, OpportunityId, Phone, Record, Tag, Task,
     UserId, Website,
 };
 
 use super::Maps;
-use super::state::State;
+use super::state::{Entry, State};
+
+/// A link whose record is not migrated (yet): the record is written without it and the link
+/// is stored in the state to be filled once the linked record exists in the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingLink {
+    /// Unified field (`account_id`, `contact_ids`, …).
+    pub field: &'static str,
+    /// Kind of the linked record.
+    pub link_kind: &'static str,
+    /// Source ids of the linked records.
+    pub source_ids: Vec<String>,
+    /// Whether a linked record is `pending` or `waiting`: it will be resolved by the next run,
+    /// so the record waits for it instead of being written without the link.
+    pub waits: bool,
+}
+
+/// Translates source ids of linked records into target ids, collecting the links that cannot
+/// be translated yet.
+pub struct Links<'s> {
+    state: &'s State,
+    /// The links that could not be translated.
+    pub missing: Vec<MissingLink>,
+    /// Custom field values with no matching definition in the target.
+    pub dropped_fields: u64,
+}
+
+impl<'s> Links<'s> {
+    /// A resolver over the id map.
+    pub fn new(state: &'s State) -> Self {
+        Links {
+            state,
+            missing: Vec::new(),
+            dropped_fields: 0,
+        }
+    }
+
+    fn waits(&self, kind: &str, id: &str) -> Result<bool, String> {
+        Ok(matches!(
+            self.state.get(kind, id).map_err(|e| e.message)?,
+            Some(Entry::Pending { .. } | Entry::Waiting(_))
+        ))
+    }
+
+    /// The target id of one linked record.
+    fn one<T: From<String>>(
+        &mut self,
+        field: &'static str,
+        kind: &'static str,
+        id: Option<&impl std::fmt::Display>,
+    ) -> Result<Option<T>, String> {
+        let Some(id) = id else { return Ok(None) };
+        let id = id.to_string();
+        match self.state.target_id(kind, &id).map_err(|e| e.message)? {
+            Some(t) => Ok(Some(T::from(t))),
+            None => {
+                let waits = self.waits(kind, &id)?;
+                self.missing.push(MissingLink {
+                    field,
+                    link_kind: kind,
+                    source_ids: vec![id],
+                    waits,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// The target ids of a list of linked records: all of them, or the ones already migrated
+    /// with the whole list stored as a missing link.
+    fn many<T: From<String>>(
+        &mut self,
+        field: &'static str,
+        kind: &'static str,
+        ids: &[impl std::fmt::Display],
+    ) -> Result<Vec<T>, String> {
+        let mut out = Vec::new();
+        let mut waits = false;
+        let mut complete = true;
+        for id in ids {
+            let id = id.to_string();
+            match self.state.target_id(kind, &id).map_err(|e| e.message)? {
+                Some(t) => out.push(T::from(t)),
+                None => {
+                    complete = false;
+                    waits |= self.waits(kind, &id)?;
+                }
+            }
+        }
+        if !complete {
+            self.missing.push(MissingLink {
+                field,
+                link_kind: kind,
+                source_ids: ids.iter().map(|i| i.to_string()).collect(),
+                waits,
+            });
+        }
+        Ok(out)
+    }
+}
 
 /// A record the migration copies.
 pub trait Migratable: Record {
     /// The new target record for this source record, or why it cannot be migrated.
-    fn to_new(&self, maps: &Maps, state: &State) -> Result<Self::New, String>;
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<Self::New, String>;
     /// Natural key of a new record, to recognise it in the target after an ambiguous create.
     fn new_key(new: &Self::New) -> String;
     /// The same key computed on a target record.
@@ -33,13 +132,22 @@ impl Maps {
         id.and_then(|i| self.users.get(i).cloned())
     }
 
-    fn fields(&self, kind: &str, values: &[CustomFieldValue]) -> Vec<CustomFieldValue> {
+    fn fields(
+        &self,
+        kind: &str,
+        values: &[CustomFieldValue],
+        links: &mut Links<'_>,
+    ) -> Vec<CustomFieldValue> {
         values
             .iter()
             .filter_map(|v| {
-                let def = self
+                let Some(def) = self
                     .fields
-                    .get(&(kind.to_string(), v.definition_id.to_string()))?;
+                    .get(&(kind.to_string(), v.definition_id.to_string()))
+                else {
+                    links.dropped_fields += 1;
+                    return None;
+                };
                 Some(CustomFieldValue {
                     definition_id: def.id.clone(),
                     name: Some(def.name.clone()),
@@ -49,18 +157,6 @@ impl Maps {
             })
             .collect()
     }
-}
-
-fn linked<T: From<String>>(
-    state: &State,
-    kind: &str,
-    id: Option<&impl std::fmt::Display>,
-) -> Result<Option<T>, String> {
-    let Some(id) = id else { return Ok(None) };
-    state
-        .target_id(kind, &id.to_string())
-        .map(|t| t.map(T::from))
-        .map_err(|e| e.message)
 }
 
 /// Nested rows carry the source vendor's row ids, which mean nothing to the target.
@@ -89,7 +185,7 @@ fn clean_tags(v: &[Tag]) -> Vec<Tag> {
 }
 
 impl Migratable for Account {
-    fn to_new(&self, maps: &Maps, _state: &State) -> Result<NewAccount, String> {
+    fn to_new(&self, maps: &Maps, _links: &mut Links<'_>) -> Result<NewAccount, String> {
         if self.name.trim().is_empty() {
             return Err("account has no name".into());
         }
@@ -101,7 +197,7 @@ impl Migratable for Account {
         n.websites = clean(&self.websites);
         n.addresses = clean(&self.addresses);
         n.tags = clean_tags(&self.tags);
-        n.custom_fields = maps.fields("account", &self.custom_fields);
+        n.custom_fields = maps.fields("account", &self.custom_fields, _links);
         n.links.clear();
         Ok(n)
     }
@@ -116,16 +212,16 @@ impl Migratable for Account {
 }
 
 impl Migratable for Contact {
-    fn to_new(&self, maps: &Maps, state: &State) -> Result<NewContact, String> {
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<NewContact, String> {
         let mut n = NewContact::from(self);
         n.owner_id = maps.owner(self.owner_id.as_ref());
-        n.account_id = linked::<AccountId>(state, "account", self.account_id.as_ref())?;
+        n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
         n.emails = clean(&self.emails);
         n.phones = clean(&self.phones);
         n.websites = clean(&self.websites);
         n.addresses = clean(&self.addresses);
         n.tags = clean_tags(&self.tags);
-        n.custom_fields = maps.fields("contact", &self.custom_fields);
+        n.custom_fields = maps.fields("contact", &self.custom_fields, links);
         n.links.clear();
         Ok(n)
     }
@@ -150,20 +246,12 @@ impl Migratable for Contact {
 }
 
 impl Migratable for Opportunity {
-    fn to_new(&self, maps: &Maps, state: &State) -> Result<NewOpportunity, String> {
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<NewOpportunity, String> {
         let mut n = NewOpportunity::from(self);
         n.owner_id = maps.owner(self.owner_id.as_ref());
-        n.account_id = linked::<AccountId>(state, "account", self.account_id.as_ref())?;
-        n.contact_id = linked::<ContactId>(state, "contact", self.contact_id.as_ref())?;
-        n.contact_ids = self
-            .contact_ids
-            .iter()
-            .filter_map(|c| {
-                linked::<ContactId>(state, "contact", Some(c))
-                    .ok()
-                    .flatten()
-            })
-            .collect();
+        n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
+        n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
+        n.contact_ids = links.many::<ContactId>("contact_ids", "contact", &self.contact_ids)?;
         match self.stage_id.as_ref().and_then(|s| maps.stages.get(s)) {
             Some((p, s)) => {
                 n.pipeline_id = Some(p.clone());
@@ -177,8 +265,19 @@ impl Migratable for Opportunity {
                 n.stage_id = None;
             }
         }
+        if n.amount.is_none() {
+            // An amount the source stored without a currency is in the account's currency
+            // (docs/vendors/capsule-v2.md, Opportunities; docs/vendors/insightly-v3.1.md,
+            // Opportunities): the adapter cannot build money from it, the raw payload keeps it.
+            n.amount = self
+                .raw
+                .as_ref()
+                .and_then(|r| amount_without_currency(&r.to_value()))
+                .zip(maps.default_currency.as_ref())
+                .and_then(|(a, c)| Money::parse(&a, c.as_str()));
+        }
         n.tags = clean_tags(&self.tags);
-        n.custom_fields = maps.fields("opportunity", &self.custom_fields);
+        n.custom_fields = maps.fields("opportunity", &self.custom_fields, links);
         n.links.clear();
         Ok(n)
     }
@@ -206,15 +305,35 @@ impl Migratable for Opportunity {
     }
 }
 
+/// The amount of a raw opportunity that has one but no currency: Capsule's
+/// `value: {amount}` or Insightly's `BID_AMOUNT` without `BID_CURRENCY`.
+pub fn amount_without_currency(raw: &serde_json::Value) -> Option<String> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    };
+    let missing = |v: Option<&serde_json::Value>| {
+        v.is_none_or(|c| c.is_null() || c.as_str().is_some_and(|s| s.trim().is_empty()))
+    };
+    if let Some(value) = raw.get("value").filter(|v| v.is_object()) {
+        return text(value.get("amount")?).filter(|_| missing(value.get("currency")));
+    }
+    text(raw.get("BID_AMOUNT")?).filter(|_| missing(raw.get("BID_CURRENCY")))
+}
+
 impl Migratable for Task {
-    fn to_new(&self, maps: &Maps, state: &State) -> Result<NewTask, String> {
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<NewTask, String> {
         let mut n = NewTask::from(self);
         n.owner_id = maps.owner(self.owner_id.as_ref());
         n.assignee_id = maps.owner(self.assignee_id.as_ref());
-        n.contact_id = linked::<ContactId>(state, "contact", self.contact_id.as_ref())?;
-        n.account_id = linked::<AccountId>(state, "account", self.account_id.as_ref())?;
-        n.opportunity_id =
-            linked::<OpportunityId>(state, "opportunity", self.opportunity_id.as_ref())?;
+        n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
+        n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
+        n.opportunity_id = links.one::<OpportunityId>(
+            "opportunity_id",
+            "opportunity",
+            self.opportunity_id.as_ref(),
+        )?;
         n.lead_id = None;
         n.links.clear();
         Ok(n)
@@ -230,13 +349,16 @@ impl Migratable for Task {
 }
 
 impl Migratable for Note {
-    fn to_new(&self, maps: &Maps, state: &State) -> Result<NewNote, String> {
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<NewNote, String> {
         let mut n = NewNote::from(self);
         n.owner_id = maps.owner(self.owner_id.as_ref());
-        n.contact_id = linked::<ContactId>(state, "contact", self.contact_id.as_ref())?;
-        n.account_id = linked::<AccountId>(state, "account", self.account_id.as_ref())?;
-        n.opportunity_id =
-            linked::<OpportunityId>(state, "opportunity", self.opportunity_id.as_ref())?;
+        n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
+        n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
+        n.opportunity_id = links.one::<OpportunityId>(
+            "opportunity_id",
+            "opportunity",
+            self.opportunity_id.as_ref(),
+        )?;
         n.lead_id = None;
         n.links.clear();
         if n.contact_id.is_none() && n.account_id.is_none() && n.opportunity_id.is_none() {
@@ -253,5 +375,37 @@ impl Migratable for Note {
 
     fn record_key(&self) -> String {
         norm(Some(&self.content)).chars().take(200).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amount_without_currency;
+    use serde_json::json;
+
+    #[test]
+    fn amounts_without_currency_are_found_in_both_vendor_shapes() {
+        let cases = [
+            (json!({"value": {"amount": 1200.5}}), Some("1200.5")),
+            (
+                json!({"value": {"amount": 10, "currency": null}}),
+                Some("10"),
+            ),
+            (json!({"value": {"amount": 10, "currency": ""}}), Some("10")),
+            (json!({"value": {"amount": 10, "currency": "EUR"}}), None),
+            (json!({"value": {"currency": "EUR"}}), None),
+            (json!({"value": null}), None),
+            (json!({"BID_AMOUNT": 99}), Some("99")),
+            (
+                json!({"BID_AMOUNT": "99.10", "BID_CURRENCY": null}),
+                Some("99.10"),
+            ),
+            (json!({"BID_AMOUNT": 99, "BID_CURRENCY": "USD"}), None),
+            (json!({"BID_AMOUNT": null}), None),
+            (json!({}), None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(amount_without_currency(&raw).as_deref(), want, "{raw}");
+        }
     }
 }

@@ -1,0 +1,401 @@
+//! Copying the records of one kind: the create / lookup protocol that never sends a create
+//! twice, losses, waiting and pending links.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use unicrm_core::{CrmExt, ListParams, Record};
+
+use super::losses::{self, add};
+use super::state::{Entry, PendingLink};
+use super::transform::{Links, MissingLink};
+use super::{
+    CREATE_ATTEMPTS, Failure, LOOKUP_MARGIN, Migratable, Migrator, ResourceReport, budget_spent,
+    outcome_unknown,
+};
+use crate::exit::CliError;
+
+/// How one record's create ended.
+enum Outcome<R> {
+    /// Created by this run.
+    Created(R),
+    /// Found in the target after an unknown outcome (not created twice).
+    Recovered(R),
+    /// Nothing was created, for this reason.
+    Failed(String),
+    /// The outcome is still unknown; the row stays `pending`.
+    Unknown(String),
+}
+
+fn describe(lost: &BTreeMap<String, u64>) -> String {
+    lost.iter()
+        .map(|(f, n)| format!("{n} × {f}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Migrator<'_> {
+    /// Moves the lower bound of the target's clock forward with a record it answered.
+    fn observe<R: Record>(&mut self, r: &R) {
+        if let Some(t) = r.updated_at() {
+            if self.target_clock.is_none_or(|c| t > c) {
+                self.target_clock = Some(t);
+            }
+        }
+    }
+
+    pub(super) async fn migrate_kind<R: Migratable>(
+        &mut self,
+        label: &'static str,
+    ) -> Result<(), CliError> {
+        let pb = self.bar(label);
+        self.report
+            .resources
+            .insert(label, ResourceReport::default());
+        let result = self.migrate_records::<R>(label, &pb).await;
+        let r = self
+            .report
+            .resources
+            .get(label)
+            .cloned()
+            .unwrap_or_default();
+        pb.finish_with_message(format!(
+            "{} created, {} already there, {} not migrated",
+            r.created + r.recovered,
+            r.skipped_existing,
+            r.failed.len()
+        ));
+        result
+    }
+
+    fn rep(&mut self, label: &'static str) -> &mut ResourceReport {
+        self.report.resources.entry(label).or_default()
+    }
+
+    fn fail(&mut self, label: &'static str, source_id: &str, reason: String) {
+        self.rep(label).failed.push(Failure {
+            source_id: source_id.to_string(),
+            reason,
+        });
+    }
+
+    async fn migrate_records<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        pb: &indicatif::ProgressBar,
+    ) -> Result<(), CliError> {
+        let kind = R::KIND.to_string();
+        let source = self.source;
+        let mut stream = source.stream_all::<R>(ListParams::new());
+        let mut since_save = 0u32;
+        while let Some(item) = stream.next().await {
+            // A failed read of the source stops the run; the id map makes the rerun resume.
+            let record = item?;
+            pb.inc(1);
+            let sid = record.id().to_string();
+            let entry = self.state.get(&kind, &sid)?;
+            if let Some(Entry::Done(_)) = entry {
+                self.rep(label).skipped_existing += 1;
+                continue;
+            }
+            let mut links = Links::new(&self.state);
+            let built = record.to_new(&self.maps, &mut links);
+            let (missing, dropped) = (links.missing, links.dropped_fields);
+            if let Some(m) = missing.iter().find(|m| m.waits) {
+                let reason = format!(
+                    "waits for {} {} (its create's outcome is not known yet); a later run writes it with the link",
+                    m.link_kind,
+                    m.source_ids.join(",")
+                );
+                if !self.opts.dry_run {
+                    self.state.mark_waiting(&kind, &sid, &reason)?;
+                }
+                self.rep(label).waiting += 1;
+                self.fail(label, &sid, reason);
+                continue;
+            }
+            let new = match built {
+                Ok(n) => n,
+                Err(reason) => {
+                    if !self.opts.dry_run {
+                        self.state.mark_failed(&kind, &sid, &reason)?;
+                    }
+                    if let Some(Entry::Pending { .. }) = entry {
+                        self.rep(label).pending += 1;
+                    }
+                    self.fail(label, &sid, reason);
+                    continue;
+                }
+            };
+            let sent = serde_json::to_value(&new)?;
+            let mut predicted = self.capacity.predict(&kind, &sent);
+            if dropped > 0 {
+                *predicted.entry("custom_fields".to_string()).or_default() += dropped;
+            }
+            if self.opts.dry_run {
+                self.state.mark_planned(&kind, &sid);
+                let r = self.rep(label);
+                r.planned += 1;
+                add(&mut r.lost, &predicted);
+                continue;
+            }
+            let pending = matches!(entry, Some(Entry::Pending { .. }));
+            if self.opts.strict && !predicted.is_empty() && !pending {
+                let reason = format!(
+                    "--strict: the target cannot hold {}; not written",
+                    describe(&predicted)
+                );
+                self.state.mark_refused(&kind, &sid, &reason)?;
+                self.rep(label).refused += 1;
+                self.fail(label, &sid, reason);
+                continue;
+            }
+            let outcome = match entry {
+                // An earlier run sent this create and never learned its outcome: look first.
+                Some(Entry::Pending { sent_after }) => {
+                    match self.find_in_target::<R>(label, &new, sent_after).await {
+                        Ok(Some(r)) => Outcome::Recovered(r),
+                        Ok(None) if self.opts.strict && !predicted.is_empty() => {
+                            // Not in the target: refuse it now (the row stays `pending`, so a
+                            // later run looks again before anything is sent).
+                            let reason = format!(
+                                "--strict: the target cannot hold {}; not written",
+                                describe(&predicted)
+                            );
+                            self.state.note_ambiguous(&kind, &sid, &reason)?;
+                            self.rep(label).refused += 1;
+                            self.fail(label, &sid, reason);
+                            continue;
+                        }
+                        Ok(None) => self.create::<R>(label, &sid, &new).await?,
+                        Err(e) if budget_spent(&e) => return Err(e.into()),
+                        Err(e) => Outcome::Unknown(format!(
+                            "an earlier create's outcome is unknown and the lookup failed ({e}); the next run looks again"
+                        )),
+                    }
+                }
+                _ => self.create::<R>(label, &sid, &new).await?,
+            };
+            match outcome {
+                Outcome::Created(r) | Outcome::Recovered(r) => {
+                    self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)?;
+                }
+                Outcome::Failed(reason) => self.fail(label, &sid, reason),
+                Outcome::Unknown(reason) => {
+                    self.state.note_ambiguous(&kind, &sid, &reason)?;
+                    self.rep(label).pending += 1;
+                    self.fail(label, &sid, reason);
+                }
+            }
+            since_save += 1;
+            if since_save >= 200 {
+                since_save = 0;
+                self.save_clock()?;
+            }
+            let r = &self.report.resources[label];
+            pb.set_message(format!("{} created", r.created + r.recovered));
+        }
+        Ok(())
+    }
+
+    /// Records a record now in the target: its id, what it lost, its links still to fill.
+    #[allow(clippy::too_many_arguments)]
+    fn finish<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        kind: &str,
+        sid: &str,
+        sent: &serde_json::Value,
+        dropped: u64,
+        missing: &[MissingLink],
+        stored: &R,
+    ) -> Result<(), CliError> {
+        let tid = stored.id().to_string();
+        let stored_json = serde_json::to_value(stored)?;
+        let mut lost = losses::measure(sent, &stored_json);
+        self.capacity.learn(kind, sent, &lost);
+        if dropped > 0 {
+            *lost.entry("custom_fields".to_string()).or_default() += dropped;
+        }
+        self.state.mark_done_with_losses(kind, sid, &tid, &lost)?;
+        for m in missing {
+            self.state.add_pending_link(&PendingLink {
+                kind: kind.to_string(),
+                source_id: sid.to_string(),
+                field: m.field.to_string(),
+                link_kind: m.link_kind.to_string(),
+                link_source_ids: m.source_ids.clone(),
+            })?;
+        }
+        if self.opts.strict && !lost.is_empty() {
+            self.fail(
+                label,
+                sid,
+                format!(
+                    "--strict: written, but the target dropped {} (now known: such records are refused)",
+                    describe(&lost)
+                ),
+            );
+        }
+        add(&mut self.rep(label).lost, &lost);
+        Ok(())
+    }
+
+    /// Sends the create of `new`, at most [`CREATE_ATTEMPTS`] times, each time after finding
+    /// that an earlier attempt with an unknown outcome left nothing in the target.
+    async fn create<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        sid: &str,
+        new: &R::New,
+    ) -> Result<Outcome<R>, CliError> {
+        let kind = R::KIND.to_string();
+        let target = self.target;
+        let resource = target.resource::<R>();
+        for attempt in 1..=CREATE_ATTEMPTS {
+            // Written (and synced) before the request leaves: a crash from here on leaves a
+            // `pending` row, and the next run looks before sending.
+            self.state.mark_pending(&kind, sid, self.target_clock)?;
+            match resource.create(new).await {
+                Ok(r) => {
+                    self.observe(&r);
+                    self.rep(label).created += 1;
+                    return Ok(Outcome::Created(r));
+                }
+                Err(e) if outcome_unknown(&e) => {
+                    self.rep(label).ambiguous += 1;
+                    let reason = format!("create outcome unknown ({e})");
+                    self.state.note_ambiguous(&kind, sid, &reason)?;
+                    tracing::info!(error = %e, kind = %R::KIND, attempt, "create outcome unknown; looking for the record before sending it again");
+                    let sent_after = match self.state.get(&kind, sid)? {
+                        Some(Entry::Pending { sent_after }) => sent_after,
+                        _ => None,
+                    };
+                    match self.find_in_target::<R>(label, new, sent_after).await {
+                        Ok(Some(r)) => return Ok(Outcome::Recovered(r)),
+                        Ok(None) => {}
+                        Err(le) if budget_spent(&le) => return Err(le.into()),
+                        Err(le) => {
+                            return Ok(Outcome::Unknown(format!(
+                                "{reason}; the lookup failed ({le}); the next run looks again"
+                            )));
+                        }
+                    }
+                }
+                Err(e) if budget_spent(&e) => {
+                    // Nothing was created; the row keeps what an earlier attempt left.
+                    self.state.mark_failed(&kind, sid, &e.to_string())?;
+                    return Err(e.into());
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    self.state.mark_failed(&kind, sid, &reason)?;
+                    if let Some(Entry::Pending { .. }) = self.state.get(&kind, sid)? {
+                        // An earlier attempt of this run may have been applied.
+                        return Ok(Outcome::Unknown(format!(
+                            "{reason}, after an attempt whose outcome is unknown; the next run looks first"
+                        )));
+                    }
+                    return Ok(Outcome::Failed(reason));
+                }
+            }
+        }
+        Ok(Outcome::Unknown(format!(
+            "create outcome unknown after {CREATE_ATTEMPTS} attempts and not found in the target; the next run looks again before sending"
+        )))
+    }
+
+    /// Finds a target record changed since its clock read `sent_after` (less a margin) that
+    /// matches `new` and is not yet the image of another source record; looks again after each
+    /// delay of the search lag when it finds none.
+    async fn find_in_target<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        new: &R::New,
+        sent_after: Option<DateTime<Utc>>,
+    ) -> Result<Option<R>, unicrm_core::Error> {
+        let key = R::new_key(new);
+        let kind = R::KIND.to_string();
+        let target = self.target;
+        let mut params = ListParams::new();
+        if target.capabilities().resource(&R::KIND).updated_since {
+            params.updated_since = sent_after.map(|t| {
+                t - chrono::Duration::from_std(LOOKUP_MARGIN).unwrap_or(chrono::Duration::zero())
+            });
+        }
+        let delays = self.opts.search_lag.clone();
+        let sleeper = self.opts.sleeper.clone();
+        for look in 0..=delays.len() {
+            if look > 0 {
+                sleeper.sleep(delays[look - 1]).await;
+            }
+            self.rep(label).lookups += 1;
+            let mut stream = target.stream_all::<R>(params.clone());
+            while let Some(item) = stream.next().await {
+                let r = item?;
+                self.observe(&r);
+                if r.record_key() == key {
+                    let used = self
+                        .state
+                        .target_used(&kind, &r.id().to_string())
+                        .map_err(|e| unicrm_core::Error::config(e.message))?;
+                    if !used {
+                        self.rep(label).recovered += 1;
+                        return Ok(Some(r));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Writes the links stored for records of `R` whose linked records are now migrated.
+    pub(super) async fn fill_links<R: Migratable>(
+        &mut self,
+        label: &'static str,
+    ) -> Result<(), CliError> {
+        if self.opts.dry_run {
+            return Ok(());
+        }
+        let kind = R::KIND.to_string();
+        let target = self.target;
+        for link in self.state.pending_links(&kind)? {
+            let Some(Entry::Done(tid)) = self.state.get(&kind, &link.source_id)? else {
+                continue;
+            };
+            let mut ids = Vec::new();
+            for s in &link.link_source_ids {
+                match self.state.target_id(&link.link_kind, s)? {
+                    Some(t) => ids.push(serde_json::Value::String(t)),
+                    None => break,
+                }
+            }
+            if ids.len() < link.link_source_ids.len() {
+                continue;
+            }
+            let value = if link.field.ends_with("_ids") {
+                serde_json::Value::Array(ids)
+            } else {
+                ids.remove(0)
+            };
+            let patch: R::Patch =
+                serde_json::from_value(serde_json::json!({ link.field.clone(): value }))?;
+            let id: R::Id = serde_json::from_value(serde_json::Value::String(tid))?;
+            match target.resource::<R>().update(&id, &patch).await {
+                Ok(r) => {
+                    self.observe(&r);
+                    self.state
+                        .remove_pending_link(&kind, &link.source_id, &link.field)?;
+                    self.rep(label).links_filled += 1;
+                }
+                Err(e) if budget_spent(&e) => return Err(e.into()),
+                Err(e) => {
+                    tracing::warn!(error = %e, kind = %kind, source_id = %link.source_id, field = %link.field, "link not filled; kept for the next run");
+                }
+            }
+        }
+        self.rep(label).links_pending = self.state.pending_links(&kind)?.len() as u64;
+        Ok(())
+    }
+}
