@@ -220,6 +220,20 @@ mod tests {
     }
 
     #[test]
+    fn quota_and_reconfigure() {
+        let mut l = Limiter::new(2, 3, PerSecondWindow::Sliding);
+        assert_eq!(l.quota(), 3);
+        assert_eq!(l.remaining(), 3);
+        assert_eq!(l.check(t0()), Verdict::Pass);
+        assert_eq!(l.check(t0()), Verdict::Pass);
+        assert_eq!(l.check(t0()), Verdict::Burst);
+        l.reconfigure(1, 7);
+        assert_eq!((l.quota(), l.remaining()), (7, 7));
+        assert_eq!(l.check(t0()), Verdict::Pass);
+        assert_eq!(l.check(t0()), Verdict::Burst);
+    }
+
+    #[test]
     fn refused_requests_use_quota_but_not_the_per_second_window() {
         let mut l = Limiter::new(1, 10, PerSecondWindow::Sliding);
         assert_eq!(l.check(t0()), Verdict::Pass);
