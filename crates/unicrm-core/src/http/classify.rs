@@ -188,6 +188,79 @@ mod tests {
         }
     }
 
+    /// Every status group to its variant.
+    #[test]
+    fn status_table() {
+        let h = HeaderMap::new();
+        let kind = |status: u16| {
+            let e = classify("v", status, &h, br#"{"message":"m"}"#, now());
+            let k = match &e {
+                Error::Validation { .. } => "validation",
+                Error::Unauthenticated { .. } => "unauthenticated",
+                Error::PermissionDenied { .. } => "permission",
+                Error::NotFound { .. } => "not_found",
+                Error::Conflict { .. } => "conflict",
+                Error::RateLimited { .. } => "rate_limited",
+                Error::Vendor { .. } => "vendor",
+                _ => "other",
+            };
+            assert!(e.to_string().contains('m'), "{e}");
+            k
+        };
+        for (status, want) in [
+            (400, "validation"),
+            (422, "validation"),
+            (401, "unauthenticated"),
+            (403, "permission"),
+            (404, "not_found"),
+            (410, "not_found"),
+            (409, "conflict"),
+            (412, "conflict"),
+            (429, "rate_limited"),
+            (405, "vendor"),
+            (500, "vendor"),
+            (302, "vendor"),
+        ] {
+            assert_eq!(kind(status), want, "{status}");
+        }
+    }
+
+    #[test]
+    fn error_text_and_code() {
+        let b = parse_error_body(br#"{"error":"only an error"}"#);
+        assert_eq!(b.message.as_deref(), Some("only an error"));
+        assert_eq!(b.code, None);
+        let b = parse_error_body(
+            br#"{"message":"m","errors":["plain",{"field":"f","message":"bad"},7]}"#,
+        );
+        assert_eq!(b.fields.len(), 2);
+        assert_eq!(b.fields[0].message, "plain");
+        assert_eq!(b.fields[1].field.as_deref(), Some("f"));
+        assert_eq!(parse_error_body(b"[1]"), ErrorBody::default());
+        match classify(
+            "v",
+            500,
+            &HeaderMap::new(),
+            br#"{"error":"E1","message":"boom"}"#,
+            now(),
+        ) {
+            Error::Vendor { code, message, .. } => {
+                assert_eq!(code.as_deref(), Some("E1"));
+                assert_eq!(message, "boom");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Plain text is kept, its start as the message.
+        let long = "y".repeat(300);
+        match classify("v", 500, &HeaderMap::new(), long.as_bytes(), now()) {
+            Error::Vendor { message, body, .. } => {
+                assert_eq!(message.len(), 200);
+                assert_eq!(body.len(), 300);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn oauth_error() {
         let b = parse_error_body(br#"{"error":"invalid_grant","error_description":"expired"}"#);

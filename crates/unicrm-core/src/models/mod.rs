@@ -5,7 +5,7 @@
 //! every field a [`Patch`](crate::Patch)). JSON is snake_case and stable: it is the CLI's output
 //! contract.
 //!
-//! Compared with the hosted unified APIs (see `shared/docs/unified-models.md`): money is an exact
+//! Compared with the hosted unified APIs: money is an exact
 //! decimal with a currency, custom fields are typed and carry their definition, tags exist on
 //! every record that the vendors tag, pipelines carry ordered stages with probabilities, tasks
 //! have status and priority, and every record keeps its raw vendor payload.
