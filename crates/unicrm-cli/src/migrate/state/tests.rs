@@ -125,3 +125,20 @@ fn losses_and_pending_links_round_trip() {
     s.remove_pending_link("contact", "1", "account_id").unwrap();
     assert!(s.pending_links("contact").unwrap().is_empty());
 }
+
+#[test]
+fn a_file_that_is_not_a_state_is_not_reported_as_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    for read_only in [false, true] {
+        let e = State::open(&path, read_only).err().expect("not a database");
+        assert_eq!(e.code, 1);
+        assert!(!e.message.contains("locked"), "{}", e.message);
+        assert!(
+            e.message.contains("migration state database"),
+            "{}",
+            e.message
+        );
+    }
+}
