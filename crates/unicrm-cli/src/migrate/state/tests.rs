@@ -142,3 +142,37 @@ fn a_file_that_is_not_a_state_is_not_reported_as_locked() {
         );
     }
 }
+
+#[test]
+fn every_status_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = State::open(&dir.path().join("s.sqlite"), false).unwrap();
+    s.mark_waiting("note", "1", "waits for contact 2").unwrap();
+    s.mark_refused("contact", "3", "--strict: 2 × emails")
+        .unwrap();
+    s.mark_failed("task", "4", "422").unwrap();
+    s.mark_done("account", "5", "50").unwrap();
+    assert_eq!(
+        s.get("note", "1").unwrap(),
+        Some(Entry::Waiting("waits for contact 2".into()))
+    );
+    assert_eq!(
+        s.get("contact", "3").unwrap(),
+        Some(Entry::Refused("--strict: 2 × emails".into()))
+    );
+    assert_eq!(
+        s.get("task", "4").unwrap(),
+        Some(Entry::Failed("422".into()))
+    );
+    assert_eq!(
+        s.get("account", "5").unwrap(),
+        Some(Entry::Done("50".into()))
+    );
+    // Only `done` rows have a target id, and a waiting or refused record can be retried.
+    assert_eq!(s.target_id("note", "1").unwrap(), None);
+    s.mark_pending("note", "1", None).unwrap();
+    assert_eq!(
+        s.get("note", "1").unwrap(),
+        Some(Entry::Pending { sent_after: None })
+    );
+}
