@@ -125,3 +125,54 @@ fn losses_and_pending_links_round_trip() {
     s.remove_pending_link("contact", "1", "account_id").unwrap();
     assert!(s.pending_links("contact").unwrap().is_empty());
 }
+
+#[test]
+fn a_file_that_is_not_a_state_is_not_reported_as_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    for read_only in [false, true] {
+        let e = State::open(&path, read_only).err().expect("not a database");
+        assert_eq!(e.code, 1);
+        assert!(!e.message.contains("locked"), "{}", e.message);
+        assert!(
+            e.message.contains("migration state database"),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn every_status_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = State::open(&dir.path().join("s.sqlite"), false).unwrap();
+    s.mark_waiting("note", "1", "waits for contact 2").unwrap();
+    s.mark_refused("contact", "3", "--strict: 2 × emails")
+        .unwrap();
+    s.mark_failed("task", "4", "422").unwrap();
+    s.mark_done("account", "5", "50").unwrap();
+    assert_eq!(
+        s.get("note", "1").unwrap(),
+        Some(Entry::Waiting("waits for contact 2".into()))
+    );
+    assert_eq!(
+        s.get("contact", "3").unwrap(),
+        Some(Entry::Refused("--strict: 2 × emails".into()))
+    );
+    assert_eq!(
+        s.get("task", "4").unwrap(),
+        Some(Entry::Failed("422".into()))
+    );
+    assert_eq!(
+        s.get("account", "5").unwrap(),
+        Some(Entry::Done("50".into()))
+    );
+    // Only `done` rows have a target id, and a waiting or refused record can be retried.
+    assert_eq!(s.target_id("note", "1").unwrap(), None);
+    s.mark_pending("note", "1", None).unwrap();
+    assert_eq!(
+        s.get("note", "1").unwrap(),
+        Some(Entry::Pending { sent_after: None })
+    );
+}
