@@ -1,0 +1,320 @@
+//! The unicrm-testkit conformance suite, run against the Capsule simulator through
+//! `Arc<dyn Crm>`. The harness below resets the simulator (a fresh one per reset) and acts as
+//! another Capsule user writing through the raw v2 API.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use unicrm_capsule::CapsuleClient;
+use unicrm_core::{Crm, ResourceKind};
+use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, SeedOptions};
+use unicrm_testkit::{
+    ConvergenceOptions, Harness, HarnessError, InvalidWrite, SuiteOptions, VendorRecord,
+};
+
+/// People seeded: enough that the feed's listings (100 parties a page) span several pages.
+const RECORDS: usize = 240;
+
+/// The change-feed convergence check is known to fail on `main` (issue 12: checkpoints from
+/// the caller's clock, no overlap). Switch this on once the `feeds` branch is merged.
+fn convergence_is_fixed_on_this_branch() -> bool {
+    false
+}
+
+struct Sim {
+    handle: CapsuleSimHandle,
+    /// A personal access token of another user (user 2), for the raw writes.
+    other_token: String,
+    /// The other user's HTTP client (built after the simulator installed a TLS provider).
+    http: reqwest::Client,
+}
+
+struct CapsuleHarness {
+    sim: Mutex<Option<Arc<Sim>>>,
+    faults: Mutex<FaultConfig>,
+}
+
+fn herr(e: impl std::fmt::Display) -> HarnessError {
+    HarnessError::new(e.to_string())
+}
+
+impl CapsuleHarness {
+    fn new() -> Self {
+        CapsuleHarness {
+            sim: Mutex::new(None),
+            faults: Mutex::new(FaultConfig::default()),
+        }
+    }
+
+    fn sim(&self) -> Result<Arc<Sim>, HarnessError> {
+        self.sim
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| HarnessError::new("reset first"))
+    }
+
+    fn apply_faults(&self, f: impl FnOnce(&mut FaultConfig)) -> Result<(), HarnessError> {
+        let mut faults = self.faults.lock().unwrap();
+        f(&mut faults);
+        self.sim()?.handle.set_faults(faults.clone());
+        Ok(())
+    }
+
+    fn client(&self, token: &str) -> Result<Arc<dyn Crm>, HarnessError> {
+        let sim = self.sim()?;
+        let c = CapsuleClient::builder()
+            .base_url(sim.handle.base_url.as_str())
+            .personal_access_token(token.to_string())
+            .build()
+            .map_err(herr)?;
+        Ok(Arc::new(c))
+    }
+
+    /// One raw request as the other user; the JSON answer (Null for an empty body).
+    async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, HarnessError> {
+        let sim = self.sim()?;
+        let url = sim.handle.base_url.join(path).map_err(herr)?;
+        let mut req = sim
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(&sim.other_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        // The other user retries 429s and 5xx of its own reads (faults may be on).
+        let resp = req.send().await.map_err(herr)?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(herr)?;
+        if !status.is_success() {
+            return Err(HarnessError::new(format!("{method} {path}: {status} {text}")));
+        }
+        if text.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(herr)
+    }
+
+    /// Every item of a raw listing, page by page.
+    async fn raw_all(&self, path: &str, key: &str, query: &str) -> Result<Vec<Value>, HarnessError> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let v = self
+                .raw(
+                    reqwest::Method::GET,
+                    &format!("{path}?perPage=100&page={page}{query}"),
+                    None,
+                )
+                .await?;
+            let items = v[key].as_array().cloned().unwrap_or_default();
+            let n = items.len();
+            out.extend(items);
+            if n < 100 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn record(v: &Value, marker: &str) -> VendorRecord {
+    VendorRecord {
+        id: v["id"].as_u64().map(|i| i.to_string()).unwrap_or_default(),
+        marker: v[marker].as_str().filter(|s| !s.is_empty()).map(str::to_string),
+    }
+}
+
+#[async_trait]
+impl Harness for CapsuleHarness {
+    fn vendor(&self) -> &str {
+        "capsule"
+    }
+
+    async fn reset(&self) -> Result<(), HarnessError> {
+        let old = self.sim.lock().unwrap().take();
+        if let Some(old) = old.and_then(|s| Arc::into_inner(s)) {
+            old.handle.shutdown().await;
+        }
+        let handle = CapsuleSim::start(CapsuleSimOptions {
+            seed: SeedOptions {
+                seed: 13,
+                records: RECORDS,
+            },
+            ..CapsuleSimOptions::default()
+        })
+        .await
+        .map_err(herr)?;
+        let other_token = handle.mint_pat(2);
+        *self.faults.lock().unwrap() = FaultConfig::default();
+        *self.sim.lock().unwrap() = Some(Arc::new(Sim {
+            handle,
+            other_token,
+            http: reqwest::Client::new(),
+        }));
+        Ok(())
+    }
+
+    async fn connect(&self) -> Result<Arc<dyn Crm>, HarnessError> {
+        let token = self.sim()?.handle.token.clone();
+        self.client(&token)
+    }
+
+    async fn connect_with_bad_credentials(&self) -> Result<Option<Arc<dyn Crm>>, HarnessError> {
+        self.client("not-a-valid-token").map(Some)
+    }
+
+    async fn vendor_records(
+        &self,
+        kind: &ResourceKind,
+    ) -> Result<Option<Vec<VendorRecord>>, HarnessError> {
+        let parties = |ty: &'static str, marker: &'static str| async move {
+            let all = self.raw_all("parties", "parties", "").await?;
+            Ok::<_, HarnessError>(
+                all.iter()
+                    .filter(|p| p["type"] == ty)
+                    .map(|p| record(p, marker))
+                    .collect(),
+            )
+        };
+        let out: Vec<VendorRecord> = match kind {
+            ResourceKind::Contact => parties("person", "jobTitle").await?,
+            ResourceKind::Account => parties("organisation", "about").await?,
+            ResourceKind::Opportunity => self
+                .raw_all("opportunities", "opportunities", "")
+                .await?
+                .iter()
+                .map(|v| record(v, "description"))
+                .collect(),
+            ResourceKind::Task => self
+                .raw_all("tasks", "tasks", "&status=open,completed,pending")
+                .await?
+                .iter()
+                .map(|v| record(v, "description"))
+                .collect(),
+            ResourceKind::Note => self
+                .raw_all("entries", "entries", "")
+                .await?
+                .iter()
+                .filter(|e| e["type"] == "note")
+                .map(|v| record(v, "content"))
+                .collect(),
+            ResourceKind::User => self
+                .raw_all("users", "users", "")
+                .await?
+                .iter()
+                .map(|v| record(v, "name"))
+                .collect(),
+            ResourceKind::Pipeline => self
+                .raw_all("pipelines", "pipelines", "")
+                .await?
+                .iter()
+                .map(|v| record(v, "description"))
+                .collect(),
+            _ => return Ok(None),
+        };
+        Ok(Some(out))
+    }
+
+    fn other_user_kinds(&self) -> Vec<ResourceKind> {
+        vec![ResourceKind::Contact]
+    }
+
+    async fn other_user_create(
+        &self,
+        kind: &ResourceKind,
+        marker: &str,
+    ) -> Result<String, HarnessError> {
+        if *kind != ResourceKind::Contact {
+            return Err(HarnessError::unsupported("other_user_create"));
+        }
+        let body = json!({"party": {"type": "person", "firstName": "Other", "lastName": "User", "jobTitle": marker}});
+        let v = self.raw(reqwest::Method::POST, "parties", Some(body)).await?;
+        v["party"]["id"]
+            .as_u64()
+            .map(|i| i.to_string())
+            .ok_or_else(|| HarnessError::new(format!("create answered {v}")))
+    }
+
+    async fn other_user_update(
+        &self,
+        _kind: &ResourceKind,
+        id: &str,
+        marker: &str,
+    ) -> Result<(), HarnessError> {
+        let body = json!({"party": {"jobTitle": marker}});
+        self.raw(reqwest::Method::PUT, &format!("parties/{id}"), Some(body))
+            .await
+            .map(drop)
+    }
+
+    async fn other_user_delete(&self, _kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
+        self.raw(reqwest::Method::DELETE, &format!("parties/{id}"), None)
+            .await
+            .map(drop)
+    }
+
+    async fn set_latency(&self, latency: Duration) -> Result<(), HarnessError> {
+        self.apply_faults(|f| f.latency_ms = latency.as_millis() as u64)
+    }
+
+    async fn set_rate_limiting(&self, on: bool) -> Result<bool, HarnessError> {
+        self.apply_faults(|f| {
+            f.seed = 3;
+            f.burst_429_rate = if on { 0.5 } else { 0.0 };
+            f.burst_429_len = 1;
+        })?;
+        Ok(true)
+    }
+
+    fn invalid_write(&self) -> Option<InvalidWrite> {
+        Some(InvalidWrite {
+            kind: ResourceKind::Account,
+            new: json!({"name": ""}),
+            fields: vec!["name".into()],
+        })
+    }
+}
+
+#[tokio::test]
+async fn capsule_passes_the_conformance_suite() {
+    let harness = CapsuleHarness::new();
+    let report = unicrm_testkit::run(
+        &harness,
+        &SuiteOptions {
+            convergence: convergence_is_fixed_on_this_branch(),
+            ..SuiteOptions::default()
+        },
+    )
+    .await
+    .expect("the simulator starts");
+    println!("{report}");
+    report.assert_passed();
+    assert!(report.has_passed("contact", "write round trip"), "{report}");
+    assert!(report.has_passed("contact", "paging"), "{report}");
+}
+
+/// Until `convergence_is_fixed_on_this_branch`, the check runs and must still catch the
+/// drift (so it is known to be able to fail); afterwards the suite above runs it.
+#[tokio::test]
+async fn capsule_change_feed_convergence() {
+    let harness = CapsuleHarness::new();
+    let report = unicrm_testkit::run_convergence(&harness, &ConvergenceOptions::default())
+        .await
+        .expect("the simulator starts");
+    println!("{report}");
+    if convergence_is_fixed_on_this_branch() {
+        report.assert_passed();
+    } else {
+        assert!(
+            !report.failures().is_empty(),
+            "convergence now holds: switch on convergence_is_fixed_on_this_branch\n{report}"
+        );
+    }
+}
