@@ -103,7 +103,9 @@ impl CapsuleHarness {
         let status = resp.status();
         let text = resp.text().await.map_err(herr)?;
         if !status.is_success() {
-            return Err(HarnessError::new(format!("{method} {path}: {status} {text}")));
+            return Err(HarnessError::new(format!(
+                "{method} {path}: {status} {text}"
+            )));
         }
         if text.is_empty() {
             return Ok(Value::Null);
@@ -112,7 +114,12 @@ impl CapsuleHarness {
     }
 
     /// Every item of a raw listing, page by page.
-    async fn raw_all(&self, path: &str, key: &str, query: &str) -> Result<Vec<Value>, HarnessError> {
+    async fn raw_all(
+        &self,
+        path: &str,
+        key: &str,
+        query: &str,
+    ) -> Result<Vec<Value>, HarnessError> {
         let mut out = Vec::new();
         for page in 1.. {
             let v = self
@@ -136,7 +143,10 @@ impl CapsuleHarness {
 fn record(v: &Value, marker: &str) -> VendorRecord {
     VendorRecord {
         id: v["id"].as_u64().map(|i| i.to_string()).unwrap_or_default(),
-        marker: v[marker].as_str().filter(|s| !s.is_empty()).map(str::to_string),
+        marker: v[marker]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     }
 }
 
@@ -247,7 +257,9 @@ impl Harness for CapsuleHarness {
             return Err(HarnessError::unsupported("other_user_create"));
         }
         let body = json!({"party": {"type": "person", "firstName": "Other", "lastName": "User", "jobTitle": marker}});
-        let v = self.raw(reqwest::Method::POST, "parties", Some(body)).await?;
+        let v = self
+            .raw(reqwest::Method::POST, "parties", Some(body))
+            .await?;
         v["party"]["id"]
             .as_u64()
             .map(|i| i.to_string())

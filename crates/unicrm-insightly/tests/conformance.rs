@@ -127,7 +127,9 @@ impl InsightlyHarness {
         let status = resp.status();
         let text = resp.text().await.map_err(herr)?;
         if !status.is_success() {
-            return Err(HarnessError::new(format!("{method} {path}: {status} {text}")));
+            return Err(HarnessError::new(format!(
+                "{method} {path}: {status} {text}"
+            )));
         }
         if text.is_empty() {
             return Ok(Value::Null);
@@ -181,7 +183,8 @@ impl Harness for InsightlyHarness {
     }
 
     async fn connect_with_bad_credentials(&self) -> Result<Option<Arc<dyn Crm>>, HarnessError> {
-        self.client("00000000-0000-0000-0000-000000000000").map(Some)
+        self.client("00000000-0000-0000-0000-000000000000")
+            .map(Some)
     }
 
     async fn vendor_records(
@@ -201,9 +204,17 @@ impl Harness for InsightlyHarness {
                 )
                 .await?;
             let items = v.as_array().cloned().unwrap_or_default();
-            out.extend(items.iter().map(|r| VendorRecord {
-                id: r[id_field].as_u64().map(|i| i.to_string()).unwrap_or_default(),
-                marker: r[marker].as_str().filter(|s| !s.is_empty()).map(str::to_string),
+            out.extend(items.iter().map(|r| {
+                VendorRecord {
+                    id: r[id_field]
+                        .as_u64()
+                        .map(|i| i.to_string())
+                        .unwrap_or_default(),
+                    marker: r[marker]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                }
             }));
             if items.len() < TOP {
                 break;
@@ -225,7 +236,9 @@ impl Harness for InsightlyHarness {
             return Err(HarnessError::unsupported("other_user_create"));
         }
         let body = json!({"FIRST_NAME": "Other", "LAST_NAME": "User", "TITLE": marker});
-        let v = self.raw(reqwest::Method::POST, "Contacts", Some(body)).await?;
+        let v = self
+            .raw(reqwest::Method::POST, "Contacts", Some(body))
+            .await?;
         v["CONTACT_ID"]
             .as_u64()
             .map(|i| i.to_string())

@@ -128,10 +128,15 @@ pub async fn check_kind_reads(
     kind: &ResourceKind,
 ) -> Report {
     let mut report = Report::new(crm.vendor());
-    report.record(with_kind!(kind.clone(), R => checks::reads::check_reads::<R>(crm, harness).await));
+    report
+        .record(with_kind!(kind.clone(), R => checks::reads::check_reads::<R>(crm, harness).await));
     report.record(with_kind!(kind.clone(), R => checks::paging::check_paging::<R>(crm).await));
-    report.record(with_kind!(kind.clone(), R => checks::paging::check_stream::<R>(crm, harness).await));
-    report.record(with_kind!(kind.clone(), R => checks::errors::check_not_found::<R>(crm, harness).await));
+    report.record(
+        with_kind!(kind.clone(), R => checks::paging::check_stream::<R>(crm, harness).await),
+    );
+    report.record(
+        with_kind!(kind.clone(), R => checks::errors::check_not_found::<R>(crm, harness).await),
+    );
     report.record(with_kind!(kind.clone(), R => checks::unsupported::check_unsupported::<R>(crm, harness).await));
     report
 }

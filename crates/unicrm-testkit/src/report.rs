@@ -156,7 +156,9 @@ impl Report {
     /// Whether a check named `check` on `resource` passed.
     pub fn has_passed(&self, resource: &str, check: &str) -> bool {
         self.checks.iter().any(|c| {
-            c.resource == resource && c.check == check && matches!(c.outcome, Outcome::Passed { .. })
+            c.resource == resource
+                && c.check == check
+                && matches!(c.outcome, Outcome::Passed { .. })
         })
     }
 
@@ -268,8 +270,16 @@ impl Ctx {
     }
 
     /// Fails unless `cond`.
-    pub(crate) fn ensure(&self, cond: bool, message: impl FnOnce() -> String) -> Result<(), Failure> {
-        if cond { Ok(()) } else { Err(self.fail(message())) }
+    pub(crate) fn ensure(
+        &self,
+        cond: bool,
+        message: impl FnOnce() -> String,
+    ) -> Result<(), Failure> {
+        if cond {
+            Ok(())
+        } else {
+            Err(self.fail(message()))
+        }
     }
 
     /// A passed line.
@@ -284,7 +294,11 @@ impl Ctx {
     }
 
     /// A skipped line.
-    pub(crate) fn skip(&self, reason: impl Into<String>, asserted: impl Into<String>) -> CheckRecord {
+    pub(crate) fn skip(
+        &self,
+        reason: impl Into<String>,
+        asserted: impl Into<String>,
+    ) -> CheckRecord {
         CheckRecord {
             resource: self.resource.clone(),
             check: self.check.to_string(),

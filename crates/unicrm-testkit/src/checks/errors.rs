@@ -32,7 +32,10 @@ pub async fn check_unauthenticated(
             "{what} with bad credentials must answer Unauthenticated, succeeded with {v}"
         ))),
     };
-    expect("current_user", bad.current_user().await.map(|u| u.id.to_string()))?;
+    expect(
+        "current_user",
+        bad.current_user().await.map(|u| u.id.to_string()),
+    )?;
     let gate = Gate::of(bad.as_ref());
     let mut asserted = "current_user answers Unauthenticated".to_string();
     if gate.supports(&unicrm_core::ResourceKind::Contact, Operation::List) {
@@ -54,7 +57,10 @@ pub async fn check_not_found<R: Record>(
 ) -> Result<CheckRecord, Failure> {
     let ctx = Ctx::new(crm.vendor(), R::KIND, "404 → NotFound");
     if !Gate::of(crm).supports(&R::KIND, Operation::Get) {
-        return Ok(ctx.skip("get is false", "get answers Unsupported (unsupported check)"));
+        return Ok(ctx.skip(
+            "get is false",
+            "get answers Unsupported (unsupported check)",
+        ));
     }
     let missing = harness.missing_id(&R::KIND);
     let id = id_from::<R>(&missing)
@@ -65,7 +71,8 @@ pub async fn check_not_found<R: Record>(
             "get {missing} (no such record) must answer NotFound, answered {other:?}"
         ))),
         Ok(r) => Err(ctx.fail(format!(
-            "get {missing} (no such record) must answer NotFound, answered {r:?}"
+            "get {missing} (no such record) must answer NotFound, answered {}",
+            super::short(&format!("{r:?}"))
         ))),
     }
 }
@@ -91,7 +98,10 @@ where
 {
     let ctx = Ctx::new(crm.vendor(), R::KIND, "422 → Validation with field names");
     let new: R::New = serde_json::from_value(invalid.new.clone()).map_err(|e| {
-        ctx.fail(format!("the harness's invalid write is not a new {}: {e}", R::KIND))
+        ctx.fail(format!(
+            "the harness's invalid write is not a new {}: {e}",
+            R::KIND
+        ))
     })?;
     match res::<R>(crm).create(&new).await {
         Err(Error::Validation { fields, message }) => {

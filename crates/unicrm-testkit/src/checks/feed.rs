@@ -208,7 +208,8 @@ where
             for change in set.changes {
                 match change {
                     Change::Upserted { record } => {
-                        replica.insert(record.id().to_string(), record.marker().map(str::to_string));
+                        replica
+                            .insert(record.id().to_string(), record.marker().map(str::to_string));
                     }
                     Change::Deleted { id, .. } => {
                         let id = id.to_string();
@@ -260,7 +261,11 @@ where
             Some(_) => {}
         }
     }
-    figures.ghosts = replica.keys().filter(|id| !truth.contains_key(*id)).cloned().collect();
+    figures.ghosts = replica
+        .keys()
+        .filter(|id| !truth.contains_key(*id))
+        .cloned()
+        .collect();
     Ok(figures)
 }
 

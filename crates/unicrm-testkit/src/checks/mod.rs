@@ -44,7 +44,10 @@ pub(crate) fn differences(a: &Map<String, Value>, b: &Map<String, Value>) -> Vec
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     keys.into_iter()
         .filter_map(|k| {
-            let (x, y) = (a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null));
+            let (x, y) = (
+                a.get(k).unwrap_or(&Value::Null),
+                b.get(k).unwrap_or(&Value::Null),
+            );
             (x != y).then(|| format!("{k}: {x} → {y}"))
         })
         .collect()
@@ -79,7 +82,8 @@ pub(crate) fn expect_unsupported<T: std::fmt::Debug>(
             "{what}: the capability is false, so it must answer Unsupported; got the error {other}"
         ))),
         Ok(v) => Err(ctx.fail(format!(
-            "{what}: the capability is false, so it must answer Unsupported; it succeeded with {v:?}"
+            "{what}: the capability is false, so it must answer Unsupported; it succeeded with {}",
+            short(&format!("{v:?}"))
         ))),
     }
 }
@@ -87,4 +91,12 @@ pub(crate) fn expect_unsupported<T: std::fmt::Debug>(
 /// The kind's name for reports.
 pub(crate) fn kind_name(kind: &ResourceKind) -> String {
     kind.to_string()
+}
+
+/// At most 300 characters of `text` (cut on a character boundary), for failure messages.
+pub(crate) fn short(text: &str) -> String {
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }

@@ -21,7 +21,10 @@ pub async fn check_paging<R: Record>(crm: &dyn Crm) -> Result<CheckRecord, Failu
     let gate = Gate::of(crm);
     let ctx = Ctx::new(crm.vendor(), R::KIND, "paging");
     if !gate.supports(&R::KIND, Operation::List) {
-        return Ok(ctx.skip("list is false", "list answers Unsupported (unsupported check)"));
+        return Ok(ctx.skip(
+            "list is false",
+            "list answers Unsupported (unsupported check)",
+        ));
     }
     let all: Vec<R> = stream_all(crm, &ctx).await?;
     let n = all.len();
@@ -103,13 +106,18 @@ pub async fn check_stream<R: Record>(
     let gate = Gate::of(crm);
     let ctx = Ctx::new(crm.vendor(), R::KIND, "stream returns every seeded record");
     if !gate.supports(&R::KIND, Operation::List) {
-        return Ok(ctx.skip("list is false", "list answers Unsupported (unsupported check)"));
+        return Ok(ctx.skip(
+            "list is false",
+            "list answers Unsupported (unsupported check)",
+        ));
     }
     let all: Vec<R> = stream_all(crm, &ctx).await?;
     let mut streamed = BTreeSet::new();
     for r in &all {
         let id = r.id().to_string();
-        ctx.ensure(streamed.insert(id.clone()), || format!("stream_all returned {id} twice"))?;
+        ctx.ensure(streamed.insert(id.clone()), || {
+            format!("stream_all returned {id} twice")
+        })?;
     }
     let vendor = harness
         .vendor_records(&R::KIND)

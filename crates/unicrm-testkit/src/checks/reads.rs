@@ -54,7 +54,10 @@ pub async fn check_reads<R: Record>(
     }
     if get {
         let targets: Vec<(R::Id, Option<R>)> = if list {
-            ids.iter().take(GETS).map(|r| (r.id().clone(), Some(r.clone()))).collect()
+            ids.iter()
+                .take(GETS)
+                .map(|r| (r.id().clone(), Some(r.clone())))
+                .collect()
         } else {
             let vendor = harness
                 .vendor_records(&R::KIND)
@@ -78,7 +81,9 @@ pub async fn check_reads<R: Record>(
                 .get(id)
                 .await
                 .map_err(|e| ctx.fail(format!("get {id} failed: {e}")))?;
-            ctx.ensure(got.id() == id, || format!("get {id} answered record {}", got.id()))?;
+            ctx.ensure(got.id() == id, || {
+                format!("get {id} answered record {}", got.id())
+            })?;
             if let Some(l) = listed {
                 let (a, b) = (created_at(l), created_at(&got));
                 ctx.ensure(a == b, || {
@@ -92,7 +97,9 @@ pub async fn check_reads<R: Record>(
 }
 
 fn created_at<R: Record>(r: &R) -> Option<serde_json::Value> {
-    serde_json::to_value(r).ok().and_then(|v| v.get("created_at").cloned())
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.get("created_at").cloned())
 }
 
 /// The current user is listed among the users (when users can be listed), and custom field
@@ -111,15 +118,20 @@ pub async fn check_account_reads(crm: &dyn Crm) -> Result<CheckRecord, Failure> 
             .await
             .map_err(|e| ctx.fail(format!("listing users failed: {e}")))?;
         ctx.ensure(users.iter().any(|u| u.id == me.id), || {
-            format!("the current user {} is not among the {} users listed", me.id, users.len())
+            format!(
+                "the current user {} is not among the {} users listed",
+                me.id,
+                users.len()
+            )
         })?;
         asserted.push("the current user is listed".into());
     }
     for kind in crate::KINDS {
         if gate.carries(&kind, crate::gate::FieldKind::CustomFields) {
-            let defs = crm.custom_field_definitions(kind.clone()).await.map_err(|e| {
-                ctx.fail(format!("custom_field_definitions({kind}) failed: {e}"))
-            })?;
+            let defs = crm
+                .custom_field_definitions(kind.clone())
+                .await
+                .map_err(|e| ctx.fail(format!("custom_field_definitions({kind}) failed: {e}")))?;
             asserted.push(format!("{} {} definition(s)", defs.len(), kind_name(&kind)));
         }
     }

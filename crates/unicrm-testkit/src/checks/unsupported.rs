@@ -23,7 +23,11 @@ where
 {
     let gate = Gate::of(crm);
     let kind = R::KIND;
-    let ctx = Ctx::new(crm.vendor(), &kind, "Unsupported where a capability is false");
+    let ctx = Ctx::new(
+        crm.vendor(),
+        &kind,
+        "Unsupported where a capability is false",
+    );
     let r = res::<R>(crm);
     let mut asserted: Vec<String> = Vec::new();
 
@@ -68,11 +72,17 @@ where
     }
     if !gate.supports(&kind, Operation::Create) {
         probe!("create (empty)".into(), r.create(&R::New::default()).await);
-        probe!("create (sample)".into(), r.create(&R::sample(&links, 0)).await);
+        probe!(
+            "create (sample)".into(),
+            r.create(&R::sample(&links, 0)).await
+        );
     }
     if !gate.supports(&kind, Operation::Update) {
         for id in &ids {
-            probe!(format!("update {id} (empty patch)"), r.update(id, &R::Patch::default()).await);
+            probe!(
+                format!("update {id} (empty patch)"),
+                r.update(id, &R::Patch::default()).await
+            );
             let (patch, field) = R::one_field_patch(0);
             probe!(format!("update {id} ({field})"), r.update(id, &patch).await);
         }
@@ -83,7 +93,10 @@ where
         }
     }
     if !gate.supports(&kind, Operation::Search) {
-        probe!("list with search".into(), r.list(&ListParams::new().search("a")).await);
+        probe!(
+            "list with search".into(),
+            r.list(&ListParams::new().search("a")).await
+        );
     }
     if !gate.supports(&kind, Operation::UpdatedSince) {
         let since = ListParams::new().updated_since(chrono::DateTime::UNIX_EPOCH);
@@ -110,22 +123,30 @@ where
                     value: Some(unicrm_core::FieldValue::Text("kit".into())),
                     row_id: None,
                 };
-                (R::add_custom_field(&mut new, v.clone()), R::custom_fields_patch(vec![v]))
+                (
+                    R::add_custom_field(&mut new, v.clone()),
+                    R::custom_fields_patch(vec![v]),
+                )
             }
         };
         if !has_field {
             asserted.push(format!("no {} field on {kind}", field.as_str()));
             continue;
         }
-        probe!(format!("create with {}", field.as_str()), r.create(&new).await);
+        probe!(
+            format!("create with {}", field.as_str()),
+            r.create(&new).await
+        );
         if let Some(patch) = patch {
             for id in &ids {
-                probe!(format!("update {id} setting {}", field.as_str()), r.update(id, &patch).await);
+                probe!(
+                    format!("update {id} setting {}", field.as_str()),
+                    r.update(id, &patch).await
+                );
             }
         }
     }
-    if gate.supports(&kind, Operation::Changes) && gate.deletions(&kind) == Deletions::NotReported
-    {
+    if gate.supports(&kind, Operation::Changes) && gate.deletions(&kind) == Deletions::NotReported {
         asserted.push(
             "deletions are not reported: the convergence check fails on any reported deletion"
                 .into(),
@@ -134,7 +155,10 @@ where
     if asserted.is_empty() {
         return Ok(ctx.pass("nothing is false"));
     }
-    Ok(ctx.pass(format!("Unsupported, without a request: {}", asserted.join(", "))))
+    Ok(ctx.pass(format!(
+        "Unsupported, without a request: {}",
+        asserted.join(", ")
+    )))
 }
 
 /// Webhooks: when the capability is false, the harness's subscription attempt must answer

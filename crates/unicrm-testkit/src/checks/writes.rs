@@ -108,7 +108,10 @@ where
     asserted.push("create stored every scalar field as sent".to_string());
     if tagged {
         ctx.ensure(created.tags().iter().any(|t| t.name == KIT_TAG), || {
-            format!("create dropped the tag {KIT_TAG:?}: tags are {:?}", created.tags())
+            format!(
+                "create dropped the tag {KIT_TAG:?}: tags are {:?}",
+                created.tags()
+            )
         })?;
         asserted.push("the tag is stored".into());
     }
@@ -137,7 +140,10 @@ where
             .map_err(|e| ctx.fail(format!("get {id} after create failed: {e}")))?;
         let diff = differences(&normalized(&created), &normalized(&got));
         ctx.ensure(diff.is_empty(), || {
-            format!("get {id} differs from what create answered: {}", diff.join("; "))
+            format!(
+                "get {id} differs from what create answered: {}",
+                diff.join("; ")
+            )
         })?;
         asserted.push("get answers what create answered".into());
         current = got;
@@ -169,7 +175,10 @@ where
                 .map_err(|e| ctx.fail(format!("get {id} after update failed: {e}")))?;
             let diff = differences(&normalized(&updated), &normalized(&got));
             ctx.ensure(diff.is_empty(), || {
-                format!("get {id} differs from what update answered: {}", diff.join("; "))
+                format!(
+                    "get {id} differs from what update answered: {}",
+                    diff.join("; ")
+                )
             })?;
             asserted.push("get answers what update answered".into());
         }
@@ -189,7 +198,8 @@ where
                 }
                 Ok(rec) => {
                     return Err(ctx.fail(format!(
-                        "get {id} after delete must answer NotFound, answered {rec:?}"
+                        "get {id} after delete must answer NotFound, answered {}",
+                        super::short(&format!("{rec:?}"))
                     )));
                 }
             }
