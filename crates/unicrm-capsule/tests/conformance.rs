@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use unicrm_capsule::CapsuleClient;
+use unicrm_capsule::{CapsuleClient, CapsuleOAuth, HookEvent, NewRestHook, OAuthSettings};
 use unicrm_core::Contact;
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, SeedOptions};
@@ -139,6 +139,59 @@ impl CapsuleHarness {
             }
         }
         Ok(out)
+    }
+}
+
+impl CapsuleHarness {
+    async fn subscribe_a_hook(&self) -> Result<(), unicrm_core::Error> {
+        let sim = self
+            .sim()
+            .map_err(|e| unicrm_core::Error::config(e.message))?;
+        let h = &sim.handle;
+        let settings = OAuthSettings {
+            client_id: h.client_id.clone(),
+            client_secret: h.client_secret.clone().into(),
+            token_url: h.oauth_token_url.to_string(),
+            authorise_url: h.authorise_url.to_string(),
+            revoke_url: h.revoke_url.to_string(),
+        };
+        let oauth = CapsuleOAuth::new(&settings)?;
+        let redirect = "https://app.example/callback";
+        let (url, _state) = oauth.authorise_url(redirect, &["read", "write"])?;
+        let no_redirect = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| unicrm_core::Error::config(e.to_string()))?;
+        let resp = no_redirect
+            .get(url.as_str())
+            .send()
+            .await
+            .map_err(|e| unicrm_core::Error::config(e.to_string()))?;
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| url::Url::parse(l).ok())
+            .ok_or_else(|| unicrm_core::Error::config("the authorisation answered no redirect"))?;
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| unicrm_core::Error::config("the redirect carries no code"))?;
+        let tokens = oauth.exchange_code(&code, redirect).await?.tokens;
+        let client = CapsuleClient::builder()
+            .base_url(h.base_url.as_str())
+            .oauth(settings, tokens)
+            .build()?;
+        let hook = client
+            .subscribe_hook(&NewRestHook {
+                event: HookEvent::PartyUpdated,
+                target_url: "https://hooks.example/unicrm-kit".into(),
+                description: Some("unicrm-testkit".into()),
+                embed: None,
+            })
+            .await?;
+        client.unsubscribe_hook(hook.id).await
     }
 }
 
@@ -297,6 +350,12 @@ impl Harness for CapsuleHarness {
             f.burst_429_len = 1;
         })?;
         Ok(true)
+    }
+
+    /// Capsule hooks need an OAuth application: the harness runs the authorisation-code flow
+    /// against the simulator, subscribes a hook with the adapter's hook API, and removes it.
+    async fn try_webhook(&self) -> Option<Result<(), unicrm_core::Error>> {
+        Some(self.subscribe_a_hook().await)
     }
 
     fn invalid_write(&self) -> Option<InvalidWrite> {
