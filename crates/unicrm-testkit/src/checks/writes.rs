@@ -38,6 +38,14 @@ pub async fn sample_links(crm: &dyn Crm) -> SampleLinks {
     links
 }
 
+/// The field that identifies a list row (an email's address, a phone's number, a website's
+/// URL, a tag's name), and its value.
+fn identity(row: &Value) -> Option<(&'static str, &Value)> {
+    ["address", "number", "url", "name"]
+        .into_iter()
+        .find_map(|k| row.get(k).map(|v| (k, v)))
+}
+
 /// A text custom field value for `R`, when the adapter has a text definition for it.
 async fn text_custom_field<R: Record>(crm: &dyn Crm, n: u32) -> Option<CustomFieldValue> {
     let defs = crm.custom_field_definitions(R::KIND).await.ok()?;
@@ -52,7 +60,8 @@ async fn text_custom_field<R: Record>(crm: &dyn Crm, n: u32) -> Option<CustomFie
 
 /// Create → get → patch one field → get → delete → get, for `R`.
 ///
-/// Asserts: every scalar field of the new record is stored as sent; the tag (and a text custom
+/// Asserts: every scalar and money field of the new record is stored as sent, and every list
+/// row (email, phone, website, tag: found by address, number, URL or name); the tag (and a text custom
 /// field, when the adapter has a text definition) is stored where the capability says records
 /// carry them; `get` answers what `create` answered; the patch changes its one field and no
 /// other (every field but [`VOLATILE_FIELDS`](super::VOLATILE_FIELDS) compared); `get`
@@ -96,8 +105,13 @@ where
     let stored = normalized(&created);
     if let Value::Object(sent) = &sent {
         for (k, v) in sent {
-            let scalar = matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
-            if scalar {
+            // Scalars and objects (money); lists are compared by the checks below, since a
+            // vendor may add row ids and defaults to their rows.
+            let compared = matches!(
+                v,
+                Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Object(_)
+            ) && k != "vendor_fields";
+            if compared {
                 let got = stored.get(k).unwrap_or(&Value::Null);
                 ctx.ensure(got == v, || {
                     format!("create stored {k} = {got}, but {v} was sent (record {id})")
@@ -105,7 +119,23 @@ where
             }
         }
     }
-    asserted.push("create stored every scalar field as sent".to_string());
+    if let Value::Object(sent) = &sent {
+        for (k, v) in sent {
+            let Value::Array(rows) = v else { continue };
+            for row in rows {
+                let Some((key, want)) = identity(row) else {
+                    continue;
+                };
+                let stored_rows = stored.get(k).and_then(Value::as_array);
+                let found =
+                    stored_rows.is_some_and(|rs| rs.iter().any(|r| r.get(key) == Some(want)));
+                ctx.ensure(found, || {
+                    format!("create dropped {k} row {key} = {want} (record {id}); stored {k}: {stored_rows:?}")
+                })?;
+            }
+        }
+    }
+    asserted.push("create stored every scalar, money and list row as sent".to_string());
     if tagged {
         ctx.ensure(created.tags().iter().any(|t| t.name == KIT_TAG), || {
             format!(
