@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use unicrm_capsule::{CapsuleClient, CapsuleOAuth, HookEvent, NewRestHook, OAuthSettings};
-use unicrm_core::Contact;
+use unicrm_core::{Account, Contact, Task};
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, SeedOptions};
 use unicrm_testkit::checks::feed::converge;
@@ -300,7 +300,11 @@ impl Harness for CapsuleHarness {
     }
 
     fn other_user_kinds(&self) -> Vec<ResourceKind> {
-        vec![ResourceKind::Contact]
+        vec![
+            ResourceKind::Contact,
+            ResourceKind::Account,
+            ResourceKind::Task,
+        ]
     }
 
     async fn other_user_create(
@@ -308,14 +312,26 @@ impl Harness for CapsuleHarness {
         kind: &ResourceKind,
         marker: &str,
     ) -> Result<String, HarnessError> {
-        if *kind != ResourceKind::Contact {
-            return Err(HarnessError::unsupported("other_user_create"));
-        }
-        let body = json!({"party": {"type": "person", "firstName": "Other", "lastName": "User", "jobTitle": marker}});
-        let v = self
-            .raw(reqwest::Method::POST, "parties", Some(body))
-            .await?;
-        v["party"]["id"]
+        let (path, key, body) = match kind {
+            ResourceKind::Contact => (
+                "parties",
+                "party",
+                json!({"party": {"type": "person", "firstName": "Other", "lastName": "User", "jobTitle": marker}}),
+            ),
+            ResourceKind::Account => (
+                "parties",
+                "party",
+                json!({"party": {"type": "organisation", "name": format!("Other Org {marker}"), "about": marker}}),
+            ),
+            ResourceKind::Task => (
+                "tasks",
+                "task",
+                json!({"task": {"description": marker, "dueOn": "2031-01-02"}}),
+            ),
+            _ => return Err(HarnessError::unsupported("other_user_create")),
+        };
+        let v = self.raw(reqwest::Method::POST, path, Some(body)).await?;
+        v[key]["id"]
             .as_u64()
             .map(|i| i.to_string())
             .ok_or_else(|| HarnessError::new(format!("create answered {v}")))
@@ -323,18 +339,28 @@ impl Harness for CapsuleHarness {
 
     async fn other_user_update(
         &self,
-        _kind: &ResourceKind,
+        kind: &ResourceKind,
         id: &str,
         marker: &str,
     ) -> Result<(), HarnessError> {
-        let body = json!({"party": {"jobTitle": marker}});
-        self.raw(reqwest::Method::PUT, &format!("parties/{id}"), Some(body))
+        let (path, body) = match kind {
+            ResourceKind::Contact => ("parties", json!({"party": {"jobTitle": marker}})),
+            ResourceKind::Account => ("parties", json!({"party": {"about": marker}})),
+            ResourceKind::Task => ("tasks", json!({"task": {"description": marker}})),
+            _ => return Err(HarnessError::unsupported("other_user_update")),
+        };
+        self.raw(reqwest::Method::PUT, &format!("{path}/{id}"), Some(body))
             .await
             .map(drop)
     }
 
-    async fn other_user_delete(&self, _kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
-        self.raw(reqwest::Method::DELETE, &format!("parties/{id}"), None)
+    async fn other_user_delete(&self, kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
+        let path = match kind {
+            ResourceKind::Contact | ResourceKind::Account => "parties",
+            ResourceKind::Task => "tasks",
+            _ => return Err(HarnessError::unsupported("other_user_delete")),
+        };
+        self.raw(reqwest::Method::DELETE, &format!("{path}/{id}"), None)
             .await
             .map(drop)
     }
@@ -405,18 +431,32 @@ async fn capsule_change_feed_convergence() {
     } else {
         harness.reset().await.expect("the simulator starts");
         let crm = harness.connect().await.expect("a client");
-        let figures = converge::<Contact>(crm.as_ref(), &harness, &options)
-            .await
-            .unwrap_or_else(|f| panic!("{f}"));
-        println!(
-            "capsule convergence (not yet judged): {}",
-            figures.summary()
-        );
-        assert!(
-            figures.creates > 0 && figures.updates > 0 && figures.deletes > 0,
-            "{figures:?}"
-        );
-        assert!(figures.polls >= 3, "{figures:?}");
-        assert!(figures.vendor_records > RECORDS / 2, "{figures:?}");
+        let runs = [
+            (
+                "contact",
+                converge::<Contact>(crm.as_ref(), &harness, &options).await,
+            ),
+            (
+                "account",
+                converge::<Account>(crm.as_ref(), &harness, &options).await,
+            ),
+            (
+                "task",
+                converge::<Task>(crm.as_ref(), &harness, &options).await,
+            ),
+        ];
+        for (kind, run) in runs {
+            let figures = run.unwrap_or_else(|f| panic!("{f}"));
+            println!(
+                "capsule {kind} convergence (not yet judged): {}",
+                figures.summary()
+            );
+            assert!(
+                figures.creates > 0 && figures.updates > 0 && figures.deletes > 0,
+                "{kind}: {figures:?}"
+            );
+            assert!(figures.polls >= 3, "{kind}: {figures:?}");
+            assert!(figures.vendor_records >= 3, "{kind}: {figures:?}");
+        }
     }
 }

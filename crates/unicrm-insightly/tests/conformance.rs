@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use unicrm_core::Contact;
+use unicrm_core::{Account, Contact, Task};
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_insightly::InsightlyClient;
 use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
@@ -226,7 +226,11 @@ impl Harness for InsightlyHarness {
     }
 
     fn other_user_kinds(&self) -> Vec<ResourceKind> {
-        vec![ResourceKind::Contact]
+        vec![
+            ResourceKind::Contact,
+            ResourceKind::Account,
+            ResourceKind::Task,
+        ]
     }
 
     async fn other_user_create(
@@ -234,14 +238,19 @@ impl Harness for InsightlyHarness {
         kind: &ResourceKind,
         marker: &str,
     ) -> Result<String, HarnessError> {
-        if *kind != ResourceKind::Contact {
-            return Err(HarnessError::unsupported("other_user_create"));
-        }
-        let body = json!({"FIRST_NAME": "Other", "LAST_NAME": "User", "TITLE": marker});
-        let v = self
-            .raw(reqwest::Method::POST, "Contacts", Some(body))
-            .await?;
-        v["CONTACT_ID"]
+        let body = match kind {
+            ResourceKind::Contact => {
+                json!({"FIRST_NAME": "Other", "LAST_NAME": "User", "TITLE": marker})
+            }
+            ResourceKind::Account => {
+                json!({"ORGANISATION_NAME": format!("Other Org {marker}"), "BACKGROUND": marker})
+            }
+            ResourceKind::Task => json!({"TITLE": marker}),
+            _ => return Err(HarnessError::unsupported("other_user_create")),
+        };
+        let (path, id_field, _) = object(kind).ok_or_else(|| HarnessError::unsupported("kind"))?;
+        let v = self.raw(reqwest::Method::POST, path, Some(body)).await?;
+        v[id_field]
             .as_u64()
             .map(|i| i.to_string())
             .ok_or_else(|| HarnessError::new(format!("create answered {v}")))
@@ -249,19 +258,22 @@ impl Harness for InsightlyHarness {
 
     async fn other_user_update(
         &self,
-        _kind: &ResourceKind,
+        kind: &ResourceKind,
         id: &str,
         marker: &str,
     ) -> Result<(), HarnessError> {
+        let (path, id_field, marker_field) =
+            object(kind).ok_or_else(|| HarnessError::unsupported("kind"))?;
         let id: u64 = id.parse().map_err(herr)?;
-        let body = json!({"CONTACT_ID": id, "TITLE": marker});
-        self.raw(reqwest::Method::PUT, "Contacts", Some(body))
+        let body = json!({id_field: id, marker_field: marker});
+        self.raw(reqwest::Method::PUT, path, Some(body))
             .await
             .map(drop)
     }
 
-    async fn other_user_delete(&self, _kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
-        self.raw(reqwest::Method::DELETE, &format!("Contacts/{id}"), None)
+    async fn other_user_delete(&self, kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
+        let (path, _, _) = object(kind).ok_or_else(|| HarnessError::unsupported("kind"))?;
+        self.raw(reqwest::Method::DELETE, &format!("{path}/{id}"), None)
             .await
             .map(drop)
     }
@@ -326,18 +338,32 @@ async fn insightly_change_feed_convergence() {
     } else {
         harness.reset().await.expect("the simulator starts");
         let crm = harness.connect().await.expect("a client");
-        let figures = converge::<Contact>(crm.as_ref(), &harness, &options)
-            .await
-            .unwrap_or_else(|f| panic!("{f}"));
-        println!(
-            "insightly convergence (not yet judged): {}",
-            figures.summary()
-        );
-        assert!(
-            figures.creates > 0 && figures.updates > 0 && figures.deletes > 0,
-            "{figures:?}"
-        );
-        assert!(figures.polls >= 3, "{figures:?}");
-        assert!(figures.vendor_records > RECORDS / 2, "{figures:?}");
+        let runs = [
+            (
+                "contact",
+                converge::<Contact>(crm.as_ref(), &harness, &options).await,
+            ),
+            (
+                "account",
+                converge::<Account>(crm.as_ref(), &harness, &options).await,
+            ),
+            (
+                "task",
+                converge::<Task>(crm.as_ref(), &harness, &options).await,
+            ),
+        ];
+        for (kind, run) in runs {
+            let figures = run.unwrap_or_else(|f| panic!("{f}"));
+            println!(
+                "insightly {kind} convergence (not yet judged): {}",
+                figures.summary()
+            );
+            assert!(
+                figures.creates > 0 && figures.updates > 0 && figures.deletes > 0,
+                "{kind}: {figures:?}"
+            );
+            assert!(figures.polls >= 3, "{kind}: {figures:?}");
+            assert!(figures.vendor_records >= 3, "{kind}: {figures:?}");
+        }
     }
 }
