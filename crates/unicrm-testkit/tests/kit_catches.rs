@@ -24,6 +24,7 @@ struct Bugs {
     feed_invents_deletion: bool,
     feed_loses_updates: bool,
     wrong_not_found: bool,
+    feed_reports_unknown_deletion: bool,
 }
 
 #[derive(Default)]
@@ -211,6 +212,12 @@ impl Resource<Contact> for Mem {
                     deleted_at: None,
                 });
             }
+        }
+        if self.bugs.feed_reports_unknown_deletion {
+            changes.push(Change::Deleted {
+                id: 999_999u64.into(),
+                deleted_at: None,
+            });
         }
         let ids: BTreeSet<u64> = st.rows.keys().copied().collect();
         Ok(ChangeSet {
@@ -491,4 +498,16 @@ async fn lost_updates_fail_convergence() {
         "{}",
         f.summary()
     );
+}
+
+#[tokio::test]
+async fn a_deletion_of_an_id_the_run_never_knew_is_counted_not_failed() {
+    let m = mem(with(|b| b.feed_reports_unknown_deletion = true), 10);
+    let h = MemHarness(m.clone());
+    let f = feed::converge::<Contact>(m.as_ref(), &h, &quick())
+        .await
+        .unwrap();
+    assert!(f.converged(), "{}", f.summary());
+    assert!(f.unknown_deletions >= 1, "{}", f.summary());
+    assert!(f.invented_deletions.is_empty(), "{}", f.summary());
 }

@@ -63,8 +63,11 @@ pub struct Convergence {
     pub missing: Vec<String>,
     /// Ids in the replica the vendor no longer holds.
     pub ghosts: Vec<String>,
-    /// Deletions the feed reported that never happened.
+    /// Deletions the feed reported of records of this run (seeded or created) that are alive.
     pub invented_deletions: Vec<String>,
+    /// Deletions the feed reported of ids the run never knew (deleted before it started, or
+    /// records of another kind sharing the vendor's id space); not a failure.
+    pub unknown_deletions: usize,
     /// Deletions the feed reported (real or not).
     pub reported_deletions: usize,
     /// Whether the feed reports deletions (per the capabilities).
@@ -84,7 +87,7 @@ impl Convergence {
     /// One line of figures.
     pub fn summary(&self) -> String {
         format!(
-            "{} creates, {} updates, {} deletes, {} polls; vendor {} records, replica {}; {} stale, {} missing, {} ghosts, {} invented deletions",
+            "{} creates, {} updates, {} deletes, {} polls; vendor {} records, replica {}; {} stale, {} missing, {} ghosts, {} invented deletions ({} deletions of unknown ids)",
             self.creates,
             self.updates,
             self.deletes,
@@ -94,7 +97,8 @@ impl Convergence {
             self.stale.len(),
             self.missing.len(),
             self.ghosts.len(),
-            self.invented_deletions.len()
+            self.invented_deletions.len(),
+            self.unknown_deletions
         )
     }
 }
@@ -144,6 +148,8 @@ where
 
     let done = AtomicBool::new(false);
     let deleting: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let created: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let start_ids: BTreeSet<String> = start.iter().map(|v| v.id.clone()).collect();
     let mut figures = Convergence {
         deletions_reported,
         ..Convergence::default()
@@ -164,6 +170,7 @@ where
                 match rng.below(10) {
                     0..=2 => {
                         let id = harness.other_user_create(&kind, &marker).await?;
+                        lock(&created).insert(id.clone());
                         live.push(id);
                         creates += 1;
                     }
@@ -195,6 +202,7 @@ where
         let mut replica: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut invented = Vec::new();
         let mut reported = 0usize;
+        let mut foreign = Vec::new();
         let mut cp = Checkpoint::at(chrono::DateTime::UNIX_EPOCH);
         let mut polls = 0usize;
         loop {
@@ -214,8 +222,17 @@ where
                     Change::Deleted { id, .. } => {
                         let id = id.to_string();
                         reported += 1;
+                        // A record of this run (seeded or created) that the writer did not
+                        // delete is alive: reporting it deleted is an invention. Ids the run
+                        // never knew (records deleted before it started, or of another kind)
+                        // are counted apart.
+                        let known = start_ids.contains(&id) || lock(&created).contains(&id);
                         if !lock(&deleting).contains(&id) {
-                            invented.push(id.clone());
+                            if known {
+                                invented.push(id.clone());
+                            } else {
+                                foreign.push(id.clone());
+                            }
                         }
                         replica.remove(&id);
                     }
@@ -228,7 +245,7 @@ where
             }
             tokio::time::sleep(options.poll_pause).await;
         }
-        Ok::<_, Failure>((replica, invented, reported, polls))
+        Ok::<_, Failure>((replica, invented, foreign, reported, polls))
     };
 
     let joined = futures::future::try_join(writer, poller).await;
@@ -236,7 +253,8 @@ where
         .set_latency(Duration::ZERO)
         .await
         .map_err(|e| ctx.fail(e.to_string()))?;
-    let ((creates, updates, deletes), (replica, invented, reported, polls)) = joined?;
+    let ((creates, updates, deletes), (replica, invented, foreign, reported, polls)) = joined?;
+    figures.unknown_deletions = foreign.len();
     figures.reported_deletions = reported;
     figures.creates = creates;
     figures.updates = updates;
