@@ -25,6 +25,8 @@ struct Bugs {
     feed_loses_updates: bool,
     wrong_not_found: bool,
     feed_reports_unknown_deletion: bool,
+    feed_never_reports_deletions: bool,
+    caps_say_no_deletions: bool,
 }
 
 #[derive(Default)]
@@ -75,7 +77,11 @@ fn mem(bugs: Bugs, records: u64) -> Arc<Mem> {
         "contact".to_string(),
         ResourceCapabilities {
             changes: true,
-            deletions: DeletionDetection::IdScan,
+            deletions: if bugs.caps_say_no_deletions {
+                DeletionDetection::None
+            } else {
+                DeletionDetection::IdScan
+            },
             create: !bugs.create_despite_capability,
             ..ResourceCapabilities::crud(100)
         },
@@ -192,13 +198,14 @@ impl Resource<Contact> for Mem {
         let mut changes = Vec::new();
         for (id, c) in &st.rows {
             let v = st.versions[id];
-            let lost = self.bugs.feed_loses_updates && seen_v > 0 && v % 3 == 0;
+            // Loses every third update of a record the feed already reported.
+            let lost = self.bugs.feed_loses_updates && seen_ids.contains(id) && v % 3 == 0;
             if v > seen_v && !lost {
                 changes.push(Change::Upserted { record: c.clone() });
             }
         }
         for id in &seen_ids {
-            if !st.rows.contains_key(id) {
+            if !st.rows.contains_key(id) && !self.bugs.feed_never_reports_deletions {
                 changes.push(Change::Deleted {
                     id: (*id).into(),
                     deleted_at: None,
@@ -493,10 +500,79 @@ async fn lost_updates_fail_convergence() {
         .await
         .unwrap();
     assert!(!f.converged(), "{}", f.summary());
-    assert!(
-        !f.stale.is_empty() || !f.missing.is_empty(),
-        "{}",
-        f.summary()
+    assert!(!f.stale.is_empty(), "{}", f.summary());
+    // The judged check, on a fresh store (the same writes, so the same losses).
+    let m = mem(with(|b| b.feed_loses_updates = true), 10);
+    let h = MemHarness(m.clone());
+    fails_with(
+        feed::check_convergence::<Contact>(m.as_ref(), &h, &quick()).await,
+        "stale (id, replica, vendor) [(\"",
+    );
+}
+
+#[tokio::test]
+async fn unreported_deletions_leave_ghosts_and_fail() {
+    let m = mem(with(|b| b.feed_never_reports_deletions = true), 10);
+    let h = MemHarness(m.clone());
+    fails_with(
+        feed::check_convergence::<Contact>(m.as_ref(), &h, &quick()).await,
+        "ghosts [\"",
+    );
+}
+
+#[tokio::test]
+async fn ghosts_are_allowed_when_the_capabilities_say_deletions_are_not_reported() {
+    let m = mem(
+        with(|b| {
+            b.feed_never_reports_deletions = true;
+            b.caps_say_no_deletions = true;
+        }),
+        10,
+    );
+    let h = MemHarness(m.clone());
+    let f = feed::converge::<Contact>(m.as_ref(), &h, &quick())
+        .await
+        .unwrap();
+    assert!(!f.ghosts.is_empty() && f.converged(), "{}", f.summary());
+    passes(feed::check_convergence::<Contact>(m.as_ref(), &h, &quick()).await);
+}
+
+#[tokio::test]
+async fn a_reported_deletion_the_capabilities_deny_fails() {
+    let m = mem(with(|b| b.caps_say_no_deletions = true), 10);
+    let h = MemHarness(m.clone());
+    fails_with(
+        feed::check_convergence::<Contact>(m.as_ref(), &h, &quick()).await,
+        "deletions are not reported, yet the feed reported",
+    );
+}
+
+#[tokio::test]
+async fn the_figures_count_every_write_and_poll() {
+    let m = mem(Bugs::default(), 10);
+    let h = MemHarness(m.clone());
+    let options = quick();
+    let f = feed::converge::<Contact>(m.as_ref(), &h, &options)
+        .await
+        .unwrap();
+    assert!(f.converged(), "{}", f.summary());
+    assert_eq!(f.creates + f.updates + f.deletes, options.writes, "{f:?}");
+    assert!(f.creates > 0 && f.updates > 0 && f.deletes > 0, "{f:?}");
+    assert_eq!(f.reported_deletions, f.deletes, "{f:?}");
+    assert!(f.polls >= 2, "{f:?}");
+    assert_eq!(f.vendor_records, 10 + f.creates - f.deletes, "{f:?}");
+    let line = f.summary();
+    assert!(line.contains(&format!("{} creates", f.creates)), "{line}");
+}
+
+#[tokio::test]
+async fn paging_over_exactly_three_records_passes() {
+    let m = mem(Bugs::default(), 3);
+    passes(paging::check_paging::<Contact>(m.as_ref()).await);
+    let m = mem(Bugs::default(), 2);
+    fails_with(
+        paging::check_paging::<Contact>(m.as_ref()).await,
+        "only 2 record(s) listed",
     );
 }
 
