@@ -340,6 +340,36 @@ mod tests {
     }
 
     #[test]
+    fn lazy_decode_joins_the_prefix() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Row {
+            id: u64,
+        }
+        let path = |r: Result<Row>| match r {
+            Err(Error::Decode { path, .. }) => path,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            path(decode_lazy(r#"{"id":"x"}"#, || "party".into())),
+            "party.id"
+        );
+        assert_eq!(path(decode_lazy(r#"{"id":"x"}"#, String::new)), "id");
+        assert_eq!(path(decode_lazy("[]", || "party".into())), "party");
+        assert_eq!(path(decode_lazy(r#"{"id":1} x"#, String::new)), ".");
+        assert_eq!(
+            decode_lazy::<Row>(r#"{"id":7}"#, || unreachable!())
+                .unwrap()
+                .id,
+            7
+        );
+        match decode_lazy::<Vec<Row>>(r#"[{"id":1},{"id":"x"}]"#, || "parties".into()) {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "parties[1].id"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn predicates() {
         assert!(Error::RateLimited { retry_after: None }.is_retryable());
         assert!(!Error::validation("x").is_retryable());
