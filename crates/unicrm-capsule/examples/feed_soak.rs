@@ -51,7 +51,10 @@ async fn main() {
         }
     }
     println!("{}", serde_json::json!({ "summary": total }));
-    if total["failed_seeds"].as_array().is_some_and(|a| !a.is_empty()) {
+    if total["failed_seeds"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
         std::process::exit(1);
     }
 }

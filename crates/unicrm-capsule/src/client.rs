@@ -78,10 +78,7 @@ impl CapsuleClient {
 }
 
 impl Api {
-    pub(crate) fn new(
-        http: HttpClient,
-        oauth: Option<CapsuleOAuth>,
-    ) -> Self {
+    pub(crate) fn new(http: HttpClient, oauth: Option<CapsuleOAuth>) -> Self {
         Api {
             http,
             oauth,

@@ -48,7 +48,9 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        assert!(put_is_repeatable(r#"{"party":{"about":"x","firstName":null}}"#));
+        assert!(put_is_repeatable(
+            r#"{"party":{"about":"x","firstName":null}}"#
+        ));
         assert!(put_is_repeatable(
             r#"{"party":{"emailAddresses":[{"id":5,"type":"Work"}]}}"#
         ));

@@ -14,7 +14,10 @@ async fn replica_from_the_feeds_converges_under_concurrent_writers() {
         // The run must have exercised the feeds under writes and deletes.
         assert!(figures.writes > 100, "{figures:?}");
         assert!(figures.polls >= 6, "{figures:?}");
-        assert!(figures.contacts.vendor > 0 && figures.tasks.vendor > 0, "{figures:?}");
+        assert!(
+            figures.contacts.vendor > 0 && figures.tasks.vendor > 0,
+            "{figures:?}"
+        );
         assert!(figures.converged(), "{figures:?}");
     }
 }

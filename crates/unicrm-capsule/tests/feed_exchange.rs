@@ -92,7 +92,13 @@ async fn second_update_in_the_same_vendor_second_is_reported() {
     let start = Checkpoint::at(t(9, 0, 0));
 
     // Poll 1: since = checkpoint − 1 s; the vendor's Date is 10:00:05.
-    parties(&server, t(8, 59, 59), json!([person(11, "A", t(10, 0, 5))]), t(10, 0, 5)).await;
+    parties(
+        &server,
+        t(8, 59, 59),
+        json!([person(11, "A", t(10, 0, 5))]),
+        t(10, 0, 5),
+    )
+    .await;
     let p1 = c.changes_since::<Contact>(&start).await.unwrap();
     assert_eq!(abouts(&p1), vec!["A"]);
     // Next checkpoint: the Date (10:00:05) − duration (0) − precision (1 s).
@@ -100,13 +106,25 @@ async fn second_update_in_the_same_vendor_second_is_reported() {
 
     // The second update, same second. Poll 2 asks since 10:00:03 (not the caller's clock,
     // not the newest updatedAt): the mock answers only that exact `since`.
-    parties(&server, t(10, 0, 3), json!([person(11, "B", t(10, 0, 5))]), t(10, 0, 6)).await;
+    parties(
+        &server,
+        t(10, 0, 3),
+        json!([person(11, "B", t(10, 0, 5))]),
+        t(10, 0, 6),
+    )
+    .await;
     let p2 = c.changes_since::<Contact>(&p1.next).await.unwrap();
     assert_eq!(abouts(&p2), vec!["B"], "the same-second change is reported");
     assert_eq!(p2.next.at, t(10, 0, 5));
 
     // Poll 3 lists the same version again (overlap): not reported twice.
-    parties(&server, t(10, 0, 4), json!([person(11, "B", t(10, 0, 5))]), t(10, 0, 9)).await;
+    parties(
+        &server,
+        t(10, 0, 4),
+        json!([person(11, "B", t(10, 0, 5))]),
+        t(10, 0, 9),
+    )
+    .await;
     let p3 = c.changes_since::<Contact>(&p2.next).await.unwrap();
     assert!(p3.changes.is_empty(), "{:?}", abouts(&p3));
     assert_eq!(p3.next.at, t(10, 0, 8));
@@ -185,9 +203,10 @@ async fn a_deletion_during_a_multi_page_listing_holds_the_checkpoint() {
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/parties/deleted"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"parties": [{"id": 1, "deletedAt": rfc(t(10, 0, 10))}]}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"parties": [{"id": 1, "deletedAt": rfc(t(10, 0, 10))}]})),
+        )
         .mount(&server)
         .await;
     let cp = Checkpoint::at(t(10, 0, 0));
@@ -224,7 +243,10 @@ async fn without_a_date_header_the_checkpoint_stays() {
     let cp = Checkpoint::at(t(10, 0, 0));
     let set = c.changes_since::<Contact>(&cp).await.unwrap();
     assert_eq!(abouts(&set), vec!["one"]);
-    assert_eq!(set.next.at, cp.at, "not the newest updatedAt, not our clock");
+    assert_eq!(
+        set.next.at, cp.at,
+        "not the newest updatedAt, not our clock"
+    );
 }
 
 /// The task scan asks for every status (PENDING included); ids missing from a listing are
@@ -360,8 +382,13 @@ async fn put_that_appends_rows_is_sent_once() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(503));
-    let puts = |reqs: &[wiremock::Request]| reqs.iter().filter(|r| r.method.as_str() == "PUT").count();
-    assert_eq!(puts(&server.received_requests().await.unwrap()), 1, "sent once");
+    let puts =
+        |reqs: &[wiremock::Request]| reqs.iter().filter(|r| r.method.as_str() == "PUT").count();
+    assert_eq!(
+        puts(&server.received_requests().await.unwrap()),
+        1,
+        "sent once"
+    );
 
     let scalar = ContactPatch {
         description: Patch::Set("moved".into()),

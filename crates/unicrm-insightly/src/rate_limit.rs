@@ -120,7 +120,10 @@ mod tests {
         let e = shared_limiter(&other, &key("k1"), rps);
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
-        assert!(Arc::ptr_eq(&a, &d), "another rate, same instance: one limiter");
+        assert!(
+            Arc::ptr_eq(&a, &d),
+            "another rate, same instance: one limiter"
+        );
         assert!(!Arc::ptr_eq(&a, &e));
         let n1 = shared_limiter(&url, &Instance::named("Acme"), rps);
         let n2 = shared_limiter(&url, &Instance::named(" acme "), slow);

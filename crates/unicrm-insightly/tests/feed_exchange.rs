@@ -103,7 +103,13 @@ async fn second_update_in_the_same_vendor_second_is_reported() {
 
     basics(&server, &[11]).await;
     // updated_after_utc is exclusive: from one second before the checkpoint's second.
-    search(&server, t(8, 59, 59), json!([contact(11, "A", t(10, 0, 5))]), t(10, 0, 5)).await;
+    search(
+        &server,
+        t(8, 59, 59),
+        json!([contact(11, "A", t(10, 0, 5))]),
+        t(10, 0, 5),
+    )
+    .await;
     let p1 = c
         .contacts()
         .changes_since(&Checkpoint::at(t(9, 0, 0)))
@@ -114,14 +120,30 @@ async fn second_update_in_the_same_vendor_second_is_reported() {
 
     server.reset().await;
     basics(&server, &[11]).await;
-    search(&server, t(10, 0, 3), json!([contact(11, "B", t(10, 0, 5))]), t(10, 0, 6)).await;
+    search(
+        &server,
+        t(10, 0, 3),
+        json!([contact(11, "B", t(10, 0, 5))]),
+        t(10, 0, 6),
+    )
+    .await;
     let p2 = c.contacts().changes_since(&p1.next).await.unwrap();
-    assert_eq!(summary(&p2), vec!["B"], "the same-second change is reported");
+    assert_eq!(
+        summary(&p2),
+        vec!["B"],
+        "the same-second change is reported"
+    );
     assert_eq!(p2.next.at, t(10, 0, 5));
 
     server.reset().await;
     basics(&server, &[11]).await;
-    search(&server, t(10, 0, 4), json!([contact(11, "B", t(10, 0, 5))]), t(10, 0, 9)).await;
+    search(
+        &server,
+        t(10, 0, 4),
+        json!([contact(11, "B", t(10, 0, 5))]),
+        t(10, 0, 9),
+    )
+    .await;
     let p3 = c.contacts().changes_since(&p2.next).await.unwrap();
     assert!(p3.changes.is_empty(), "{:?}", summary(&p3));
 }
@@ -183,7 +205,10 @@ async fn a_listed_record_missing_from_the_scan_stays_tracked() {
     search(
         &server,
         t(8, 59, 59),
-        json!([contact(1, "one", t(9, 30, 0)), contact(5, "five", t(9, 30, 0))]),
+        json!([
+            contact(1, "one", t(9, 30, 0)),
+            contact(5, "five", t(9, 30, 0))
+        ]),
         t(10, 0, 0),
     )
     .await;
@@ -227,14 +252,21 @@ async fn deletion_during_a_multi_page_listing_holds_the_checkpoint() {
         .and(query_param("top", "2"))
         .and(query_param("count_total", "true"))
         // A short page (the server capped `top` at 1): the total says 3.
-        .respond_with(page(json!([contact(1, "one", t(10, 0, 1))]), 3, t(10, 0, 10)))
+        .respond_with(page(
+            json!([contact(1, "one", t(10, 0, 1))]),
+            3,
+            t(10, 0, 10),
+        ))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v3.1/Contacts/Search"))
         .and(query_param("skip", "1"))
         .respond_with(page(
-            json!([contact(2, "two", t(10, 0, 1)), contact(9, "nine", t(10, 0, 2))]),
+            json!([
+                contact(2, "two", t(10, 0, 1)),
+                contact(9, "nine", t(10, 0, 2))
+            ]),
             3,
             t(10, 0, 12),
         ))
@@ -259,7 +291,10 @@ async fn deletion_during_a_multi_page_listing_holds_the_checkpoint() {
         .and(path("/v3.1/Contacts/Search"))
         .and(query_param("skip", "0"))
         .respond_with(page(
-            json!([contact(1, "one", t(10, 0, 15)), contact(3, "three", t(10, 0, 8))]),
+            json!([
+                contact(1, "one", t(10, 0, 15)),
+                contact(3, "three", t(10, 0, 8))
+            ]),
             3,
             t(10, 0, 20),
         ))
@@ -268,7 +303,11 @@ async fn deletion_during_a_multi_page_listing_holds_the_checkpoint() {
     Mock::given(method("GET"))
         .and(path("/v3.1/Contacts/Search"))
         .and(query_param("skip", "2"))
-        .respond_with(page(json!([contact(2, "two2", t(10, 0, 16))]), 3, t(10, 0, 21)))
+        .respond_with(page(
+            json!([contact(2, "two2", t(10, 0, 16))]),
+            3,
+            t(10, 0, 21),
+        ))
         .mount(&server)
         .await;
     Mock::given(method("GET"))

@@ -423,7 +423,11 @@ async fn change_feed_reports_updates_once_and_deletions() {
         let upserted: Vec<_> = upserts(&set.changes);
         assert!(upserted.contains(id), "update of {id} lost: {upserted:?}");
         if n == 1 {
-            assert!(!upserted.contains(&ids[0]), "{} repeated: {upserted:?}", ids[0]);
+            assert!(
+                !upserted.contains(&ids[0]),
+                "{} repeated: {upserted:?}",
+                ids[0]
+            );
         }
         cp = set.next;
     }

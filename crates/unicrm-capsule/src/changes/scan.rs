@@ -98,8 +98,7 @@ pub fn scanned_changes<R: Record>(
     }
     if let Some(prev) = &previous {
         for id in gone.iter().filter(|id| prev.contains_key(*id)) {
-            if let Ok(id) = serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone()))
-            {
+            if let Ok(id) = serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone())) {
                 changes.push(Change::Deleted {
                     id,
                     deleted_at: None,
@@ -147,15 +146,11 @@ async fn list_notes(api: &Api) -> Result<(Vec<Note>, Option<DateTime<Utc>>)> {
     let mut out = Vec::new();
     let mut date = None;
     loop {
-        let p = fetch_dated::<WireEntry>(
-            api,
-            &first,
-            &params,
-            "entries",
-            WireEntry::is_note,
-            |e| e.id,
-        )
-        .await?;
+        let p =
+            fetch_dated::<WireEntry>(api, &first, &params, "entries", WireEntry::is_note, |e| {
+                e.id
+            })
+            .await?;
         date = date.or(p.date);
         out.extend(p.items.iter().map(note_from_wire));
         match p.next {
@@ -170,7 +165,10 @@ async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeS
     let mut found = Vec::new();
     let mut gone = BTreeSet::new();
     for chunk in ids.chunks(MULTI_SHOW) {
-        match api.get_path(&format!("tasks/{}", chunk.join(",")), &[]).await {
+        match api
+            .get_path(&format!("tasks/{}", chunk.join(",")), &[])
+            .await
+        {
             Ok(resp) => {
                 let items = wire::decode_list::<WireTask>(&resp.body, "tasks")?;
                 let answered: HashSet<String> =

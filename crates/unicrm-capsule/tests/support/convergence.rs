@@ -261,7 +261,8 @@ impl HasRaw for Task {
 }
 
 fn diff(vendor: &[Value], replica: &BTreeMap<String, Value>) -> Diff {
-    let truth: BTreeMap<String, &Value> = vendor.iter().map(|v| (id_of(v).to_string(), v)).collect();
+    let truth: BTreeMap<String, &Value> =
+        vendor.iter().map(|v| (id_of(v).to_string(), v)).collect();
     Diff {
         vendor: truth.len(),
         replica: replica.len(),
@@ -293,6 +294,7 @@ pub async fn run(cfg: Config) -> Figures {
     .await
     .unwrap();
     let base = sim.base_url.as_str().trim_end_matches('/').to_string();
+    unicrm_core::http::install_crypto_provider();
     let http = reqwest::Client::new();
     let people_url = format!("{base}/parties?perPage=100&embed=tags,fields");
     let tasks_url = format!("{base}/tasks?perPage=100&status=open,completed,pending");
