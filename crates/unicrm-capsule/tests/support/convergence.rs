@@ -225,10 +225,10 @@ impl Writer {
     }
 }
 
-fn apply<R: Record>(replica: &mut BTreeMap<String, Value>, changes: Vec<Change<R, R::Id>>)
-where
-    R: HasRaw,
-{
+fn apply<R: Record + HasRaw>(
+    replica: &mut BTreeMap<String, Value>,
+    changes: Vec<Change<R, R::Id>>,
+) {
     for c in changes {
         match c {
             Change::Upserted { record } => {
