@@ -319,3 +319,28 @@ async fn deletion_during_a_multi_page_listing_holds_the_checkpoint() {
     assert_eq!(summary(&held), vec!["three", "two2", "deleted 1"]);
     assert_eq!(held.next.at, set.next.at, "held");
 }
+
+/// A read-back that fails for another reason than 404/403 is not a deletion: the call fails
+/// (and the caller keeps its checkpoint).
+#[tokio::test]
+async fn a_failed_read_back_is_not_a_deletion() {
+    let server = MockServer::start().await;
+    let c = client(&server, None);
+    basics(&server, &[1, 2]).await;
+    search(&server, t(8, 59, 59), json!([]), t(10, 0, 0)).await;
+    let base = c
+        .contacts()
+        .changes_since(&Checkpoint::at(t(9, 0, 0)))
+        .await
+        .unwrap();
+    server.reset().await;
+    basics(&server, &[1]).await;
+    search(&server, t(9, 59, 58), json!([]), t(10, 0, 5)).await;
+    Mock::given(method("GET"))
+        .and(path("/v3.1/Contacts/2"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"Message": "oops"})))
+        .mount(&server)
+        .await;
+    let err = c.contacts().changes_since(&base.next).await.unwrap_err();
+    assert_eq!(err.status(), Some(500));
+}
