@@ -1,60 +1,211 @@
 //! The change feed (`Resource::changes_since`).
 //!
-//! **Parties and opportunities** (native): upserts from the list endpoint with `since`, all
-//! pages; deletions from `/parties/deleted?since=` / `/opportunities/deleted?since=`. `since`
-//! is the checkpoint minus one second (Capsule's `since` strictness is undocumented), and
-//! records are de-duplicated by id (the latest `updatedAt` wins; a record both upserted and
-//! deleted is reported deleted). The next checkpoint is the latest `updatedAt`/`deletedAt`
-//! seen, or the time of the request when nothing changed — never earlier than the checkpoint.
+//! **Parties and opportunities** (native): upserts from the list endpoint with
+//! `since = checkpoint − 1 s` (Capsule's timestamps have whole-second precision and its
+//! `since` strictness is undocumented: docs/vendors/capsule-v2.md, "Incremental reads"), every
+//! page in order; deletions from `/parties/deleted?since=` / `/opportunities/deleted?since=`,
+//! read after the listing. A record both upserted and deleted is reported deleted.
+//!
+//! *The next checkpoint comes from the vendor's clock*, never ours: the `Date` header of the
+//! listing's first response (T₀, as of the start of the listing), minus the listing's duration
+//! on the same clock (the last response's `Date` − T₀) and minus the timestamp precision
+//! (1 s); never behind the current checkpoint. Any update that landed while the listing ran
+//! carries an `updatedAt` at or after T₀ − 1 s and is therefore listed again by the next call.
+//! Without a `Date` header the checkpoint does not move (safe, and de-duplicated).
+//!
+//! *De-duplication across the overlap*: the checkpoint state keeps, for every record reported
+//! with an `updatedAt` inside the next call's window, its `updatedAt` and a fingerprint of its
+//! content (FNV-1a of the unified record's JSON). A record listed again with the same
+//! `updatedAt` **and** the same content is not reported again; a second change in the same
+//! vendor second (same `updatedAt`, new content) is. A version older than the one reported is
+//! not reported. Deletions are de-duplicated by `(id, deletedAt)` the same way.
+//!
+//! *Offset paging under concurrent deletes*: a deletion shifts the later pages back by one, so
+//! a record at a page boundary can be skipped. A record can only be skipped that way when a
+//! record already read, on a page before the last, is deleted before the listing ends (the
+//! listing is ordered by id: docs/vendors/capsule-v2.md, "Pagination"). When the deleted feed
+//! names such a record, the checkpoint is **held** where it was: the next call lists the same
+//! window again (the state keeps its de-duplication), until a listing runs undisturbed.
+//!
 //! Capsule's deleted-parties feed does not say whether a party was a person or an
 //! organisation, so contacts *and* accounts report every deleted party id.
 //!
-//! **Tasks and notes** (id scan): Capsule has neither `since` nor a deleted feed for them. The
-//! whole listing is read and compared with the id → `updatedAt` map stored in
-//! [`Checkpoint::state`]: new ids and changed `updatedAt`s are upserts, ids that disappeared
-//! are deletions. Without a stored map (first run), records updated after the checkpoint are
+//! **Tasks and notes** (id scan, [`scan`]): Capsule has neither `since` nor a deleted feed for
+//! them. The whole listing is read (tasks of every status, PENDING included) and compared
+//! with the id → fingerprint map stored in [`Checkpoint::state`]: new ids and changed
+//! fingerprints are upserts. An id that is missing from the listing is **not** taken as
+//! deleted: offset paging skips records under concurrent deletes. Every missing id is read
+//! back (tasks by multi-show, ten ids a request, falling back to single reads when a chunk
+//! answers 404; notes one by one): only a 404 is a deletion; a record that answers is treated
+//! as listed. Without a stored map (first run), records updated after the checkpoint are
 //! upserts and no deletions are reported. The state grows with the number of records
-//! (about 40 bytes each).
+//! (about 30 bytes each).
+
+pub mod scan;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
-use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Record};
+use unicrm_core::{Change, ChangeSet, Checkpoint, Cursor, ListParams, Record};
 
 use crate::client::Api;
 use crate::resources::parties::PartyRecord;
 use crate::wire::{self, DeletedRecord};
 
-/// The overlap applied to `since`.
-pub const OVERLAP: Duration = Duration::seconds(1);
+/// The vendor's timestamp precision (whole seconds), also the overlap applied to `since`.
+pub const PRECISION: Duration = Duration::seconds(1);
 
-fn since_of(cp: &Checkpoint) -> DateTime<Utc> {
-    cp.at - OVERLAP
+/// `since` for a checkpoint: one precision step before it.
+pub fn since_of(cp: &Checkpoint) -> DateTime<Utc> {
+    cp.at - PRECISION
 }
 
-/// Upserts de-duplicated by id (latest `updatedAt` wins, first-seen order kept), deletions
-/// win over upserts, next checkpoint per the module docs.
+/// One page read by a change feed.
+#[derive(Debug)]
+pub struct FeedPage<R> {
+    /// The mapped records.
+    pub items: Vec<R>,
+    /// The ids of every record on the page (for parties: people and organisations).
+    pub ids: Vec<u64>,
+    /// The next page.
+    pub next: Option<Cursor>,
+    /// The `Date` header of the page's response.
+    pub date: Option<DateTime<Utc>>,
+}
+
+/// What a `since` listing read, page by page.
+#[derive(Debug)]
+pub struct Listing<R> {
+    /// The records, in order.
+    pub records: Vec<R>,
+    /// Ids read on pages before the last (a deletion of one of them may have shifted a
+    /// later page).
+    pub before_last: HashSet<u64>,
+    /// `Date` of the first response.
+    pub first_date: Option<DateTime<Utc>>,
+    /// `Date` of the last response.
+    pub last_date: Option<DateTime<Utc>>,
+}
+
+impl<R> Default for Listing<R> {
+    fn default() -> Self {
+        Listing {
+            records: Vec::new(),
+            before_last: HashSet::new(),
+            first_date: None,
+            last_date: None,
+        }
+    }
+}
+
+impl<R> Listing<R> {
+    /// Adds a page read after the ones already added.
+    pub fn push(&mut self, page: FeedPage<R>, ids_of_previous_page: &mut Vec<u64>) {
+        self.before_last.extend(ids_of_previous_page.drain(..));
+        *ids_of_previous_page = page.ids;
+        self.records.extend(page.items);
+        if self.first_date.is_none() {
+            self.first_date = page.date;
+        }
+        self.last_date = page.date.or(self.last_date);
+    }
+}
+
+/// A stable fingerprint of a record's content: FNV-1a (64 bit) of its JSON serialization
+/// (objects are sorted maps, so the text is deterministic).
+pub fn fingerprint<R: Serialize>(record: &R) -> u64 {
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The state of a `since` feed's checkpoint: what was reported inside the overlap window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowState {
+    /// Format version (1).
+    pub window: u32,
+    /// id → (`updatedAt`, fingerprint) of the upserts reported inside the window.
+    #[serde(default)]
+    pub seen: BTreeMap<u64, (DateTime<Utc>, u64)>,
+    /// id → `deletedAt` of the deletions reported inside the window.
+    #[serde(default)]
+    pub deleted: BTreeMap<u64, DateTime<Utc>>,
+}
+
+fn window_state(cp: &Checkpoint) -> WindowState {
+    cp.state
+        .clone()
+        .and_then(|s| serde_json::from_value::<WindowState>(s).ok())
+        .filter(|s| s.window == 1)
+        .unwrap_or_default()
+}
+
+/// The next checkpoint of a `since` feed (see the module docs): the first response's `Date`
+/// minus the listing's duration minus the precision, never behind `prev`; `prev` itself when
+/// held or without a `Date`.
+pub fn next_at(
+    prev: DateTime<Utc>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    hold: bool,
+) -> DateTime<Utc> {
+    let Some(first) = first else {
+        return prev;
+    };
+    if hold {
+        return prev;
+    }
+    let duration = last.map_or(Duration::zero(), |l| (l - first).max(Duration::zero()));
+    (first - duration - PRECISION).max(prev)
+}
+
+/// Whether a deletion may have made the listing skip a record (see the module docs).
+pub fn must_hold<R>(listing: &Listing<R>, deleted: &[DeletedRecord]) -> bool {
+    deleted.iter().any(|d| listing.before_last.contains(&d.id))
+}
+
+/// Upserts de-duplicated by id and across the overlap, deletions winning over upserts, the
+/// next checkpoint and its state, per the module docs.
 pub fn assemble<R: Record>(
-    upserts: Vec<R>,
+    listing: Listing<R>,
     deleted: Vec<DeletedRecord>,
     id_from: impl Fn(u64) -> R::Id,
     checkpoint: &Checkpoint,
-    request_time: DateTime<Utc>,
 ) -> ChangeSet<R, R::Id> {
+    let prev = window_state(checkpoint);
+    let hold = must_hold(&listing, &deleted);
+    let at = next_at(checkpoint.at, listing.first_date, listing.last_date, hold);
+    // The next call asks for `since = at − PRECISION`: what is older never comes back.
+    let keep_from = at - PRECISION;
+    let mut state = WindowState {
+        window: 1,
+        seen: prev
+            .seen
+            .iter()
+            .filter(|(_, (t, _))| *t >= keep_from)
+            .map(|(k, v)| (*k, *v))
+            .collect(),
+        deleted: prev
+            .deleted
+            .iter()
+            .filter(|(_, t)| **t >= keep_from)
+            .map(|(k, v)| (*k, *v))
+            .collect(),
+    };
+
     let deleted_ids: HashSet<R::Id> = deleted.iter().map(|d| id_from(d.id)).collect();
     let mut order: Vec<R::Id> = Vec::new();
     let mut latest: HashMap<R::Id, R> = HashMap::new();
-    let mut newest: Option<DateTime<Utc>> = None;
-    for r in upserts {
-        newest = newest.max(r.updated_at());
+    for r in listing.records {
         let id = r.id().clone();
         if deleted_ids.contains(&id) {
             continue;
         }
         match latest.get(&id) {
-            Some(prev) if prev.updated_at() >= r.updated_at() => {}
+            Some(kept) if kept.updated_at() >= r.updated_at() => {}
             Some(_) => {
                 latest.insert(id, r);
             }
@@ -64,25 +215,51 @@ pub fn assemble<R: Record>(
             }
         }
     }
-    let mut changes: Vec<Change<R, R::Id>> = order
-        .into_iter()
-        .filter_map(|id| latest.remove(&id))
-        .map(|record| Change::Upserted { record })
-        .collect();
+    let mut changes: Vec<Change<R, R::Id>> = Vec::new();
+    for record in order.into_iter().filter_map(|id| latest.remove(&id)) {
+        let num = record.id().to_string().parse::<u64>().ok();
+        let (Some(num), Some(t)) = (num, record.updated_at()) else {
+            changes.push(Change::Upserted { record });
+            continue;
+        };
+        let fp = fingerprint(&record);
+        let already = prev
+            .seen
+            .get(&num)
+            .is_some_and(|(pt, pfp)| *pt > t || (*pt == t && *pfp == fp));
+        if already {
+            continue;
+        }
+        if t >= keep_from {
+            state.seen.insert(num, (t, fp));
+        }
+        changes.push(Change::Upserted { record });
+    }
     let mut seen_deleted = HashSet::new();
     for d in &deleted {
-        newest = newest.max(d.deleted_at);
-        if seen_deleted.insert(d.id) {
-            changes.push(Change::Deleted {
-                id: id_from(d.id),
-                deleted_at: d.deleted_at,
-            });
+        if !seen_deleted.insert(d.id) {
+            continue;
         }
+        state.seen.remove(&d.id);
+        if let Some(t) = d.deleted_at {
+            if prev.deleted.get(&d.id) == Some(&t) {
+                continue;
+            }
+            if t >= keep_from {
+                state.deleted.insert(d.id, t);
+            }
+        }
+        changes.push(Change::Deleted {
+            id: id_from(d.id),
+            deleted_at: d.deleted_at,
+        });
     }
-    let at = newest.unwrap_or(request_time).max(checkpoint.at);
     ChangeSet {
         changes,
-        next: Checkpoint::at(at),
+        next: Checkpoint {
+            at,
+            state: serde_json::to_value(&state).ok(),
+        },
     }
 }
 
@@ -103,6 +280,12 @@ async fn deleted_since(
         .collect())
 }
 
+fn feed_params(api: &Api, since: DateTime<Utc>) -> ListParams {
+    let mut params = ListParams::new().updated_since(since);
+    params.page_size = api.feed_page_size;
+    params
+}
+
 /// Changes of contacts or accounts (`pick` keeps the wanted kind).
 pub(crate) async fn party_changes<R: Record>(
     api: &Api,
@@ -110,26 +293,27 @@ pub(crate) async fn party_changes<R: Record>(
     pick: impl Fn(PartyRecord) -> Option<R>,
     id_from: impl Fn(u64) -> R::Id,
 ) -> Result<ChangeSet<R, R::Id>> {
-    let request_time = api.clock.now();
     let since = since_of(checkpoint);
-    let mut params = ListParams::new().updated_since(since);
-    let mut upserts = Vec::new();
+    let mut params = feed_params(api, since);
+    let mut listing = Listing::default();
+    let mut last_ids = Vec::new();
     loop {
-        let (items, next) = api.party_page(&params, |_| true).await?;
-        upserts.extend(items.into_iter().filter_map(&pick));
+        let page = api.party_page_dated(&params).await?;
+        let next = page.next.clone();
+        let page = FeedPage {
+            items: page.items.into_iter().filter_map(&pick).collect(),
+            ids: page.ids,
+            next: None,
+            date: page.date,
+        };
+        listing.push(page, &mut last_ids);
         match next {
             Some(n) => params.cursor = Some(n),
             None => break,
         }
     }
     let deleted = deleted_since(api, "parties", since).await?;
-    Ok(assemble(
-        upserts,
-        deleted,
-        id_from,
-        checkpoint,
-        request_time,
-    ))
+    Ok(assemble(listing, deleted, id_from, checkpoint))
 }
 
 /// Changes of opportunities.
@@ -137,100 +321,24 @@ pub(crate) async fn opportunity_changes(
     api: &Api,
     checkpoint: &Checkpoint,
 ) -> Result<ChangeSet<unicrm_core::Opportunity, unicrm_core::OpportunityId>> {
-    use unicrm_core::Resource;
-    let request_time = api.clock.now();
     let since = since_of(checkpoint);
-    let mut params = ListParams::new().updated_since(since);
-    let mut upserts = Vec::new();
+    let mut params = feed_params(api, since);
+    let mut listing = Listing::default();
+    let mut last_ids = Vec::new();
     loop {
-        let page = Resource::<unicrm_core::Opportunity>::list(api, &params).await?;
-        upserts.extend(page.items);
-        match page.next {
+        let page = api.opportunity_page_dated(&params).await?;
+        let next = page.next.clone();
+        listing.push(page, &mut last_ids);
+        match next {
             Some(n) => params.cursor = Some(n),
             None => break,
         }
     }
     let deleted = deleted_since(api, "opportunities", since).await?;
     Ok(assemble(
-        upserts,
+        listing,
         deleted,
         unicrm_core::OpportunityId::from,
         checkpoint,
-        request_time,
     ))
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ScanState {
-    /// Format version.
-    scan: u32,
-    /// id → `updatedAt` (RFC 3339) or null.
-    ids: BTreeMap<String, Option<DateTime<Utc>>>,
-}
-
-/// Id-scan changes from a full listing (see the module docs).
-pub fn scanned_changes<R: Record>(
-    records: Vec<R>,
-    checkpoint: &Checkpoint,
-    request_time: DateTime<Utc>,
-) -> ChangeSet<R, R::Id> {
-    let previous: Option<ScanState> = checkpoint
-        .state
-        .clone()
-        .and_then(|s| serde_json::from_value(s).ok())
-        .filter(|s: &ScanState| s.scan == 1);
-    let since = since_of(checkpoint);
-    let mut state = ScanState {
-        scan: 1,
-        ids: BTreeMap::new(),
-    };
-    let mut changes = Vec::new();
-    for r in records {
-        let id = r.id().to_string();
-        if state.ids.contains_key(&id) {
-            continue;
-        }
-        state.ids.insert(id.clone(), r.updated_at());
-        let changed = match &previous {
-            Some(prev) => prev.ids.get(&id) != Some(&r.updated_at()),
-            None => r.updated_at().is_none_or(|u| u > since),
-        };
-        if changed {
-            changes.push(Change::Upserted { record: r });
-        }
-    }
-    if let Some(prev) = &previous {
-        for id in prev.ids.keys() {
-            if !state.ids.contains_key(id) {
-                if let Ok(id) =
-                    serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone()))
-                {
-                    changes.push(Change::Deleted {
-                        id,
-                        deleted_at: None,
-                    });
-                }
-            }
-        }
-    }
-    ChangeSet {
-        changes,
-        next: Checkpoint {
-            at: request_time.max(checkpoint.at),
-            state: serde_json::to_value(&state).ok(),
-        },
-    }
-}
-
-/// Reads every page of a resource and runs the id scan.
-pub(crate) async fn scan_resource<R: Record>(
-    resource: &dyn unicrm_core::Resource<R>,
-    api: &Api,
-    checkpoint: &Checkpoint,
-) -> Result<ChangeSet<R, R::Id>> {
-    use futures::TryStreamExt;
-    use unicrm_core::ResourceExt;
-    let request_time = api.clock.now();
-    let all: Vec<R> = resource.stream_all(ListParams::new()).try_collect().await?;
-    Ok(scanned_changes(all, checkpoint, request_time))
 }

@@ -8,7 +8,6 @@ use tokio::sync::Mutex;
 use unicrm_core::crm::{ClientStats, UnsupportedResource};
 use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
-use unicrm_core::time::Clock;
 use unicrm_core::{
     Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity, Pipeline,
     Resource, ResourceKind, Task, User,
@@ -31,7 +30,8 @@ static LEADS: UnsupportedResource = UnsupportedResource::new("capsule");
 pub(crate) struct Api {
     pub(crate) http: HttpClient,
     pub(crate) oauth: Option<CapsuleOAuth>,
-    pub(crate) clock: Arc<dyn Clock>,
+    /// Page size of the change feeds' listings (`None`: the largest).
+    pub(crate) feed_page_size: Option<u32>,
     caps: Capabilities,
     party_defs: Mutex<Option<Arc<FieldDefs>>>,
     opportunity_defs: Mutex<Option<Arc<FieldDefs>>>,
@@ -78,15 +78,11 @@ impl CapsuleClient {
 }
 
 impl Api {
-    pub(crate) fn new(
-        http: HttpClient,
-        oauth: Option<CapsuleOAuth>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub(crate) fn new(http: HttpClient, oauth: Option<CapsuleOAuth>) -> Self {
         Api {
             http,
             oauth,
-            clock,
+            feed_page_size: None,
             caps: capsule_capabilities(),
             party_defs: Mutex::default(),
             opportunity_defs: Mutex::default(),
@@ -134,7 +130,11 @@ impl Api {
         query: &[(&str, String)],
         body: String,
     ) -> Result<HttpResponse> {
-        let mut req = self.request(method, path, query)?;
+        let mut req = self.request(method.clone(), path, query)?;
+        if method == Method::PUT && !crate::repeat::put_is_repeatable(&body) {
+            // Appends rows or deletes them: never re-sent after an unknown outcome.
+            req.idempotent = Some(false);
+        }
         req.body = Some(body.into_bytes().into());
         self.http.send(req).await
     }

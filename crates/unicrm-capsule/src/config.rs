@@ -41,6 +41,7 @@ pub struct CapsuleClientBuilder {
     clock: Arc<dyn Clock>,
     limiter: Option<Arc<dyn RateLimiter>>,
     timeout: Duration,
+    feed_page_size: Option<u32>,
 }
 
 impl std::fmt::Debug for CapsuleClientBuilder {
@@ -69,6 +70,7 @@ impl Default for CapsuleClientBuilder {
             clock: Arc::new(SystemClock),
             limiter: None,
             timeout: Duration::from_secs(60),
+            feed_page_size: None,
         }
     }
 }
@@ -135,7 +137,14 @@ impl CapsuleClientBuilder {
         self
     }
 
-    /// Builds the client; fails on a bad URL or missing credentials.
+    /// Page size of the change feeds' listings (1..=100; default 100, the largest). Smaller
+    /// pages cost more requests; tests use them to exercise page boundaries.
+    pub fn change_page_size(mut self, n: u32) -> Self {
+        self.feed_page_size = Some(n);
+        self
+    }
+
+    /// Builds the client. Fails without credentials or with an invalid base URL.
     pub fn build(self) -> Result<CapsuleClient> {
         let (credentials, oauth): (Arc<dyn CredentialProvider>, Option<CapsuleOAuth>) =
             match self.credential {
@@ -166,10 +175,8 @@ impl CapsuleClientBuilder {
         if let Some(l) = self.limiter {
             http = http.rate_limiter(l);
         }
-        Ok(CapsuleClient::from_api(Api::new(
-            http.build()?,
-            oauth,
-            self.clock,
-        )))
+        let mut api = Api::new(http.build()?, oauth);
+        api.feed_page_size = self.feed_page_size;
+        Ok(CapsuleClient::from_api(api))
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod hooks;
 pub mod mapping;
 pub mod paging;
+pub mod repeat;
 pub mod resources;
 pub mod wire;
 

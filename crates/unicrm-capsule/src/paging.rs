@@ -5,9 +5,10 @@
 //! `/entries`), a page that filters down to nothing is not returned: the next one is fetched
 //! at once, so a caller never sees an empty page that claims a successor.
 
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use unicrm_core::error::{Error, Result};
-use unicrm_core::http::Url;
+use unicrm_core::http::{HttpResponse, Url};
 use unicrm_core::{Cursor, ListParams};
 
 use crate::client::Api;
@@ -44,6 +45,18 @@ pub(crate) async fn fetch_page<T: DeserializeOwned>(
     fetch_filtered(api, first, params, wrapper, |_| true).await
 }
 
+/// The vendor's clock: a response's `Date` header (RFC 9110 HTTP-date, whole seconds).
+pub fn response_date(resp: &HttpResponse) -> Option<DateTime<Utc>> {
+    parse_http_date(resp.header("date")?)
+}
+
+/// Parses an HTTP-date (`Tue, 01 Dec 2026 08:53:02 GMT`).
+pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// One non-empty page of the records `keep` accepts (or the last page).
 pub(crate) async fn fetch_filtered<T: DeserializeOwned>(
     api: &Api,
@@ -52,16 +65,42 @@ pub(crate) async fn fetch_filtered<T: DeserializeOwned>(
     wrapper: &str,
     keep: impl Fn(&T) -> bool,
 ) -> Result<(Vec<Decoded<T>>, Option<Cursor>)> {
+    let p = fetch_dated(api, first, params, wrapper, keep, |_| 0).await?;
+    Ok((p.items, p.next))
+}
+
+/// A page with the vendor's `Date` of its first response.
+pub(crate) struct DatedPage<T> {
+    /// The records `keep` accepted.
+    pub items: Vec<Decoded<T>>,
+    /// The ids of every record on the page(s) read, kept or not.
+    pub all_ids: Vec<u64>,
+    /// The next page.
+    pub next: Option<Cursor>,
+    /// The `Date` header of the first response read for this page.
+    pub date: Option<DateTime<Utc>>,
+}
+
+/// [`fetch_filtered`] with the `Date` header and the ids of every record read.
+pub(crate) async fn fetch_dated<T: DeserializeOwned>(
+    api: &Api,
+    first: &FirstPage,
+    params: &ListParams,
+    wrapper: &str,
+    keep: impl Fn(&T) -> bool,
+    id_of: impl Fn(&T) -> u64,
+) -> Result<DatedPage<T>> {
     let query: Vec<(&str, String)> = first.query.iter().map(|(k, v)| (*k, v.clone())).collect();
     let mut resp = match &params.cursor {
         Some(c) => api.get_url(cursor_url(c)?).await?,
         None => api.get_path(&first.path, &query).await?,
     };
+    let date = response_date(&resp);
+    let mut all_ids = Vec::new();
     loop {
-        let items: Vec<Decoded<T>> = wire::decode_list::<T>(&resp.body, wrapper)?
-            .into_iter()
-            .filter(|d| keep(&d.wire))
-            .collect();
+        let decoded = wire::decode_list::<T>(&resp.body, wrapper)?;
+        all_ids.extend(decoded.iter().map(|d| id_of(&d.wire)));
+        let items: Vec<Decoded<T>> = decoded.into_iter().filter(|d| keep(&d.wire)).collect();
         let next = resp.next_link();
         if let Some(n) = &next {
             if *n == resp.url {
@@ -75,7 +114,14 @@ pub(crate) async fn fetch_filtered<T: DeserializeOwned>(
         }
         match next {
             Some(n) if items.is_empty() => resp = api.get_url(n).await?,
-            next => return Ok((items, next.map(|u| Cursor::new(u.to_string())))),
+            next => {
+                return Ok(DatedPage {
+                    items,
+                    all_ids,
+                    next: next.map(|u| Cursor::new(u.to_string())),
+                    date,
+                });
+            }
         }
     }
 }

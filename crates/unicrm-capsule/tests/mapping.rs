@@ -2,7 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use unicrm_capsule::changes::assemble;
+use unicrm_capsule::changes::{Listing, assemble};
 use unicrm_capsule::mapping::account::{
     account_from_wire, account_patch_to_wire, new_account_to_wire,
 };
@@ -261,14 +261,14 @@ fn parties_deleted() {
             .map(|d| d.wire)
             .collect();
     let checkpoint = Checkpoint::at(Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap());
-    let request_time = Utc.with_ymd_and_hms(2025, 3, 4, 0, 0, 0).unwrap();
-    let set = assemble::<Contact>(
-        Vec::new(),
-        deleted,
-        ContactId::from,
-        &checkpoint,
-        request_time,
-    );
+    // The vendor's `Date` on the (empty) listing.
+    let vendor_time = Utc.with_ymd_and_hms(2025, 3, 4, 0, 0, 0).unwrap();
+    let listing = Listing {
+        first_date: Some(vendor_time),
+        last_date: Some(vendor_time),
+        ..Listing::default()
+    };
+    let set = assemble::<Contact>(listing, deleted, ContactId::from, &checkpoint);
     insta::assert_yaml_snapshot!("parties_deleted__changes", set);
 }
 

@@ -1,28 +1,51 @@
-//! The change feed (vendor doc §5): upserts since a checkpoint, and deletions.
+//! The change feed (docs/vendors/insightly-v3.1.md, "Search endpoints"): upserts since a
+//! checkpoint, and deletions.
 //!
-//! **Upserts** come from `GET /{Obj}/Search?updated_after_utc=…` (full records, `top=500`,
-//! concurrent pages). The filter is *exclusive* and has *one-second* resolution, so a record
-//! updated in the same second as the checkpoint would be lost by a naive query. The feed
-//! therefore asks from one second before the checkpoint's whole second and drops the
-//! records it already reported, remembered in the checkpoint as `(id, DATE_UPDATED_UTC)`
-//! pairs of the boundary second. The next checkpoint is the newest `DATE_UPDATED_UTC` seen (the
-//! vendor's clock, not ours).
+//! **Upserts** come from `GET /{Obj}/Search?updated_after_utc=…` (full records), read page
+//! after page (`top` = 500 unless `change_page_size` says otherwise), `count_total=true` on
+//! each page: a short page ends the listing only when the total agrees. The filter is
+//! *exclusive* and has *one-second* resolution, so the feed asks from one second before the
+//! checkpoint's whole second.
+//!
+//! *The next checkpoint comes from the vendor's clock*, never ours: the `Date` header of the
+//! listing's first response (T₀, as of the start of the listing), minus the listing's duration
+//! on the same clock (the last page's `Date` − T₀) and minus the timestamp precision (1 s);
+//! never behind the current checkpoint. Any update that landed while the listing ran has a
+//! `DATE_UPDATED_UTC` at or after T₀ − 1 s and is listed again by the next call. Without a
+//! `Date` header the checkpoint does not move (safe, and de-duplicated).
+//!
+//! *De-duplication across the overlap*: the checkpoint state keeps, for every record reported
+//! with a `DATE_UPDATED_UTC` inside the next call's window, that time and a fingerprint of its
+//! content (FNV-1a of the unified record's JSON). A record listed again with the same time
+//! **and** content is not reported again; a second change within the same vendor second
+//! (same time, new content) is. A version older than the one reported is not reported.
 //!
 //! **Deletions**: Insightly has no tombstones. Each call lists every id with `brief=true` at
 //! `top=500` — the cheapest possible listing — and compares it with the id set stored in the
-//! checkpoint; ids that disappeared are reported deleted. The set is stored compactly as
-//! ranges (`"1001-1240,1300"`). The first call (a checkpoint without state) records the
-//! baseline and reports no deletions.
+//! checkpoint (compact ranges, `"1001-1240,1300"`). An id missing from that scan is only a
+//! *candidate*: offset paging skips records under concurrent deletes. Each candidate is read
+//! (`GET /{Obj}/{id}`; Insightly has no multi-get): a 404 (or 403: no longer visible to this
+//! key) is a deletion; a record that answers stays in the set. Records returned by the upsert
+//! listing but absent from the scan are candidates too, so every id ever reported is in the
+//! stored set and its later deletion is seen. The first call (a checkpoint without state)
+//! records the baseline and reports no deletions of ids it never saw.
+//!
+//! *Offset paging under concurrent deletes*: a deletion shifts the later pages of the upsert
+//! listing back by one, so a record at a page boundary can be skipped — only when a record
+//! already read on a page before the last is deleted before the listing ends (the listing is
+//! ordered by id in practice: "Paging, counting and brief"). When such a record is found
+//! deleted, the checkpoint is **held** where it was: the next call lists the same window again
+//! (de-duplicated), until a listing runs undisturbed.
 //!
 //! **Cost per call**: `ceil(changed / 500)` search requests (at least 1) plus
-//! `ceil(total / 500)` brief id-scan requests, plus one custom field definitions request per
-//! five minutes (for leads also `/LeadStatuses` and `/LeadSources`, for the labels). For
-//! 10,000 contacts with 30 changes that is 1 + 20 = 21 requests, about two seconds at 10
-//! requests/second.
+//! `ceil(total / 500)` brief id-scan requests, plus one read per deletion candidate, plus one
+//! custom field definitions request per five minutes (for leads also `/LeadStatuses` and
+//! `/LeadSources`, for the labels). For 10,000 contacts with 30 changes that is 1 + 20 = 21
+//! requests, about two and a half seconds at 9 requests/second.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::{Change, ChangeSet, Checkpoint, Error, Record, Result};
 
@@ -30,16 +53,47 @@ use crate::mapping::dates;
 use crate::paging::{self, Listing};
 use crate::resources::{ObjectResource, ObjectSpec, since_query};
 
+/// The vendor's timestamp precision (whole seconds).
+pub const PRECISION: Duration = Duration::seconds(1);
+
 /// What the checkpoint's `state` holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct FeedState {
-    /// Format version.
+    /// Format version (2; version 1 kept `boundary` pairs instead of `seen`).
     pub v: u32,
     /// Every id present at the last call, as ranges (`"1-5,9"`).
     pub ids: String,
-    /// `(id, DATE_UPDATED_UTC)` already reported in the checkpoint's second.
+    /// id → (`DATE_UPDATED_UTC`, fingerprint) of the upserts reported inside the window.
     #[serde(default)]
-    pub boundary: Vec<(u64, String)>,
+    pub seen: BTreeMap<u64, (DateTime<Utc>, u64)>,
+}
+
+/// A stable fingerprint of a record's content: FNV-1a (64 bit) of its JSON serialization
+/// (objects are sorted maps, so the text is deterministic).
+pub fn fingerprint<R: Serialize>(record: &R) -> u64 {
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The next checkpoint (see the module docs): the first response's `Date` minus the
+/// listing's duration minus the precision, never behind `prev`; `prev` itself when held or
+/// without a `Date`.
+pub fn next_at(
+    prev: DateTime<Utc>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    hold: bool,
+) -> DateTime<Utc> {
+    let Some(first) = first else {
+        return prev;
+    };
+    if hold {
+        return prev;
+    }
+    let duration = last.map_or(Duration::zero(), |l| (l - first).max(Duration::zero()));
+    (first - duration - PRECISION).max(prev)
 }
 
 /// Encodes a sorted id set as ranges: `1,2,3,5` → `"1-3,5"`.
@@ -100,8 +154,134 @@ fn state_of(cp: &Checkpoint) -> Result<Option<FeedState>> {
     }
 }
 
-fn whole_second(t: DateTime<Utc>) -> i64 {
-    t.timestamp()
+/// What the upsert listing read.
+#[derive(Debug)]
+pub struct UpsertListing<R> {
+    /// The records, in order.
+    pub records: Vec<R>,
+    /// Ids read on pages before the last.
+    pub before_last: HashSet<u64>,
+    /// `Date` of the first response.
+    pub first_date: Option<DateTime<Utc>>,
+    /// `Date` of the last response.
+    pub last_date: Option<DateTime<Utc>>,
+}
+
+fn numeric_id<R: Record>(r: &R) -> Option<u64> {
+    r.id().to_string().parse::<u64>().ok()
+}
+
+/// One record per id, in first-seen order; a record read twice keeps its later reading
+/// unless that one is older.
+fn latest_first_seen<R: Record>(records: Vec<R>) -> Vec<R> {
+    let mut index: HashMap<R::Id, usize> = HashMap::new();
+    let mut out: Vec<R> = Vec::new();
+    for r in records {
+        match index.get(r.id()) {
+            Some(&i) if out[i].updated_at() <= r.updated_at() => out[i] = r,
+            Some(_) => {}
+            None => {
+                index.insert(r.id().clone(), out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a deletion may have made the upsert listing skip a record (see the module docs).
+pub fn must_hold<R>(listing: &UpsertListing<R>, gone: &BTreeSet<u64>) -> bool {
+    gone.iter().any(|id| listing.before_last.contains(id))
+}
+
+/// The ids to read back: those of the previous set and of the listing that the scan missed.
+pub fn candidates<R: Record>(
+    listing: &UpsertListing<R>,
+    scanned: &BTreeSet<u64>,
+    prev_ids: Option<&BTreeSet<u64>>,
+) -> BTreeSet<u64> {
+    let mut out: BTreeSet<u64> = prev_ids
+        .map(|p| p.difference(scanned).copied().collect())
+        .unwrap_or_default();
+    out.extend(
+        listing
+            .records
+            .iter()
+            .filter_map(numeric_id)
+            .filter(|id| !scanned.contains(id)),
+    );
+    out
+}
+
+/// The change set and the next checkpoint, per the module docs. `present` is every id known
+/// to exist (the scan plus the candidates that answered), `gone` the candidates that did not.
+pub fn assemble<R: Record>(
+    listing: UpsertListing<R>,
+    present: &BTreeSet<u64>,
+    gone: &BTreeSet<u64>,
+    prev: Option<&FeedState>,
+    checkpoint_at: DateTime<Utc>,
+    make_id: impl Fn(u64) -> R::Id,
+) -> Result<ChangeSet<R, R::Id>> {
+    let hold = must_hold(&listing, gone);
+    let at = next_at(checkpoint_at, listing.first_date, listing.last_date, hold);
+    // The next call asks for records updated after `since_query(at)`.
+    let keep_from = since_query(at);
+    let mut seen: BTreeMap<u64, (DateTime<Utc>, u64)> = prev
+        .map(|p| {
+            p.seen
+                .iter()
+                .filter(|(_, (t, _))| *t >= keep_from)
+                .map(|(k, v)| (*k, *v))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut ids: BTreeSet<u64> = present.difference(gone).copied().collect();
+    let mut changes = Vec::new();
+    for record in latest_first_seen(listing.records) {
+        let Some(n) = numeric_id(&record) else {
+            changes.push(Change::Upserted { record });
+            continue;
+        };
+        if gone.contains(&n) {
+            continue;
+        }
+        ids.insert(n);
+        let Some(t) = record.updated_at() else {
+            changes.push(Change::Upserted { record });
+            continue;
+        };
+        let fp = fingerprint(&record);
+        let already = prev
+            .and_then(|p| p.seen.get(&n))
+            .is_some_and(|(pt, pfp)| *pt > t || (*pt == t && *pfp == fp));
+        if already {
+            continue;
+        }
+        if t >= keep_from {
+            seen.insert(n, (t, fp));
+        }
+        changes.push(Change::Upserted { record });
+    }
+    for id in gone {
+        seen.remove(id);
+        changes.push(Change::Deleted {
+            id: make_id(*id),
+            deleted_at: None,
+        });
+    }
+    let state = FeedState {
+        v: 2,
+        ids: encode_ids(&ids),
+        seen,
+    };
+    Ok(ChangeSet {
+        changes,
+        next: Checkpoint {
+            at,
+            state: Some(serde_json::to_value(&state).map_err(|e| Error::config(e.to_string()))?),
+        },
+    })
 }
 
 /// Every id of the object, by a `brief=true` listing.
@@ -130,12 +310,11 @@ async fn id_scan<S: ObjectSpec>(res: &ObjectResource<S>) -> Result<BTreeSet<u64>
     Ok(ids)
 }
 
-/// The change feed of one object (see the module docs).
-pub(crate) async fn changes_since<S: ObjectSpec>(
+/// The upsert listing, page after page.
+async fn read_upserts<S: ObjectSpec>(
     res: &ObjectResource<S>,
     checkpoint: &Checkpoint,
-) -> Result<ChangeSet<S::R, <S::R as Record>::Id>> {
-    let prev = state_of(checkpoint)?;
+) -> Result<UpsertListing<S::R>> {
     let listing = Listing {
         path: format!("{}/Search", S::PATH),
         query: vec![(
@@ -144,81 +323,74 @@ pub(crate) async fn changes_since<S: ObjectSpec>(
         )],
         brief: false,
     };
-    let records = res.fetch_all_listing(&listing).await?;
-    let ids_now = id_scan(res).await?;
-
-    let reported: HashSet<(u64, String)> = prev
-        .as_ref()
-        .map(|p| p.boundary.iter().cloned().collect())
-        .unwrap_or_default();
-    let key = |r: &S::R| -> Option<(u64, String)> {
-        let id = r.id().to_string().parse::<u64>().ok()?;
-        Some((id, r.updated_at().map(|t| dates::format_datetime(&t))?))
+    let top = paging::page_size(res.shared.feed_page_size);
+    let defs = res.defs().await?;
+    let lists = res.lists().await?;
+    let pages = paging::fetch_sequential(&res.shared, &listing, top).await?;
+    let mut out = UpsertListing {
+        records: Vec::new(),
+        before_last: HashSet::new(),
+        first_date: pages.first().and_then(|p| p.date),
+        last_date: pages.last().and_then(|p| p.date),
     };
-
-    // The next checkpoint: the newest update seen (never behind the current one).
-    let newest = records.iter().filter_map(Record::updated_at).max();
-    let next_at = match newest {
-        Some(n) if n > checkpoint.at => n,
-        _ => checkpoint.at,
-    };
-    let next_second = whole_second(next_at);
-    let mut boundary: BTreeSet<(u64, String)> = records
-        .iter()
-        .filter(|r| r.updated_at().map(whole_second) == Some(next_second))
-        .filter_map(key)
-        .collect();
-    if let Some(p) = &prev {
-        // Pairs reported earlier in the same boundary second stay remembered.
-        boundary.extend(
-            p.boundary
-                .iter()
-                .filter(|(_, t)| dates::parse_datetime(t).map(whole_second) == Some(next_second))
-                .cloned(),
-        );
+    let mut offset = 0usize;
+    for (i, page) in pages.iter().enumerate() {
+        for (j, raw) in page.items.iter().enumerate() {
+            let r = S::read(raw, &defs, &lists, &format!("[{}]", offset + j))?;
+            if i + 1 < pages.len() {
+                out.before_last.extend(numeric_id(&r));
+            }
+            out.records.push(r);
+        }
+        offset += page.items.len();
     }
+    Ok(out)
+}
 
+/// Reads each candidate: (those that answered, those that are gone).
+async fn read_back<S: ObjectSpec>(
+    res: &ObjectResource<S>,
+    candidates: &BTreeSet<u64>,
+) -> Result<(BTreeSet<u64>, BTreeSet<u64>)> {
+    let mut present = BTreeSet::new();
+    let mut gone = BTreeSet::new();
+    for id in candidates {
+        match res.shared.get_object(&format!("{}/{id}", S::PATH)).await {
+            Ok(_) => {
+                present.insert(*id);
+            }
+            Err(e) if e.is_not_found() || e.status() == Some(403) => {
+                gone.insert(*id);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((present, gone))
+}
+
+/// The change feed of one object (see the module docs).
+pub(crate) async fn changes_since<S: ObjectSpec>(
+    res: &ObjectResource<S>,
+    checkpoint: &Checkpoint,
+) -> Result<ChangeSet<S::R, <S::R as Record>::Id>> {
+    let prev = state_of(checkpoint)?;
     let prev_ids = match &prev {
         Some(p) => Some(decode_ids(&p.ids)?),
         None => None,
     };
-    let mut deleted: BTreeSet<u64> = prev_ids
-        .as_ref()
-        .map(|p| p.difference(&ids_now).copied().collect())
-        .unwrap_or_default();
-
-    let mut changes = Vec::new();
-    for r in records {
-        let k = key(&r);
-        if let Some(k) = &k {
-            if reported.contains(k) {
-                continue;
-            }
-            if !ids_now.contains(&k.0) {
-                // Updated, then deleted before the id scan: report the deletion only.
-                deleted.insert(k.0);
-                continue;
-            }
-        }
-        changes.push(Change::Upserted { record: r });
-    }
-    changes.extend(deleted.into_iter().map(|id| Change::Deleted {
-        id: S::make_id(id),
-        deleted_at: None,
-    }));
-
-    let state = FeedState {
-        v: 1,
-        ids: encode_ids(&ids_now),
-        boundary: boundary.into_iter().collect(),
-    };
-    Ok(ChangeSet {
-        changes,
-        next: Checkpoint {
-            at: next_at,
-            state: Some(serde_json::to_value(&state).map_err(|e| Error::config(e.to_string()))?),
-        },
-    })
+    let listing = read_upserts(res, checkpoint).await?;
+    let mut scanned = id_scan(res).await?;
+    let to_read = candidates(&listing, &scanned, prev_ids.as_ref());
+    let (present, gone) = read_back(res, &to_read).await?;
+    scanned.extend(present);
+    assemble(
+        listing,
+        &scanned,
+        &gone,
+        prev.as_ref(),
+        checkpoint.at,
+        S::make_id,
+    )
 }
 
 #[cfg(test)]

@@ -45,8 +45,10 @@ pub struct InsightlyClientBuilder {
     sleeper: Option<Arc<dyn Sleeper>>,
     clock: Option<Arc<dyn Clock>>,
     limiter: Option<Arc<dyn RateLimiter>>,
+    instance: Option<String>,
     timeout: Option<Duration>,
     user_agent: Option<String>,
+    feed_page_size: Option<u32>,
 }
 
 impl std::fmt::Debug for InsightlyClientBuilder {
@@ -56,6 +58,7 @@ impl std::fmt::Debug for InsightlyClientBuilder {
             .field("pod", &self.pod)
             .field("base_url", &self.base_url)
             .field("requests_per_second", &self.requests_per_second)
+            .field("instance", &self.instance)
             .field("retry", &self.retry)
             .finish()
     }
@@ -73,8 +76,10 @@ impl Default for InsightlyClientBuilder {
             sleeper: None,
             clock: None,
             limiter: None,
+            instance: None,
             timeout: None,
             user_agent: None,
+            feed_page_size: None,
         }
     }
 }
@@ -100,7 +105,8 @@ impl InsightlyClientBuilder {
         self
     }
 
-    /// Client-side pace (default 10, Insightly's per-instance burst limit), evenly spaced.
+    /// Client-side pace, evenly spaced (default 9 per second: under Insightly's per-instance
+    /// burst limit of 10, with headroom for jitter).
     pub fn requests_per_second(mut self, n: NonZeroU32) -> Self {
         self.requests_per_second = n;
         self
@@ -131,6 +137,22 @@ impl InsightlyClientBuilder {
         self
     }
 
+    /// The Insightly instance (account) this client works on. Every client given the same
+    /// name (at the same base URL) shares one rate limiter, whatever its key: the vendor's
+    /// budget is per instance, shared by all its keys. Without a name, clients share a
+    /// limiter per API key.
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
+        self
+    }
+
+    /// Page size of the change feeds' upsert listings (1..=500; default 500, the largest).
+    /// Smaller pages cost more requests; tests use them to exercise page boundaries.
+    pub fn change_page_size(mut self, n: u32) -> Self {
+        self.feed_page_size = Some(n);
+        self
+    }
+
     /// Whole-request timeout (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -153,7 +175,15 @@ impl InsightlyClientBuilder {
         let (base_url, pod) = config::resolve(self.pod.as_deref(), self.base_url.as_deref())?;
         let limiter = match self.limiter {
             Some(l) => l,
-            None => crate::rate_limit::shared_limiter(&base_url, &key, self.requests_per_second),
+            None => {
+                let instance = match self.instance.as_deref() {
+                    Some(name) if !name.trim().is_empty() => {
+                        crate::rate_limit::Instance::named(name)
+                    }
+                    _ => crate::rate_limit::Instance::of_key(&key),
+                };
+                crate::rate_limit::shared_limiter(&base_url, &instance, self.requests_per_second)
+            }
         };
         let mut http = HttpClientBuilder::new(VENDOR, base_url.as_str())?
             .credentials(Arc::new(credentials))
@@ -174,6 +204,7 @@ impl InsightlyClientBuilder {
         let shared = Arc::new(Shared {
             http: http.build()?,
             pod,
+            feed_page_size: self.feed_page_size,
             definitions: tokio::sync::Mutex::new(HashMap::new()),
             lead_picklists: tokio::sync::Mutex::new(None),
         });
@@ -200,6 +231,8 @@ impl InsightlyClientBuilder {
 pub(crate) struct Shared {
     pub(crate) http: HttpClient,
     pub(crate) pod: Option<String>,
+    /// Page size of the change feeds' upsert listings (`None`: the largest).
+    pub(crate) feed_page_size: Option<u32>,
     definitions: tokio::sync::Mutex<HashMap<&'static str, (Instant, Arc<Definitions>)>>,
     lead_picklists: tokio::sync::Mutex<Option<(Instant, Arc<LeadPicklists>)>>,
 }

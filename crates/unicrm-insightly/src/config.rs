@@ -16,7 +16,11 @@ pub const DEFAULT_POD: &str = "na1";
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// The vendor's burst limit: requests per second per instance.
-pub const REQUESTS_PER_SECOND: u32 = 10;
+pub const VENDOR_REQUESTS_PER_SECOND: u32 = 10;
+
+/// The default client-side pace: 9 requests per second, under the vendor's 10 with headroom
+/// for jitter (see [`crate::rate_limit`]).
+pub const REQUESTS_PER_SECOND: u32 = 9;
 
 /// The API base URL of `pod`: `https://api.{pod}.insightly.com/v3.1/`.
 ///

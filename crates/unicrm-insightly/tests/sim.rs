@@ -375,7 +375,7 @@ async fn futures_collect(c: &InsightlyClient) -> Vec<Contact> {
 }
 
 #[tokio::test]
-async fn change_feed_keeps_same_second_updates_and_reports_deletions() {
+async fn change_feed_reports_updates_once_and_deletions() {
     // No server-side burst limit here and a fast client, so several writes land in one second.
     let s = InsightlySim::start(InsightlySimOptions {
         seed: SeedOptions {
@@ -410,43 +410,27 @@ async fn change_feed_keeps_same_second_updates_and_reports_deletions() {
         .unwrap();
     assert_eq!(base.changes.len(), ids.len());
 
-    let mut same_second_seen = false;
+    // Two updates, each seen by the next poll (the same-second case is pinned down exactly
+    // in `feed_exchange.rs`, without depending on when the updates land).
     let mut cp = base.next;
-    for attempt in 0..5 {
-        let a = &ids[0];
-        let b = &ids[1];
-        let touch = |v: String| ContactPatch {
-            job_title: Patch::Set(v),
+    for (n, id) in ids.iter().take(2).enumerate() {
+        let patch = ContactPatch {
+            job_title: Patch::Set(format!("t{n}")),
             ..ContactPatch::default()
         };
-        let ua = c
-            .contacts()
-            .update(a, &touch(format!("a{attempt}")))
-            .await
-            .unwrap();
+        c.contacts().update(id, &patch).await.unwrap();
         let set = c.contacts().changes_since(&cp).await.unwrap();
         let upserted: Vec<_> = upserts(&set.changes);
-        assert!(upserted.contains(a), "{upserted:?}");
-        cp = set.next;
-        // A second update right away, usually in the checkpoint's second.
-        let ub = c
-            .contacts()
-            .update(b, &touch(format!("b{attempt}")))
-            .await
-            .unwrap();
-        let set = c.contacts().changes_since(&cp).await.unwrap();
-        let upserted = upserts(&set.changes);
-        assert!(upserted.contains(b), "update of {b} lost: {upserted:?}");
-        cp = set.next;
-        if ua.updated_at.map(|t| t.timestamp()) == ub.updated_at.map(|t| t.timestamp()) {
-            // b was updated in the same second as the checkpoint (a's update): not lost, and a
-            // not repeated.
-            assert!(!upserted.contains(a), "{a} repeated: {upserted:?}");
-            same_second_seen = true;
-            break;
+        assert!(upserted.contains(id), "update of {id} lost: {upserted:?}");
+        if n == 1 {
+            assert!(
+                !upserted.contains(&ids[0]),
+                "{} repeated: {upserted:?}",
+                ids[0]
+            );
         }
+        cp = set.next;
     }
-    assert!(same_second_seen, "never managed two updates in one second");
 
     // A deletion shows up as such.
     let gone = ids[2].clone();

@@ -16,6 +16,17 @@ use crate::mapping::note::{new_note_to_wire, note_from_wire, note_patch_to_wire}
 use crate::paging::{FirstPage, fetch_filtered, page_size};
 use crate::wire::{self, WireEntry};
 
+/// The first request of a note listing (`/entries`).
+pub(crate) fn first_page(params: &ListParams) -> FirstPage {
+    FirstPage {
+        path: "entries".into(),
+        query: vec![(
+            "perPage",
+            page_size(params, MAX_ENTRY_PAGE_SIZE).to_string(),
+        )],
+    }
+}
+
 fn note_path(id: &NoteId) -> Result<String> {
     Ok(format!("entries/{}", path_id("note", id.as_str())?))
 }
@@ -42,16 +53,14 @@ impl Resource<Note> for Api {
 
     async fn list(&self, params: &ListParams) -> Result<Page<Note>> {
         reject_filters::<Note>(params, false, false)?;
-        let first = FirstPage {
-            path: "entries".into(),
-            query: vec![(
-                "perPage",
-                page_size(params, MAX_ENTRY_PAGE_SIZE).to_string(),
-            )],
-        };
-        let (items, next) =
-            fetch_filtered::<WireEntry>(self, &first, params, "entries", WireEntry::is_note)
-                .await?;
+        let (items, next) = fetch_filtered::<WireEntry>(
+            self,
+            &first_page(params),
+            params,
+            "entries",
+            WireEntry::is_note,
+        )
+        .await?;
         Ok(Page {
             items: items.iter().map(note_from_wire).collect(),
             next,
@@ -86,6 +95,6 @@ impl Resource<Note> for Api {
     }
 
     async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Note, NoteId>> {
-        crate::changes::scan_resource::<Note>(self, self, checkpoint).await
+        crate::changes::scan::note_changes(self, checkpoint).await
     }
 }

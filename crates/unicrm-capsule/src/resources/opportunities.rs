@@ -52,6 +52,28 @@ fn first_page(params: &ListParams) -> FirstPage {
 }
 
 impl Api {
+    /// One page of opportunities for the change feed, with the ids read and the `Date`.
+    pub(crate) async fn opportunity_page_dated(
+        &self,
+        params: &ListParams,
+    ) -> Result<crate::changes::FeedPage<Opportunity>> {
+        let p = crate::paging::fetch_dated(
+            self,
+            &first_page(params),
+            params,
+            "opportunities",
+            |_: &WireOpportunity| true,
+            |o: &WireOpportunity| o.id,
+        )
+        .await?;
+        Ok(crate::changes::FeedPage {
+            items: self.map_opportunities(&p.items).await?,
+            ids: p.all_ids,
+            next: p.next,
+            date: p.date,
+        })
+    }
+
     async fn map_opportunities(
         &self,
         items: &[Decoded<WireOpportunity>],

@@ -111,6 +111,30 @@ impl Api {
         Ok((items.iter().map(|d| to_record(d, &defs)).collect(), next))
     }
 
+    /// One page of parties for the change feed: every party (people and organisations),
+    /// mapped, with the ids read and the vendor's `Date`.
+    pub(crate) async fn party_page_dated(
+        &self,
+        params: &ListParams,
+    ) -> Result<crate::changes::FeedPage<PartyRecord>> {
+        let p = crate::paging::fetch_dated(
+            self,
+            &first_page(params),
+            params,
+            "parties",
+            |_: &Party| true,
+            |p: &Party| p.id,
+        )
+        .await?;
+        let defs = self.party_defs_for(&p.items).await?;
+        Ok(crate::changes::FeedPage {
+            items: p.items.iter().map(|d| to_record(d, &defs)).collect(),
+            ids: p.all_ids,
+            next: p.next,
+            date: p.date,
+        })
+    }
+
     pub(crate) async fn get_party(&self, id: u64) -> Result<PartyRecord> {
         let resp = self
             .get_path(&format!("parties/{id}"), &[("embed", EMBED.into())])

@@ -1,5 +1,7 @@
-//! Tasks over `/tasks`. Listings send `status=open,completed` (Capsule lists open tasks only by
-//! default). No search, no `since`: the change feed scans ids (see [`crate::changes`]).
+//! Tasks over `/tasks`. Listings send `status=open,completed,pending` (Capsule lists open tasks
+//! only by default, and PENDING tasks — those of closed opportunities and projects — are
+//! listed only when asked for: docs/vendors/capsule-v2-addendum.md, "Tasks created by tracks;
+//! task status"). No search, no `since`: the change feed scans ids (see [`crate::changes`]).
 
 use async_trait::async_trait;
 use unicrm_core::error::Result;
@@ -15,6 +17,20 @@ use crate::mapping::task::{new_task_to_wire, task_from_wire, task_patch_to_wire}
 use crate::paging::{FirstPage, fetch_page, page_size};
 use crate::wire::{self, WireTask};
 
+/// Every status, so that no task is missing from a listing.
+pub(crate) const ALL_STATUSES: &str = "open,completed,pending";
+
+/// The first request of a task listing.
+pub(crate) fn first_page(params: &ListParams) -> FirstPage {
+    FirstPage {
+        path: "tasks".into(),
+        query: vec![
+            ("status", ALL_STATUSES.into()),
+            ("perPage", page_size(params, MAX_PAGE_SIZE).to_string()),
+        ],
+    }
+}
+
 fn task_path(id: &TaskId) -> Result<String> {
     Ok(format!("tasks/{}", path_id("task", id.as_str())?))
 }
@@ -27,14 +43,8 @@ impl Resource<Task> for Api {
 
     async fn list(&self, params: &ListParams) -> Result<Page<Task>> {
         reject_filters::<Task>(params, false, false)?;
-        let first = FirstPage {
-            path: "tasks".into(),
-            query: vec![
-                ("status", "open,completed".into()),
-                ("perPage", page_size(params, MAX_PAGE_SIZE).to_string()),
-            ],
-        };
-        let (items, next) = fetch_page::<WireTask>(self, &first, params, "tasks").await?;
+        let (items, next) =
+            fetch_page::<WireTask>(self, &first_page(params), params, "tasks").await?;
         Ok(Page {
             items: items.iter().map(task_from_wire).collect(),
             next,
@@ -84,6 +94,6 @@ impl Resource<Task> for Api {
     }
 
     async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Task, TaskId>> {
-        crate::changes::scan_resource::<Task>(self, self, checkpoint).await
+        crate::changes::scan::task_changes(self, checkpoint).await
     }
 }

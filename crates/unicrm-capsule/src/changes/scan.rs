@@ -1,0 +1,243 @@
+//! Id-scan change feeds (tasks, notes): see the parent module's docs.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use unicrm_core::error::Result;
+use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Note, NoteId, Record, Task, TaskId};
+
+use super::{PRECISION, fingerprint, since_of};
+use crate::client::Api;
+use crate::mapping::note::note_from_wire;
+use crate::mapping::task::task_from_wire;
+use crate::paging::fetch_dated;
+use crate::wire::{self, WireEntry, WireTask};
+
+/// Ids per multi-show request (docs/vendors/capsule-v2.md, "Multi-show").
+pub const MULTI_SHOW: usize = 10;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ScanState {
+    /// Format version (2; version 1 stored `updatedAt` instead of a fingerprint).
+    scan: u32,
+    /// id → fingerprint (version 2).
+    #[serde(default)]
+    ids: BTreeMap<String, serde_json::Value>,
+}
+
+/// The previous id → fingerprint map (`None` on a first run). A version-1 map keeps its ids
+/// (for deletions) with no fingerprint, so each record is reported once more.
+fn previous(cp: &Checkpoint) -> Option<BTreeMap<String, Option<u64>>> {
+    let s: ScanState = serde_json::from_value(cp.state.clone()?).ok()?;
+    match s.scan {
+        1 | 2 => Some(
+            s.ids
+                .into_iter()
+                .map(|(k, v)| (k, if s.scan == 2 { v.as_u64() } else { None }))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// The ids of the previous scan that a listing did not return: to be read back.
+pub fn missing_ids<R: Record>(records: &[R], checkpoint: &Checkpoint) -> Vec<String> {
+    let Some(prev) = previous(checkpoint) else {
+        return Vec::new();
+    };
+    let listed: HashSet<String> = records.iter().map(|r| r.id().to_string()).collect();
+    prev.into_keys().filter(|id| !listed.contains(id)).collect()
+}
+
+/// One record per id, in first-seen order; a record read twice (offset paging repeats records
+/// under concurrent inserts) keeps its later reading unless that one is older.
+fn latest_first_seen<R: Record>(records: Vec<R>) -> Vec<R> {
+    let mut index: std::collections::HashMap<R::Id, usize> = std::collections::HashMap::new();
+    let mut out: Vec<R> = Vec::new();
+    for r in records {
+        match index.get(r.id()) {
+            Some(&i) if out[i].updated_at() <= r.updated_at() => out[i] = r,
+            Some(_) => {}
+            None => {
+                index.insert(r.id().clone(), out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// Id-scan changes (see the module docs): `records` is the listing plus the missing ids
+/// that answered when read back, `gone` the missing ids that answered 404. `vendor_now` is the
+/// `Date` of the listing's first response.
+pub fn scanned_changes<R: Record>(
+    records: Vec<R>,
+    gone: &BTreeSet<String>,
+    checkpoint: &Checkpoint,
+    vendor_now: Option<DateTime<Utc>>,
+) -> ChangeSet<R, R::Id> {
+    let previous = previous(checkpoint);
+    let since = since_of(checkpoint);
+    let mut ids: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut changes = Vec::new();
+    for r in latest_first_seen(records) {
+        let id = r.id().to_string();
+        if gone.contains(&id) {
+            continue;
+        }
+        let fp = fingerprint(&r);
+        ids.insert(id.clone(), fp.into());
+        let changed = match &previous {
+            Some(prev) => prev.get(&id) != Some(&Some(fp)),
+            None => r.updated_at().is_none_or(|u| u > since),
+        };
+        if changed {
+            changes.push(Change::Upserted { record: r });
+        }
+    }
+    if let Some(prev) = &previous {
+        for id in gone.iter().filter(|id| prev.contains_key(*id)) {
+            if let Ok(id) = serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone())) {
+                changes.push(Change::Deleted {
+                    id,
+                    deleted_at: None,
+                });
+            }
+        }
+    }
+    let at = vendor_now.map_or(checkpoint.at, |t| (t - PRECISION).max(checkpoint.at));
+    ChangeSet {
+        changes,
+        next: Checkpoint {
+            at,
+            state: serde_json::to_value(ScanState { scan: 2, ids }).ok(),
+        },
+    }
+}
+
+fn scan_params(api: &Api) -> ListParams {
+    let mut params = ListParams::new();
+    params.page_size = api.feed_page_size;
+    params
+}
+
+/// Every task (all statuses), with the first response's `Date`.
+async fn list_tasks(api: &Api) -> Result<(Vec<Task>, Option<DateTime<Utc>>)> {
+    let mut params = scan_params(api);
+    let first = crate::resources::tasks::first_page(&params);
+    let mut out = Vec::new();
+    let mut date = None;
+    loop {
+        let p = fetch_dated::<WireTask>(api, &first, &params, "tasks", |_| true, |t| t.id).await?;
+        date = date.or(p.date);
+        out.extend(p.items.iter().map(task_from_wire));
+        match p.next {
+            Some(n) => params.cursor = Some(n),
+            None => return Ok((out, date)),
+        }
+    }
+}
+
+/// Every note, with the first response's `Date`.
+async fn list_notes(api: &Api) -> Result<(Vec<Note>, Option<DateTime<Utc>>)> {
+    let mut params = scan_params(api);
+    let first = crate::resources::notes::first_page(&params);
+    let mut out = Vec::new();
+    let mut date = None;
+    loop {
+        let p =
+            fetch_dated::<WireEntry>(api, &first, &params, "entries", WireEntry::is_note, |e| {
+                e.id
+            })
+            .await?;
+        date = date.or(p.date);
+        out.extend(p.items.iter().map(note_from_wire));
+        match p.next {
+            Some(n) => params.cursor = Some(n),
+            None => return Ok((out, date)),
+        }
+    }
+}
+
+/// Reads back tasks by multi-show; returns those that answered and the ids that are gone.
+async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeSet<String>)> {
+    let mut found = Vec::new();
+    let mut gone = BTreeSet::new();
+    for chunk in ids.chunks(MULTI_SHOW) {
+        match api
+            .get_path(&format!("tasks/{}", chunk.join(",")), &[])
+            .await
+        {
+            Ok(resp) => {
+                let items = wire::decode_list::<WireTask>(&resp.body, "tasks")?;
+                let answered: HashSet<String> =
+                    items.iter().map(|d| d.wire.id.to_string()).collect();
+                found.extend(items.iter().map(task_from_wire));
+                gone.extend(chunk.iter().filter(|id| !answered.contains(*id)).cloned());
+            }
+            Err(e) if e.is_not_found() => {
+                for id in chunk {
+                    match api.get_path(&format!("tasks/{id}"), &[]).await {
+                        Ok(resp) => found.push(task_from_wire(&wire::decode_one::<WireTask>(
+                            &resp.body, "task",
+                        )?)),
+                        Err(e) if e.is_not_found() => {
+                            gone.insert(id.clone());
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((found, gone))
+}
+
+/// Reads back notes one by one (entries have no multi-show).
+async fn read_back_notes(api: &Api, ids: &[String]) -> Result<(Vec<Note>, BTreeSet<String>)> {
+    let mut found = Vec::new();
+    let mut gone = BTreeSet::new();
+    for id in ids {
+        match api.get_path(&format!("entries/{id}"), &[]).await {
+            Ok(resp) => {
+                let d = wire::decode_one::<WireEntry>(&resp.body, "entry")?;
+                if d.wire.is_note() {
+                    found.push(note_from_wire(&d));
+                } else {
+                    gone.insert(id.clone());
+                }
+            }
+            Err(e) if e.is_not_found() => {
+                gone.insert(id.clone());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((found, gone))
+}
+
+/// The task feed.
+pub(crate) async fn task_changes(
+    api: &Api,
+    checkpoint: &Checkpoint,
+) -> Result<ChangeSet<Task, TaskId>> {
+    let (mut records, date) = list_tasks(api).await?;
+    let missing = missing_ids(&records, checkpoint);
+    let (found, gone) = read_back_tasks(api, &missing).await?;
+    records.extend(found);
+    Ok(scanned_changes(records, &gone, checkpoint, date))
+}
+
+/// The note feed.
+pub(crate) async fn note_changes(
+    api: &Api,
+    checkpoint: &Checkpoint,
+) -> Result<ChangeSet<Note, NoteId>> {
+    let (mut records, date) = list_notes(api).await?;
+    let missing = missing_ids(&records, checkpoint);
+    let (found, gone) = read_back_notes(api, &missing).await?;
+    records.extend(found);
+    Ok(scanned_changes(records, &gone, checkpoint, date))
+}
