@@ -8,11 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use unicrm_core::{Account, Contact, Task};
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_insightly::InsightlyClient;
 use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
-use unicrm_testkit::checks::feed::converge;
 use unicrm_testkit::{
     ConvergenceOptions, Harness, HarnessError, InvalidWrite, SuiteOptions, VendorRecord,
 };
