@@ -1,5 +1,5 @@
 //! `unicrm sandbox`: simulators on free local ports, one JSON line per vendor, serve until
-//! interrupted (design.md §6).
+//! interrupted (the contract is in `docs/simulators.md`).
 
 use std::io::Write;
 

@@ -2,7 +2,7 @@
 //!
 //! Each simulator is an `axum` server on a free local port, seeded with deterministic,
 //! realistic data ([`seed`]), mutated by writes, and able to inject faults ([`faults`]).
-//! The simulators are built from the vendor references in `shared/docs/vendors/`, with
+//! The simulators are built from the vendor references in `docs/vendors/` (our restatement of the vendors' documentation), with
 //! their own wire types: this crate never imports an adapter crate, so an adapter and a
 //! simulator can only agree by both following the vendor's documented wire format.
 #![forbid(unsafe_code)]

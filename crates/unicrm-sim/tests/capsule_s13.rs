@@ -1,4 +1,4 @@
-//! One test per numbered exchange of `shared/docs/vendors/capsule-v2.md` §13, in raw HTTP.
+//! One test per numbered exchange of `docs/vendors/capsule-v2.md`, "Simulator must reproduce" (a `§13.N` label below is item N of that list), in raw HTTP.
 
 use std::time::Duration;
 

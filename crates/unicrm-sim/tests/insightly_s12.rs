@@ -1,4 +1,4 @@
-//! One test per numbered exchange of `shared/docs/vendors/insightly-v3.1.md` §12
+//! One test per numbered exchange of `docs/vendors/insightly-v3.1.md`, "Simulator must reproduce" (a `§12.N` label below is item N of that list)
 //! ("What the simulator must reproduce"), over raw HTTP.
 
 use base64::Engine;

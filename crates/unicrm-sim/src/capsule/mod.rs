@@ -1,7 +1,7 @@
 //! Capsule CRM v2 simulator.
 //!
 //! An `axum` server on a local port that speaks the wire format described in
-//! `shared/docs/vendors/capsule-v2.md`: `/api/v2/…` resources behind bearer tokens with a
+//! `docs/vendors/capsule-v2.md`: `/api/v2/…` resources behind bearer tokens with a
 //! per-user hourly budget, `/oauth/…` endpoints, REST-hook deliveries, and the seeded
 //! fault injection of [`crate::faults`]. See `docs/simulators-capsule.md` for coverage and
 //! known deviations.
@@ -217,7 +217,7 @@ impl CapsuleSim {
 }
 
 impl CapsuleSimHandle {
-    /// The `unicrm sandbox` line (design.md §6), keys in this order:
+    /// The `unicrm sandbox` line (the sandbox contract in `docs/simulators.md`), keys in this order:
     /// `vendor, base_url, token, oauth_token_url, client_id, client_secret`.
     pub fn sandbox_line(&self) -> serde_json::Value {
         serde_json::to_value(self.sandbox_line_struct()).unwrap_or_default()

@@ -4,7 +4,7 @@
 //! vendor-neutral [`crate::seed`] dataset, mutated by writes, with HTTP Basic API-key auth,
 //! pods, the per-second and daily rate limits and their headers, ETags, gzip, and the
 //! fault-injection layer of [`crate::faults`]. Behaviour follows
-//! `shared/docs/vendors/insightly-v3.1.md` §12 and the simulator defaults of §13; the
+//! `docs/vendors/insightly-v3.1.md` ("Simulator must reproduce", and "Uncertain" for the defaults); the
 //! deviations are listed in `docs/simulators-insightly.md`.
 //!
 //! ```no_run
