@@ -434,3 +434,79 @@ fn bad_pacing_and_search_lag_are_usage_errors() {
     }
     assert!(!dir.path().join("s.sqlite").exists(), "nothing was opened");
 }
+
+/// A `pending` row left by an earlier run whose create was applied (the process died before
+/// it recorded the answer) is found in the target, not created again; under `--strict`, a
+/// pending record that is not in the target and would lose data is refused and stays
+/// `pending`.
+#[test]
+fn a_pending_row_from_an_earlier_run_is_looked_up_not_resent() {
+    let sb = Sandboxes::start(12, 0);
+    let (c, i) = clients(&sb);
+    let rt = &sb.runtime;
+    let contacts: Vec<Contact> = all(&sb, &c);
+    let applied = contacts.iter().find(|c| !c.emails.is_empty()).unwrap();
+    let lossy = contacts
+        .iter()
+        .find(|c| c.emails.len() > 1 && c.id != applied.id)
+        .expect("a contact with several emails");
+    // The earlier run's create of `applied` reached the target.
+    let image = rt
+        .block_on(
+            i.contacts().create(&NewContact {
+                first_name: applied.first_name.clone(),
+                last_name: applied.last_name.clone(),
+                emails: applied
+                    .emails
+                    .iter()
+                    .take(1)
+                    .cloned()
+                    .map(|mut e| {
+                        e.row_id = None;
+                        e
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.sqlite");
+    {
+        let st = State::open(&state, false).unwrap();
+        st.mark_pending("contact", applied.id.as_str(), None)
+            .unwrap();
+        st.mark_pending("contact", lossy.id.as_str(), None).unwrap();
+    }
+    let report = run(
+        &sb,
+        &state,
+        Options {
+            strict: true,
+            search_lag: vec![Duration::from_secs(1)],
+            sleeper: Arc::new(RecordingSleeper::new()),
+            ..Default::default()
+        },
+    );
+    let st = State::open(&state, true).unwrap();
+    assert_eq!(
+        st.get("contact", applied.id.as_str()).unwrap(),
+        Some(Entry::Done(image.id.to_string())),
+        "{report:?}"
+    );
+    assert!(report.resources["contacts"].recovered >= 1, "{report:?}");
+    assert!(matches!(
+        st.get("contact", lossy.id.as_str()).unwrap(),
+        Some(Entry::Pending { .. })
+    ));
+    let written: Vec<Contact> = all(&sb, &i);
+    let same_name =
+        |w: &&Contact| w.first_name == applied.first_name && w.last_name == applied.last_name;
+    assert_eq!(written.iter().filter(same_name).count(), 1, "created twice");
+    assert!(
+        !written
+            .iter()
+            .any(|w| w.first_name == lossy.first_name && w.last_name == lossy.last_name),
+        "--strict wrote a record that loses emails"
+    );
+}
