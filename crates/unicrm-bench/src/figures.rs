@@ -149,19 +149,26 @@ pub async fn request_economy() -> R<()> {
     Ok(())
 }
 
-/// Figure 3: listing 20,000 Insightly contacts with 20 ms latency and the 10 req/s limit
-/// enforced: achieved requests/s ÷ 10. Target ≥ 0.95 with zero 429s.
+/// Figure 3: listing 20,000 Insightly contacts with 20 ms latency plus up to 20 ms of jitter,
+/// against the simulator's strict 10 req/s window (no tolerance), with the client at its
+/// default pace (which leaves headroom for jitter): achieved requests/s ÷ the vendor's 10.
+/// Target ≥ 0.9 with zero 429s.
 pub async fn insightly_rate_efficiency() -> R<()> {
     let sim = insightly_sim(
         20_000,
         10,
         FaultConfig {
             latency_ms: 20,
+            jitter_ms: 20,
             ..Default::default()
         },
     )
     .await?;
-    let client = insightly_client(&sim, 10)?;
+    let client = InsightlyClient::builder()
+        .base_url(sim.base_url.as_str())
+        .api_key(sim.api_key.clone())
+        .build()
+        .map_err(s)?;
     // Two full listings back to back so the run is long enough to measure a rate.
     sim.reset_stats();
     let t = Instant::now();
@@ -182,8 +189,8 @@ pub async fn insightly_rate_efficiency() -> R<()> {
         "insightly_rate_efficiency",
         stats.requests as f64 / elapsed,
         "requests/s",
-        10.0,
-        ">= 0.95",
+        f64::from(unicrm_insightly::config::VENDOR_REQUESTS_PER_SECOND),
+        ">= 0.9",
     );
     emit(
         "insightly_rate_efficiency.429s",
