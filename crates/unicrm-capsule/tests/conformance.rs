@@ -8,10 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use unicrm_capsule::{CapsuleClient, CapsuleOAuth, HookEvent, NewRestHook, OAuthSettings};
-use unicrm_core::{Account, Contact, Task};
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, SeedOptions};
-use unicrm_testkit::checks::feed::converge;
 use unicrm_testkit::{
     ConvergenceOptions, Harness, HarnessError, InvalidWrite, SuiteOptions, VendorRecord,
 };
