@@ -382,6 +382,56 @@ async fn task_scan_does_not_delete_a_lone_missing_task_that_answers() {
     assert!(third.changes.is_empty(), "{:?}", third.changes);
 }
 
+/// A read-back that answers an error other than 404 (here 403, not retried) fails the poll:
+/// it is never taken as a deletion, neither for a multi-show nor for a single read.
+#[tokio::test]
+async fn task_scan_read_back_errors_are_not_deletions() {
+    let server = MockServer::start().await;
+    let c = client(&server, None);
+    let list = |items: Value| {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tasks"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("Date", http_date(t(10, 0, 10)).as_str())
+                    .set_body_json(json!({ "tasks": items })),
+            )
+    };
+    let forbidden = |p: &str| {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/tasks/{p}")))
+            .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "no"})))
+    };
+    let ok = |id: u64| {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/tasks/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task": task(id, "x")})))
+    };
+    list(json!([task(1, "a"), task(2, "b"), task(3, "c")]))
+        .mount(&server)
+        .await;
+    let long_ago = Checkpoint::at(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+    let first = c.changes_since::<Task>(&long_ago).await.unwrap();
+
+    // Multi-show refused: the poll fails (the single reads would have answered).
+    server.reset().await;
+    list(json!([task(1, "a")])).mount(&server).await;
+    forbidden("2,3").mount(&server).await;
+    ok(2).mount(&server).await;
+    ok(3).mount(&server).await;
+    let multi = c.changes_since::<Task>(&first.next).await;
+    assert!(multi.is_err(), "{multi:?}");
+
+    // A single read refused: the poll fails.
+    server.reset().await;
+    list(json!([task(1, "a"), task(3, "c")]))
+        .mount(&server)
+        .await;
+    forbidden("2").mount(&server).await;
+    let single = c.changes_since::<Task>(&first.next).await;
+    assert!(single.is_err(), "{single:?}");
+}
+
 /// Mounts a multi-show answer for `ids` (comma list), expected once.
 async fn show_multi(server: &MockServer, ids: &str, body: Value) {
     Mock::given(method("GET"))
