@@ -36,8 +36,9 @@
 //! fingerprints are upserts. An id that is missing from the listing is **not** taken as
 //! deleted: offset paging skips records under concurrent deletes. Every missing id is read
 //! back (tasks by multi-show, ten ids a request, falling back to single reads when a chunk
-//! answers 404; notes one by one): only a 404 is a deletion; a record that answers is treated
-//! as listed. Without a stored map (first run), records updated after the checkpoint are
+//! answers 404 or leaves an id out, and a lone id by a single read, whose answer has the
+//! singular wrapper; notes one by one): only a 404 of a single read is a deletion; a record
+//! that answers is treated as listed. Without a stored map (first run), records updated after the checkpoint are
 //! upserts and no deletions are reported. The state grows with the number of records
 //! (about 30 bytes each).
 

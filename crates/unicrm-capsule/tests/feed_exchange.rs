@@ -322,6 +322,126 @@ async fn task_scan_reads_missing_ids_back_before_reporting_a_deletion() {
     );
 }
 
+/// A lone missing id is read back by an ordinary show, whose answer has the singular `task`
+/// wrapper (docs/vendors/capsule-v2.md, "Multi-show"): a task that answers is not deleted.
+/// A multi-show 200 that leaves an id out sends that id to a single read as well.
+#[tokio::test]
+async fn task_scan_does_not_delete_a_lone_missing_task_that_answers() {
+    let server = MockServer::start().await;
+    let c = client(&server, None);
+    let list = |items: Value| {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tasks"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("Date", http_date(t(10, 0, 10)).as_str())
+                    .set_body_json(json!({ "tasks": items })),
+            )
+    };
+    let show = |id: u64, body: Value| {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/tasks/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+    };
+    list(json!([
+        task(1, "a"),
+        task(2, "b"),
+        task(3, "c"),
+        task(4, "d")
+    ]))
+    .mount(&server)
+    .await;
+    let long_ago = Checkpoint::at(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+    let first = c.changes_since::<Task>(&long_ago).await.unwrap();
+    assert_eq!(first.changes.len(), 4);
+
+    // Task 2 alone was skipped by the paging: `GET /tasks/2` answers `{"task": …}`.
+    server.reset().await;
+    list(json!([task(1, "a"), task(3, "c"), task(4, "d")]))
+        .mount(&server)
+        .await;
+    show(2, json!({"task": task(2, "b")}))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let second = c.changes_since::<Task>(&first.next).await.unwrap();
+    assert!(second.changes.is_empty(), "{:?}", second.changes);
+
+    // Tasks 3 and 4 were skipped; the multi-show answers 200 with task 3 only (against the
+    // documented 404), so task 4 is read alone, and it answers too.
+    server.reset().await;
+    list(json!([task(1, "a"), task(2, "b")]))
+        .mount(&server)
+        .await;
+    show_multi(&server, "3,4", json!({"tasks": [task(3, "c")]})).await;
+    show(4, json!({"task": task(4, "d")}))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let third = c.changes_since::<Task>(&second.next).await.unwrap();
+    assert!(third.changes.is_empty(), "{:?}", third.changes);
+}
+
+/// A read-back that answers an error other than 404 (here 403, not retried) fails the poll:
+/// it is never taken as a deletion, neither for a multi-show nor for a single read.
+#[tokio::test]
+async fn task_scan_read_back_errors_are_not_deletions() {
+    let server = MockServer::start().await;
+    let c = client(&server, None);
+    let list = |items: Value| {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tasks"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("Date", http_date(t(10, 0, 10)).as_str())
+                    .set_body_json(json!({ "tasks": items })),
+            )
+    };
+    let forbidden = |p: &str| {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/tasks/{p}")))
+            .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "no"})))
+    };
+    let ok = |id: u64| {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/tasks/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task": task(id, "x")})))
+    };
+    list(json!([task(1, "a"), task(2, "b"), task(3, "c")]))
+        .mount(&server)
+        .await;
+    let long_ago = Checkpoint::at(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+    let first = c.changes_since::<Task>(&long_ago).await.unwrap();
+
+    // Multi-show refused: the poll fails (the single reads would have answered).
+    server.reset().await;
+    list(json!([task(1, "a")])).mount(&server).await;
+    forbidden("2,3").mount(&server).await;
+    ok(2).mount(&server).await;
+    ok(3).mount(&server).await;
+    let multi = c.changes_since::<Task>(&first.next).await;
+    assert!(multi.is_err(), "{multi:?}");
+
+    // A single read refused: the poll fails.
+    server.reset().await;
+    list(json!([task(1, "a"), task(3, "c")]))
+        .mount(&server)
+        .await;
+    forbidden("2").mount(&server).await;
+    let single = c.changes_since::<Task>(&first.next).await;
+    assert!(single.is_err(), "{single:?}");
+}
+
+/// Mounts a multi-show answer for `ids` (comma list), expected once.
+async fn show_multi(server: &MockServer, ids: &str, body: Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/tasks/{ids}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 /// A task whose content changed within the same `updatedAt` is reported by the scan.
 #[tokio::test]
 async fn task_scan_sees_a_change_with_the_same_updated_at() {

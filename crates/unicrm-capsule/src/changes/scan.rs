@@ -160,11 +160,31 @@ async fn list_notes(api: &Api) -> Result<(Vec<Note>, Option<DateTime<Utc>>)> {
     }
 }
 
+/// Reads back one task: `Some` when it answers, `None` on 404 (gone).
+async fn read_back_task(api: &Api, id: &str) -> Result<Option<Task>> {
+    match api.get_path(&format!("tasks/{id}"), &[]).await {
+        Ok(resp) => Ok(Some(task_from_wire(&wire::decode_one::<WireTask>(
+            &resp.body, "task",
+        )?))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads back tasks by multi-show; returns those that answered and the ids that are gone.
+///
+/// A chunk of one id is an ordinary show (`GET /tasks/{id}` answers the singular `task`
+/// wrapper, not `tasks`: docs/vendors/capsule-v2.md, "Multi-show"), so it is read as one.
+/// Only a 404 of a single read is a deletion: a multi-show that answers 404, or a 200 that
+/// leaves an id out, sends its ids to single reads.
 async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeSet<String>)> {
     let mut found = Vec::new();
-    let mut gone = BTreeSet::new();
+    let mut unanswered: Vec<&String> = Vec::new();
     for chunk in ids.chunks(MULTI_SHOW) {
+        if let [_] = chunk {
+            unanswered.extend(chunk);
+            continue;
+        }
         match api
             .get_path(&format!("tasks/{}", chunk.join(",")), &[])
             .await
@@ -174,22 +194,19 @@ async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeS
                 let answered: HashSet<String> =
                     items.iter().map(|d| d.wire.id.to_string()).collect();
                 found.extend(items.iter().map(task_from_wire));
-                gone.extend(chunk.iter().filter(|id| !answered.contains(*id)).cloned());
+                unanswered.extend(chunk.iter().filter(|id| !answered.contains(*id)));
             }
-            Err(e) if e.is_not_found() => {
-                for id in chunk {
-                    match api.get_path(&format!("tasks/{id}"), &[]).await {
-                        Ok(resp) => found.push(task_from_wire(&wire::decode_one::<WireTask>(
-                            &resp.body, "task",
-                        )?)),
-                        Err(e) if e.is_not_found() => {
-                            gone.insert(id.clone());
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
+            Err(e) if e.is_not_found() => unanswered.extend(chunk),
             Err(e) => return Err(e),
+        }
+    }
+    let mut gone = BTreeSet::new();
+    for id in unanswered {
+        match read_back_task(api, id).await? {
+            Some(t) => found.push(t),
+            None => {
+                gone.insert(id.clone());
+            }
         }
     }
     Ok((found, gone))
