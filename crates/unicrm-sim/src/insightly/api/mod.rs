@@ -1,5 +1,5 @@
 //! Request handling of the Insightly simulator: authentication, rate limits, routing and the
-//! endpoints of the vendor doc §8, with the semantics of §9 and the errors of §10. This module
+//! endpoints of docs/vendors/insightly-v3.1.md ("Endpoints"), with its "Create and update semantics" and "Errors". This module
 //! holds the request pipeline (limits, auth, dispatch, headers); the endpoints are in the
 //! submodules.
 
