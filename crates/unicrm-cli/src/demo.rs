@@ -165,12 +165,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     capsule_sim.shutdown().await;
     insightly_sim.shutdown().await;
     if report.failed() > 0 {
-        // Known issue (2026-12-01): with PENDING and completed Capsule tasks now listed, some
-        // tasks do not migrate; the demo reports them instead of failing the showcase.
-        eprintln!(
-            "unicrm demo: warning: {} record(s) failed to migrate (see the table above)",
+        return Err(CliError::runtime(format!(
+            "{} record(s) failed to migrate",
             report.failed()
-        );
+        )));
     }
     Ok(())
 }

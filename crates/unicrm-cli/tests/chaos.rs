@@ -132,17 +132,10 @@ struct Totals {
     lookups: u64,
 }
 
-/// KNOWN FAILURE on merged `main` (2026-12-01): after the core HTTP, change-feed and simulator
-/// branches were merged, a killed migration no longer completes on rerun ("not complete after
-/// 19 runs" at 1,000 records). It passed on the `cli` branch before those merges. Until that is
-/// fixed this test runs only with `UNICRM_CHAOS=1` (see docs/reliability.md, Migration); it is
-/// the first thing for the next session.
+/// Kills and reruns the migration until it completes, then checks that every source record
+/// has exactly one image in the target.
 #[test]
 fn chaos_migration_loses_and_duplicates_nothing() {
-    if std::env::var_os("UNICRM_CHAOS").is_none() {
-        eprintln!("chaos migration test: known failure on merged main, run with UNICRM_CHAOS=1");
-        return;
-    }
     let records = env_num("UNICRM_CHAOS_RECORDS", 10_000);
     let seed = env_num("UNICRM_CHAOS_SEED", 12);
     // The seed makes about 2.83 records per person (a third as many organisations, half as

@@ -510,3 +510,46 @@ fn a_pending_row_from_an_earlier_run_is_looked_up_not_resent() {
         "--strict wrote a record that loses emails"
     );
 }
+
+/// A create the target refuses (a 422, so nothing was written) leaves the row `failed`, not
+/// `pending`, although the row was marked `pending` before the request left: only an unknown
+/// outcome keeps a row `pending`. A later run sends it again (it fails again, alone).
+#[test]
+fn a_refused_create_is_failed_not_pending() {
+    let sb = Sandboxes::start(3, 0);
+    let (c, i) = clients(&sb);
+    let long_name = "N".repeat(300);
+    let too_long = sb
+        .runtime
+        .block_on(c.accounts().create(&NewAccount {
+            name: long_name.clone(),
+            ..Default::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.sqlite");
+    for run_no in 1..=2 {
+        let report = run(&sb, &state, Options::default());
+        let accounts = &report.resources["accounts"];
+        assert_eq!(accounts.failed.len(), 1, "run {run_no}: {report:?}");
+        assert_eq!(accounts.failed[0].source_id, too_long.id.as_str());
+        assert!(
+            accounts.failed[0].reason.contains("255"),
+            "{:?}",
+            accounts.failed[0]
+        );
+        assert_eq!(accounts.pending, 0, "run {run_no}: {report:?}");
+        assert_eq!(accounts.ambiguous, 0, "run {run_no}: {report:?}");
+        let st = State::open(&state, true).unwrap();
+        assert!(
+            matches!(
+                st.get("account", too_long.id.as_str()).unwrap(),
+                Some(Entry::Failed(_))
+            ),
+            "run {run_no}: {:?}",
+            st.get("account", too_long.id.as_str())
+        );
+    }
+    let written: Vec<Account> = all(&sb, &i);
+    assert!(!written.iter().any(|a| a.name == long_name));
+}

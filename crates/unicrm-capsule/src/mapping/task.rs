@@ -5,7 +5,7 @@
 //! | `description` (required) | `title` |
 //! | `detail` | `description` |
 //! | `dueOn` (required on create), `dueTime` (user's local time) | `due_date`, `due_time` |
-//! | `status` `OPEN` / `COMPLETED` / `PENDING` | `status` open / completed / other("PENDING") |
+//! | `status` `OPEN` / `COMPLETED` / `PENDING` | `status` open / completed / pending |
 //! | `category` `{id, name}` | `category` (its name; written by id, looked up by name) |
 //! | `party` | `contact_id` (person) or `account_id` (organisation) |
 //! | `opportunity`, `kase` | `opportunity_id`, a `links` entry of kind `kase` |
@@ -36,6 +36,7 @@ fn status_from_wire(s: &str) -> TaskStatus {
     match s.trim().to_ascii_uppercase().as_str() {
         "OPEN" => TaskStatus::Open,
         "COMPLETED" => TaskStatus::Completed,
+        "PENDING" => TaskStatus::Pending,
         _ => TaskStatus::Other(s.to_string()),
     }
 }
@@ -43,6 +44,7 @@ fn status_from_wire(s: &str) -> TaskStatus {
 fn status_to_wire(s: &TaskStatus) -> &str {
     match s {
         TaskStatus::Completed => "COMPLETED",
+        TaskStatus::Pending => "PENDING",
         TaskStatus::Other(o) if o.eq_ignore_ascii_case("pending") => "PENDING",
         _ => "OPEN",
     }

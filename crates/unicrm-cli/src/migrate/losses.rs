@@ -65,9 +65,30 @@ pub fn measure(sent: &Value, stored: &Value) -> BTreeMap<String, u64> {
         let want = items(Some(v));
         if want > have {
             out.insert(field.clone(), want - have);
+        } else if VALUE_COMPARED.contains(&field.as_str()) && changed(v, stored.get(field)) {
+            out.insert(field.clone(), 1);
         }
     }
     out
+}
+
+/// Fields whose value (an open enum) the target may store as another value when it has no
+/// equal one, such as a Capsule `pending` task written to Insightly as `deferred`: a changed
+/// value is a loss. They are not learnt as capacities (the next record may have a value the
+/// target holds).
+const VALUE_COMPARED: [&str; 1] = ["status"];
+
+/// Whether an enum value came back different, taking the vendors' synonyms as equal (Capsule's
+/// `open` task is Insightly's `not_started`).
+fn changed(sent: &Value, stored: Option<&Value>) -> bool {
+    let norm = |v: &str| match v {
+        "not_started" => "open".to_string(),
+        other => other.to_string(),
+    };
+    match (sent.as_str(), stored.and_then(Value::as_str)) {
+        (Some(a), Some(b)) => norm(a) != norm(b),
+        _ => false,
+    }
 }
 
 /// Adds `b` into `a`.
@@ -110,6 +131,9 @@ impl Capacity {
     /// Learns from a write: a field that lost items holds at most what was kept.
     pub fn learn(&mut self, kind: &str, sent: &Value, lost: &BTreeMap<String, u64>) {
         for (field, n) in lost {
+            if VALUE_COMPARED.contains(&field.as_str()) {
+                continue;
+            }
             let sent_items = items(sent.get(field));
             let kept = sent_items.saturating_sub(*n);
             let slot = self
@@ -163,6 +187,26 @@ impl Capacity {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_changed_status_is_a_loss_but_synonyms_are_not() {
+        let lost = measure(
+            &json!({"status": "pending"}),
+            &json!({"status": "deferred"}),
+        );
+        assert_eq!(lost, BTreeMap::from([("status".to_string(), 1)]));
+        assert!(
+            measure(
+                &json!({"status": "open"}),
+                &json!({"status": "not_started"})
+            )
+            .is_empty()
+        );
+        assert!(measure(&json!({"status": "won"}), &json!({"status": "won"})).is_empty());
+        let mut c = Capacity::default();
+        c.learn("task", &json!({"status": "pending"}), &lost);
+        assert!(c.predict("task", &json!({"status": "open"})).is_empty());
+    }
 
     #[test]
     fn measures_missing_items_and_values() {

@@ -253,6 +253,10 @@ impl Migrator<'_> {
         let kind = R::KIND.to_string();
         let target = self.target;
         let resource = target.resource::<R>();
+        // Whether some attempt, in this run or an earlier one, may have been applied. Only then
+        // does a refusal leave the row `pending`: a refusal of every attempt ever sent means
+        // nothing was written.
+        let mut unknown = matches!(self.state.get(&kind, sid)?, Some(Entry::Pending { .. }));
         for attempt in 1..=CREATE_ATTEMPTS {
             // Written (and synced) before the request leaves: a crash from here on leaves a
             // `pending` row, and the next run looks before sending.
@@ -264,6 +268,7 @@ impl Migrator<'_> {
                     return Ok(Outcome::Created(r));
                 }
                 Err(e) if outcome_unknown(&e) => {
+                    unknown = true;
                     self.rep(label).ambiguous += 1;
                     let reason = format!("create outcome unknown ({e})");
                     self.state.note_ambiguous(&kind, sid, &reason)?;
@@ -284,15 +289,15 @@ impl Migrator<'_> {
                     }
                 }
                 Err(e) if budget_spent(&e) => {
-                    // Nothing was created; the row keeps what an earlier attempt left.
-                    self.state.mark_failed(&kind, sid, &e.to_string())?;
+                    // Nothing was created by this attempt; the row stays `pending` only if an
+                    // earlier attempt's outcome is unknown.
+                    self.refused(&kind, sid, unknown, &e.to_string())?;
                     return Err(e.into());
                 }
                 Err(e) => {
                     let reason = e.to_string();
-                    self.state.mark_failed(&kind, sid, &reason)?;
-                    if let Some(Entry::Pending { .. }) = self.state.get(&kind, sid)? {
-                        // An earlier attempt of this run may have been applied.
+                    self.refused(&kind, sid, unknown, &reason)?;
+                    if unknown {
                         return Ok(Outcome::Unknown(format!(
                             "{reason}, after an attempt whose outcome is unknown; the next run looks first"
                         )));
@@ -304,6 +309,22 @@ impl Migrator<'_> {
         Ok(Outcome::Unknown(format!(
             "create outcome unknown after {CREATE_ATTEMPTS} attempts and not found in the target; the next run looks again before sending"
         )))
+    }
+
+    /// Records that the target refused a create: the row becomes `failed`, unless an earlier
+    /// attempt's outcome is unknown (`unknown`), when it stays `pending` with the reason.
+    fn refused(
+        &mut self,
+        kind: &str,
+        sid: &str,
+        unknown: bool,
+        reason: &str,
+    ) -> Result<(), CliError> {
+        if unknown {
+            self.state.note_ambiguous(kind, sid, reason)
+        } else {
+            self.state.mark_rejected(kind, sid, reason)
+        }
     }
 
     /// Finds a target record changed since its clock read `sent_after` (less a margin) that

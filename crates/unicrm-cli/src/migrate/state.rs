@@ -348,6 +348,12 @@ impl State {
         self.put_unless_pending(kind, source_id, "failed", reason)
     }
 
+    /// Records that the target refused every create of the record ever sent (no outcome is
+    /// unknown): the row becomes `failed` even though it was marked `pending` before sending.
+    pub fn mark_rejected(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
+        self.put(kind, source_id, "failed", None, Some(reason))
+    }
+
     /// Records that the record waits for a linked record still `pending`.
     pub fn mark_waiting(&self, kind: &str, source_id: &str, reason: &str) -> Result<(), CliError> {
         self.put_unless_pending(kind, source_id, "waiting", reason)

@@ -55,6 +55,9 @@ open_enum! {
         Waiting => "waiting",
         /// Deferred.
         Deferred => "deferred",
+        /// Not done and no longer active (Capsule `PENDING`: a task of a closed opportunity or
+        /// project, see `docs/vendors/capsule-v2-addendum.md`).
+        Pending => "pending",
         /// Done.
         Completed => "completed",
     }

@@ -3,7 +3,7 @@
 //! | unified | Insightly |
 //! |---|---|
 //! | `title`, `description` | `TITLE`, `DETAILS` |
-//! | `status` | `STATUS` (`NOT STARTED`, `IN PROGRESS`, `WAITING`, `COMPLETED`, `DEFERRED`); `COMPLETED: true` reads as completed; unified `open` is written `NOT STARTED` |
+//! | `status` | `STATUS` (`NOT STARTED`, `IN PROGRESS`, `WAITING`, `COMPLETED`, `DEFERRED`); `COMPLETED: true` reads as completed; unified `open` is written `NOT STARTED`, unified `pending` (Capsule's inactive tasks) `DEFERRED` |
 //! | `priority` | `PRIORITY` (1 low, 2 medium, 3 high) |
 //! | `start_date`, `due_date`, `completed_at` | `START_DATE`, `DUE_DATE`, `COMPLETED_DATE_UTC` |
 //! | `owner_id`, `assignee_id` | `OWNER_USER_ID`, `RESPONSIBLE_USER_ID` |
@@ -38,7 +38,9 @@ pub fn status_wire(s: &TaskStatus) -> String {
         TaskStatus::Open | TaskStatus::NotStarted => "NOT STARTED".into(),
         TaskStatus::InProgress => "IN PROGRESS".into(),
         TaskStatus::Waiting => "WAITING".into(),
-        TaskStatus::Deferred => "DEFERRED".into(),
+        // Insightly has no "inactive, not done" status: DEFERRED is the nearest. A migration
+        // reads the task back and reports the changed status as a loss.
+        TaskStatus::Deferred | TaskStatus::Pending => "DEFERRED".into(),
         TaskStatus::Completed => "COMPLETED".into(),
         other => other.as_str().to_string(),
     }
