@@ -381,4 +381,12 @@ impl Crm for CapsuleClient {
     fn stats(&self) -> ClientStats {
         self.api.http.stats()
     }
+
+    fn rate_budget(&self) -> unicrm_core::http::retry_after::RateLimitHeaders {
+        self.api.http.last_rate_limit()
+    }
+
+    fn base_url(&self) -> Option<&unicrm_core::http::Url> {
+        Some(self.api.http.base_url())
+    }
 }

@@ -21,7 +21,19 @@ fn checkpoint(since: &str) -> Result<Checkpoint, CliError> {
 
 async fn feed<R: Record>(crm: &dyn Crm, args: &ChangesArgs) -> Result<(), CliError> {
     let cp = checkpoint(&args.since)?;
-    let set = R::resource(crm).changes_since(&cp).await?;
+    let base_url = crm.base_url().map(|u| u.to_string());
+    let resource = crate::columns::catalog(&R::KIND).resource;
+    let op = crate::hints::Op {
+        vendor: crm.vendor(),
+        resource,
+        operation: "changes",
+        id: None,
+        base_url: base_url.as_deref(),
+    };
+    let set = R::resource(crm)
+        .changes_since(&cp)
+        .await
+        .map_err(|e| CliError::crm(e, &op))?;
     let mut out = std::io::stdout().lock();
     for c in &set.changes {
         let mut v = serde_json::to_value(c)?;

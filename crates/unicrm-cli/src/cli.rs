@@ -16,10 +16,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   CAPSULE_TOKEN=… unicrm --vendor capsule contacts list --format jsonl > contacts.jsonl
   INSIGHTLY_API_KEY=… unicrm --vendor insightly opportunities get 42
   unicrm --vendor capsule contacts update 7 --json patch.json
+  unicrm --vendor capsule contacts list --columns name,emails.0.address,cf:Region
+  unicrm --vendor insightly opportunities list --format csv > deals.csv
+  unicrm --vendor insightly whoami
   unicrm migrate --from capsule --to insightly --state migration.sqlite --dry-run
 
 Credentials come from the environment: CAPSULE_TOKEN, CAPSULE_BASE_URL; INSIGHTLY_API_KEY,
-INSIGHTLY_POD, INSIGHTLY_BASE_URL, INSIGHTLY_REQUESTS_PER_SECOND (client pace, default 10)."
+INSIGHTLY_POD, INSIGHTLY_BASE_URL, INSIGHTLY_REQUESTS_PER_SECOND (client pace, default 10).
+Tables fit COLUMNS when set, else the terminal; written to a file or pipe they keep whole cells."
 )]
 pub struct Cli {
     /// The CRM to talk to (resource and `changes` commands).
@@ -70,13 +74,14 @@ pub enum SandboxVendor {
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned table (default on a terminal).
+    /// Aligned table of chosen columns, fitted to the terminal (default on a terminal).
     Table,
     /// One JSON array.
     Json,
     /// One JSON object per line (default when not a terminal).
     Jsonl,
-    /// CSV with a header row; nested values as JSON.
+    /// CSV with a header row; nested values flattened into columns (money as amount and
+    /// currency, first email and phone, tags joined, one `cf:<name>` per custom field).
     Csv,
 }
 
@@ -107,6 +112,25 @@ pub enum Command {
     Changes(ChangesArgs),
     /// Copy a whole CRM into another, idempotently and resumably.
     Migrate(MigrateArgs),
+    /// Check the credentials: print the vendor, the account, the user and the rate budget left.
+    Whoami(WhoamiArgs),
+}
+
+/// `whoami` options.
+#[derive(Debug, Args)]
+pub struct WhoamiArgs {
+    /// Output format: table (default) or json.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: WhoamiFormat,
+}
+
+/// Formats of `whoami`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WhoamiFormat {
+    /// Two columns: what, and its value.
+    Table,
+    /// One JSON object.
+    Json,
 }
 
 /// `demo` options.
@@ -199,6 +223,11 @@ pub enum Action {
         /// Include the vendor's raw payload.
         #[arg(long)]
         raw: bool,
+        /// Table and CSV columns, comma-separated: field names (`first_name`), aliases
+        /// (`name`, `email`, `owner`, `updated`), paths (`emails.0.address`,
+        /// `custom_fields.<name>`, `amount.currency`), `cf:<name>`, or `all`.
+        #[arg(long, value_name = "A,B,C")]
+        columns: Option<String>,
     },
     /// Create a record from unified JSON.
     Create {
@@ -245,6 +274,11 @@ pub struct ListArgs {
     /// Include the vendor's raw payload.
     #[arg(long)]
     pub raw: bool,
+    /// Table and CSV columns, comma-separated: field names (`first_name`), aliases (`name`,
+    /// `email`, `account`, `owner`, `updated`), paths (`emails.0.address`,
+    /// `custom_fields.<name>`, `amount.currency`), `cf:<name>`, or `all` for every field.
+    #[arg(long, value_name = "A,B,C")]
+    pub columns: Option<String>,
 }
 
 /// Resources for `changes`.

@@ -42,15 +42,53 @@ impl CliError {
         self.code == 0
     }
 
+    /// A failed CRM call, as one line naming the vendor, the resource, the operation and the
+    /// id, with a hint where one is known (see [`crate::hints`]). Exit 1.
+    pub fn crm(e: unicrm_core::Error, op: &crate::hints::Op<'_>) -> Self {
+        CliError::runtime(crate::hints::line(&e, op))
+    }
+
+    /// The line printed on stderr: one line, secrets from the environment masked.
+    pub fn line(&self) -> String {
+        let secrets: Vec<String> = SECRET_VARS
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .collect();
+        format!(
+            "unicrm: error: {}",
+            one_line(&self.message, secrets.iter().map(String::as_str))
+        )
+    }
+
     /// Prints the message on one line and returns the exit code (nothing for a closed stdout).
     pub fn report(&self) -> ExitCode {
         if self.is_stdout_closed() {
             return ExitCode::SUCCESS;
         }
-        let one_line = self.message.replace(['\n', '\r'], " ");
-        eprintln!("unicrm: error: {one_line}");
+        eprintln!("{}", self.line());
         ExitCode::from(self.code)
     }
+}
+
+/// Environment variables whose values are secrets: never printed, even if a vendor echoes one.
+pub const SECRET_VARS: &[&str] = &[
+    "CAPSULE_TOKEN",
+    "CAPSULE_CLIENT_SECRET",
+    "INSIGHTLY_API_KEY",
+    "HIGHLEVEL_TOKEN",
+    "HIGHLEVEL_CLIENT_SECRET",
+];
+
+/// `message` on one line, with each secret (of 4 characters or more) replaced by `[redacted]`.
+pub fn one_line<'a>(message: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = message.replace(['\n', '\r'], " ");
+    for secret in secrets {
+        let secret = secret.trim();
+        if secret.len() >= 4 {
+            s = s.replace(secret, "[redacted]");
+        }
+    }
+    s
 }
 
 impl std::fmt::Display for CliError {
@@ -101,5 +139,20 @@ mod tests {
         assert_eq!((other.code, other.is_stdout_closed()), (1, false));
         assert!(!CliError::runtime("x").is_stdout_closed());
         assert!(!CliError::usage("x").is_stdout_closed());
+    }
+
+    #[test]
+    fn the_line_is_one_line_without_secrets() {
+        assert_eq!(
+            one_line(
+                "bad token s3cr3t-t0ken\nsaid s3cr3t-t0ken\r",
+                ["s3cr3t-t0ken", "", "ab"]
+            ),
+            "bad token [redacted] said [redacted] "
+        );
+        // Short values are not secrets worth masking (they would mask ordinary words).
+        assert_eq!(one_line("a b", ["a"]), "a b");
+        assert_eq!(one_line("abcd", ["abcd"]), "[redacted]");
+        assert!(CliError::usage("x").line().starts_with("unicrm: error: x"));
     }
 }

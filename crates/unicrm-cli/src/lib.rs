@@ -9,13 +9,16 @@
 
 mod changes;
 pub mod cli;
+pub mod columns;
 pub mod connect;
 mod demo;
 pub mod exit;
+pub mod hints;
 pub mod migrate;
 pub mod output;
 mod resources;
 mod sandbox;
+mod whoami;
 
 use std::process::ExitCode;
 
@@ -70,6 +73,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             changes::run(crm.as_ref(), clone_changes(args)).await
         }
         Command::Migrate(args) => migrate_command(args).await,
+        Command::Whoami(ref args) => {
+            let crm = connect::connect(vendor_of(&cli)?, base_url.as_deref())?;
+            whoami::run(crm.as_ref(), args.format).await
+        }
     }
 }
 

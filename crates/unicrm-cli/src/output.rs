@@ -1,4 +1,10 @@
-//! Output formats: table, json, jsonl, csv. jsonl and csv stream in constant memory.
+//! Output formats: table, json, jsonl, csv. json, jsonl and csv stream in constant memory;
+//! a table is laid out once every row is known.
+//!
+//! json and jsonl are the lossless formats: every field of the unified record, nested as it is.
+//! Tables and CSV show [`Column`]s: a table the resource's default columns (or `--columns`),
+//! fitted to the terminal; CSV every field flattened for spreadsheets, with a header decided
+//! before the first record (see [`crate::columns`]).
 
 use std::io::{IsTerminal, Write};
 
@@ -6,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::Format;
+use crate::columns::{Column, csv_text, table_text};
 use crate::exit::CliError;
 
 /// The format to use when none was asked for: a table on a terminal, JSON lines otherwise.
@@ -17,6 +24,40 @@ pub fn default_format(asked: Option<Format>) -> Format {
             Format::Jsonl
         }
     })
+}
+
+/// The narrowest table width honoured; a smaller `COLUMNS` is taken as this.
+pub const MIN_TABLE_WIDTH: u16 = 20;
+
+/// How wide a table may be: `COLUMNS` when it holds a number (it overrides the terminal, so
+/// scripts and tests can ask for a width); else the terminal's width when stdout is a terminal
+/// (80 if it cannot be read); else no limit: a table written to a file or a pipe keeps every
+/// cell whole.
+pub fn table_width(
+    columns_env: Option<&str>,
+    stdout_tty: bool,
+    tty_width: Option<u16>,
+) -> Option<u16> {
+    if let Some(n) = columns_env.and_then(|s| s.trim().parse::<u16>().ok()) {
+        if n > 0 {
+            return Some(n.max(MIN_TABLE_WIDTH));
+        }
+    }
+    if stdout_tty {
+        return Some(tty_width.unwrap_or(80).max(MIN_TABLE_WIDTH));
+    }
+    None
+}
+
+/// [`table_width`] for this process.
+pub fn this_table_width() -> Option<u16> {
+    let tty = std::io::stdout().is_terminal();
+    let tty_width = if tty {
+        comfy_table::Table::new().width()
+    } else {
+        None
+    };
+    table_width(std::env::var("COLUMNS").ok().as_deref(), tty, tty_width)
 }
 
 /// Lines on stdout, written and flushed one by one so a closed stdout is noticed at once
@@ -51,215 +92,213 @@ pub fn to_value<T: Serialize>(record: &T, raw: bool) -> Result<Value, CliError> 
     Ok(v)
 }
 
+fn csv_error(e: csv::Error) -> CliError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io.into(),
+        other => CliError::runtime(format!("CSV error: {other:?}")),
+    }
+}
+
+enum Sink<W: Write> {
+    Json(W),
+    Jsonl(W),
+    Csv(csv::Writer<W>, Vec<Column>),
+    Table(W, Vec<Column>, Vec<Vec<String>>, Option<u16>),
+}
+
 /// Writes records one by one in a format.
 pub struct Writer<W: Write> {
-    out: W,
-    format: Format,
+    sink: Sink<W>,
     count: usize,
-    csv_header: Option<Vec<String>>,
-    table_rows: Vec<Value>,
 }
 
 impl<W: Write> Writer<W> {
-    /// A writer for `format` on `out`.
-    pub fn new(out: W, format: Format) -> Self {
-        Writer {
-            out,
-            format,
-            count: 0,
-            csv_header: None,
-            table_rows: Vec::new(),
-        }
+    /// A writer for `format` on `out`; `columns` are those of a table or CSV file (ignored by
+    /// json and jsonl); `width` limits a table's width (see [`table_width`]).
+    pub fn new(out: W, format: Format, columns: Vec<Column>, width: Option<u16>) -> Self {
+        let sink = match format {
+            Format::Json => Sink::Json(out),
+            Format::Jsonl => Sink::Jsonl(out),
+            Format::Csv => Sink::Csv(csv::Writer::from_writer(out), columns),
+            Format::Table => Sink::Table(out, columns, Vec::new(), width),
+        };
+        Writer { sink, count: 0 }
     }
 
     /// Writes one record.
     pub fn write(&mut self, v: Value) -> Result<(), CliError> {
-        match self.format {
-            Format::Jsonl => {
-                serde_json::to_writer(&mut self.out, &v)?;
-                self.out.write_all(b"\n")?;
+        match &mut self.sink {
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, &v)?;
+                out.write_all(b"\n")?;
             }
-            Format::Json => {
-                self.out
-                    .write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.out, &v)?;
+            Sink::Json(out) => {
+                out.write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, &v)?;
             }
-            Format::Csv => {
-                let Value::Object(map) = &v else {
-                    return Err(CliError::runtime("only records can be written as CSV"));
-                };
-                if self.csv_header.is_none() {
-                    let header = columns(map);
-                    write_csv_row(&mut self.out, header.iter().map(String::as_str))?;
-                    self.csv_header = Some(header);
+            Sink::Csv(w, columns) => {
+                if self.count == 0 {
+                    w.write_record(columns.iter().map(|c| c.header.as_str()))
+                        .map_err(csv_error)?;
                 }
-                let header = self.csv_header.as_deref().unwrap_or(&[]);
-                let cells: Vec<String> = header
-                    .iter()
-                    .map(|k| cell_text(map.get(k).unwrap_or(&Value::Null)))
-                    .collect();
-                write_csv_row(&mut self.out, cells.iter().map(String::as_str))?;
+                w.write_record(columns.iter().map(|c| csv_text(&c.value(&v))))
+                    .map_err(csv_error)?;
+                // One flush per record: a closed stdout is noticed at once, and a slow
+                // listing shows its rows as they come.
+                w.flush()?;
             }
-            Format::Table => self.table_rows.push(v),
+            Sink::Table(_, columns, rows, _) => {
+                rows.push(columns.iter().map(|c| table_text(&c.value(&v))).collect());
+            }
         }
         self.count += 1;
         Ok(())
     }
 
-    /// Finishes the output (closes the JSON array, prints the table).
-    pub fn finish(mut self) -> Result<usize, CliError> {
-        match self.format {
-            Format::Json => {
+    /// Finishes the output (closes the JSON array, writes a CSV header when no record came,
+    /// prints the table) and returns the number of records.
+    pub fn finish(self) -> Result<usize, CliError> {
+        match self.sink {
+            Sink::Json(mut out) => {
+                out.write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
+                out.flush()?;
+            }
+            Sink::Jsonl(mut out) => out.flush()?,
+            Sink::Csv(mut w, columns) => {
                 if self.count == 0 {
-                    self.out.write_all(b"[]\n")?;
-                } else {
-                    self.out.write_all(b"\n]\n")?;
+                    w.write_record(columns.iter().map(|c| c.header.as_str()))
+                        .map_err(csv_error)?;
                 }
+                w.flush()?;
             }
-            Format::Table => {
-                let table = render_table(&self.table_rows);
-                writeln!(self.out, "{table}")?;
+            Sink::Table(mut out, columns, rows, width) => {
+                let table = render_table(&columns, rows, width);
+                writeln!(out, "{table}")?;
+                writeln!(out, "{} record(s)", self.count)?;
+                out.flush()?;
             }
-            _ => {}
         }
-        self.out.flush()?;
         Ok(self.count)
     }
 }
 
-/// Column order: `id` first, then the other fields by name (JSON objects here are sorted maps).
-fn columns(map: &serde_json::Map<String, Value>) -> Vec<String> {
-    let mut cols: Vec<String> = map.keys().filter(|k| *k != "id").cloned().collect();
-    if map.contains_key("id") {
-        cols.insert(0, "id".to_string());
+/// The display width of `s` in a terminal (accents take one column, CJK two).
+pub fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `width` display columns, ending with `…` where cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    if display_width(s) <= width {
+        return s.to_string();
     }
-    cols
-}
-
-fn write_csv_row<'a, W: Write>(
-    out: &mut W,
-    cells: impl IntoIterator<Item = &'a str>,
-) -> Result<(), CliError> {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    w.write_record(cells)
-        .map_err(|e| CliError::runtime(format!("CSV error: {e}")))?;
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CliError::runtime(format!("CSV error: {e}")))?;
-    out.write_all(&bytes)?;
-    Ok(())
-}
-
-/// A cell: strings as they are, null empty, everything else as compact JSON.
-fn cell_text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+    if width == 0 {
+        return String::new();
     }
-}
-
-/// A short summary for table cells: first item of lists of objects with an address/number/name.
-fn table_cell(v: &Value) -> String {
-    match v {
-        Value::Array(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .take(2)
-                .map(|i| match i {
-                    Value::Object(o) => ["address", "number", "url", "name", "id"]
-                        .iter()
-                        .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_string))
-                        .unwrap_or_else(|| i.to_string()),
-                    other => cell_text(other),
-                })
-                .collect();
-            let more = if items.len() > 2 {
-                format!(" (+{})", items.len() - 2)
-            } else {
-                String::new()
-            };
-            format!("{}{more}", parts.join(", "))
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width - 1 {
+            break;
         }
-        Value::Object(o) => o
-            .get("amount")
-            .and_then(Value::as_str)
-            .map(|a| {
-                format!(
-                    "{a} {}",
-                    o.get("currency").and_then(Value::as_str).unwrap_or("")
-                )
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// Column widths that fit `available` display columns: every column keeps its natural width
+/// if they all fit; else the widest are cut to one common cap (the largest that fits), never
+/// below their floor (the header's width, at least 3, or the natural width if smaller), and
+/// columns left of the rest get the odd spare columns.
+pub fn fit_widths(natural: &[usize], floors: &[usize], available: usize) -> Vec<usize> {
+    let floor = |i: usize| floors.get(i).copied().unwrap_or(0).min(natural[i]);
+    let at_cap = |cap: usize| -> Vec<usize> {
+        (0..natural.len())
+            .map(|i| natural[i].min(cap).max(floor(i)))
+            .collect()
+    };
+    if natural.iter().sum::<usize>() <= available {
+        return natural.to_vec();
+    }
+    // The largest cap whose widths fit (`lo` always fits or is 0).
+    let (mut lo, mut hi) = (0usize, natural.iter().copied().max().unwrap_or(0));
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if at_cap(mid).iter().sum::<usize>() <= available {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mut widths = at_cap(lo);
+    let mut spare = available.saturating_sub(widths.iter().sum());
+    for (i, w) in widths.iter_mut().enumerate() {
+        if spare == 0 {
+            break;
+        }
+        if *w < natural[i] {
+            *w += 1;
+            spare -= 1;
+        }
+    }
+    widths
+}
+
+/// The table of `rows` under `columns`' headers. With a `width`, the table fits it: cells are
+/// cut (ending with `…`) so that no line is wider; without, every cell is whole.
+pub fn render_table(columns: &[Column], mut rows: Vec<Vec<String>>, width: Option<u16>) -> String {
+    use comfy_table::{ContentArrangement, Table, presets};
+    let mut headers: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
+    if let Some(width) = width {
+        let natural: Vec<usize> = (0..headers.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r.get(i).map_or(0, |c| display_width(c)))
+                    .chain([display_width(&headers[i])])
+                    .max()
+                    .unwrap_or(0)
             })
-            .unwrap_or_else(|| v.to_string()),
-        other => {
-            let s = cell_text(other);
-            if s.chars().count() > 40 {
-                format!("{}…", s.chars().take(39).collect::<String>())
-            } else {
-                s
+            .collect();
+        // Ids stay whole: they are what a person copies into the next command.
+        let floors: Vec<usize> = headers
+            .iter()
+            .zip(&natural)
+            .map(|(h, n)| {
+                if h == "id" {
+                    *n
+                } else {
+                    display_width(h).max(3)
+                }
+            })
+            .collect();
+        // UTF8_BORDERS_ONLY: a border on each side, one space of padding each side of a
+        // cell, and a (blank) separator between cells: 3n + 1 columns around the cells.
+        let available = usize::from(width).saturating_sub(1 + 3 * headers.len());
+        let widths = fit_widths(&natural, &floors, available);
+        for (h, w) in headers.iter_mut().zip(&widths) {
+            *h = truncate(h, *w);
+        }
+        for r in &mut rows {
+            for (c, w) in r.iter_mut().zip(&widths) {
+                if display_width(c) > *w {
+                    *c = truncate(c, *w);
+                }
             }
         }
     }
-}
-
-fn render_table(rows: &[Value]) -> String {
-    // Columns: keys that have a value in at least one row, at most 9, in the record's order.
-    let mut columns: Vec<String> = Vec::new();
-    if let Some(Value::Object(first)) = rows.first() {
-        for key in &self::columns(first) {
-            let used = rows.iter().any(|r| {
-                r.get(key).is_some_and(|v| match v {
-                    Value::Null => false,
-                    Value::Array(a) => !a.is_empty(),
-                    Value::String(s) => !s.is_empty(),
-                    _ => true,
-                })
-            });
-            if used && key != "raw" {
-                columns.push(key.clone());
-            }
-        }
-    }
-    columns.truncate(9);
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    table.set_header(columns.clone());
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_BORDERS_ONLY);
+    table.force_no_tty();
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(headers);
     for r in rows {
-        table.add_row(
-            columns
-                .iter()
-                .map(|c| table_cell(r.get(c).unwrap_or(&Value::Null)))
-                .collect::<Vec<_>>(),
-        );
+        table.add_row(r);
     }
-    format!("{table}\n{} record(s)", rows.len())
+    table.to_string()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_and_flattens() {
-        let mut buf = Vec::new();
-        let mut w = Writer::new(&mut buf, Format::Csv);
-        w.write(serde_json::json!({"id":"1","name":"A, B","tags":[{"name":"x"}],"n":null}))
-            .unwrap();
-        w.finish().unwrap();
-        let s = String::from_utf8(buf).unwrap();
-        assert_eq!(
-            s,
-            "id,n,name,tags\n1,,\"A, B\",\"[{\"\"name\"\":\"\"x\"\"}]\"\n"
-        );
-    }
-
-    #[test]
-    fn json_array() {
-        let mut buf = Vec::new();
-        let w = Writer::new(&mut buf, Format::Json);
-        w.finish().unwrap();
-        assert_eq!(buf, b"[]\n");
-    }
-}
+mod tests;

@@ -8,8 +8,10 @@ use futures::StreamExt;
 use unicrm_core::{Crm, ListParams, Record, ResourceExt};
 
 use crate::cli::{Action, Format};
+use crate::columns::{Column, CustomField, Schema, Shape, catalog};
 use crate::exit::CliError;
-use crate::output::{Writer, default_format, to_value};
+use crate::hints::Op;
+use crate::output::{Writer, default_format, this_table_width, to_value};
 
 /// Parses an RFC 3339 instant.
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, CliError> {
@@ -40,30 +42,125 @@ fn parse_input<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Resu
     })
 }
 
-/// Runs `action` on the `R` resource of `crm`, writing to stdout.
-pub async fn run<R: Record>(crm: &dyn Crm, action: Action) -> Result<(), CliError> {
+/// What the output of a command looks like: its format and, for tables and CSV, its columns.
+struct Layout {
+    format: Format,
+    columns: Vec<Column>,
+    width: Option<u16>,
+}
+
+/// The command's name of a resource (`contacts`).
+fn resource_name<R: Record>() -> String {
+    let c = catalog(&R::KIND);
+    if c.fields.len() > 3 {
+        c.resource.to_string()
+    } else {
+        format!("{}s", R::KIND)
+    }
+}
+
+/// The layout for `format` and `--columns`: a usage error for an unknown column, or for
+/// `--columns` with the lossless formats. Custom field definitions are fetched only when a
+/// column needs them (CSV's default, `all`, `cf:…`, `custom_fields.…`).
+async fn layout<R: Record + Default>(
+    crm: &dyn Crm,
+    op: &Op<'_>,
+    format: Format,
+    spec: Option<&str>,
+) -> Result<Layout, CliError> {
+    let csv = format == Format::Csv;
+    if !(csv || format == Format::Table) {
+        if spec.is_some() {
+            return Err(CliError::usage(
+                "--columns applies to --format table and csv; json and jsonl print every field",
+            ));
+        }
+        return Ok(Layout {
+            format,
+            columns: Vec::new(),
+            width: None,
+        });
+    }
+    let keys: Vec<String> = match to_value(&R::default(), false)? {
+        serde_json::Value::Object(m) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let mut schema = Schema::new(catalog(&R::KIND), &keys);
+    let wants_definitions = match spec {
+        None => csv,
+        Some(s) => s.split(',').map(str::trim).any(|c| {
+            c == "all"
+                || c == "custom_fields"
+                || c.starts_with("cf:")
+                || c.starts_with("custom_fields.")
+        }),
+    };
+    if wants_definitions
+        && schema
+            .fields()
+            .iter()
+            .any(|(_, s)| *s == Shape::CustomFields)
+    {
+        match crm.custom_field_definitions(R::KIND).await {
+            Ok(defs) => {
+                schema.custom_fields =
+                    Some(defs.iter().map(CustomField::from_definition).collect());
+            }
+            // No definitions for this resource: values are shown as `name=value`.
+            Err(e) if e.is_unsupported() => {}
+            Err(e) => return Err(CliError::crm(e, op)),
+        }
+    }
+    Ok(Layout {
+        format,
+        columns: schema.columns(spec, csv)?,
+        width: if format == Format::Table {
+            this_table_width()
+        } else {
+            None
+        },
+    })
+}
+
+/// Runs `action` on the `R` resource of `crm`, writing to stdout. Errors of the vendor come
+/// back as one line naming the vendor, the resource, the operation and the id.
+pub async fn run<R: Record + Default>(crm: &dyn Crm, action: Action) -> Result<(), CliError> {
     let resource = R::resource(crm);
+    let name = resource_name::<R>();
+    let base_url = crm.base_url().map(|u| u.to_string());
+    let mk = |operation: &'static str| Op {
+        vendor: crm.vendor(),
+        resource: name.as_str(),
+        operation,
+        id: None,
+        base_url: base_url.as_deref(),
+    };
     let stdout = std::io::stdout().lock();
     match action {
         Action::List(args) => {
+            let op = mk("list");
             let mut params = ListParams::new();
             if let Some(s) = &args.since {
                 params.updated_since = Some(parse_instant(s)?);
             }
             params.search = args.search.clone();
+            let format = default_format(args.format);
+            let layout = layout::<R>(crm, &op, format, args.columns.as_deref()).await?;
             if let Some(limit) = args.limit {
                 if limit == 0 {
-                    return Ok(());
+                    return Writer::new(stdout, layout.format, layout.columns, layout.width)
+                        .finish()
+                        .map(|_| ());
                 }
                 if limit < 100 {
                     params.page_size = Some(limit as u32);
                 }
             }
-            let mut writer = Writer::new(stdout, default_format(args.format));
+            let mut writer = Writer::new(stdout, layout.format, layout.columns, layout.width);
             let mut stream = resource.stream_all(params);
             let mut n = 0usize;
             while let Some(item) = stream.next().await {
-                let record = item?;
+                let record = item.map_err(|e| CliError::crm(e, &op))?;
                 writer.write(to_value(&record, args.raw)?)?;
                 n += 1;
                 if args.limit.is_some_and(|l| n >= l) {
@@ -72,26 +169,60 @@ pub async fn run<R: Record>(crm: &dyn Crm, action: Action) -> Result<(), CliErro
             }
             writer.finish()?;
         }
-        Action::Get { id, format, raw } => {
-            let id: R::Id = parse_id::<R>(&id)?;
-            let record = resource.get(&id).await?;
-            write_one(stdout, format, to_value(&record, raw)?)?;
+        Action::Get {
+            id,
+            format,
+            raw,
+            columns,
+        } => {
+            let op = Op {
+                id: Some(id.trim()),
+                ..mk("get")
+            };
+            let rid: R::Id = parse_id::<R>(&id)?;
+            let format = default_format(format);
+            let layout = layout::<R>(crm, &op, format, columns.as_deref()).await?;
+            let record = resource
+                .get(&rid)
+                .await
+                .map_err(|e| CliError::crm(e, &op))?;
+            write_one(stdout, layout, to_value(&record, raw)?)?;
         }
         Action::Create { json, format } => {
+            let op = mk("create");
             let new: R::New = parse_input(&read_json_input(&json)?, "record")?;
-            let record = resource.create(&new).await?;
-            write_one(stdout, format, to_value(&record, false)?)?;
+            let layout = layout::<R>(crm, &op, default_format(format), None).await?;
+            let record = resource
+                .create(&new)
+                .await
+                .map_err(|e| CliError::crm(e, &op))?;
+            write_one(stdout, layout, to_value(&record, false)?)?;
         }
         Action::Update { id, json, format } => {
-            let id: R::Id = parse_id::<R>(&id)?;
+            let op = Op {
+                id: Some(id.trim()),
+                ..mk("update")
+            };
+            let rid: R::Id = parse_id::<R>(&id)?;
             let patch: R::Patch = parse_input(&read_json_input(&json)?, "patch")?;
-            let record = resource.update(&id, &patch).await?;
-            write_one(stdout, format, to_value(&record, false)?)?;
+            let layout = layout::<R>(crm, &op, default_format(format), None).await?;
+            let record = resource
+                .update(&rid, &patch)
+                .await
+                .map_err(|e| CliError::crm(e, &op))?;
+            write_one(stdout, layout, to_value(&record, false)?)?;
         }
         Action::Delete { id } => {
-            let id: R::Id = parse_id::<R>(&id)?;
-            resource.delete(&id).await?;
-            eprintln!("deleted {} {id}", R::KIND);
+            let op = Op {
+                id: Some(id.trim()),
+                ..mk("delete")
+            };
+            let rid: R::Id = parse_id::<R>(&id)?;
+            resource
+                .delete(&rid)
+                .await
+                .map_err(|e| CliError::crm(e, &op))?;
+            eprintln!("deleted {} {rid}", R::KIND);
         }
     }
     Ok(())
@@ -105,16 +236,15 @@ fn parse_id<R: Record>(id: &str) -> Result<R::Id, CliError> {
 /// One record: `json` prints the object itself (pretty), the other formats as for lists.
 fn write_one(
     mut out: impl std::io::Write,
-    format: Option<Format>,
+    layout: Layout,
     v: serde_json::Value,
 ) -> Result<(), CliError> {
-    let format = default_format(format);
-    if format == Format::Json {
+    if layout.format == Format::Json {
         serde_json::to_writer_pretty(&mut out, &v)?;
         out.write_all(b"\n")?;
         return Ok(());
     }
-    let mut w = Writer::new(out, format);
+    let mut w = Writer::new(out, layout.format, layout.columns, layout.width);
     w.write(v)?;
     w.finish()?;
     Ok(())

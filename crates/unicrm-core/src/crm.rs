@@ -168,6 +168,15 @@ pub trait Crm: Send + Sync {
     async fn current_user(&self) -> Result<User>;
     /// Traffic counters.
     fn stats(&self) -> ClientStats;
+    /// The vendor's request budget as its latest answer reported it (`X-RateLimit-*`); empty
+    /// before the first request, or for a vendor that sends none.
+    fn rate_budget(&self) -> crate::http::retry_after::RateLimitHeaders {
+        Default::default()
+    }
+    /// The base URL this client talks to, when it has one (for messages: no credentials in it).
+    fn base_url(&self) -> Option<&url::Url> {
+        None
+    }
 }
 
 /// Conveniences on any resource.

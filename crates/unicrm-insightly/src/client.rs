@@ -538,4 +538,12 @@ impl Crm for InsightlyClient {
     fn stats(&self) -> ClientStats {
         self.inner.shared.http.stats()
     }
+
+    fn rate_budget(&self) -> unicrm_core::http::retry_after::RateLimitHeaders {
+        self.rate_limit_status()
+    }
+
+    fn base_url(&self) -> Option<&unicrm_core::http::Url> {
+        Some(InsightlyClient::base_url(self))
+    }
 }
