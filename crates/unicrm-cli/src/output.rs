@@ -102,7 +102,7 @@ fn csv_error(e: csv::Error) -> CliError {
 enum Sink<W: Write> {
     Json(W),
     Jsonl(W),
-    Csv(csv::Writer<W>, Vec<Column>),
+    Csv(Box<csv::Writer<W>>, Vec<Column>),
     Table(W, Vec<Column>, Vec<Vec<String>>, Option<u16>),
 }
 
@@ -119,7 +119,7 @@ impl<W: Write> Writer<W> {
         let sink = match format {
             Format::Json => Sink::Json(out),
             Format::Jsonl => Sink::Jsonl(out),
-            Format::Csv => Sink::Csv(csv::Writer::from_writer(out), columns),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out)), columns),
             Format::Table => Sink::Table(out, columns, Vec::new(), width),
         };
         Writer { sink, count: 0 }

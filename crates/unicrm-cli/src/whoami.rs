@@ -110,7 +110,12 @@ pub fn table(v: &Value, budget: &RateLimitHeaders) -> String {
     ] {
         t.add_row(vec![k.to_string(), val]);
     }
+    // The preset pads every cell; no line ends in blanks.
     t.to_string()
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs `whoami`.
