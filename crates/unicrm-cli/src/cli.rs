@@ -114,6 +114,12 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Check the credentials: print the vendor, the account, the user and the rate budget left.
     Whoami(WhoamiArgs),
+    /// Print a shell completion script (`unicrm completions bash > /etc/bash_completion.d/unicrm`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `whoami` options.

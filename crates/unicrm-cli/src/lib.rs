@@ -73,6 +73,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             changes::run(crm.as_ref(), clone_changes(args)).await
         }
         Command::Migrate(args) => migrate_command(args).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "unicrm", &mut out);
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&out)?;
+            stdout.flush()?;
+            Ok(())
+        }
         Command::Whoami(ref args) => {
             let crm = connect::connect(vendor_of(&cli)?, base_url.as_deref())?;
             whoami::run(crm.as_ref(), args.format).await

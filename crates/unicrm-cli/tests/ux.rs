@@ -686,3 +686,32 @@ fn whoami_prints_vendor_account_user_and_budget() {
         redact(&report, &[&sb.capsule_url, &sb.insightly_url])
     );
 }
+
+/// `completions` prints a script per shell that knows the commands and the new flags.
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let mut c = unicrm();
+        c.args(["completions", shell]);
+        let script = ok(c);
+        for word in ["whoami", "columns", "contacts", "completions"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+        if shell == "bash" {
+            // The script is valid bash.
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("unicrm.bash");
+            std::fs::write(&path, &script).unwrap();
+            if let Ok(o) = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .output()
+            {
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            }
+        }
+    }
+    let mut c = unicrm();
+    c.args(["completions", "tcsh"]);
+    assert_eq!(run(c).code, Some(2));
+}
