@@ -16,6 +16,7 @@ pub mod exit;
 pub mod hints;
 pub mod migrate;
 pub mod output;
+pub mod progress;
 mod resources;
 mod sandbox;
 mod whoami;

@@ -12,6 +12,7 @@ use crate::columns::{Column, CustomField, Schema, Shape, catalog};
 use crate::exit::CliError;
 use crate::hints::Op;
 use crate::output::{Writer, default_format, this_table_width, to_value};
+use crate::progress::Progress;
 
 /// Parses an RFC 3339 instant.
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, CliError> {
@@ -159,7 +160,19 @@ pub async fn run<R: Record + Default>(crm: &dyn Crm, action: Action) -> Result<(
             let mut writer = Writer::new(stdout, layout.format, layout.columns, layout.width);
             let mut stream = resource.stream_all(params);
             let mut n = 0usize;
-            while let Some(item) = stream.next().await {
+            let mut progress = Progress::start();
+            let throttled0 = crm.stats().throttled_ms;
+            let mut tick = tokio::time::interval(crate::progress::TICK);
+            loop {
+                let item = tokio::select! {
+                    item = stream.next() => item,
+                    // Redrawn while a page (or a rate-limit wait) is pending, too.
+                    _ = tick.tick(), if progress.enabled() => {
+                        progress.draw(n as u64, crm.stats().throttled_ms.saturating_sub(throttled0));
+                        continue;
+                    }
+                };
+                let Some(item) = item else { break };
                 let record = item.map_err(|e| CliError::crm(e, &op))?;
                 writer.write(to_value(&record, args.raw)?)?;
                 n += 1;
@@ -167,6 +180,7 @@ pub async fn run<R: Record + Default>(crm: &dyn Crm, action: Action) -> Result<(
                     break;
                 }
             }
+            progress.clear();
             writer.finish()?;
         }
         Action::Get {
