@@ -154,5 +154,7 @@ mod tests {
         assert_eq!(one_line("a b", ["a"]), "a b");
         assert_eq!(one_line("abcd", ["abcd"]), "[redacted]");
         assert!(CliError::usage("x").line().starts_with("unicrm: error: x"));
+        assert_eq!(CliError::runtime("x").report(), ExitCode::from(1));
+        assert_eq!(CliError::usage("x").report(), ExitCode::from(2));
     }
 }
