@@ -145,6 +145,8 @@ impl<T> Paged for Page<T> {
 /// The guards of one listing: the cursors seen, the pages read, the limit.
 struct PageGuard {
     what: String,
+    /// Whether an empty page with a next cursor is expected ([`fill_page`]).
+    allow_empty: bool,
     seen: HashSet<Cursor>,
     pages: u64,
     max_pages: u64,
@@ -158,6 +160,7 @@ impl PageGuard {
         }
         PageGuard {
             what,
+            allow_empty: false,
             seen,
             pages: 0,
             max_pages: params.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
@@ -174,7 +177,7 @@ impl PageGuard {
         let fail = |what: String| Error::Paging {
             message: format!("{} listing {what}", self.what),
         };
-        if page.is_empty() {
+        if page.is_empty() && !self.allow_empty {
             return Err(fail("returned an empty page with a next cursor".into()));
         }
         if self.pages >= self.max_pages {
@@ -256,6 +259,37 @@ where
         match next {
             Some(n) => params.cursor = Some(n),
             None => return Ok(pages),
+        }
+    }
+}
+
+/// The vendor pages that make up one page of an adapter that filters: from `params.cursor`
+/// on, a page that holds nothing (after the adapter's filter) but claims a next one is read
+/// past, until a page holds something or is the last. Returns every page read, in order (the
+/// last one is the filled page; the others are empty). The guards of [`guarded_pages`] apply
+/// (no cursor twice, at most [`ListParams::max_pages`] pages), except that empty pages with a
+/// next cursor are expected here.
+pub async fn fill_page<P, F, Fut>(
+    what: impl Into<String>,
+    mut params: ListParams,
+    mut fetch: F,
+) -> Result<Vec<P>>
+where
+    P: Paged,
+    F: FnMut(ListParams) -> Fut,
+    Fut: Future<Output = Result<P>>,
+{
+    let mut guard = PageGuard::new(what.into(), &params);
+    guard.allow_empty = true;
+    let mut pages = Vec::new();
+    loop {
+        let page = fetch(params.clone()).await?;
+        let next = guard.advance(&page)?;
+        let filled = !page.is_empty();
+        pages.push(page);
+        match next {
+            Some(n) if !filled => params.cursor = Some(n),
+            _ => return Ok(pages),
         }
     }
 }

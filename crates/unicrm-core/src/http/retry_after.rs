@@ -26,6 +26,16 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Parses an HTTP-date (`Tue, 01 Dec 2026 08:53:02 GMT`, RFC 9110 §5.6.7, also the obsolete
+/// forms); garbage gives `None`.
+pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    DateTime::parse_from_rfc2822(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| httpdate::parse_http_date(s).ok().map(DateTime::<Utc>::from))
+}
+
 /// The `X-RateLimit-*` headers of a response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RateLimitHeaders {
@@ -134,6 +144,21 @@ mod tests {
             parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now()),
             Some(Duration::ZERO)
         );
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date(" Tue, 01 Dec 2026 08:53:02 GMT ").map(|t| t.timestamp()),
+            Some(1_796_115_182)
+        );
+        // The obsolete asctime form.
+        assert_eq!(
+            parse_http_date("Tue Dec  1 08:53:02 2026").map(|t| t.timestamp()),
+            Some(1_796_115_182)
+        );
+        assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_http_date(""), None);
     }
 
     #[test]

@@ -149,3 +149,45 @@ async fn an_error_ends_the_listing() {
     assert!(got[0].is_ok());
     assert!(matches!(got[1], Err(Error::Config { .. })));
 }
+
+#[tokio::test]
+async fn filling_reads_past_empty_pages_and_stops_at_a_full_one() {
+    let (calls, f) = scripted(vec![
+        page(&[], Some("a")),
+        page(&[], Some("b")),
+        page(&[3], Some("c")),
+        page(&[4], None),
+    ]);
+    let pages = fill_page("t x", ListParams::new(), f).await.unwrap();
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[2].items, [3]);
+    assert_eq!(pages[2].next, Some(Cursor::new("c")));
+    assert_eq!(calls.lock().unwrap().len(), 3);
+    // A full first page is the whole fill; the last page ends it even when empty.
+    let (_, f) = scripted(vec![page(&[1], Some("a"))]);
+    assert_eq!(
+        fill_page("t x", ListParams::new(), f).await.unwrap().len(),
+        1
+    );
+    let (_, f) = scripted(vec![page(&[], Some("a")), page(&[], None)]);
+    let pages = fill_page("t x", ListParams::new(), f).await.unwrap();
+    assert_eq!(pages.len(), 2);
+    assert!(pages[1].next.is_none());
+}
+
+#[tokio::test]
+async fn filling_keeps_the_cycle_and_limit_guards() {
+    let (_, f) = scripted(vec![
+        page(&[], Some("a")),
+        page(&[], Some("b")),
+        page(&[], Some("a")),
+    ]);
+    let err = fill_page("t x", ListParams::new(), f).await.unwrap_err();
+    assert!(err.to_string().contains("seen before (a)"), "{err}");
+    let (calls, f) = scripted((0..10).map(|i| page(&[], Some(&format!("c{i}")))).collect());
+    let err = fill_page("t x", ListParams::new().max_pages(4), f)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("after 4 pages"), "{err}");
+    assert_eq!(calls.lock().unwrap().len(), 4);
+}
