@@ -33,6 +33,7 @@ enum Credential {
 ///     .build()?;
 /// # Ok(()) }
 /// ```
+#[derive(Default)]
 pub struct CapsuleClientBuilder {
     options: ClientOptions,
     credential: Option<Credential>,
@@ -51,17 +52,6 @@ impl std::fmt::Debug for CapsuleClientBuilder {
             .field("options", &self.options)
             .field("credential", &cred)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for CapsuleClientBuilder {
-    fn default() -> Self {
-        CapsuleClientBuilder {
-            options: ClientOptions::default(),
-            credential: None,
-            sink: None,
-            feed_page_size: None,
-        }
     }
 }
 
