@@ -103,7 +103,7 @@ pub trait Resource<R: Record>: Send + Sync {
     /// [`ResourceExt::stream_all`], [`CrmExt::stream_all`] and [`CrmExt::list_all`] return.
     ///
     /// The default is core's guarded page loop over [`Resource::list`] ([`page_loop`]). An
-    /// adapter overrides it when it can list faster (Insightly fetches the remaining pages
+    /// adapter overrides it when it can list faster (for example by fetching the remaining pages
     /// concurrently once the total is known). An override returns each record once, in the
     /// vendor's order, honours every parameter (filters, cursor, page size,
     /// [`ListParams::max_pages`]) or falls back to [`default_listing`] where it cannot.

@@ -45,7 +45,7 @@ pub struct ListParams {
     pub cursor: Option<Cursor>,
     /// Only records updated after this instant.
     pub updated_since: Option<DateTime<Utc>>,
-    /// Vendor search text (Capsule `q`; Insightly field search, see the adapter docs).
+    /// Vendor search text (its syntax is the adapter's: see the adapter docs).
     pub search: Option<String>,
     /// The most pages a full listing follows before it stops with [`crate::Error::Paging`]
     /// (an endless chain of next links); [`DEFAULT_MAX_PAGES`] when unset.
@@ -199,7 +199,7 @@ impl PageGuard {
 /// Every page of a listing, as a stream: `fetch` is called with `params` (from
 /// `params.cursor` on), then with `params` whose cursor is the previous page's next one,
 /// until a page has no next cursor. Ends with an [`Error::Paging`] (naming `what`, e.g.
-/// `"capsule contact"`) if a cursor does not advance or comes back to one seen before, if an
+/// `"acme contact"`) if a cursor does not advance or comes back to one seen before, if an
 /// empty page claims a next one, or after [`ListParams::max_pages`] pages that still claim a
 /// next one; ends after the first error.
 pub fn guarded_pages<'a, P, F, Fut>(

@@ -70,8 +70,8 @@ impl ConnectionPool {
     }
 }
 
-/// Options every adapter builder accepts (`CapsuleClient::builder().options(opts)`, the same on
-/// Insightly's), all optional: what is unset keeps the adapter's default. Clone one value into
+/// Options every adapter builder accepts (`SomeClient::builder().options(opts)`), all
+/// optional: what is unset keeps the adapter's default. Clone one value into
 /// many builders to give many tenants the same pool, limiter and time.
 ///
 /// ```
