@@ -5,13 +5,13 @@
 //! - A page that reaches `X-Total-Count` is the last. A shorter page than `top` is the last
 //!   only when no total was given or the total agrees (the server may cap `top` below what
 //!   was asked: then the next page is asked for at `skip + len`); an empty page always is.
-//! - A whole listing ([`stream_pages`], [`fetch_all`]) asks for `count_total=true` on the
+//! - A whole listing (`stream_pages`, `fetch_all`) asks for `count_total=true` on the
 //!   first page; once `X-Total-Count` is known the remaining pages are fetched concurrently
 //!   (still paced by the client's rate limiter, which every request passes) and kept in order.
 //!   Listing 1,234 records costs exactly 3 requests. Without a total (or when the server
 //!   capped `top`), the rest is read page after page through core's guarded page loop
 //!   ([`unicrm_core::page::guarded_pages`]), as are the change feed's listings
-//!   ([`fetch_sequential`]). This is what `stream_all` / `list_all` use, through
+//!   (`fetch_sequential`). This is what `stream_all` / `list_all` use, through
 //!   `Resource::stream_listing`, also on an `Arc<dyn Crm>`.
 //! - No sort parameter exists (order is by id in practice); offset paging over data that
 //!   changes underneath can skip or repeat a record, so callers de-duplicate by id.

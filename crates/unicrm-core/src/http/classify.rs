@@ -2,7 +2,7 @@
 //!
 //! Core knows no vendor's body shapes: each adapter plugs an [`ErrorBodyParser`] into its
 //! [`HttpClientBuilder`](super::HttpClientBuilder) (and a
-//! [`RateLimitReader`](super::retry_after::RateLimitReader) for its budget headers). Core keeps
+//! [`RateLimitReader`] for its budget headers). Core keeps
 //! the generic default, [`GenericErrorBody`] (a `message`, `detail`, `error_description` or
 //! `error` text, see [`parse_error_body`]), and the one mapping from status to [`Error`]
 //! ([`classify_with`]). A body no parser understands (an HTML page from a proxy) is kept as

@@ -370,7 +370,7 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
         })
     }
 
-    /// A full listing: concurrent pages once the total is known ([`paging::stream_pages`]),
+    /// A full listing: concurrent pages once the total is known (`paging::stream_pages`),
     /// de-duplicated by id, in order; `stream_all` / `list_all` take it, also through
     /// `Arc<dyn Crm>`. A listing that resumes at a cursor or asks for a page size is core's
     /// page loop over [`Resource::list`] instead.
