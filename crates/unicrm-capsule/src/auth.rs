@@ -163,15 +163,6 @@ fn parse_url(s: &str, what: &str) -> Result<Url> {
     Ok(u)
 }
 
-fn is_loopback(u: &Url) -> bool {
-    match u.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 impl CapsuleOAuth {
     /// Sets up the endpoints (no request is sent).
     pub fn new(settings: &OAuthSettings) -> Result<Self> {
@@ -181,7 +172,7 @@ impl CapsuleOAuth {
         let revoke = parse_url(&settings.revoke_url, "OAuth revoke URL")?;
         let (revoke_for_oauth2, revoke_downgrade) = if revoke.scheme() == "https" {
             (revoke, None)
-        } else if is_loopback(&revoke) {
+        } else if unicrm_core::http::is_loopback(&revoke) {
             let mut https = revoke.clone();
             https
                 .set_scheme("https")

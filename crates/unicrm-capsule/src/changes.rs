@@ -49,6 +49,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
+use unicrm_core::page::{Paged, collect_pages};
 use unicrm_core::{Change, ChangeSet, Checkpoint, Cursor, ListParams, Record};
 
 use crate::client::Api;
@@ -74,6 +75,17 @@ pub struct FeedPage<R> {
     pub next: Option<Cursor>,
     /// The `Date` header of the page's response.
     pub date: Option<DateTime<Utc>>,
+}
+
+impl<R> Paged for FeedPage<R> {
+    fn next_cursor(&self) -> Option<&Cursor> {
+        self.next.as_ref()
+    }
+    /// Empty only when the vendor's page was: a page of organisations holds no contact but is
+    /// not empty.
+    fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.ids.is_empty()
+    }
 }
 
 /// What a `since` listing read, page by page.
@@ -295,23 +307,22 @@ pub(crate) async fn party_changes<R: Record>(
     id_from: impl Fn(u64) -> R::Id,
 ) -> Result<ChangeSet<R, R::Id>> {
     let since = since_of(checkpoint);
-    let mut params = feed_params(api, since);
+    let pages = collect_pages(
+        "capsule party feed",
+        feed_params(api, since),
+        |params: ListParams| async move { api.party_page_dated(&params).await },
+    )
+    .await?;
     let mut listing = Listing::default();
     let mut last_ids = Vec::new();
-    loop {
-        let page = api.party_page_dated(&params).await?;
-        let next = page.next.clone();
+    for page in pages {
         let page = FeedPage {
             items: page.items.into_iter().filter_map(&pick).collect(),
             ids: page.ids,
-            next: None,
+            next: page.next,
             date: page.date,
         };
         listing.push(page, &mut last_ids);
-        match next {
-            Some(n) => params.cursor = Some(n),
-            None => break,
-        }
     }
     let deleted = deleted_since(api, "parties", since).await?;
     Ok(assemble(listing, deleted, id_from, checkpoint))
@@ -323,17 +334,16 @@ pub(crate) async fn opportunity_changes(
     checkpoint: &Checkpoint,
 ) -> Result<ChangeSet<unicrm_core::Opportunity, unicrm_core::OpportunityId>> {
     let since = since_of(checkpoint);
-    let mut params = feed_params(api, since);
+    let pages = collect_pages(
+        "capsule opportunity feed",
+        feed_params(api, since),
+        |params: ListParams| async move { api.opportunity_page_dated(&params).await },
+    )
+    .await?;
     let mut listing = Listing::default();
     let mut last_ids = Vec::new();
-    loop {
-        let page = api.opportunity_page_dated(&params).await?;
-        let next = page.next.clone();
+    for page in pages {
         listing.push(page, &mut last_ids);
-        match next {
-            Some(n) => params.cursor = Some(n),
-            None => break,
-        }
     }
     let deleted = deleted_since(api, "opportunities", since).await?;
     Ok(assemble(

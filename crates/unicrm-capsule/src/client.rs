@@ -8,10 +8,12 @@ use tokio::sync::Mutex;
 use unicrm_core::crm::{ClientStats, UnsupportedResource};
 use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
+use unicrm_core::page::collect_items;
 use unicrm_core::{
     Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity, Pipeline,
     Resource, ResourceKind, Task, User,
 };
+use unicrm_core::{ListParams, Page};
 
 use crate::auth::CapsuleOAuth;
 use crate::capabilities::capsule_capabilities;
@@ -19,6 +21,7 @@ use crate::config::CapsuleClientBuilder;
 use crate::mapping::FieldDefs;
 use crate::mapping::custom_fields::{FieldEntity, definition_from_wire};
 use crate::mapping::pipeline::StageIndex;
+use crate::paging::{FirstPage, fetch_page};
 use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
 
 /// A cached list of `(id, name)` (task categories, lost reasons).
@@ -147,30 +150,31 @@ impl Api {
             .map(|_| ())
     }
 
-    /// Every page of a listing, following `Link: next`.
+    /// Every page of a listing, following `Link: next`, through core's guarded page loop.
     pub(crate) async fn all_pages<T: DeserializeOwned>(
         &self,
         path: &str,
         wrapper: &str,
-        query: &[(&str, String)],
+        query: &[(&'static str, String)],
     ) -> Result<Vec<Decoded<T>>> {
-        let mut out = Vec::new();
-        let mut resp = self.get_path(path, query).await?;
-        let mut seen = std::collections::HashSet::new();
-        loop {
-            out.extend(wire::decode_list::<T>(&resp.body, wrapper)?);
-            match resp.next_link() {
-                Some(next) if seen.insert(next.to_string()) && next != resp.url => {
-                    resp = self.get_url(next).await?;
-                }
-                Some(next) => {
-                    return Err(Error::Paging {
-                        message: format!("capsule {path}: the next link repeats ({next})"),
-                    });
-                }
-                None => return Ok(out),
-            }
-        }
+        let first = FirstPage {
+            path: path.to_string(),
+            query: query.to_vec(),
+        };
+        let first = &first;
+        collect_items(
+            format!("capsule {path}"),
+            ListParams::new(),
+            |params: ListParams| async move {
+                let (items, next) = fetch_page::<T>(self, first, &params, wrapper).await?;
+                Ok(Page {
+                    items,
+                    next,
+                    total: None,
+                })
+            },
+        )
+        .await
     }
 
     /// Custom field definitions of an entity (cached; `refresh` reloads).

@@ -8,11 +8,12 @@ use unicrm_core::auth::{
     BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenSink,
 };
 use unicrm_core::error::{Error, Result};
-use unicrm_core::http::{HttpClientBuilder, RateLimiter, RetryPolicy};
+use unicrm_core::http::{ClientOptions, HttpClientBuilder, RateLimiter, RetryPolicy};
 use unicrm_core::time::{Clock, Sleeper, SystemClock};
 
 use crate::auth::{CapsuleOAuth, OAuthSettings};
 use crate::client::{Api, CapsuleClient};
+use crate::errors::{CapsuleErrors, CapsuleRateLimits};
 
 /// Capsule's API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.capsulecrm.com/api/v2/";
@@ -32,15 +33,11 @@ enum Credential {
 ///     .build()?;
 /// # Ok(()) }
 /// ```
+#[derive(Default)]
 pub struct CapsuleClientBuilder {
-    base_url: String,
+    options: ClientOptions,
     credential: Option<Credential>,
     sink: Option<Arc<dyn TokenSink>>,
-    retry: RetryPolicy,
-    sleeper: Option<Arc<dyn Sleeper>>,
-    clock: Arc<dyn Clock>,
-    limiter: Option<Arc<dyn RateLimiter>>,
-    timeout: Duration,
     feed_page_size: Option<u32>,
 }
 
@@ -52,26 +49,9 @@ impl std::fmt::Debug for CapsuleClientBuilder {
             Some(Credential::OAuth(..)) => "oauth [REDACTED]",
         };
         f.debug_struct("CapsuleClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("options", &self.options)
             .field("credential", &cred)
-            .field("retry", &self.retry)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for CapsuleClientBuilder {
-    fn default() -> Self {
-        CapsuleClientBuilder {
-            base_url: DEFAULT_BASE_URL.to_string(),
-            credential: None,
-            sink: None,
-            retry: RetryPolicy::default(),
-            sleeper: None,
-            clock: Arc::new(SystemClock),
-            limiter: None,
-            timeout: Duration::from_secs(60),
-            feed_page_size: None,
-        }
     }
 }
 
@@ -81,9 +61,19 @@ impl CapsuleClientBuilder {
         Self::default()
     }
 
+    /// Takes every option `options` sets (base URL, user agent, timeouts, rate limiter,
+    /// retries, a shared connection pool, sleeper, clock) over what is set already; the
+    /// setters below override single options afterwards. Many tenants' clients given one
+    /// [`ClientOptions`] with one [`ConnectionPool`](unicrm_core::http::ConnectionPool) share
+    /// that pool.
+    pub fn options(mut self, options: ClientOptions) -> Self {
+        self.options = self.options.merged_with(options);
+        self
+    }
+
     /// Overrides the API base URL (a simulator's, for instance); a trailing `/` is added.
     pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = url.to_string();
+        self.options.base_url = Some(url.to_string());
         self
     }
 
@@ -108,32 +98,32 @@ impl CapsuleClientBuilder {
 
     /// Retry policy (see core's [`RetryPolicy`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.options.retry = Some(retry);
         self
     }
 
     /// The sleeper used for back-off and rate-limit waits (tests record them).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = Some(sleeper);
+        self.options.sleeper = Some(sleeper);
         self
     }
 
     /// The clock (rate-limit resets, change-feed checkpoints).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.options.clock = Some(clock);
         self
     }
 
     /// A client-side rate limiter applied before every attempt (Capsule suggests about one
     /// request per second; none by default, the `X-RateLimit-*` budget is always honoured).
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = Some(limiter);
+        self.options.rate_limiter = Some(limiter);
         self
     }
 
     /// Whole-request timeout (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.options.timeout = Some(timeout);
         self
     }
 
@@ -146,6 +136,11 @@ impl CapsuleClientBuilder {
 
     /// Builds the client. Fails without credentials or with an invalid base URL.
     pub fn build(self) -> Result<CapsuleClient> {
+        let clock: Arc<dyn Clock> = self
+            .options
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
         let (credentials, oauth): (Arc<dyn CredentialProvider>, Option<CapsuleOAuth>) =
             match self.credential {
                 None => {
@@ -157,24 +152,20 @@ impl CapsuleClientBuilder {
                 Some(Credential::OAuth(settings, tokens)) => {
                     let oauth = CapsuleOAuth::new(&settings)?;
                     let mut cache = RefreshingTokenCache::new(tokens, Arc::new(oauth.clone()))
-                        .with_clock(self.clock.clone());
+                        .with_clock(clock.clone());
                     if let Some(sink) = self.sink {
                         cache = cache.with_sink(sink);
                     }
                     (Arc::new(cache), Some(oauth))
                 }
             };
-        let mut http = HttpClientBuilder::new("capsule", &self.base_url)?
+        let base_url = self.options.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
+        let http = HttpClientBuilder::new("capsule", base_url)?
+            .options(&self.options)
+            .clock(clock)
             .credentials(credentials)
-            .retry(self.retry)
-            .clock(self.clock.clone())
-            .timeout(self.timeout);
-        if let Some(s) = self.sleeper {
-            http = http.sleeper(s);
-        }
-        if let Some(l) = self.limiter {
-            http = http.rate_limiter(l);
-        }
+            .error_parser(Arc::new(CapsuleErrors))
+            .rate_limit_reader(Arc::new(CapsuleRateLimits));
         let mut api = Api::new(http.build()?, oauth);
         api.feed_page_size = self.feed_page_size;
         Ok(CapsuleClient::from_api(api))

@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod changes;
 mod client;
 pub mod config;
+pub mod errors;
 pub mod hooks;
 pub mod mapping;
 pub mod paging;

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use unicrm_core::error::{Error, Result};
-use unicrm_core::http::{HttpResponse, Url};
+use unicrm_core::http::HttpResponse;
+use unicrm_core::page::{Paged, fill_page};
 use unicrm_core::{Cursor, ListParams};
 
 use crate::client::Api;
@@ -28,13 +29,6 @@ pub struct FirstPage {
     pub query: Vec<(&'static str, String)>,
 }
 
-/// Parses a cursor back into the next URL.
-pub fn cursor_url(c: &Cursor) -> Result<Url> {
-    Url::parse(c.as_str()).map_err(|e| Error::Paging {
-        message: format!("invalid capsule cursor {:?}: {e}", c.as_str()),
-    })
-}
-
 /// One page: the records and the cursor of the next page.
 pub(crate) async fn fetch_page<T: DeserializeOwned>(
     api: &Api,
@@ -47,15 +41,10 @@ pub(crate) async fn fetch_page<T: DeserializeOwned>(
 
 /// The vendor's clock: a response's `Date` header (RFC 9110 HTTP-date, whole seconds).
 pub fn response_date(resp: &HttpResponse) -> Option<DateTime<Utc>> {
-    parse_http_date(resp.header("date")?)
+    resp.date()
 }
 
-/// Parses an HTTP-date (`Tue, 01 Dec 2026 08:53:02 GMT`).
-pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
+pub use unicrm_core::http::retry_after::parse_http_date;
 
 /// One non-empty page of the records `keep` accepts (or the last page).
 pub(crate) async fn fetch_filtered<T: DeserializeOwned>(
@@ -81,7 +70,36 @@ pub(crate) struct DatedPage<T> {
     pub date: Option<DateTime<Utc>>,
 }
 
-/// [`fetch_filtered`] with the `Date` header and the ids of every record read.
+impl<T> Paged for DatedPage<T> {
+    fn next_cursor(&self) -> Option<&Cursor> {
+        self.next.as_ref()
+    }
+    /// Empty only when no record at all was read (filtered out or not).
+    fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.all_ids.is_empty()
+    }
+}
+
+/// One vendor response of a filtered page.
+struct Response<T> {
+    items: Vec<Decoded<T>>,
+    ids: Vec<u64>,
+    next: Option<Cursor>,
+    date: Option<DateTime<Utc>>,
+}
+
+impl<T> Paged for Response<T> {
+    fn next_cursor(&self) -> Option<&Cursor> {
+        self.next.as_ref()
+    }
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// [`fetch_filtered`] with the `Date` header and the ids of every record read. Responses that
+/// `keep` filters down to nothing are read past by core's [`fill_page`] (with its cycle and
+/// page-limit guards).
 pub(crate) async fn fetch_dated<T: DeserializeOwned>(
     api: &Api,
     first: &FirstPage,
@@ -91,37 +109,50 @@ pub(crate) async fn fetch_dated<T: DeserializeOwned>(
     id_of: impl Fn(&T) -> u64,
 ) -> Result<DatedPage<T>> {
     let query: Vec<(&str, String)> = first.query.iter().map(|(k, v)| (*k, v.clone())).collect();
-    let mut resp = match &params.cursor {
-        Some(c) => api.get_url(cursor_url(c)?).await?,
-        None => api.get_path(&first.path, &query).await?,
-    };
-    let date = response_date(&resp);
+    let (query, keep, id_of) = (&query, &keep, &id_of);
+    let responses = fill_page(
+        format!("capsule {}", first.path),
+        params.clone(),
+        |p: ListParams| async move {
+            let resp = match &p.cursor {
+                Some(c) => api.get_url(api.http.cursor_url(c)?).await?,
+                None => api.get_path(&first.path, query).await?,
+            };
+            let decoded = wire::decode_list::<T>(&resp.body, wrapper)?;
+            let ids = decoded.iter().map(|d| id_of(&d.wire)).collect();
+            let items = decoded.into_iter().filter(|d| keep(&d.wire)).collect();
+            let next = resp.next_link();
+            if let Some(n) = &next {
+                if *n == resp.url {
+                    return Err(Error::Paging {
+                        message: format!(
+                            "capsule {}: the next link repeats the page ({n})",
+                            first.path
+                        ),
+                    });
+                }
+            }
+            Ok(Response {
+                items,
+                ids,
+                next: next.map(|u| Cursor::new(u.to_string())),
+                date: resp.date(),
+            })
+        },
+    )
+    .await?;
+    let date = responses.first().and_then(|r| r.date);
     let mut all_ids = Vec::new();
-    loop {
-        let decoded = wire::decode_list::<T>(&resp.body, wrapper)?;
-        all_ids.extend(decoded.iter().map(|d| id_of(&d.wire)));
-        let items: Vec<Decoded<T>> = decoded.into_iter().filter(|d| keep(&d.wire)).collect();
-        let next = resp.next_link();
-        if let Some(n) = &next {
-            if *n == resp.url {
-                return Err(Error::Paging {
-                    message: format!(
-                        "capsule {}: the next link repeats the page ({n})",
-                        first.path
-                    ),
-                });
-            }
-        }
-        match next {
-            Some(n) if items.is_empty() => resp = api.get_url(n).await?,
-            next => {
-                return Ok(DatedPage {
-                    items,
-                    all_ids,
-                    next: next.map(|u| Cursor::new(u.to_string())),
-                    date,
-                });
-            }
-        }
+    let mut last = None;
+    for r in responses {
+        all_ids.extend_from_slice(&r.ids);
+        last = Some(r);
     }
+    let (items, next) = last.map_or((Vec::new(), None), |r| (r.items, r.next));
+    Ok(DatedPage {
+        items,
+        all_ids,
+        next,
+        date,
+    })
 }

@@ -276,8 +276,15 @@ fn parties_deleted() {
 fn error_422_validation() {
     let body = fixture("error-422-validation.json");
     let now = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    let err =
-        unicrm_core::http::classify::classify("capsule", 422, &Default::default(), &body, now);
+    let err = unicrm_core::http::classify::classify_with(
+        "capsule",
+        422,
+        &Default::default(),
+        &body,
+        now,
+        &unicrm_capsule::errors::CapsuleErrors,
+        &unicrm_capsule::errors::CapsuleRateLimits,
+    );
     insta::assert_snapshot!("error_422_validation__display", err.to_string());
     match err {
         Error::Validation { fields, .. } => {

@@ -1,11 +1,12 @@
 //! The traits an adapter implements, and the conveniences every caller gets from core.
 //!
 //! An adapter implements one page fetch per resource ([`Resource::list`]); core builds the
-//! streams over every page ([`ResourceExt::stream_all`]) and stops them loudly on the loop bugs
-//! of other connectors: a cursor that does not advance or cycles, an empty page that claims a
-//! next one, or a chain of next pages longer than [`ListParams::max_pages`].
-
-use std::collections::HashSet;
+//! streams over every page ([`ResourceExt::stream_all`], through [`Resource::stream_listing`],
+//! whose default is [`page_loop`]) and stops them loudly on the loop bugs of other connectors:
+//! a cursor that does not advance or cycles, an empty page that claims a next one, or a chain
+//! of next pages longer than [`ListParams::max_pages`] (see [`crate::page::guarded_pages`]).
+//! An adapter that lists faster another way (concurrent pages) overrides
+//! [`Resource::stream_listing`], and every caller, `Arc<dyn Crm>` included, gets it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use crate::capability::Capabilities;
 use crate::change::{ChangeSet, Checkpoint};
 use crate::error::{Error, Result};
 use crate::models::*;
-use crate::page::{Cursor, DEFAULT_MAX_PAGES, ListParams, Page};
+use crate::page::{ListParams, Page, guarded_pages};
 
 /// A unified record type: ties a model to its id, new-record and patch types, and to its
 /// accessor on a [`Crm`].
@@ -97,6 +98,41 @@ pub trait Resource<R: Record>: Send + Sync {
         let _ = checkpoint;
         Err(unsupported::<R>(self.vendor(), "changes_since"))
     }
+
+    /// Every record of a full listing from `params` on, as a stream: what
+    /// [`ResourceExt::stream_all`], [`CrmExt::stream_all`] and [`CrmExt::list_all`] return.
+    ///
+    /// The default is core's guarded page loop over [`Resource::list`] ([`page_loop`]). An
+    /// adapter overrides it when it can list faster (for example by fetching the remaining pages
+    /// concurrently once the total is known). An override returns each record once, in the
+    /// vendor's order, honours every parameter (filters, cursor, page size,
+    /// [`ListParams::max_pages`]) or falls back to [`default_listing`] where it cannot.
+    fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<R>> {
+        default_listing(self, params)
+    }
+}
+
+/// Core's page loop over `resource`'s [`Resource::list`], with the guards of
+/// [`guarded_pages`] (errors name the vendor and the kind of record).
+pub fn page_loop<'a, R: Record, T: Resource<R> + ?Sized>(
+    resource: &'a T,
+    params: ListParams,
+) -> BoxStream<'a, Result<Page<R>>> {
+    let what = format!("{} {}", resource.vendor(), R::KIND);
+    guarded_pages(what, params, move |p: ListParams| async move {
+        resource.list(&p).await
+    })
+}
+
+/// The default [`Resource::stream_listing`]: the records of every page of [`page_loop`].
+pub fn default_listing<'a, R: Record, T: Resource<R> + ?Sized>(
+    resource: &'a T,
+    params: ListParams,
+) -> BoxStream<'a, Result<R>> {
+    page_loop(resource, params)
+        .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
 }
 
 fn unsupported<R: Record>(vendor: &str, op: &str) -> Error {
@@ -181,69 +217,19 @@ pub trait Crm: Send + Sync {
 
 /// Conveniences on any resource.
 pub trait ResourceExt<R: Record>: Resource<R> {
-    /// Every page from `params.cursor` on, as a stream. Ends with an [`Error::Paging`] if a
-    /// cursor does not advance or comes back to one seen before (a cycle), if an empty page
-    /// claims a next one, or after [`ListParams::max_pages`] pages that still claim a next one
-    /// (an endless chain); ends after the first error.
+    /// Every page from `params.cursor` on, as a stream, by core's page loop ([`page_loop`]).
+    /// Ends with an [`Error::Paging`] if a cursor does not advance or comes back to one seen
+    /// before (a cycle), if an empty page claims a next one, or after
+    /// [`ListParams::max_pages`] pages that still claim a next one (an endless chain); ends
+    /// after the first error.
     fn stream_pages(&self, params: ListParams) -> BoxStream<'_, Result<Page<R>>> {
-        struct State {
-            params: ListParams,
-            seen: HashSet<Cursor>,
-            pages: u64,
-            max_pages: u64,
-            done: bool,
-        }
-        let mut seen = HashSet::new();
-        if let Some(c) = &params.cursor {
-            seen.insert(c.clone());
-        }
-        let state = State {
-            max_pages: params.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
-            params,
-            seen,
-            pages: 0,
-            done: false,
-        };
-        stream::try_unfold(state, move |mut st| async move {
-            if st.done {
-                return Ok(None);
-            }
-            let page = self.list(&st.params).await?;
-            st.pages += 1;
-            let Some(next) = &page.next else {
-                st.done = true;
-                return Ok(Some((page, st)));
-            };
-            let fail = |what: String| Error::Paging {
-                message: format!("{} {} listing {what}", self.vendor(), R::KIND),
-            };
-            if page.items.is_empty() {
-                return Err(fail("returned an empty page with a next cursor".into()));
-            }
-            if st.pages >= st.max_pages {
-                return Err(fail(format!(
-                    "still claims a next page after {} pages (the limit)",
-                    st.pages
-                )));
-            }
-            if !st.seen.insert(next.clone()) {
-                return Err(fail(format!(
-                    "came back to a cursor seen before ({})",
-                    next.as_str()
-                )));
-            }
-            st.params.cursor = Some(next.clone());
-            Ok(Some((page, st)))
-        })
-        .boxed()
+        page_loop(self, params)
     }
 
-    /// Every record from every page, as a stream (see [`ResourceExt::stream_pages`]).
+    /// Every record of a full listing, as a stream: [`Resource::stream_listing`] (core's page
+    /// loop unless the adapter lists another way).
     fn stream_all(&self, params: ListParams) -> BoxStream<'_, Result<R>> {
-        self.stream_pages(params)
-            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        self.stream_listing(params)
     }
 }
 
@@ -257,14 +243,14 @@ pub trait CrmExt: Crm {
         R::resource(self)
     }
 
-    /// Every record of type `R`, over all pages.
+    /// Every record of type `R`, over all pages ([`Resource::stream_listing`]).
     fn stream_all<R: Record>(&self, params: ListParams) -> BoxStream<'_, Result<R>> {
-        R::resource(self).stream_all(params)
+        R::resource(self).stream_listing(params)
     }
 
-    /// Every record of type `R`, collected.
+    /// Every record of type `R`, collected ([`Resource::stream_listing`]).
     fn list_all<R: Record>(&self, params: ListParams) -> BoxFuture<'_, Result<Vec<R>>> {
-        Box::pin(R::resource(self).stream_all(params).try_collect())
+        Box::pin(R::resource(self).stream_listing(params).try_collect())
     }
 
     /// Changes to records of type `R` since `checkpoint`.
@@ -281,7 +267,47 @@ impl<C: Crm + ?Sized> CrmExt for C {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::{Cursor, DEFAULT_MAX_PAGES};
     use std::sync::Mutex;
+
+    /// A resource with its own full listing: `ResourceExt::stream_all` on a `dyn Resource`
+    /// takes it, `stream_pages` keeps core's loop.
+    struct OwnListing;
+
+    #[async_trait]
+    impl Resource<Contact> for OwnListing {
+        fn vendor(&self) -> &str {
+            "test"
+        }
+        async fn list(&self, _params: &ListParams) -> Result<Page<Contact>> {
+            Ok(Page::last(vec![contact(1)]))
+        }
+        fn stream_listing(&self, _params: ListParams) -> BoxStream<'_, Result<Contact>> {
+            stream::iter([Ok(contact(7)), Ok(contact(8))]).boxed()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_overridden_listing_is_used_through_dyn() {
+        let r: &dyn Resource<Contact> = &OwnListing;
+        let all: Vec<Contact> = r.stream_all(ListParams::new()).try_collect().await.unwrap();
+        assert_eq!(
+            all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["7", "8"]
+        );
+        let pages: Vec<Page<Contact>> = r
+            .stream_pages(ListParams::new())
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(pages.len(), 1);
+        assert_eq!(pages[0].items[0].id.as_str(), "1");
+        let default: Vec<Contact> = default_listing(r, ListParams::new())
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(default.len(), 1);
+    }
 
     /// A scripted resource: returns the given pages in order, whatever the cursor.
     struct Scripted {

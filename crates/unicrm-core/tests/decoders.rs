@@ -327,10 +327,10 @@ proptest! {
     ) {
         let m = serde_json::Value::String(message.clone());
         let body = match shape {
-            0 => serde_json::json!({"message": m, "errors": [{"message": m, "field": field, "resource": "party"}]}),
-            1 => serde_json::json!({"Message": m}),
+            0 => serde_json::json!({"message": m, "field": field}),
+            1 => serde_json::json!({"detail": m, "title": "t"}),
             2 => serde_json::json!({"error": "invalid_grant", "error_description": m}),
-            3 => serde_json::json!({"errors": [m, 3, null, {"field": 1}]}),
+            3 => serde_json::json!({"error": m, "details": [m, 3, null, {"field": 1}]}),
             _ => serde_json::json!([m]),
         };
         let text = apply(&body.to_string(), &muts);

@@ -1,5 +1,7 @@
 //! The shared HTTP client against `wiremock`: retries, idempotency, decoding, credentials.
 
+#[path = "http_client/extension.rs"]
+mod extension;
 #[path = "http_client/limits.rs"]
 mod limits;
 #[path = "http_client/repeat.rs"]

@@ -11,7 +11,8 @@ use serde_json::value::RawValue;
 use unicrm_core::crm::ClientStats;
 use unicrm_core::http::retry_after::RateLimitHeaders;
 use unicrm_core::http::{
-    HttpClient, HttpClientBuilder, HttpResponse, Method, RateLimiter, Request, RetryPolicy, Url,
+    ClientOptions, HttpClient, HttpClientBuilder, HttpResponse, Method, RateLimiter, Request,
+    RetryPolicy, Url,
 };
 use unicrm_core::time::{Clock, Sleeper};
 use unicrm_core::{
@@ -21,6 +22,7 @@ use unicrm_core::{
 
 use crate::capabilities::capabilities;
 use crate::config;
+use crate::errors::{InsightlyErrors, InsightlyRateLimits};
 use crate::mapping::Definitions;
 use crate::mapping::lead::LeadPicklists;
 use crate::resources::objects::{
@@ -39,15 +41,9 @@ const DEFINITIONS_TTL: Duration = Duration::from_secs(300);
 pub struct InsightlyClientBuilder {
     api_key: Option<SecretString>,
     pod: Option<String>,
-    base_url: Option<String>,
+    options: ClientOptions,
     requests_per_second: NonZeroU32,
-    retry: RetryPolicy,
-    sleeper: Option<Arc<dyn Sleeper>>,
-    clock: Option<Arc<dyn Clock>>,
-    limiter: Option<Arc<dyn RateLimiter>>,
     instance: Option<String>,
-    timeout: Option<Duration>,
-    user_agent: Option<String>,
     feed_page_size: Option<u32>,
 }
 
@@ -56,10 +52,9 @@ impl std::fmt::Debug for InsightlyClientBuilder {
         f.debug_struct("InsightlyClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
             .field("pod", &self.pod)
-            .field("base_url", &self.base_url)
+            .field("options", &self.options)
             .field("requests_per_second", &self.requests_per_second)
             .field("instance", &self.instance)
-            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -69,16 +64,10 @@ impl Default for InsightlyClientBuilder {
         InsightlyClientBuilder {
             api_key: None,
             pod: None,
-            base_url: None,
+            options: ClientOptions::default(),
             requests_per_second: NonZeroU32::new(config::REQUESTS_PER_SECOND)
                 .unwrap_or(NonZeroU32::MIN),
-            retry: RetryPolicy::default(),
-            sleeper: None,
-            clock: None,
-            limiter: None,
             instance: None,
-            timeout: None,
-            user_agent: None,
             feed_page_size: None,
         }
     }
@@ -98,10 +87,20 @@ impl InsightlyClientBuilder {
         self
     }
 
+    /// Takes every option `options` sets (base URL, user agent, timeouts, rate limiter,
+    /// retries, a shared connection pool, sleeper, clock) over what is set already; the
+    /// setters below override single options afterwards. Many tenants' clients given one
+    /// [`ClientOptions`] with one [`ConnectionPool`](unicrm_core::http::ConnectionPool) share
+    /// that pool. A rate limiter in `options` replaces the per-instance one.
+    pub fn options(mut self, options: ClientOptions) -> Self {
+        self.options = self.options.merged_with(options);
+        self
+    }
+
     /// A base URL overriding the pod (the simulator, a proxy, a pod unknown here), e.g.
     /// `http://127.0.0.1:8080/v3.1/`. A missing trailing `/` is added.
     pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
-        self.base_url = Some(url.as_ref().to_string());
+        self.options.base_url = Some(url.as_ref().to_string());
         self
     }
 
@@ -114,26 +113,26 @@ impl InsightlyClientBuilder {
 
     /// Retry policy (see [`unicrm_core::http::retry`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.options.retry = Some(policy);
         self
     }
 
     /// The sleeper used for back-off and `Retry-After` waits (tests record them).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = Some(sleeper);
+        self.options.sleeper = Some(sleeper);
         self
     }
 
     /// The clock used to resolve `Retry-After` dates.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.options.clock = Some(clock);
         self
     }
 
     /// A rate limiter to use instead of the process-wide one for this key (for example one
     /// shared by several keys of the same instance, or a networked one shared by processes).
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = Some(limiter);
+        self.options.rate_limiter = Some(limiter);
         self
     }
 
@@ -155,13 +154,13 @@ impl InsightlyClientBuilder {
 
     /// Whole-request timeout (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.options.timeout = Some(timeout);
         self
     }
 
     /// User agent.
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = Some(ua.into());
+        self.options.user_agent = Some(ua.into());
         self
     }
 
@@ -172,8 +171,9 @@ impl InsightlyClientBuilder {
             Error::config("an Insightly API key is required (User Settings → API)")
         })?;
         let credentials = crate::auth::credentials(&key)?;
-        let (base_url, pod) = config::resolve(self.pod.as_deref(), self.base_url.as_deref())?;
-        let limiter = match self.limiter {
+        let (base_url, pod) =
+            config::resolve(self.pod.as_deref(), self.options.base_url.as_deref())?;
+        let limiter = match self.options.rate_limiter.clone() {
             Some(l) => l,
             None => {
                 let instance = match self.instance.as_deref() {
@@ -185,22 +185,12 @@ impl InsightlyClientBuilder {
                 crate::rate_limit::shared_limiter(&base_url, &instance, self.requests_per_second)
             }
         };
-        let mut http = HttpClientBuilder::new(VENDOR, base_url.as_str())?
+        let http = HttpClientBuilder::new(VENDOR, base_url.as_str())?
+            .options(&self.options)
             .credentials(Arc::new(credentials))
             .rate_limiter(limiter)
-            .retry(self.retry);
-        if let Some(s) = self.sleeper {
-            http = http.sleeper(s);
-        }
-        if let Some(c) = self.clock {
-            http = http.clock(c);
-        }
-        if let Some(t) = self.timeout {
-            http = http.timeout(t);
-        }
-        if let Some(ua) = self.user_agent {
-            http = http.user_agent(ua);
-        }
+            .error_parser(Arc::new(InsightlyErrors))
+            .rate_limit_reader(Arc::new(InsightlyRateLimits));
         let shared = Arc::new(Shared {
             http: http.build()?,
             pod,
@@ -416,6 +406,11 @@ impl InsightlyClient {
     /// The API base URL (ends with `/`).
     pub fn base_url(&self) -> &Url {
         self.inner.shared.http.base_url()
+    }
+
+    /// The underlying HTTP client (connection pool, counters, last rate-limit headers).
+    pub fn http(&self) -> &HttpClient {
+        &self.inner.shared.http
     }
 
     /// The pod, when the base URL is an Insightly pod URL.

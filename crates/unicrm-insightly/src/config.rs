@@ -30,23 +30,9 @@ pub fn pod_base_url(pod: &str) -> Result<Url> {
     parse_base_url(&format!("https://api.{pod}.insightly.com/v3.1/"))
 }
 
-/// Parses a base URL (http or https) and makes sure it ends with `/`.
-pub fn parse_base_url(s: &str) -> Result<Url> {
-    let mut url =
-        Url::parse(s.trim()).map_err(|e| Error::config(format!("invalid base URL {s:?}: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(Error::config(format!(
-            "base URL {s:?} must be an http or https URL"
-        )));
-    }
-    if !url.path().ends_with('/') {
-        let p = format!("{}/", url.path());
-        url.set_path(&p);
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
-}
+/// Parses a base URL (http or https) and makes sure it ends with `/` (core's
+/// [`unicrm_core::http::parse_base_url`]).
+pub use unicrm_core::http::parse_base_url;
 
 /// Validates and lower-cases a pod name.
 pub fn normalise_pod(pod: &str) -> Result<String> {

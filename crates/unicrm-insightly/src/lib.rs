@@ -6,6 +6,7 @@ mod capabilities;
 pub mod changes;
 mod client;
 pub mod config;
+pub mod errors;
 pub mod mapping;
 pub mod paging;
 pub mod rate_limit;

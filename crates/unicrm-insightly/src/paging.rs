@@ -5,19 +5,27 @@
 //! - A page that reaches `X-Total-Count` is the last. A shorter page than `top` is the last
 //!   only when no total was given or the total agrees (the server may cap `top` below what
 //!   was asked: then the next page is asked for at `skip + len`); an empty page always is.
-//! - A whole listing ([`fetch_all`]) asks for `count_total=true` on the first page; once
-//!   `X-Total-Count` is known the remaining pages are fetched concurrently (still paced by
-//!   the client's rate limiter, which every request passes) and kept in order. Listing 1,234
-//!   records costs exactly 3 requests.
+//! - A whole listing (`stream_pages`, `fetch_all`) asks for `count_total=true` on the
+//!   first page; once `X-Total-Count` is known the remaining pages are fetched concurrently
+//!   (still paced by the client's rate limiter, which every request passes) and kept in order.
+//!   Listing 1,234 records costs exactly 3 requests. Without a total (or when the server
+//!   capped `top`), the rest is read page after page through core's guarded page loop
+//!   ([`unicrm_core::page::guarded_pages`]), as are the change feed's listings
+//!   (`fetch_sequential`). This is what `stream_all` / `list_all` use, through
+//!   `Resource::stream_listing`, also on an `Arc<dyn Crm>`.
 //! - No sort parameter exists (order is by id in practice); offset paging over data that
 //!   changes underneath can skip or repeat a record, so callers de-duplicate by id.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::value::RawValue;
 use unicrm_core::http::Method;
 use unicrm_core::http::Request;
-use unicrm_core::{Cursor, Error, Result};
+use unicrm_core::page::{DEFAULT_MAX_PAGES, Paged, collect_pages, guarded_pages};
+use unicrm_core::{Cursor, Error, ListParams, Result};
 
 use crate::client::Shared;
 use crate::config::MAX_PAGE_SIZE;
@@ -55,14 +63,20 @@ pub struct RawPage {
     pub total: Option<u64>,
     /// The response's `Date` header: the vendor's clock, whole seconds.
     pub date: Option<DateTime<Utc>>,
+    /// The next page's cursor, unless this page ends the listing ([`listing_ends`]).
+    pub next: Option<Cursor>,
 }
 
-/// Parses an HTTP-date (`Tue, 01 Dec 2026 08:53:02 GMT`).
-pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+impl Paged for RawPage {
+    fn next_cursor(&self) -> Option<&Cursor> {
+        self.next.as_ref()
+    }
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
+
+pub use unicrm_core::http::retry_after::parse_http_date;
 
 /// Whether a listing is complete after a page of `len` records ending at `end` (= skip + len):
 /// an empty page ends it; with a total, reaching it does; without one, a short page does.
@@ -119,53 +133,112 @@ pub(crate) async fn fetch_page(
     let total = resp
         .header("x-total-count")
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let date = resp.header("date").and_then(parse_http_date);
+    let items = decode_array(&resp.body)?;
+    let end = skip.saturating_add(items.len() as u64);
+    let next = (!listing_ends(items.len(), top, end, total)).then(|| encode_cursor(end));
     Ok(RawPage {
-        items: decode_array(&resp.body)?,
+        items,
         total,
-        date,
+        date: resp.date(),
+        next,
     })
 }
 
-/// Every record of a listing, in order: first page with the total, then the rest
-/// concurrently, then (a server that capped `top`, or no total) page by page until the
-/// listing ends ([`listing_ends`]).
-pub(crate) async fn fetch_all(shared: &Shared, listing: &Listing) -> Result<Vec<Box<RawValue>>> {
+/// The page function of a listing read page after page: the cursor is the `skip`.
+fn sequential<'a>(
+    shared: &'a Shared,
+    listing: Arc<Listing>,
+    top: u32,
+) -> impl FnMut(ListParams) -> futures::future::BoxFuture<'a, Result<RawPage>> + Send + 'a {
+    move |p: ListParams| {
+        let listing = listing.clone();
+        Box::pin(async move {
+            let skip = p
+                .cursor
+                .as_ref()
+                .map(decode_cursor)
+                .transpose()?
+                .unwrap_or(0);
+            fetch_page(shared, &listing, skip, top, true).await
+        })
+    }
+}
+
+fn what(listing: &Listing) -> String {
+    format!("insightly {}", listing.path)
+}
+
+/// Every page of a listing, in order, as a stream: the first page with the total, then the
+/// rest concurrently ([`CONCURRENT_PAGES`] at a time) when the total is known and the first
+/// page was full, else page by page through core's guarded loop until the listing ends
+/// ([`listing_ends`]). `params.max_pages` bounds the pages (an [`Error::Paging`] beyond it);
+/// its cursor and page size are not used (see `Resource::stream_listing`).
+pub(crate) fn stream_pages<'a>(
+    shared: &'a Shared,
+    listing: Arc<Listing>,
+    params: &ListParams,
+) -> BoxStream<'a, Result<RawPage>> {
     let top = MAX_PAGE_SIZE;
-    let first = fetch_page(shared, listing, 0, top, true).await?;
-    let mut last_len = first.items.len();
-    let mut skip = last_len as u64;
-    let mut total = first.total;
-    let mut items = first.items;
-    if listing_ends(last_len, top, skip, total) {
-        return Ok(items);
-    }
-    if let Some(t) = total.filter(|_| last_len == top as usize) {
-        let starts = (0u64..)
-            .map(move |i| skip.saturating_add(i.saturating_mul(u64::from(top))))
-            .take_while(move |s| *s < t);
-        let pages: Vec<RawPage> = stream::iter(starts)
-            .map(|s| fetch_page(shared, listing, s, top, false))
-            .buffered(CONCURRENT_PAGES)
-            .try_collect()
-            .await?;
-        for p in pages {
-            items.extend(p.items);
-        }
-        // The total was reached: stop here (records added since are for the next listing;
-        // records shifted out of a page by a concurrent delete are the caller's to confirm).
-        return Ok(items);
-    }
-    loop {
-        let page = fetch_page(shared, listing, skip, top, true).await?;
-        last_len = page.items.len();
-        skip = skip.saturating_add(last_len as u64);
-        total = page.total.or(total);
-        items.extend(page.items);
-        if listing_ends(last_len, top, skip, total) {
-            return Ok(items);
-        }
-    }
+    let max_pages = params.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
+    let first_listing = listing.clone();
+    stream::once(async move { fetch_page(shared, &first_listing, 0, top, true).await })
+        .map_ok(move |first| -> BoxStream<'a, Result<RawPage>> {
+            let Some(next) = first.next.clone() else {
+                return stream::iter([Ok(first)]).boxed();
+            };
+            let too_many = || Error::Paging {
+                message: format!(
+                    "{} listing needs more than {max_pages} pages (the limit)",
+                    what(&listing)
+                ),
+            };
+            let len = first.items.len();
+            if let Some(t) = first.total.filter(|_| len == top as usize) {
+                let skip = len as u64;
+                let starts: Vec<u64> = (0u64..)
+                    .map(|i| skip.saturating_add(i.saturating_mul(u64::from(top))))
+                    .take_while(|s| *s < t)
+                    .take(usize::try_from(max_pages).unwrap_or(usize::MAX))
+                    .collect();
+                let pages = 1 + starts.len() as u64;
+                if pages > max_pages {
+                    return stream::iter([Err(too_many())]).boxed();
+                }
+                let l = listing.clone();
+                // The total was reached after these: records added since are for the next
+                // listing; records shifted out of a page by a concurrent delete are the
+                // caller's to confirm.
+                let rest = stream::iter(starts)
+                    .map(move |s| {
+                        let l = l.clone();
+                        async move { fetch_page(shared, &l, s, top, false).await }
+                    })
+                    .buffered(CONCURRENT_PAGES);
+                return stream::iter([Ok(first)]).chain(rest).boxed();
+            }
+            if max_pages <= 1 {
+                return stream::iter([Err(too_many())]).boxed();
+            }
+            let tail_params = ListParams::new()
+                .cursor(Some(next))
+                .max_pages(max_pages - 1);
+            let tail = guarded_pages(
+                what(&listing),
+                tail_params,
+                sequential(shared, listing.clone(), top),
+            );
+            stream::iter([Ok(first)]).chain(tail).boxed()
+        })
+        .try_flatten()
+        .boxed()
+}
+
+/// Every record of a listing, in order ([`stream_pages`], collected).
+pub(crate) async fn fetch_all(shared: &Shared, listing: &Listing) -> Result<Vec<Box<RawValue>>> {
+    let pages: Vec<RawPage> = stream_pages(shared, Arc::new(listing.clone()), &ListParams::new())
+        .try_collect()
+        .await?;
+    Ok(pages.into_iter().flat_map(|p| p.items).collect())
 }
 
 /// A listing read page after page (never concurrently), each page with its total and
@@ -175,18 +248,12 @@ pub(crate) async fn fetch_sequential(
     listing: &Listing,
     top: u32,
 ) -> Result<Vec<RawPage>> {
-    let mut pages = Vec::new();
-    let mut skip = 0u64;
-    loop {
-        let page = fetch_page(shared, listing, skip, top, true).await?;
-        let len = page.items.len();
-        skip = skip.saturating_add(len as u64);
-        let total = page.total;
-        pages.push(page);
-        if listing_ends(len, top, skip, total) {
-            return Ok(pages);
-        }
-    }
+    collect_pages(
+        what(listing),
+        ListParams::new(),
+        sequential(shared, Arc::new(listing.clone()), top),
+    )
+    .await
 }
 
 #[cfg(test)]

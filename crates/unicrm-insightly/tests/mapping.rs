@@ -4,7 +4,7 @@
 
 use serde_json::value::RawValue;
 use unicrm_core::http::HeaderMap;
-use unicrm_core::http::classify::classify;
+use unicrm_core::http::classify::classify_with;
 use unicrm_core::{
     AccountPatch, ContactPatch, CustomFieldId, CustomFieldValue, FieldValue, NewAccount,
     NewContact, NewLead, NewNote, NewOpportunity, NewTask, OpportunityPatch, OpportunityStatus,
@@ -343,12 +343,14 @@ fn error_bodies() {
         let status: u16 = key[..3].parse().unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", "12".parse().unwrap());
-        let err = classify(
+        let err = classify_with(
             "insightly",
             status,
             &headers,
             body.to_string().as_bytes(),
             chrono::DateTime::UNIX_EPOCH,
+            &unicrm_insightly::errors::InsightlyErrors,
+            &unicrm_insightly::errors::InsightlyRateLimits,
         );
         lines.push(format!("{key} => {err}"));
     }

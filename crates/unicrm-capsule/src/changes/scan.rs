@@ -5,14 +5,15 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
+use unicrm_core::page::collect_pages;
 use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Note, NoteId, Record, Task, TaskId};
 
 use super::{PRECISION, fingerprint, since_of};
 use crate::client::Api;
 use crate::mapping::note::note_from_wire;
 use crate::mapping::task::task_from_wire;
-use crate::paging::fetch_dated;
-use crate::wire::{self, WireEntry, WireTask};
+use crate::paging::{DatedPage, fetch_dated};
+use crate::wire::{self, Decoded, WireEntry, WireTask};
 
 /// Ids per multi-show request (docs/vendors/capsule-v2.md, "Multi-show").
 pub const MULTI_SHOW: usize = 10;
@@ -122,42 +123,39 @@ fn scan_params(api: &Api) -> ListParams {
     params
 }
 
+/// The records of every page, mapped, with the first `Date` any page carried.
+fn flatten_dated<T, R>(
+    pages: Vec<DatedPage<T>>,
+    map: impl Fn(&Decoded<T>) -> R,
+) -> (Vec<R>, Option<DateTime<Utc>>) {
+    let date = pages.iter().find_map(|p| p.date);
+    let out = pages
+        .iter()
+        .flat_map(|p| p.items.iter().map(&map))
+        .collect();
+    (out, date)
+}
+
 /// Every task (all statuses), with the first response's `Date`.
 async fn list_tasks(api: &Api) -> Result<(Vec<Task>, Option<DateTime<Utc>>)> {
-    let mut params = scan_params(api);
-    let first = crate::resources::tasks::first_page(&params);
-    let mut out = Vec::new();
-    let mut date = None;
-    loop {
-        let p = fetch_dated::<WireTask>(api, &first, &params, "tasks", |_| true, |t| t.id).await?;
-        date = date.or(p.date);
-        out.extend(p.items.iter().map(task_from_wire));
-        match p.next {
-            Some(n) => params.cursor = Some(n),
-            None => return Ok((out, date)),
-        }
-    }
+    let params = scan_params(api);
+    let first = &crate::resources::tasks::first_page(&params);
+    let pages = collect_pages("capsule task scan", params, |p: ListParams| async move {
+        fetch_dated::<WireTask>(api, first, &p, "tasks", |_| true, |t| t.id).await
+    })
+    .await?;
+    Ok(flatten_dated(pages, task_from_wire))
 }
 
 /// Every note, with the first response's `Date`.
 async fn list_notes(api: &Api) -> Result<(Vec<Note>, Option<DateTime<Utc>>)> {
-    let mut params = scan_params(api);
-    let first = crate::resources::notes::first_page(&params);
-    let mut out = Vec::new();
-    let mut date = None;
-    loop {
-        let p =
-            fetch_dated::<WireEntry>(api, &first, &params, "entries", WireEntry::is_note, |e| {
-                e.id
-            })
-            .await?;
-        date = date.or(p.date);
-        out.extend(p.items.iter().map(note_from_wire));
-        match p.next {
-            Some(n) => params.cursor = Some(n),
-            None => return Ok((out, date)),
-        }
-    }
+    let params = scan_params(api);
+    let first = &crate::resources::notes::first_page(&params);
+    let pages = collect_pages("capsule note scan", params, |p: ListParams| async move {
+        fetch_dated::<WireEntry>(api, first, &p, "entries", WireEntry::is_note, |e| e.id).await
+    })
+    .await?;
+    Ok(flatten_dated(pages, note_from_wire))
 }
 
 /// Reads back one task: `Some` when it answers, `None` on 404 (gone).

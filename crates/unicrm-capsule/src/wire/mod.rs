@@ -135,38 +135,13 @@ pub struct Decoded<T> {
     pub raw: RawPayload,
 }
 
-/// Decodes `text`; on error, names the JSON path of the bad value after the prefix.
-///
-/// The fast path decodes without tracking the path (which costs a string per object key);
-/// only when that fails is the text decoded again with path tracking, to name where. Decoding
-/// is deterministic, so the second pass meets the same error.
+/// Decodes `text`; on error, names the JSON path of the bad value after the prefix (core's
+/// lazy decoder: the path is tracked only on a second pass after a failure).
 fn decode_text_lazy<'a, T: Deserialize<'a>>(
     text: &'a str,
     prefix: impl FnOnce() -> String,
 ) -> Result<T> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let fast_err = match T::deserialize(de) {
-        Ok(v) => return Ok(v),
-        Err(e) => e,
-    };
-    let prefix = prefix();
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let (inner, message) = match serde_path_to_error::deserialize::<_, T>(de) {
-        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-        // Not expected: report the first error at the prefix.
-        Ok(_) => (".".to_string(), fast_err.to_string()),
-    };
-    let path = if inner == "." {
-        prefix
-    } else if prefix.is_empty() {
-        inner
-    } else {
-        format!("{prefix}.{inner}")
-    };
-    Err(Error::Decode {
-        path: if path.is_empty() { ".".into() } else { path },
-        message,
-    })
+    unicrm_core::error::decode_lazy(text, prefix)
 }
 
 fn decode_text<'a, T: Deserialize<'a>>(text: &'a str, prefix: &str) -> Result<T> {

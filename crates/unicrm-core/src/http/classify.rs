@@ -1,15 +1,18 @@
 //! Turns an HTTP error answer (status + headers + body) into an [`Error`].
 //!
-//! Body decoding follows the vendors' shapes and never fails: JSON with `errors` gives
-//! per-field validation errors (Capsule); otherwise `message`, `Message` (Insightly),
-//! `error_description` or `error` gives the text; a non-JSON body (an HTML page from a proxy)
-//! is kept as text, capped at [`BODY_CAP`] bytes.
+//! Core knows no vendor's body shapes: each adapter plugs an [`ErrorBodyParser`] into its
+//! [`HttpClientBuilder`](super::HttpClientBuilder) (and a
+//! [`RateLimitReader`] for its budget headers). Core keeps
+//! the generic default, [`GenericErrorBody`] (a `message`, `detail`, `error_description` or
+//! `error` text, see [`parse_error_body`]), and the one mapping from status to [`Error`]
+//! ([`classify_with`]). A body no parser understands (an HTML page from a proxy) is kept as
+//! text, capped at [`BODY_CAP`] bytes, and its start becomes the message.
 
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use serde_json::Value;
 
-use super::retry_after::{RateLimitHeaders, retry_after_header};
+use super::retry_after::{RateLimitReader, StandardRateLimitHeaders, retry_after_header};
 use crate::error::{BODY_CAP, Error, FieldError, truncate_utf8};
 
 /// The message and field errors found in an error body.
@@ -23,48 +26,62 @@ pub struct ErrorBody {
     pub fields: Vec<FieldError>,
 }
 
-/// Reads the known error body shapes. Never fails.
+/// Reads a vendor's error bodies. One per adapter, plugged into the HTTP client builder
+/// ([`HttpClientBuilder::error_parser`](super::HttpClientBuilder::error_parser)). Must never
+/// fail or panic: a body it does not understand gives [`ErrorBody::default`], and core then
+/// keeps the body's text.
+pub trait ErrorBodyParser: Send + Sync + std::fmt::Debug {
+    /// The message, code and field errors of an error answer.
+    fn parse(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> ErrorBody;
+}
+
+/// Core's default [`ErrorBodyParser`]: a JSON object's `message`, `detail` (RFC 9457 problem
+/// details), `error_description` or `error` text (RFC 6749 token errors: `error` is then the
+/// code). See [`parse_error_body`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenericErrorBody;
+
+impl ErrorBodyParser for GenericErrorBody {
+    fn parse(&self, _status: u16, _headers: &HeaderMap, body: &[u8]) -> ErrorBody {
+        parse_error_body(body)
+    }
+}
+
+/// The text of `key` in a JSON object, when it is a string.
+pub fn text_field(map: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+    map.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The generic error body: the first of `message`, `detail`, `error_description` as the
+/// message; `error` is the message when none of those is there, else the code. Never fails.
 pub fn parse_error_body(body: &[u8]) -> ErrorBody {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
         return ErrorBody::default();
     };
-    let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
+    parse_error_object(&map, &["message", "detail", "error_description"])
+}
+
+/// [`parse_error_body`] over an already parsed object, with the message keys to try in order
+/// (an adapter's parser reuses it with its own keys).
+pub fn parse_error_object(
+    map: &serde_json::Map<String, Value>,
+    message_keys: &[&str],
+) -> ErrorBody {
     let mut out = ErrorBody {
-        message: text("message")
-            .or_else(|| text("Message"))
-            .or_else(|| text("error_description")),
+        message: message_keys.iter().find_map(|k| text_field(map, k)),
         code: None,
         fields: Vec::new(),
     };
-    match text("error") {
+    match text_field(map, "error") {
         Some(e) if out.message.is_none() => out.message = Some(e),
         Some(e) => out.code = Some(e),
         None => {}
     }
-    if let Some(Value::Array(errors)) = map.get("errors") {
-        for e in errors {
-            match e {
-                Value::Object(o) => {
-                    let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
-                    out.fields.push(FieldError {
-                        field: s("field"),
-                        resource: s("resource"),
-                        message: s("message").unwrap_or_else(|| e.to_string()),
-                    });
-                }
-                Value::String(s) => out.fields.push(FieldError {
-                    field: None,
-                    resource: None,
-                    message: s.clone(),
-                }),
-                _ => {}
-            }
-        }
-    }
     out
 }
 
-/// Classifies an error answer. `now` resolves HTTP-date `Retry-After` values.
+/// Classifies an error answer with core's defaults ([`GenericErrorBody`],
+/// [`StandardRateLimitHeaders`]). `now` resolves HTTP-date `Retry-After` values.
 pub fn classify(
     vendor: &str,
     status: u16,
@@ -72,7 +89,31 @@ pub fn classify(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Error {
-    let parsed = parse_error_body(body);
+    classify_with(
+        vendor,
+        status,
+        headers,
+        body,
+        now,
+        &GenericErrorBody,
+        &StandardRateLimitHeaders,
+    )
+}
+
+/// Classifies an error answer: `parser` reads the body, `limits` the budget headers of a 429
+/// (a spent budget, `remaining == 0`, is [`Error::QuotaExhausted`]; otherwise
+/// [`Error::RateLimited`] with the `Retry-After` delay). `now` resolves HTTP-date
+/// `Retry-After` values and relative reset times.
+pub fn classify_with(
+    vendor: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+    parser: &dyn ErrorBodyParser,
+    limits: &dyn RateLimitReader,
+) -> Error {
+    let parsed = parser.parse(status, headers, body);
     let raw = String::from_utf8_lossy(body);
     let raw = truncate_utf8(raw.trim(), BODY_CAP).to_string();
     let message = parsed.message.clone().unwrap_or_else(|| {
@@ -96,10 +137,10 @@ pub fn classify(
         404 | 410 => Error::NotFound { message },
         409 | 412 => Error::Conflict { message },
         429 => {
-            let rl = RateLimitHeaders::from_headers(headers);
+            let rl = limits.read(headers, now);
             if rl.remaining == Some(0) {
-                // The budget of the window is spent (Capsule's hourly budget, Insightly's daily
-                // quota); the retry policy waits for `resets_at` when it is near.
+                // The budget of the window is spent (an hourly or daily quota); the retry
+                // policy waits for `resets_at` when it is near.
                 Error::QuotaExhausted {
                     resets_at: rl.reset,
                     limit: rl.limit,
@@ -130,35 +171,98 @@ mod tests {
     }
 
     #[test]
-    fn capsule_validation() {
-        let body = br#"{"message":"Validation Failed","errors":[{"message":"dueOn is required","resource":"task","field":"dueOn"}]}"#;
-        let e = classify("capsule", 422, &HeaderMap::new(), body, now());
-        assert_eq!(
-            e.to_string(),
-            "validation failed: Validation Failed (dueOn: dueOn is required)"
-        );
-    }
-
-    #[test]
-    fn insightly_message_and_html() {
+    fn generic_message_and_text_bodies() {
         let e = classify(
-            "insightly",
+            "v",
             404,
             &HeaderMap::new(),
-            br#"{"Message":"No contact"}"#,
+            br#"{"message":"No such thing"}"#,
             now(),
         );
-        assert_eq!(e.to_string(), "not found: No contact");
+        assert_eq!(e.to_string(), "not found: No such thing");
+        let e = classify(
+            "v",
+            422,
+            &HeaderMap::new(),
+            br#"{"detail":"too long"}"#,
+            now(),
+        );
+        assert_eq!(e.to_string(), "validation failed: too long");
         let html = format!("<html>{}</html>", "x".repeat(10_000));
-        match classify("capsule", 502, &HeaderMap::new(), html.as_bytes(), now()) {
-            Error::Vendor { status, body, .. } => {
+        match classify("v", 502, &HeaderMap::new(), html.as_bytes(), now()) {
+            Error::Vendor {
+                status,
+                body,
+                message,
+                ..
+            } => {
                 assert_eq!(status, 502);
                 assert_eq!(body.len(), BODY_CAP);
+                assert!(message.starts_with("<html>x"), "{message}");
             }
             other => panic!("{other:?}"),
         }
-        let e = classify("capsule", 503, &HeaderMap::new(), b"", now());
-        assert_eq!(e.to_string(), "capsule answered 503: Service Unavailable");
+        let e = classify("v", 503, &HeaderMap::new(), b"", now());
+        assert_eq!(e.to_string(), "v answered 503: Service Unavailable");
+    }
+
+    /// A field list is a vendor's shape: the generic parser leaves it to the adapter.
+    #[test]
+    fn the_generic_parser_reads_no_field_list() {
+        let b = parse_error_body(br#"{"message":"m","errors":[{"field":"f","message":"bad"}]}"#);
+        assert_eq!(b.message.as_deref(), Some("m"));
+        assert!(b.fields.is_empty());
+    }
+
+    /// A parser plugged in decides the message and the fields; core still maps the status.
+    #[test]
+    fn a_plugged_parser_is_used() {
+        #[derive(Debug)]
+        struct Fixed;
+        impl ErrorBodyParser for Fixed {
+            fn parse(&self, status: u16, _: &HeaderMap, body: &[u8]) -> ErrorBody {
+                ErrorBody {
+                    message: Some(format!("{status}:{}", body.len())),
+                    code: Some("C".into()),
+                    fields: vec![FieldError {
+                        field: Some("f".into()),
+                        resource: None,
+                        message: "bad".into(),
+                    }],
+                }
+            }
+        }
+        let e = classify_with(
+            "v",
+            422,
+            &HeaderMap::new(),
+            b"abc",
+            now(),
+            &Fixed,
+            &StandardRateLimitHeaders,
+        );
+        assert_eq!(e.to_string(), "validation failed: 422:3 (f: bad)");
+        match classify_with(
+            "v",
+            500,
+            &HeaderMap::new(),
+            b"abc",
+            now(),
+            &Fixed,
+            &StandardRateLimitHeaders,
+        ) {
+            Error::Vendor {
+                code,
+                message,
+                body,
+                ..
+            } => {
+                assert_eq!(code.as_deref(), Some("C"));
+                assert_eq!(message, "500:3");
+                assert_eq!(body, "abc");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -167,25 +271,58 @@ mod tests {
         h.insert("retry-after", "2".parse().unwrap());
         h.insert("x-ratelimit-remaining", "5".parse().unwrap());
         assert_eq!(
-            classify("insightly", 429, &h, b"", now()).retry_after(),
+            classify("v", 429, &h, b"", now()).retry_after(),
             Some(std::time::Duration::from_secs(2))
         );
         h.insert("x-ratelimit-remaining", "0".parse().unwrap());
         h.insert("x-ratelimit-limit", "4000".parse().unwrap());
         h.insert("x-ratelimit-reset", "1735693200".parse().unwrap());
-        match classify(
-            "capsule",
-            429,
-            &h,
-            br#"{"error":"rate limit reached"}"#,
-            now(),
-        ) {
+        match classify("v", 429, &h, br#"{"error":"slow down"}"#, now()) {
             Error::QuotaExhausted { resets_at, limit } => {
                 assert_eq!(limit, Some(4000));
                 assert_eq!(resets_at.unwrap().timestamp(), 1735693200);
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The reader plugged in decides whether a 429 is a spent budget.
+    #[test]
+    fn a_plugged_reader_decides_the_budget() {
+        #[derive(Debug)]
+        struct Spent;
+        impl RateLimitReader for Spent {
+            fn read(
+                &self,
+                _: &HeaderMap,
+                _: DateTime<Utc>,
+            ) -> super::super::retry_after::RateLimitHeaders {
+                super::super::retry_after::RateLimitHeaders {
+                    limit: Some(7),
+                    remaining: Some(0),
+                    reset: None,
+                }
+            }
+        }
+        let e = classify_with(
+            "v",
+            429,
+            &HeaderMap::new(),
+            b"",
+            now(),
+            &GenericErrorBody,
+            &Spent,
+        );
+        assert!(
+            matches!(
+                e,
+                Error::QuotaExhausted {
+                    limit: Some(7),
+                    resets_at: None
+                }
+            ),
+            "{e:?}"
+        );
     }
 
     /// Every status group to its variant.
@@ -230,13 +367,8 @@ mod tests {
         let b = parse_error_body(br#"{"error":"only an error"}"#);
         assert_eq!(b.message.as_deref(), Some("only an error"));
         assert_eq!(b.code, None);
-        let b = parse_error_body(
-            br#"{"message":"m","errors":["plain",{"field":"f","message":"bad"},7]}"#,
-        );
-        assert_eq!(b.fields.len(), 2);
-        assert_eq!(b.fields[0].message, "plain");
-        assert_eq!(b.fields[1].field.as_deref(), Some("f"));
         assert_eq!(parse_error_body(b"[1]"), ErrorBody::default());
+        assert_eq!(parse_error_body(br#"{"message":5}"#), ErrorBody::default());
         match classify(
             "v",
             500,
@@ -259,6 +391,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn message_keys_in_order() {
+        let b = parse_error_body(br#"{"detail":"d","message":"m"}"#);
+        assert_eq!(b.message.as_deref(), Some("m"));
+        let b = parse_error_body(br#"{"error_description":"e","detail":"d"}"#);
+        assert_eq!(b.message.as_deref(), Some("d"));
     }
 
     #[test]

@@ -9,10 +9,12 @@ use http::Method;
 use serde::de::DeserializeOwned;
 use url::{Host, Url};
 
+use super::classify::{ErrorBodyParser, GenericErrorBody};
+use super::options::{ClientOptions, ConnectionPool, DEFAULT_CONNECT_TIMEOUT};
 use super::rate_limit::{QuotaTracker, RateLimiter};
 use super::request::Request;
 use super::retry::RetryPolicy;
-use super::retry_after::RateLimitHeaders;
+use super::retry_after::{RateLimitHeaders, RateLimitReader, StandardRateLimitHeaders};
 use crate::auth::{CredentialProvider, NoCredentials};
 use crate::crm::ClientStats;
 use crate::error::{Error, Result};
@@ -29,7 +31,11 @@ pub(super) struct Counters {
 
 pub(super) struct Inner {
     pub(super) vendor: &'static str,
-    pub(super) http: reqwest::Client,
+    pub(super) pool: ConnectionPool,
+    pub(super) timeout: Duration,
+    pub(super) user_agent: http::HeaderValue,
+    pub(super) error_parser: Arc<dyn ErrorBodyParser>,
+    pub(super) rate_limits: Arc<dyn RateLimitReader>,
     pub(super) base_url: Url,
     pub(super) credentials: Arc<dyn CredentialProvider>,
     pub(super) limiter: Option<Arc<dyn RateLimiter>>,
@@ -61,11 +67,18 @@ impl std::fmt::Debug for HttpClient {
             .field("credentials", &self.inner.credentials)
             .field("limiter", &self.inner.limiter)
             .field("retry", &self.inner.retry)
+            .field("error_parser", &self.inner.error_parser)
+            .field("rate_limits", &self.inner.rate_limits)
+            .field("pool", &self.inner.pool)
             .finish()
     }
 }
 
 /// Builds an [`HttpClient`].
+///
+/// The extension points an adapter plugs in: its [`ErrorBodyParser`]
+/// ([`HttpClientBuilder::error_parser`]) and its [`RateLimitReader`]
+/// ([`HttpClientBuilder::rate_limit_reader`]); core's generic ones are the defaults.
 pub struct HttpClientBuilder {
     vendor: &'static str,
     base_url: Url,
@@ -80,6 +93,9 @@ pub struct HttpClientBuilder {
     user_agent: String,
     max_body_bytes: usize,
     allow_insecure_http: bool,
+    pool: Option<ConnectionPool>,
+    error_parser: Arc<dyn ErrorBodyParser>,
+    rate_limits: Arc<dyn RateLimitReader>,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
@@ -97,7 +113,7 @@ impl std::fmt::Debug for HttpClientBuilder {
 pub fn parse_base_url(s: &str) -> Result<Url> {
     let mut url =
         Url::parse(s.trim()).map_err(|e| Error::config(format!("invalid base URL {s:?}: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(Error::config(format!(
             "base URL {s:?} must be http or https"
         )));
@@ -157,11 +173,71 @@ impl HttpClientBuilder {
             sleeper: Arc::new(TokioSleeper),
             clock: Arc::new(SystemClock),
             timeout: Duration::from_secs(60),
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: concat!("unicrm/", env!("CARGO_PKG_VERSION")).to_string(),
             max_body_bytes: 64 * 1024 * 1024,
             allow_insecure_http: false,
+            pool: None,
+            error_parser: Arc::new(GenericErrorBody),
+            rate_limits: Arc::new(StandardRateLimitHeaders),
         })
+    }
+
+    /// Applies every option `opts` sets (user agent, timeouts, rate limiter, retries,
+    /// connection pool, sleeper, clock). The base URL is not applied: the adapter resolves it
+    /// (pods, defaults) and passes it to [`HttpClientBuilder::new`].
+    pub fn options(mut self, opts: &ClientOptions) -> Self {
+        if let Some(ua) = &opts.user_agent {
+            self.user_agent = ua.clone();
+        }
+        if let Some(t) = opts.timeout {
+            self.timeout = t;
+        }
+        if let Some(t) = opts.connect_timeout {
+            self.connect_timeout = t;
+        }
+        if let Some(l) = &opts.rate_limiter {
+            self.limiter = Some(l.clone());
+        }
+        if let Some(r) = &opts.retry {
+            self.retry = r.clone();
+        }
+        if let Some(p) = &opts.connection_pool {
+            self.pool = Some(p.clone());
+        }
+        if let Some(s) = &opts.sleeper {
+            self.sleeper = s.clone();
+        }
+        if let Some(c) = &opts.clock {
+            self.clock = c.clone();
+        }
+        self
+    }
+
+    /// Sends through a pool shared with other clients instead of a pool of its own.
+    pub fn connection_pool(mut self, pool: ConnectionPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Sets the connect timeout of the client's own pool (a shared pool keeps its own).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Reads the vendor's error bodies with `parser` (core's [`GenericErrorBody`] by
+    /// default).
+    pub fn error_parser(mut self, parser: Arc<dyn ErrorBodyParser>) -> Self {
+        self.error_parser = parser;
+        self
+    }
+
+    /// Reads the vendor's rate-limit headers with `reader` (core's
+    /// [`StandardRateLimitHeaders`] by default).
+    pub fn rate_limit_reader(mut self, reader: Arc<dyn RateLimitReader>) -> Self {
+        self.rate_limits = reader;
+        self
     }
 
     /// Sets the credentials.
@@ -230,19 +306,20 @@ impl HttpClientBuilder {
     /// not loopback unless allowed.
     pub fn build(self) -> Result<HttpClient> {
         check_transport_security(&self.base_url, self.allow_insecure_http)?;
-        super::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent)
-            .gzip(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let pool = match self.pool {
+            Some(p) => p,
+            None => ConnectionPool::with_connect_timeout(self.connect_timeout)?,
+        };
+        let user_agent = http::HeaderValue::from_str(&self.user_agent)
+            .map_err(|e| Error::config(format!("invalid user agent: {e}")))?;
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 vendor: self.vendor,
-                http,
+                pool,
+                timeout: self.timeout,
+                user_agent,
+                error_parser: self.error_parser,
+                rate_limits: self.rate_limits,
                 base_url: self.base_url,
                 credentials: self.credentials,
                 limiter: self.limiter,
@@ -319,7 +396,13 @@ impl HttpClient {
         }
     }
 
-    /// The last `X-RateLimit-*` headers seen.
+    /// The connection pool this client sends through (shared with the clients built with the
+    /// same [`ConnectionPool`]).
+    pub fn connection_pool(&self) -> &ConnectionPool {
+        &self.inner.pool
+    }
+
+    /// The last rate-limit headers seen (as read by the client's [`RateLimitReader`]).
     pub fn last_rate_limit(&self) -> RateLimitHeaders {
         self.inner.quota.last()
     }
@@ -351,10 +434,10 @@ mod tests {
     #[test]
     fn base_url_gets_trailing_slash() {
         assert_eq!(
-            parse_base_url("https://api.na1.insightly.com/v3.1")
+            parse_base_url("https://api.example.test/v3.1")
                 .unwrap()
                 .as_str(),
-            "https://api.na1.insightly.com/v3.1/"
+            "https://api.example.test/v3.1/"
         );
         assert_eq!(
             parse_base_url(" http://127.0.0.1:9/api/?q=1#f ")

@@ -3,7 +3,7 @@
 //! [`RateLimiter`] is a trait so many workers can share one tenant's budget through a
 //! networked store (a Redis GCRA, for example) — the scale-out path described in
 //! `docs/architecture.md`. [`GovernorRateLimiter`] is the in-process GCRA.
-//! [`QuotaTracker`] follows a vendor's `X-RateLimit-*` budget headers and the `Retry-After` of
+//! [`QuotaTracker`] follows a vendor's budget headers (as its `RateLimitReader` reads them) and the `Retry-After` of
 //! 429s, and makes concurrent callers wait together for one shared "blocked until" instant
 //! instead of stampeding into 429s.
 
@@ -208,7 +208,7 @@ impl QuotaTracker {
         let until_reset = match (st.last.remaining, st.last.reset) {
             // One extra second: resets are whole seconds and clocks differ.
             (Some(0), Some(reset)) => Some(reset + chrono::Duration::seconds(1)),
-            // No reset time (Insightly's rolling window): let the vendor decide.
+            // No reset time (a rolling window): let the vendor decide.
             _ => None,
         }
         // A reset already past: the reading is stale.

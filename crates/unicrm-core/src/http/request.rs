@@ -188,4 +188,9 @@ impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The vendor's clock: the `Date` header (an HTTP-date, whole seconds), when readable.
+    pub fn date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        super::retry_after::parse_http_date(self.header("date")?)
+    }
 }

@@ -10,12 +10,11 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, Method};
 use url::Url;
 
-use super::classify::classify;
+use super::classify::classify_with;
 use super::client::HttpClient;
 use super::rate_limit::QuotaCheck;
 use super::request::{HttpResponse, Request};
 use super::retry::{Decision, Repeatable, decide};
-use super::retry_after::RateLimitHeaders;
 use crate::error::{Error, Result, TransportKind};
 
 fn transport_error(e: reqwest::Error) -> Error {
@@ -208,12 +207,14 @@ impl HttpClient {
             if resp.status == 429 {
                 inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
             }
-            let err = classify(
+            let err = classify_with(
                 inner.vendor,
                 resp.status,
                 &resp.headers,
                 &resp.body,
                 inner.clock.now(),
+                &*inner.error_parser,
+                &*inner.rate_limits,
             );
             tracing::debug!(vendor = inner.vendor, status = resp.status, error = %err, "request failed");
             return Err(err);
@@ -231,8 +232,11 @@ impl HttpClient {
         let span = tracing::debug_span!("http", vendor = inner.vendor, method = %req.method, path = url.path());
         let _enter = span.enter();
         let mut builder = inner
-            .http
+            .pool
+            .reqwest()
             .request(req.method.clone(), url.clone())
+            .timeout(inner.timeout)
+            .header(http::header::USER_AGENT, inner.user_agent.clone())
             .header(http::header::ACCEPT, "application/json")
             .headers(req.headers.clone());
         if let Some(a) = auth {
@@ -249,7 +253,7 @@ impl HttpClient {
         let headers = resp.headers().clone();
         inner
             .quota
-            .observe_ticket(ticket, &RateLimitHeaders::from_headers(&headers));
+            .observe_ticket(ticket, &inner.rate_limits.read(&headers, inner.clock.now()));
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > inner.max_body_bytes {

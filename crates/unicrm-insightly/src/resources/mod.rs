@@ -6,14 +6,19 @@ pub mod objects;
 mod pipelines;
 mod users;
 
+use std::collections::HashSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::value::RawValue;
+use unicrm_core::Error;
+use unicrm_core::crm::default_listing;
 use unicrm_core::http::Method;
 use unicrm_core::http::Request;
+use unicrm_core::page::DEFAULT_MAX_PAGES;
 use unicrm_core::{
     ChangeSet, Checkpoint, ListParams, Page, Record, RecordLink, Resource, ResourceKind, Result,
 };
@@ -232,22 +237,42 @@ impl<S: ObjectSpec> ObjectResource<S> {
             .collect()
     }
 
-    /// Every record of a listing, concurrently paged, de-duplicated by id (first kept).
-    pub(crate) async fn fetch_all_listing(&self, listing: &Listing) -> Result<Vec<S::R>> {
-        let defs = self.defs().await?;
-        let lists = self.lists().await?;
-        let raw = paging::fetch_all(&self.shared, listing).await?;
-        let records = Self::read_all(&raw, &defs, &lists, 0)?;
-        let mut seen = std::collections::HashSet::new();
-        Ok(records
-            .into_iter()
-            .filter(|r| seen.insert(r.id().clone()))
-            .collect())
+    /// Every record of a listing as a stream, concurrently paged ([`paging::stream_pages`];
+    /// `params.max_pages` bounds it), de-duplicated by id (first kept), in the vendor's order.
+    pub(crate) fn stream_records(
+        &self,
+        listing: Listing,
+        params: &ListParams,
+    ) -> BoxStream<'_, Result<S::R>> {
+        let shared = &*self.shared;
+        let listing = Arc::new(listing);
+        let params = ListParams::new().max_pages(params.max_pages.unwrap_or(DEFAULT_MAX_PAGES));
+        stream::once(async move { Ok::<_, Error>((self.defs().await?, self.lists().await?)) })
+            .map_ok(move |(defs, lists)| {
+                let mut offset = 0u64;
+                let mut seen = HashSet::new();
+                paging::stream_pages(shared, listing.clone(), &params)
+                    .map(move |page| {
+                        let page = page?;
+                        let records = Self::read_all(&page.items, &defs, &lists, offset)?;
+                        offset = offset.saturating_add(page.items.len() as u64);
+                        let fresh: Vec<S::R> = records
+                            .into_iter()
+                            .filter(|r| seen.insert(r.id().clone()))
+                            .collect();
+                        Ok(stream::iter(fresh.into_iter().map(Ok)))
+                    })
+                    .try_flatten()
+            })
+            .try_flatten()
+            .boxed()
     }
 
     /// Every record matching `params` (cursor and page size ignored).
     pub async fn fetch_all(&self, params: &ListParams) -> Result<Vec<S::R>> {
-        self.fetch_all_listing(&Self::listing(params)).await
+        self.stream_records(Self::listing(params), params)
+            .try_collect()
+            .await
     }
 
     /// The links of record `id` (`GET /{Obj}/{id}/Links`), with their link ids.
@@ -343,6 +368,17 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
             next: (!last).then(|| encode_cursor(end)),
             total: page.total,
         })
+    }
+
+    /// A full listing: concurrent pages once the total is known (`paging::stream_pages`),
+    /// de-duplicated by id, in order; `stream_all` / `list_all` take it, also through
+    /// `Arc<dyn Crm>`. A listing that resumes at a cursor or asks for a page size is core's
+    /// page loop over [`Resource::list`] instead.
+    fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<S::R>> {
+        if params.cursor.is_some() || params.page_size.is_some() {
+            return default_listing(self, params);
+        }
+        self.stream_records(Self::listing(&params), &params)
     }
 
     async fn get(&self, id: &<S::R as Record>::Id) -> Result<S::R> {

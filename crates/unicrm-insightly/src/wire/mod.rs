@@ -27,34 +27,14 @@ pub fn decode_at<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<T> {
     decode_at_lazy(text, || prefix.to_string())
 }
 
-/// [`decode_at`] with the prefix built only when there is an error to report.
-///
-/// The fast path decodes without tracking the path (which costs a string per object key);
-/// only when that fails is the text decoded again with path tracking, to name where. Decoding
-/// is deterministic, so the second pass meets the same error.
+/// [`decode_at`] with the prefix built only when there is an error to report (core's
+/// [`unicrm_core::error::decode_lazy`]: the path is tracked only on a second pass after a
+/// failure).
 pub fn decode_at_lazy<T: DeserializeOwned>(
     text: &str,
     prefix: impl FnOnce() -> String,
 ) -> Result<T> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let fast_err = match T::deserialize(de) {
-        Ok(v) => return Ok(v),
-        Err(e) => e,
-    };
-    let prefix = prefix();
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let (inner, message) = match serde_path_to_error::deserialize::<_, T>(de) {
-        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-        // Not expected: report the first error at the prefix.
-        Ok(_) => (".".to_string(), fast_err.to_string()),
-    };
-    let path = match (prefix.is_empty(), inner.as_str()) {
-        (true, _) => inner,
-        (false, ".") => prefix,
-        (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
-        (false, p) => format!("{prefix}.{p}"),
-    };
-    Err(Error::Decode { path, message })
+    unicrm_core::error::decode_lazy(text, prefix)
 }
 
 /// Splits a bare JSON array (an Insightly page) into its raw records.
