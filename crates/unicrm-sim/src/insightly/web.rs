@@ -27,7 +27,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::gate::gate;
 use super::handlers::{
-    self as h, Ctx, OriginalPath, Res, Shared, Sim, method_not_allowed, no_route,
+    Ctx, OriginalPath, Res, Shared, Sim, custom_fields, links, method_not_allowed, no_route,
+    opportunities, records, reference, related, search, tags, users,
 };
 use super::schema::{KINDS, Kind};
 
@@ -158,105 +159,181 @@ fn methods(fallback: Plain) -> MethodRouter<Shared> {
     on(MethodFilter::HEAD, plain(fallback)).fallback(plain(fallback))
 }
 
-/// Routes of one record object (`/v3.1/{Object}/…`).
-fn object_routes(r: Router<Shared>, kind: Kind) -> Router<Shared> {
-    let base = format!("/v3.1/{}", kind.path());
-    let k = |f: OfKind| of_kind(f, kind);
-    let schema = kind.schema();
-    let mut list = methods(not_allowed)
-        .get(k(h::list_records_of))
-        .put(k(h::update_record));
-    if kind != Kind::Note {
-        list = list.post(k(h::create_record));
-    }
-    let mut r = r
-        .route(&base, list)
-        .route(
-            &format!("{base}/Search"),
-            methods(not_allowed).get(k(h::search)),
-        )
-        .route(
-            &format!("{base}/{{id}}"),
-            methods(bad_id_or_not_allowed)
-                .get(k(h::show_record))
-                .delete(k(h::delete_record)),
-        )
-        .route(
-            &format!("{base}/{{id}}/Links"),
-            methods(bad_id_or_not_allowed)
-                .get(k(h::list_links))
-                .post(k(h::add_link))
-                .put(k(h::update_link)),
-        )
-        .route(
-            &format!("{base}/{{id}}/Links/{{link}}"),
-            methods(bad_id_or_not_allowed)
-                .get(k(h::show_link))
-                .delete(k(h::delete_link)),
-        );
-    if schema.tags {
-        r = r
-            .route(
-                &format!("{base}/SearchByTag"),
-                methods(not_allowed).get(k(h::search_by_tag)),
-            )
-            .route(
-                &format!("{base}/{{id}}/Tags"),
-                methods(bad_id_or_not_allowed)
-                    .get(k(h::list_tags))
-                    .post(k(h::add_tag))
-                    .put(k(h::add_tag))
-                    .delete(k(h::remove_tag)),
-            );
-    }
-    if kind.has_notes() {
-        r = r.route(
-            &format!("{base}/{{id}}/Notes"),
-            methods(bad_id_or_not_allowed)
-                .get(k(h::list_notes))
-                .post(k(h::add_note)),
-        );
-    }
-    if kind != Kind::Task && kind != Kind::Note {
-        r = r.route(
-            &format!("{base}/{{id}}/Tasks"),
-            methods(not_allowed).get(k(h::list_tasks)),
-        );
-    }
-    if kind == Kind::Opportunity {
-        let op = || methods(h::missing_or_not_allowed);
-        r = r
-            .route(
-                &format!("{base}/{{id}}/StateChange"),
-                op().put(plain(h::change_state)),
-            )
-            .route(
-                &format!("{base}/{{id}}/Pipeline"),
-                op().put(plain(h::change_pipeline))
-                    .delete(plain(h::leave_pipeline)),
-            )
-            .route(
-                &format!("{base}/{{id}}/PipelineStage"),
-                op().put(plain(h::change_stage)),
-            );
-    }
-    r
+/// One route below `/v3.1/{Object}`: for the objects `when` accepts, `methods` call their
+/// handler and every other method `fallback`.
+struct ObjectRoute {
+    path: &'static str,
+    when: fn(Kind) -> bool,
+    fallback: Plain,
+    methods: &'static [(MethodFilter, OfKind)],
 }
 
-/// A read-only family below `base`: `GET` on its routes, 405 for every other method.
-fn get_only(mut r: Router<Shared>, base: &str, routes: Vec<(&str, Plain)>) -> Router<Shared> {
-    for (path, f) in routes {
-        r = r.route(&format!("{base}{path}"), methods(not_allowed).get(plain(f)));
-    }
-    r
+const GET: MethodFilter = MethodFilter::GET;
+const POST: MethodFilter = MethodFilter::POST;
+const PUT: MethodFilter = MethodFilter::PUT;
+const DELETE: MethodFilter = MethodFilter::DELETE;
+
+fn every(_: Kind) -> bool {
+    true
 }
+
+fn is_note(k: Kind) -> bool {
+    k == Kind::Note
+}
+
+fn not_note(k: Kind) -> bool {
+    k != Kind::Note
+}
+
+fn tagged(k: Kind) -> bool {
+    k.schema().tags
+}
+
+fn has_tasks(k: Kind) -> bool {
+    k != Kind::Task && k != Kind::Note
+}
+
+fn is_opportunity(k: Kind) -> bool {
+    k == Kind::Opportunity
+}
+
+/// The record objects' routes (docs/vendors/insightly-v3.1.md, "Endpoints").
+const OBJECT_ROUTES: &[ObjectRoute] = &[
+    ObjectRoute {
+        path: "",
+        when: not_note,
+        fallback: not_allowed,
+        methods: &[
+            (GET, records::list_records_of),
+            (POST, records::create_record),
+            (PUT, records::update_record),
+        ],
+    },
+    // A note is created through its parent (`POST /{Object}/{id}/Notes`).
+    ObjectRoute {
+        path: "",
+        when: is_note,
+        fallback: not_allowed,
+        methods: &[
+            (GET, records::list_records_of),
+            (PUT, records::update_record),
+        ],
+    },
+    ObjectRoute {
+        path: "/Search",
+        when: every,
+        fallback: not_allowed,
+        methods: &[(GET, search::search)],
+    },
+    ObjectRoute {
+        path: "/SearchByTag",
+        when: tagged,
+        fallback: not_allowed,
+        methods: &[(GET, search::search_by_tag)],
+    },
+    ObjectRoute {
+        path: "/{id}",
+        when: every,
+        fallback: bad_id_or_not_allowed,
+        methods: &[
+            (GET, records::show_record),
+            (DELETE, records::delete_record),
+        ],
+    },
+    ObjectRoute {
+        path: "/{id}/Tags",
+        when: tagged,
+        fallback: bad_id_or_not_allowed,
+        methods: &[
+            (GET, tags::list_tags),
+            (POST, tags::add_tag),
+            (PUT, tags::add_tag),
+            (DELETE, tags::remove_tag),
+        ],
+    },
+    ObjectRoute {
+        path: "/{id}/Links",
+        when: every,
+        fallback: bad_id_or_not_allowed,
+        methods: &[
+            (GET, links::list_links),
+            (POST, links::add_link),
+            (PUT, links::update_link),
+        ],
+    },
+    ObjectRoute {
+        path: "/{id}/Links/{link}",
+        when: every,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(GET, links::show_link), (DELETE, links::delete_link)],
+    },
+    ObjectRoute {
+        path: "/{id}/Notes",
+        when: Kind::has_notes,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(GET, related::list_notes), (POST, related::add_note)],
+    },
+    // Only `GET`: any other method is a 405 before the id is looked at.
+    ObjectRoute {
+        path: "/{id}/Tasks",
+        when: has_tasks,
+        fallback: not_allowed,
+        methods: &[(GET, related::list_tasks)],
+    },
+    ObjectRoute {
+        path: "/{id}/StateChange",
+        when: is_opportunity,
+        fallback: opportunities::missing_or_not_allowed,
+        methods: &[(PUT, opportunities::change_state)],
+    },
+    ObjectRoute {
+        path: "/{id}/Pipeline",
+        when: is_opportunity,
+        fallback: opportunities::missing_or_not_allowed,
+        methods: &[
+            (PUT, opportunities::change_pipeline),
+            (DELETE, opportunities::leave_pipeline),
+        ],
+    },
+    ObjectRoute {
+        path: "/{id}/PipelineStage",
+        when: is_opportunity,
+        fallback: opportunities::missing_or_not_allowed,
+        methods: &[(PUT, opportunities::change_stage)],
+    },
+];
+
+/// The read-only families: `GET` on these routes, 405 for every other method. Their
+/// catch-alls (`{*rest}`) make deeper paths a 404 to `GET` and a 405 to anything else.
+const READ_ONLY: &[(&str, Plain)] = &[
+    ("/v3.1/Users", users::list_users),
+    ("/v3.1/Users/Me", users::current_user),
+    ("/v3.1/Users/Search", users::search_users),
+    ("/v3.1/Users/{id}", users::show_user),
+    ("/v3.1/Users/{id}/{*rest}", nothing_here),
+    ("/v3.1/CustomFields", custom_fields::all_custom_fields),
+    (
+        "/v3.1/CustomFields/{object}",
+        custom_fields::custom_fields_of,
+    ),
+    (
+        "/v3.1/CustomFields/{object}/{sub}",
+        custom_fields::custom_fields_of,
+    ),
+    ("/v3.1/CustomFields/{object}/{sub}/{*rest}", nothing_here),
+    ("/v3.1/Tags", nothing_here),
+    ("/v3.1/Tags/{object}", tags::tag_names),
+    ("/v3.1/Tags/{object}/{*rest}", nothing_here),
+    ("/v3.1/Instance", reference::instance),
+    ("/v3.1/Instance/{*rest}", nothing_here),
+];
 
 /// A read-only list below `/v3.1/{name}`.
 fn list_routes(r: Router<Shared>, name: &'static str) -> Router<Shared> {
     let base = format!("/v3.1/{name}");
     let get = |f| methods(not_allowed).get(of_list(f, name));
-    r.route(&base, get(h::list_reference))
-        .route(&format!("{base}/{{id}}"), get(h::show_reference))
+    r.route(&base, get(reference::list_reference))
+        .route(&format!("{base}/{{id}}"), get(reference::show_reference))
         .route(
             &format!("{base}/{{id}}/{{*rest}}"),
             methods(not_allowed).get(plain(nothing_here)),
@@ -268,45 +345,17 @@ fn list_routes(r: Router<Shared>, name: &'static str) -> Router<Shared> {
 pub(crate) fn router(sim: Shared, lists: &[&'static str]) -> Router {
     let mut r = Router::new();
     for kind in KINDS {
-        r = object_routes(r, kind);
+        for route in OBJECT_ROUTES.iter().filter(|o| (o.when)(kind)) {
+            let mut m = methods(route.fallback);
+            for (filter, f) in route.methods {
+                m = m.on(*filter, of_kind(*f, kind));
+            }
+            r = r.route(&format!("/v3.1/{}{}", kind.path(), route.path), m);
+        }
     }
-    // The catch-alls (`{*rest}`) make the families' deeper paths 404 to `GET` and 405 to
-    // anything else.
-    r = get_only(
-        r,
-        "/v3.1/Users",
-        vec![
-            ("", h::list_users),
-            ("/Me", h::current_user),
-            ("/Search", h::search_users),
-            ("/{id}", h::show_user),
-            ("/{id}/{*rest}", nothing_here),
-        ],
-    );
-    r = get_only(
-        r,
-        "/v3.1/CustomFields",
-        vec![
-            ("", h::all_custom_fields),
-            ("/{object}", h::custom_fields_of),
-            ("/{object}/{sub}", h::custom_fields_of),
-            ("/{object}/{sub}/{*rest}", nothing_here),
-        ],
-    );
-    r = get_only(
-        r,
-        "/v3.1/Tags",
-        vec![
-            ("", nothing_here),
-            ("/{object}", h::tag_names),
-            ("/{object}/{*rest}", nothing_here),
-        ],
-    );
-    r = get_only(
-        r,
-        "/v3.1/Instance",
-        vec![("", h::instance), ("/{*rest}", nothing_here)],
-    );
+    for (path, f) in READ_ONLY {
+        r = r.route(path, methods(not_allowed).get(plain(*f)));
+    }
     for name in lists {
         r = list_routes(r, name);
     }

@@ -3,10 +3,6 @@
 
 use super::*;
 
-fn missing(kind: Kind, id: u64) -> ApiErr {
-    not_found(format!("{} with ID {id} was not found.", kind.singular()))
-}
-
 fn view(db: &Db, lid: u64, from: (Kind, u64)) -> Res {
     db.links.get(&lid).map_or_else(
         || Err(not_found("Link not found.")),
@@ -18,9 +14,7 @@ fn view(db: &Db, lid: u64, from: (Kind, u64)) -> Res {
 pub(crate) fn list_links(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let id = ctx.id("id")?;
     let db = sim.read();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
+    require_record(&db, kind, id)?;
     let views: Vec<LinkView> = db
         .links_of(kind, id)
         .map(|link| LinkView {
@@ -36,9 +30,7 @@ pub(crate) fn add_link(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let id = ctx.id("id")?;
     let body = ctx.json_object()?;
     let mut db = sim.write();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
+    require_record(&db, kind, id)?;
     let (target, tid, role, details) = parse_link(&db, &Value::Object(body))?;
     let lid = db.add_link((kind, id), (target, tid), role, details);
     touch(&mut db, kind, id);
@@ -49,10 +41,7 @@ pub(crate) fn add_link(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
 pub(crate) fn update_link(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let id = ctx.id("id")?;
     let body = ctx.json_object()?;
-    let lid = body
-        .get("LINK_ID")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad("LINK_ID is required."))?;
+    let lid = required_id(&body, "LINK_ID")?;
     let role = coerce("ROLE", Ty::Str, body.get("ROLE").unwrap_or(&Value::Null)).map_err(bad)?;
     let details = coerce(
         "DETAILS",
@@ -61,9 +50,7 @@ pub(crate) fn update_link(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     )
     .map_err(bad)?;
     let mut db = sim.write();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
+    require_record(&db, kind, id)?;
     let link = db
         .links
         .get_mut(&lid)
@@ -82,9 +69,7 @@ pub(crate) fn update_link(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
 fn own_link(db: &Db, ctx: &Ctx, kind: Kind) -> Result<(u64, u64), ApiErr> {
     let id = ctx.id("id")?;
     let lid = ctx.id("link")?;
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
+    require_record(db, kind, id)?;
     let belongs = db
         .links
         .get(&lid)

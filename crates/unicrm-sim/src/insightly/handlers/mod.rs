@@ -145,6 +145,25 @@ pub(crate) fn etag(body: &[u8]) -> String {
     format!("\"{h:016x}\"")
 }
 
+/// The record `(kind, id)` exists, or the 404 that names it.
+pub(crate) fn require_record(db: &Db, kind: Kind, id: u64) -> Result<(), ApiErr> {
+    if db.exists(kind, id) {
+        Ok(())
+    } else {
+        Err(not_found(format!(
+            "{} with ID {id} was not found.",
+            kind.singular()
+        )))
+    }
+}
+
+/// The id under `key` in a body (400 `{key} is required.` without one).
+pub(crate) fn required_id(body: &Map<String, Value>, key: &str) -> Result<u64, ApiErr> {
+    body.get(key)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad(format!("{key} is required.")))
+}
+
 /// Who is calling: the user of the API key, set by the pipeline after authentication.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caller(pub(crate) u64);
@@ -251,28 +270,19 @@ fn route_params(template: &str, path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-mod custom_fields;
-mod links;
+pub(crate) mod custom_fields;
+pub(crate) mod links;
 mod listing;
-mod opportunities;
-mod records;
-mod reference;
-mod related;
-mod search;
-mod tags;
-mod users;
+pub(crate) mod opportunities;
+pub(crate) mod records;
+pub(crate) mod reference;
+pub(crate) mod related;
+pub(crate) mod search;
+pub(crate) mod tags;
+pub(crate) mod users;
 mod values;
 mod writes;
 
-pub(crate) use custom_fields::*;
-pub(crate) use links::*;
 use listing::*;
-pub(crate) use opportunities::*;
-pub(crate) use records::*;
-pub(crate) use reference::*;
-pub(crate) use related::*;
-pub(crate) use search::*;
-pub(crate) use tags::*;
-pub(crate) use users::*;
 use values::*;
 use writes::*;

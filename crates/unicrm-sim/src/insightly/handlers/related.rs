@@ -4,10 +4,6 @@
 
 use super::*;
 
-fn missing(kind: Kind, id: u64) -> ApiErr {
-    not_found(format!("{} with ID {id} was not found.", kind.singular()))
-}
-
 /// A page of the `of` records linked to `(kind, id)`.
 fn linked_page(db: &Db, ctx: &Ctx, kind: Kind, id: u64, of: Kind) -> Res {
     let p = page(ctx)?;
@@ -27,14 +23,17 @@ fn linked_page(db: &Db, ctx: &Ctx, kind: Kind, id: u64, of: Kind) -> Res {
     list_reply(&views, total)
 }
 
-/// `GET /{Object}/{id}/Notes`.
-pub(crate) fn list_notes(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
+/// `GET /{Object}/{id}/Notes` (`of` = Notes) and `GET /{Object}/{id}/Tasks` (`of` = Tasks).
+fn list_linked(sim: &Sim, ctx: &Ctx, kind: Kind, of: Kind) -> Res {
     let id = ctx.id("id")?;
     let db = sim.read();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
-    linked_page(&db, ctx, kind, id, Kind::Note)
+    require_record(&db, kind, id)?;
+    linked_page(&db, ctx, kind, id, of)
+}
+
+/// `GET /{Object}/{id}/Notes`.
+pub(crate) fn list_notes(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
+    list_linked(sim, ctx, kind, Kind::Note)
 }
 
 /// `POST /{Object}/{id}/Notes`: a note linked to the record.
@@ -42,9 +41,7 @@ pub(crate) fn add_note(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let id = ctx.id("id")?;
     let body = ctx.json_object()?;
     let mut db = sim.write();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
+    require_record(&db, kind, id)?;
     let nid = create(&mut db, Kind::Note, ctx, &body)?;
     db.add_link((Kind::Note, nid), (kind, id), None, None);
     let mut r = record_view(&db, Kind::Note, nid)?;
@@ -54,10 +51,5 @@ pub(crate) fn add_note(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
 
 /// `GET /{Object}/{id}/Tasks`.
 pub(crate) fn list_tasks(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
-    let id = ctx.id("id")?;
-    let db = sim.read();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
-    linked_page(&db, ctx, kind, id, Kind::Task)
+    list_linked(sim, ctx, kind, Kind::Task)
 }

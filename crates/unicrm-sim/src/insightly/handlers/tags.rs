@@ -3,20 +3,29 @@
 
 use super::*;
 
-fn missing(kind: Kind, id: u64) -> ApiErr {
-    not_found(format!("{} with ID {id} was not found.", kind.singular()))
+/// The tags of the record `(kind, id)`, for a change made now (the search index keeps the
+/// version before it).
+fn tags_to_change(db: &mut Db, kind: Kind, id: u64) -> Result<&mut Vec<String>, ApiErr> {
+    require_record(db, kind, id)?;
+    db.note_write(kind, id);
+    db.table_mut(kind)
+        .rows
+        .get_mut(&id)
+        .map(|rec| &mut rec.tags)
+        .ok_or_else(|| not_found("Record not found."))
 }
 
 /// `GET /{Object}/{id}/Tags`.
 pub(crate) fn list_tags(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let id = ctx.id("id")?;
     let db = sim.read();
-    let rec = db
-        .table(kind)
-        .rows
-        .get(&id)
-        .ok_or_else(|| missing(kind, id))?;
-    let out: Vec<Value> = rec.tags.iter().map(|t| json!({ "TAG_NAME": t })).collect();
+    require_record(&db, kind, id)?;
+    let tags = db.table(kind).rows.get(&id).map(|r| r.tags.as_slice());
+    let out: Vec<Value> = tags
+        .unwrap_or_default()
+        .iter()
+        .map(|t| json!({ "TAG_NAME": t }))
+        .collect();
     ok_json(&out)
 }
 
@@ -32,17 +41,10 @@ pub(crate) fn add_tag(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
         .ok_or_else(|| bad("TAG_NAME is required."))?
         .to_string();
     let mut db = sim.write();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
-    db.note_write(kind, id);
-    let rec = db
-        .table_mut(kind)
-        .rows
-        .get_mut(&id)
-        .ok_or_else(|| missing(kind, id))?;
-    if !rec.has_tag(&name) {
-        rec.tags.push(name.clone());
+    let tags = tags_to_change(&mut db, kind, id)?;
+    let lower = name.to_lowercase();
+    if !tags.iter().any(|t| t.to_lowercase() == lower) {
+        tags.push(name.clone());
         touch(&mut db, kind, id);
     }
     ok_json(&json!({ "TAG_NAME": name }))
@@ -64,19 +66,11 @@ pub(crate) fn remove_tag(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| bad("TAG_NAME is required."))?;
     let mut db = sim.write();
-    if !db.exists(kind, id) {
-        return Err(missing(kind, id));
-    }
-    db.note_write(kind, id);
-    let rec = db
-        .table_mut(kind)
-        .rows
-        .get_mut(&id)
-        .ok_or_else(|| missing(kind, id))?;
+    let tags = tags_to_change(&mut db, kind, id)?;
     let lower = name.trim().to_lowercase();
-    let before = rec.tags.len();
-    rec.tags.retain(|t| t.to_lowercase() != lower);
-    if rec.tags.len() != before {
+    let before = tags.len();
+    tags.retain(|t| t.to_lowercase() != lower);
+    if tags.len() != before {
         touch(&mut db, kind, id);
     }
     empty(sim.delete_status)
