@@ -246,3 +246,108 @@ async fn every_route_answers_as_recorded() {
         first_diff.unwrap_or_else(|| "line counts differ".into())
     );
 }
+
+/// Status and parsed JSON body (`Null` when empty) of one request with the instance's key.
+async fn call(sim: &InsightlySimHandle, method: &str, path: &str) -> (u16, serde_json::Value) {
+    let origin = sim.base_url.origin().ascii_serialization();
+    let m = Method::from_bytes(method.as_bytes()).expect("method");
+    let r = Client::new()
+        .request(m, format!("{origin}{path}"))
+        .header("Authorization", basic(&sim.api_key))
+        .send()
+        .await
+        .expect("send");
+    let status = r.status().as_u16();
+    let body = r.bytes().await.expect("body");
+    let value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    (status, value)
+}
+
+#[tokio::test]
+async fn path_case_and_slashes_do_not_matter() {
+    let sim = start(true).await;
+    let canonical = call(&sim, "GET", "/v3.1/Contacts/10000001/Links").await;
+    assert_eq!(canonical.0, 200);
+    assert!(canonical.1.as_array().is_some_and(|a| !a.is_empty()));
+    for variant in [
+        "/V3.1/contacts/10000001/links",
+        "/v3.1/CONTACTS/10000001/LINKS/",
+        "/v3.1//Contacts//10000001/Links",
+    ] {
+        assert_eq!(call(&sim, "GET", variant).await, canonical, "{variant}");
+    }
+    let (s, v) = call(&sim, "GET", "/v3.1/pipelinestages/31").await;
+    assert_eq!((s, v["STAGE_ID"].as_u64()), (200, Some(31)));
+    let (s, v) = call(&sim, "GET", "/v3.1/users/ME").await;
+    assert_eq!((s, v["USER_ID"].as_u64()), (200, Some(501)));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_the_vendor_shapes() {
+    let sim = start(true).await;
+    let no_route = |p: &str| {
+        serde_json::json!({
+            "Message": format!("No HTTP resource was found that matches the request URI '{p}'.")
+        })
+    };
+    let not_allowed = |m: &str| {
+        serde_json::json!({
+            "Message": format!("The requested resource does not support http method '{m}'.")
+        })
+    };
+    // The 404 quotes the path as sent, not as routed.
+    for p in [
+        "/v3.1/organizations",
+        "/v3.1/Contacts/abc",
+        "/v3.1/Contacts/%31",
+        "/v3.1/tasks/50000001/tags",
+        "/v3.0/Contacts",
+        "/v3.1/",
+    ] {
+        assert_eq!(call(&sim, "GET", p).await, (404, no_route(p)), "{p}");
+    }
+    // A non-numeric id is a 404 whatever the method; a numeric one a 405.
+    assert_eq!(
+        call(&sim, "PUT", "/v3.1/contacts/abc").await,
+        (404, no_route("/v3.1/contacts/abc"))
+    );
+    assert_eq!(
+        call(&sim, "PUT", "/v3.1/Contacts/10000001").await,
+        (405, not_allowed("PUT"))
+    );
+    assert_eq!(
+        call(&sim, "POST", "/v3.1/Notes").await,
+        (405, not_allowed("POST"))
+    );
+    // HEAD is not an implicit GET (the body of a HEAD answer is empty).
+    assert_eq!(call(&sim, "HEAD", "/v3.1/Contacts").await.0, 405);
+    assert_eq!(call(&sim, "HEAD", "/v3.1/Contacts/abc").await.0, 404);
+    // Read-only families: 405 to any other method at any depth, 404 to GET below them.
+    assert_eq!(
+        call(&sim, "DELETE", "/v3.1/Users/Me/Extra").await,
+        (405, not_allowed("DELETE"))
+    );
+    assert_eq!(
+        call(&sim, "GET", "/v3.1/Users/Me/Extra").await,
+        (404, no_route("/v3.1/Users/Me/Extra"))
+    );
+    assert_eq!(
+        call(&sim, "PATCH", "/v3.1/Pipelines/21/x").await,
+        (405, not_allowed("PATCH"))
+    );
+    // A missing opportunity is judged before the method of its operations.
+    let (s, v) = call(&sim, "GET", "/v3.1/Opportunities/99/StateChange").await;
+    assert_eq!(
+        (s, v),
+        (
+            404,
+            serde_json::json!({"Message": "Opportunity with ID 99 was not found."})
+        )
+    );
+    assert_eq!(
+        call(&sim, "GET", "/v3.1/Opportunities/30000001/StateChange").await,
+        (405, not_allowed("GET"))
+    );
+    sim.shutdown().await;
+}
