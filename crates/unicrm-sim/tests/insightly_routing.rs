@@ -307,47 +307,46 @@ async fn unknown_paths_and_methods_answer_the_vendor_shapes() {
     ] {
         assert_eq!(call(&sim, "GET", p).await, (404, no_route(p)), "{p}");
     }
-    // A non-numeric id is a 404 whatever the method; a numeric one a 405.
-    assert_eq!(
-        call(&sim, "PUT", "/v3.1/contacts/abc").await,
-        (404, no_route("/v3.1/contacts/abc"))
-    );
-    assert_eq!(
-        call(&sim, "PUT", "/v3.1/Contacts/10000001").await,
-        (405, not_allowed("PUT"))
-    );
-    assert_eq!(
-        call(&sim, "POST", "/v3.1/Notes").await,
-        (405, not_allowed("POST"))
-    );
-    // HEAD is not an implicit GET (the body of a HEAD answer is empty).
-    assert_eq!(call(&sim, "HEAD", "/v3.1/Contacts").await.0, 405);
-    assert_eq!(call(&sim, "HEAD", "/v3.1/Contacts/abc").await.0, 404);
-    // Read-only families: 405 to any other method at any depth, 404 to GET below them.
-    assert_eq!(
-        call(&sim, "DELETE", "/v3.1/Users/Me/Extra").await,
-        (405, not_allowed("DELETE"))
-    );
-    assert_eq!(
-        call(&sim, "GET", "/v3.1/Users/Me/Extra").await,
-        (404, no_route("/v3.1/Users/Me/Extra"))
-    );
-    assert_eq!(
-        call(&sim, "PATCH", "/v3.1/Pipelines/21/x").await,
-        (405, not_allowed("PATCH"))
-    );
-    // A missing opportunity is judged before the method of its operations.
-    let (s, v) = call(&sim, "GET", "/v3.1/Opportunities/99/StateChange").await;
-    assert_eq!(
-        (s, v),
+    let missing_opportunity =
+        serde_json::json!({"Message": "Opportunity with ID 99 was not found."});
+    let cases = [
+        // A non-numeric id is a 404 whatever the method; a numeric one a 405.
         (
+            "PUT",
+            "/v3.1/contacts/abc",
             404,
-            serde_json::json!({"Message": "Opportunity with ID 99 was not found."})
-        )
-    );
-    assert_eq!(
-        call(&sim, "GET", "/v3.1/Opportunities/30000001/StateChange").await,
-        (405, not_allowed("GET"))
-    );
+            no_route("/v3.1/contacts/abc"),
+        ),
+        ("PUT", "/v3.1/Contacts/10000001", 405, not_allowed("PUT")),
+        ("POST", "/v3.1/Notes", 405, not_allowed("POST")),
+        // HEAD is not an implicit GET (a HEAD answer has no body).
+        ("HEAD", "/v3.1/Contacts", 405, serde_json::Value::Null),
+        ("HEAD", "/v3.1/Contacts/abc", 404, serde_json::Value::Null),
+        // Read-only families: 405 to any other method at any depth, 404 to GET below them.
+        ("DELETE", "/v3.1/Users/Me/Extra", 405, not_allowed("DELETE")),
+        (
+            "GET",
+            "/v3.1/Users/Me/Extra",
+            404,
+            no_route("/v3.1/Users/Me/Extra"),
+        ),
+        ("PATCH", "/v3.1/Pipelines/21/x", 405, not_allowed("PATCH")),
+        // A missing opportunity is judged before the method of its operations.
+        (
+            "GET",
+            "/v3.1/Opportunities/99/StateChange",
+            404,
+            missing_opportunity,
+        ),
+        (
+            "GET",
+            "/v3.1/Opportunities/30000001/StateChange",
+            405,
+            not_allowed("GET"),
+        ),
+    ];
+    for (m, p, status, body) in cases {
+        assert_eq!(call(&sim, m, p).await, (status, body), "{m} {p}");
+    }
     sim.shutdown().await;
 }
