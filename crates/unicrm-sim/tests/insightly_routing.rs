@@ -350,3 +350,28 @@ async fn unknown_paths_and_methods_answer_the_vendor_shapes() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn leads_switch_closes_only_the_leads_paths() {
+    let sim = start(false).await;
+    let forbidden = serde_json::json!({
+        "Message": "No Access to Data: Leads are not enabled for this user."
+    });
+    for p in [
+        "/v3.1/leads",
+        "/v3.1/LeadStatuses/81",
+        "/v3.1/CustomFields/LEADS",
+        "/v3.1/tags/Leads",
+    ] {
+        assert_eq!(call(&sim, "GET", p).await, (403, forbidden.clone()), "{p}");
+    }
+    // Custom fields and tag names of other objects, and a `leads` segment elsewhere, stay open.
+    for (p, status) in [
+        ("/v3.1/CustomFields/Contacts", 200),
+        ("/v3.1/Tags/Contacts", 200),
+        ("/v3.1/Contacts/leads", 404),
+    ] {
+        assert_eq!(call(&sim, "GET", p).await.0, status, "{p}");
+    }
+    sim.shutdown().await;
+}
