@@ -12,6 +12,7 @@ pub mod clock;
 pub mod faults;
 pub mod insightly;
 pub mod seed;
+mod web;
 
 pub use capsule::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions};
 pub use clock::SimClock;

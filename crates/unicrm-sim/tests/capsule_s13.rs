@@ -1,4 +1,6 @@
 //! One test per numbered exchange of `docs/vendors/capsule-v2.md`, "Simulator must reproduce" (a `§13.N` label below is item N of that list), in raw HTTP.
+//!
+//! This file is longer than 600 lines on purpose: it is that checklist, one test per item in its order.
 
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! One test per numbered exchange of `docs/vendors/insightly-v3.1.md`, "Simulator must reproduce" (a `§12.N` label below is item N of that list)
 //! ("What the simulator must reproduce"), over raw HTTP.
+//!
+//! This file is longer than 600 lines on purpose: it is that checklist, one test per item in its order.
 
 use base64::Engine;
 use reqwest::{Method, StatusCode};

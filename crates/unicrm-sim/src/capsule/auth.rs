@@ -30,12 +30,7 @@ fn epoch(t: DateTime<Utc>) -> u64 {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    crate::web::authorization(headers, "Bearer")
 }
 
 fn rate_headers(resp: &mut Response, limit: u32, remaining: u32, reset: u64) {

@@ -23,7 +23,6 @@ mod numbers;
 mod web;
 mod writes;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -33,11 +32,11 @@ use axum::middleware;
 use axum::routing::{get, post};
 use serde::Serialize;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::clock::SimClock;
-use crate::faults::{self, FaultConfig, Faults, Flavor, SimStats};
+use crate::faults::{FaultConfig, Faults, Flavor};
 use crate::seed::{self, SeedOptions};
+use crate::web::{Served, fault_controls, lag};
 use model::Db;
 
 /// Options for starting the Capsule simulator.
@@ -128,9 +127,7 @@ pub struct CapsuleSimHandle {
     /// Client secret of the registered OAuth application.
     pub client_secret: String,
     app: Shared,
-    faults: Faults,
-    stop: watch::Sender<bool>,
-    server: JoinHandle<()>,
+    served: Served,
 }
 
 #[derive(Serialize)]
@@ -147,12 +144,7 @@ impl CapsuleSim {
     /// Generates the seed data, binds `127.0.0.1:port` and serves until
     /// [`CapsuleSimHandle::shutdown`].
     pub async fn start(options: CapsuleSimOptions) -> std::io::Result<CapsuleSimHandle> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            options.port,
-        ))
-        .await?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = crate::web::bind(options.port).await?;
         let origin = format!("http://{addr}");
         let parse = |s: String| url::Url::parse(&s).map_err(std::io::Error::other);
 
@@ -188,17 +180,7 @@ impl CapsuleSim {
             options.clock.clone(),
         );
         faults.set_rate_limit_hint(options.hourly_budget);
-        let router = faults::layer(router(app.clone()), faults.clone());
-
-        let mut stop_rx = stop.subscribe();
-        let server = tokio::spawn(async move {
-            let signal = async move {
-                let _ = stop_rx.wait_for(|s| *s).await;
-            };
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(signal)
-                .await;
-        });
+        let served = Served::start("capsule", listener, router(app.clone()), faults, stop);
 
         Ok(CapsuleSimHandle {
             base_url: parse(format!("{origin}/api/v2/"))?,
@@ -209,9 +191,7 @@ impl CapsuleSim {
             client_id,
             client_secret,
             app,
-            faults,
-            stop,
-            server,
+            served,
         })
     }
 }
@@ -246,20 +226,7 @@ impl CapsuleSimHandle {
         }
     }
 
-    /// Request counters since start or the last [`reset_stats`](Self::reset_stats).
-    pub fn stats(&self) -> SimStats {
-        self.faults.stats()
-    }
-
-    /// Sets the request counters back to zero.
-    pub fn reset_stats(&self) {
-        self.faults.reset_stats();
-    }
-
-    /// Replaces the fault configuration (and reseeds the fault generator).
-    pub fn set_faults(&self, config: FaultConfig) {
-        self.faults.set_config(config);
-    }
+    fault_controls!();
 
     /// The tenant's clock (a clone: advancing it moves the simulator's time).
     pub fn clock(&self) -> SimClock {
@@ -282,7 +249,7 @@ impl CapsuleSimHandle {
         let mut db = self.app.lock();
         db.budget = budget.max(1);
         db.windows.clear();
-        self.faults.set_rate_limit_hint(budget);
+        self.served.faults.set_rate_limit_hint(budget);
     }
 
     /// Creates a personal access token acting as `user_id` (which need not exist: an unknown
@@ -304,13 +271,8 @@ impl CapsuleSimHandle {
 
     /// Stops accepting connections, lets in-flight requests finish, stops hook retries.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.server.await;
+        self.served.shutdown().await;
     }
-}
-
-fn lag(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// All routes, under `/api/v2` (authenticated, rate limited) and `/oauth`.

@@ -159,36 +159,13 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
 
 // ---------------------------------------------------------------- query strings
 
-/// A parsed query string that remembers the raw pairs (for `Link` URLs).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Query {
-    raw: Option<String>,
-    pairs: Vec<(String, String)>,
-}
+pub(crate) use crate::web::Query;
 
+/// Capsule's reading of a query string (the parsing itself is shared, `crate::web::Query`).
 impl Query {
-    pub(crate) fn parse(raw: Option<String>) -> Self {
-        let pairs = raw
-            .as_deref()
-            .map(|r| {
-                url::form_urlencoded::parse(r.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Self { raw, pairs }
-    }
-
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
     pub(crate) fn embed(&self) -> Embed {
         let mut e = Embed::default();
-        for (k, v) in &self.pairs {
+        for (k, v) in self.pairs() {
             if k == "embed" {
                 for tok in v.split(',') {
                     match tok.trim() {

@@ -16,28 +16,28 @@
 //! # Ok(()) }
 //! ```
 
-mod api;
+mod gate;
+mod handlers;
 mod limits;
 mod schema;
 mod store;
+mod web;
 
 pub use limits::PerSecondWindow;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use axum::Router;
 use http::StatusCode;
 use serde::Serialize;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
 
 use crate::clock::SimClock;
-use crate::faults::{self, FaultConfig, Faults, Flavor, SimStats};
+use crate::faults::{FaultConfig, Faults, Flavor};
 use crate::seed::{self, SeedOptions};
+use crate::web::{Served, fault_controls, lag};
 
 /// Options for starting the Insightly simulator.
 #[derive(Debug, Clone)]
@@ -121,10 +121,8 @@ pub struct InsightlySimHandle {
     pub pod: String,
     other_pod_key: String,
     user_keys: Vec<(u64, String)>,
-    faults: Faults,
-    sim: Arc<api::Sim>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    sim: Arc<handlers::Sim>,
+    served: Served,
 }
 
 /// The line `unicrm sandbox` prints for this simulator (keys in this order).
@@ -161,17 +159,8 @@ fn derive_key(seed: u64, salt: u64) -> String {
     )
 }
 
-fn lag(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
 fn status(code: u16, default: StatusCode) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(default)
-}
-
-/// The simulator's routes (without faults).
-fn router(sim: Arc<api::Sim>) -> Router {
-    Router::new().fallback(api::handle).with_state(sim)
 }
 
 impl InsightlySim {
@@ -203,7 +192,7 @@ impl InsightlySim {
             keys.insert(k.clone(), (*uid, options.pod.clone()));
             user_keys.push((*uid, k));
         }
-        let sim = Arc::new(api::Sim {
+        let sim = Arc::new(handlers::Sim {
             pod: options.pod.clone(),
             keys,
             create_status: status(options.create_status, StatusCode::OK),
@@ -223,19 +212,16 @@ impl InsightlySim {
             Flavor::Insightly,
             options.clock.clone(),
         );
-        let app = faults::layer(router(sim.clone()), faults.clone());
-        let listener =
-            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port))).await?;
-        let addr = listener.local_addr()?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!("insightly simulator stopped: {e}");
-            }
-        });
+        let lists: Vec<&'static str> = sim.read().refs.iter().map(|r| r.path).collect();
+        let (listener, addr) = crate::web::bind(options.port).await?;
+        let (stop, _) = watch::channel(false);
+        let served = Served::start(
+            "insightly",
+            listener,
+            web::router(sim.clone(), &lists),
+            faults,
+            stop,
+        );
         let base_url = url::Url::parse(&format!("http://{addr}/v3.1/"))
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(InsightlySimHandle {
@@ -244,10 +230,8 @@ impl InsightlySim {
             pod: options.pod,
             other_pod_key,
             user_keys,
-            faults,
             sim,
-            shutdown: Some(tx),
-            task: Some(task),
+            served,
         })
     }
 }
@@ -296,20 +280,7 @@ impl InsightlySimHandle {
         self.user_keys.clone()
     }
 
-    /// Request counters (kept by the fault layer, which sees every request).
-    pub fn stats(&self) -> SimStats {
-        self.faults.stats()
-    }
-
-    /// Resets the request counters.
-    pub fn reset_stats(&self) {
-        self.faults.reset_stats();
-    }
-
-    /// Replaces the fault configuration.
-    pub fn set_faults(&self, config: FaultConfig) {
-        self.faults.set_config(config);
-    }
+    fault_controls!();
 
     /// The instance's clock (a clone: advancing it moves the simulator's time).
     pub fn clock(&self) -> SimClock {
@@ -335,12 +306,7 @@ impl InsightlySimHandle {
     }
 
     /// Stops the server and waits for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

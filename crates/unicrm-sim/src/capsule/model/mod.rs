@@ -481,9 +481,11 @@ impl Db {
 }
 
 mod countries;
+mod records;
 mod render;
 mod seeding;
 
 pub(crate) use countries::*;
+pub(crate) use records::*;
 pub(crate) use render::*;
 pub(crate) use seeding::*;
