@@ -538,4 +538,12 @@ impl Crm for InsightlyClient {
     fn stats(&self) -> ClientStats {
         self.inner.shared.http.stats()
     }
+
+    /// Vendor extras: the [`InsightlyClient`] itself (pod, rate-limit status).
+    fn extension_of(
+        &self,
+        type_id: std::any::TypeId,
+    ) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        (type_id == std::any::TypeId::of::<InsightlyClient>()).then_some(self as _)
+    }
 }
