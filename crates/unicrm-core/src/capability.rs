@@ -235,6 +235,33 @@ impl ResourceCapabilities {
     }
 }
 
+impl ResourceCapabilities {
+    /// `new` without the fields this resource cannot write, and their names: what a caller
+    /// that reports losses (a migration) sends instead of having the guard refuse the write.
+    pub fn writable_part<R: crate::Record>(
+        &self,
+        new: &R::New,
+    ) -> crate::Result<(R::New, Vec<&'static str>)> {
+        let dropped: Vec<&'static str> = R::new_fields(new)
+            .into_iter()
+            .filter(|f| !self.can_write(f))
+            .collect();
+        if dropped.is_empty() {
+            return Ok((new.clone(), dropped));
+        }
+        let fail = |e: serde_json::Error| {
+            crate::Error::config(format!("cannot drop unwritable {} fields: {e}", R::KIND))
+        };
+        let mut value = serde_json::to_value(new).map_err(fail)?;
+        if let Some(map) = value.as_object_mut() {
+            for f in &dropped {
+                map.remove(*f);
+            }
+        }
+        Ok((serde_json::from_value(value).map_err(fail)?, dropped))
+    }
+}
+
 /// Everything an adapter supports, per resource kind.
 ///
 /// Serialized as `{"vendor": …, "resources": {"contact": {…}, …}, "webhooks": …}`, the
@@ -359,6 +386,29 @@ mod tests {
         );
         assert_eq!(Filter::UpdatedSince.as_str(), "updated_since");
         assert_eq!(Filter::Search.as_str(), "search");
+    }
+
+    #[test]
+    fn the_writable_part_drops_exactly_the_unwritable_fields() {
+        let caps = ResourceCapabilities::crud(10, ["first_name", "emails"]);
+        let new = crate::NewContact {
+            first_name: Some("Ada".into()),
+            department: Some("R&D".into()),
+            tags: vec![crate::Tag::named("t")],
+            ..Default::default()
+        };
+        let (kept, dropped) = caps.writable_part::<Contact>(&new).unwrap();
+        assert_eq!(dropped, ["department", "tags"]);
+        assert_eq!(kept.first_name.as_deref(), Some("Ada"));
+        assert!(kept.department.is_none() && kept.tags.is_empty());
+        let (same, none) = caps
+            .writable_part::<Contact>(&crate::NewContact {
+                first_name: Some("B".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(none.is_empty());
+        assert_eq!(same.first_name.as_deref(), Some("B"));
     }
 
     #[test]
