@@ -32,12 +32,7 @@ use unicrm_core::registry::{Adapter, CrmConfig};
 /// Capsule as a registry adapter (`unicrm_core::registry`): the credential `token` (a personal
 /// access token); the options `base_url` and `requests_per_second` (a client-side pace; by
 /// default only Capsule's `X-RateLimit-*` budget paces the client).
-pub const ADAPTER: Adapter = Adapter::new(
-    "capsule",
-    "Capsule CRM (API v2)",
-    &["token"],
-    connect,
-);
+pub const ADAPTER: Adapter = Adapter::new("capsule", "Capsule CRM (API v2)", &["token"], connect);
 
 /// A client from a registry config (unguarded; `unicrm_core::registry::connect` guards it).
 pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::Crm>> {
@@ -47,9 +42,9 @@ pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::C
         b = b.base_url(url);
     }
     if let Some(n) = config.options.requests_per_second {
-        b = b.rate_limiter(Arc::new(unicrm_core::http::GovernorRateLimiter::per_second(
-            n, n,
-        )));
+        b = b.rate_limiter(Arc::new(
+            unicrm_core::http::GovernorRateLimiter::per_second(n, n),
+        ));
     }
     Ok(Arc::new(b.build()?))
 }

@@ -70,7 +70,10 @@ async fn refusals_send_nothing_and_name_what_is_refused() {
         .create(&NewPipeline::default())
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "pipeline.create is not supported by capsule");
+    assert_eq!(
+        err.to_string(),
+        "pipeline.create is not supported by capsule"
+    );
     let err = crm.leads().get(&LeadId::new("1")).await.unwrap_err();
     assert_eq!(err.to_string(), "lead.get is not supported by capsule");
     assert_eq!(crm.stats().requests, before, "no request was sent");
@@ -153,7 +156,9 @@ async fn hooks_and_oauth_are_reached_from_an_arc_dyn_crm() {
     let crm: Arc<dyn Crm> = guard(Arc::new(client));
     assert!(crm.extension::<CapsuleOAuth>().is_some());
     assert!(crm.extension::<CapsuleClient>().is_some());
-    let hooks = crm.extension::<RestHooks>().expect("Capsule offers REST hooks");
+    let hooks = crm
+        .extension::<RestHooks>()
+        .expect("Capsule offers REST hooks");
     let hook = hooks
         .subscribe(&NewRestHook {
             event: HookEvent::PartyCreated,

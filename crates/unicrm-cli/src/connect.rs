@@ -20,7 +20,11 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn var(vendor: &str, key: &str) -> String {
-    format!("{}_{}", vendor.to_uppercase().replace('-', "_"), key.to_uppercase())
+    format!(
+        "{}_{}",
+        vendor.to_uppercase().replace('-', "_"),
+        key.to_uppercase()
+    )
 }
 
 /// The registered vendor names, for `--vendor`, `--from` and `--to`.
@@ -40,7 +44,10 @@ pub fn config(vendor: &str, base_url: Option<&str>) -> Result<CrmConfig, CliErro
     let secret = |key: &str| env(&var(vendor, key)).map(SecretString::from);
     config.credentials.token = secret("token");
     config.credentials.api_key = secret("api_key");
-    if let Some(url) = base_url.map(str::to_string).or_else(|| env(&var(vendor, "base_url"))) {
+    if let Some(url) = base_url
+        .map(str::to_string)
+        .or_else(|| env(&var(vendor, "base_url")))
+    {
         config = config.base_url(url);
     }
     if let Some(pod) = env(&var(vendor, "pod")) {

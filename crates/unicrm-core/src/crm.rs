@@ -299,7 +299,8 @@ pub trait CrmExt: Crm {
     /// The vendor extra of type `T`, when the adapter offers one:
     /// `crm.extension::<unicrm_capsule::RestHooks>()`.
     fn extension<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.extension_of(TypeId::of::<T>()).and_then(|e| e.downcast_ref::<T>())
+        self.extension_of(TypeId::of::<T>())
+            .and_then(|e| e.downcast_ref::<T>())
     }
 
     /// Every record of type `R`, over all pages.

@@ -146,7 +146,10 @@ pub enum Error {
         message: String,
     },
     /// No adapter is registered under this vendor name (`crate::registry`).
-    #[error("unknown vendor `{vendor}` (registered: {})", registered_list(registered))]
+    #[error(
+        "unknown vendor `{vendor}` (registered: {})",
+        registered_list(registered)
+    )]
     UnknownVendor {
         /// The name asked for.
         vendor: String,

@@ -57,7 +57,10 @@ impl Resource<Contact> for Recorder {
         self.log("delete");
         Ok(())
     }
-    async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Contact, ContactId>> {
+    async fn changes_since(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<ChangeSet<Contact, ContactId>> {
         self.log("changes_since");
         Ok(ChangeSet {
             changes: vec![],
@@ -201,7 +204,11 @@ async fn each_operation_is_gated_by_its_own_flag() {
                 .map(|_| ()),
         ];
         for (other, res) in Operation::ALL.iter().zip(results) {
-            assert_eq!(res.is_ok(), *other == op, "{op:?} allowed, {other:?}: {res:?}");
+            assert_eq!(
+                res.is_ok(),
+                *other == op,
+                "{op:?} allowed, {other:?}: {res:?}"
+            );
         }
         assert_eq!(p.contacts.calls(), [op.as_str()]);
     }

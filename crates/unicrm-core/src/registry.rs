@@ -380,10 +380,7 @@ mod tests {
         assert_eq!(c.vendor, "capsule");
         assert_eq!(c.require("token").unwrap().expose_secret(), "sekrit-token");
         assert_eq!(
-            c.credentials
-                .get("client_secret")
-                .unwrap()
-                .expose_secret(),
+            c.credentials.get("client_secret").unwrap().expose_secret(),
             "sekrit-client"
         );
         assert!(c.credentials.get("api_key").is_none());
@@ -395,15 +392,23 @@ mod tests {
         assert_eq!(c.options.client_id.as_deref(), Some("cid"));
         assert_eq!(c.options.requests_per_second.map(|n| n.get()), Some(5));
         assert_eq!(c.options.other["oauth_token_url"], "http://x/");
-        assert!(!c.options.other.contains_key("token"), "secrets are not copied");
+        assert!(
+            !c.options.other.contains_key("token"),
+            "secrets are not copied"
+        );
         let debug = format!("{c:?}");
         assert!(!debug.contains("sekrit"), "{debug}");
-        let rt: CrmConfig = serde_json::from_str(r#"{"vendor":"v","refresh_token":"r","api_key":"k","pod":"eu1","location_id":"L"}"#).unwrap();
+        let rt: CrmConfig = serde_json::from_str(
+            r#"{"vendor":"v","refresh_token":"r","api_key":"k","pod":"eu1","location_id":"L"}"#,
+        )
+        .unwrap();
         assert!(rt.credentials.get("refresh_token").is_some());
         assert!(rt.credentials.get("api_key").is_some());
         assert_eq!(rt.options.pod.as_deref(), Some("eu1"));
         assert_eq!(rt.options.location_id.as_deref(), Some("L"));
-        assert!(serde_json::from_str::<CrmConfig>(r#"{"vendor":"v","requests_per_second":0}"#).is_err());
+        assert!(
+            serde_json::from_str::<CrmConfig>(r#"{"vendor":"v","requests_per_second":0}"#).is_err()
+        );
     }
 
     #[test]

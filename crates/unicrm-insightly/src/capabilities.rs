@@ -51,7 +51,12 @@ pub fn capabilities() -> Capabilities {
         // mapping/contact.rs: no department or lead source on a contact.
         .with(
             ResourceKind::Contact,
-            record(true, true, NewContact::FIELDS, &["department", "lead_source"]),
+            record(
+                true,
+                true,
+                NewContact::FIELDS,
+                &["department", "lead_source"],
+            ),
         )
         // mapping/account.rs: no organisation email, industry, headcount, revenue or parent.
         .with(

@@ -23,12 +23,7 @@ use unicrm_core::registry::{Adapter, CrmConfig};
 
 /// Insightly as a registry adapter (`unicrm_core::registry`): the credential `api_key`; the
 /// options `pod`, `base_url` (wins over the pod) and `requests_per_second` (default 10).
-pub const ADAPTER: Adapter = Adapter::new(
-    VENDOR,
-    "Insightly (API v3.1)",
-    &["api_key"],
-    connect,
-);
+pub const ADAPTER: Adapter = Adapter::new(VENDOR, "Insightly (API v3.1)", &["api_key"], connect);
 
 /// A client from a registry config (unguarded; `unicrm_core::registry::connect` guards it).
 pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::Crm>> {

@@ -131,7 +131,11 @@ impl Migrator<'_> {
             let sent = serde_json::to_value(&new)?;
             // Fields the target cannot write are left out (the guard would refuse the whole
             // record); `sent` keeps them, so they are measured as losses like any other.
-            let (new, _) = self.target.capabilities().of::<R>().writable_part::<R>(&new)?;
+            let (new, _) = self
+                .target
+                .capabilities()
+                .of::<R>()
+                .writable_part::<R>(&new)?;
             let mut predicted = self.capacity.predict(&kind, &sent);
             if dropped > 0 {
                 *predicted.entry("custom_fields".to_string()).or_default() += dropped;
