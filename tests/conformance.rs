@@ -5,10 +5,8 @@
 
 use std::sync::Arc;
 
-use unicrm::capsule::CapsuleClient;
-use unicrm::insightly::InsightlyClient;
 use unicrm::sim::{CapsuleSim, CapsuleSimOptions, InsightlySim, InsightlySimOptions, SeedOptions};
-use unicrm::{Account, Contact, Crm};
+use unicrm::{Account, Contact, Crm, CrmConfig, CrmExt};
 use unicrm_testkit::Report;
 use unicrm_testkit::checks::{paging, reads, writes};
 
@@ -29,20 +27,42 @@ async fn crms() -> Vec<Arc<dyn Crm>> {
     })
     .await
     .unwrap();
-    let capsule = CapsuleClient::builder()
-        .base_url(c.base_url.as_str())
-        .personal_access_token(c.token.clone())
-        .build()
-        .unwrap();
-    let insightly = InsightlyClient::builder()
-        .base_url(i.base_url.as_str())
-        .api_key(i.api_key.clone())
-        .build()
-        .unwrap();
+    // Built through the registry, as a caller would: a config per vendor → a guarded client.
+    let capsule = unicrm::connect(
+        &CrmConfig::new("capsule")
+            .base_url(c.base_url.as_str())
+            .token(c.token.clone()),
+    )
+    .unwrap();
+    let insightly = unicrm::connect(
+        &CrmConfig::new("insightly")
+            .base_url(i.base_url.as_str())
+            .api_key(i.api_key.clone()),
+    )
+    .unwrap();
     // The simulators live as long as the test's runtime.
     std::mem::forget(c);
     std::mem::forget(i);
-    vec![Arc::new(capsule), Arc::new(insightly)]
+    vec![capsule, insightly]
+}
+
+#[test]
+fn the_facade_registers_its_adapters() {
+    assert_eq!(unicrm::vendors(), ["capsule", "insightly"]);
+    let err = unicrm::connect(&CrmConfig::new("pipedrive")).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "unknown vendor `pipedrive` (registered: capsule, insightly)"
+    );
+}
+
+#[tokio::test]
+async fn capsule_hooks_are_reached_from_an_arc_dyn_crm() {
+    let crms = crms().await;
+    let hooks = crms[0].extension::<unicrm::capsule::RestHooks>();
+    assert!(hooks.is_some(), "Capsule offers its REST hooks");
+    assert!(crms[1].extension::<unicrm::capsule::RestHooks>().is_none());
+    assert!(crms[0].extension::<unicrm::Guarded>().is_some());
 }
 
 #[tokio::test]

@@ -1,48 +1,111 @@
-//! What the Capsule adapter supports, as data.
+//! What the Capsule adapter supports, as typed data (the reasons are in the crate docs and in
+//! each mapping's module docs).
 
-use std::collections::BTreeMap;
-
-use unicrm_core::{Capabilities, DeletionDetection, ResourceCapabilities};
+use unicrm_core::{
+    Capabilities, DeletionDetection, Filters, NewAccount, NewContact, NewNote, NewOpportunity,
+    NewTask, ResourceCapabilities, ResourceKind,
+};
 
 /// Capsule's largest page.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// The entry feeds' largest page.
 pub const MAX_ENTRY_PAGE_SIZE: u32 = 50;
 
-/// The capability table (see the crate docs for the reasons).
+/// Unified fields no vendor stores as written: derived from other records or from activity.
+const DERIVED: [&str; 5] = [
+    "account_name",
+    "stage_name",
+    "last_activity_at",
+    "stage_changed_at",
+    "picture_url",
+];
+
+/// `fields` without the derived ones and without `unstored` (what Capsule does not keep).
+fn writable(fields: &'static [&'static str], unstored: &[&str]) -> Vec<&'static str> {
+    fields
+        .iter()
+        .copied()
+        .filter(|f| !DERIVED.contains(f) && !unstored.contains(f))
+        .collect()
+}
+
+/// The capability table.
 pub fn capsule_capabilities() -> Capabilities {
-    let party = ResourceCapabilities {
-        search: true,
-        updated_since: true,
-        changes: true,
-        deletions: DeletionDetection::Native,
-        tags: true,
-        custom_fields: true,
-        ..ResourceCapabilities::crud(MAX_PAGE_SIZE)
+    let party = |fields, unstored: &[&str]| {
+        let mut r = ResourceCapabilities {
+            filters: Filters {
+                search: true,
+                updated_since: true,
+            },
+            deletions: DeletionDetection::Native,
+            tags: true,
+            custom_fields: true,
+            ..ResourceCapabilities::crud(MAX_PAGE_SIZE, writable(fields, unstored))
+        };
+        r.operations.changes = true;
+        r
     };
-    let scanned = |max| ResourceCapabilities {
-        changes: true,
-        deletions: DeletionDetection::IdScan,
-        ..ResourceCapabilities::crud(max)
+    let scanned = |max, fields, unstored: &[&str]| {
+        let mut r = ResourceCapabilities {
+            deletions: DeletionDetection::IdScan,
+            ..ResourceCapabilities::crud(max, writable(fields, unstored))
+        };
+        r.operations.changes = true;
+        r
     };
-    let mut resources = BTreeMap::new();
-    resources.insert("contact".to_string(), party.clone());
-    resources.insert("account".to_string(), party.clone());
-    resources.insert("opportunity".to_string(), party);
-    resources.insert("task".to_string(), scanned(MAX_PAGE_SIZE));
-    resources.insert("note".to_string(), scanned(MAX_ENTRY_PAGE_SIZE));
-    resources.insert(
-        "user".to_string(),
-        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
-    );
-    resources.insert(
-        "pipeline".to_string(),
-        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
-    );
-    resources.insert("lead".to_string(), ResourceCapabilities::none());
-    Capabilities {
-        vendor: "capsule".into(),
-        resources,
-        webhooks: true,
-    }
+    Capabilities::new("capsule")
+        // mapping/contact.rs, mapping/account.rs: "Not stored by Capsule".
+        .with(
+            ResourceKind::Contact,
+            party(
+                NewContact::FIELDS,
+                &["department", "birthday", "lead_source", "links"],
+            ),
+        )
+        .with(
+            ResourceKind::Account,
+            party(
+                NewAccount::FIELDS,
+                &[
+                    "industry",
+                    "number_of_employees",
+                    "annual_revenue",
+                    "parent_id",
+                    "links",
+                ],
+            ),
+        )
+        // mapping/opportunity.rs: "Not mapped".
+        .with(
+            ResourceKind::Opportunity,
+            party(NewOpportunity::FIELDS, &["contact_ids", "won_reason"]),
+        )
+        // mapping/task.rs: "Not stored".
+        .with(
+            ResourceKind::Task,
+            scanned(
+                MAX_PAGE_SIZE,
+                NewTask::FIELDS,
+                &["priority", "start_date", "lead_id"],
+            ),
+        )
+        // mapping/note.rs: the subject is ignored on notes, the creator is the token's user.
+        .with(
+            ResourceKind::Note,
+            scanned(
+                MAX_ENTRY_PAGE_SIZE,
+                NewNote::FIELDS,
+                &["title", "owner_id", "lead_id"],
+            ),
+        )
+        .with(
+            ResourceKind::User,
+            ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+        )
+        .with(
+            ResourceKind::Pipeline,
+            ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+        )
+        .with(ResourceKind::Lead, ResourceCapabilities::none())
+        .with_webhooks(true)
 }

@@ -1,5 +1,6 @@
 //! [`CapsuleClient`]: the `Crm` implementation, and the shared request plumbing.
 
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,6 +19,7 @@ use unicrm_core::{ListParams, Page};
 use crate::auth::CapsuleOAuth;
 use crate::capabilities::capsule_capabilities;
 use crate::config::CapsuleClientBuilder;
+use crate::hooks::RestHooks;
 use crate::mapping::FieldDefs;
 use crate::mapping::custom_fields::{FieldEntity, definition_from_wire};
 use crate::mapping::pipeline::StageIndex;
@@ -48,6 +50,7 @@ pub(crate) struct Api {
 #[derive(Clone)]
 pub struct CapsuleClient {
     pub(crate) api: Arc<Api>,
+    hooks: RestHooks,
 }
 
 impl std::fmt::Debug for CapsuleClient {
@@ -66,7 +69,16 @@ impl CapsuleClient {
     }
 
     pub(crate) fn from_api(api: Api) -> Self {
-        CapsuleClient { api: Arc::new(api) }
+        let api = Arc::new(api);
+        CapsuleClient {
+            hooks: RestHooks { api: api.clone() },
+            api,
+        }
+    }
+
+    /// The REST hooks (also reachable from an `Arc<dyn Crm>`: `crm.extension::<RestHooks>()`).
+    pub fn hooks(&self) -> &RestHooks {
+        &self.hooks
     }
 
     /// The OAuth endpoints, when the client was built with OAuth.
@@ -392,5 +404,19 @@ impl Crm for CapsuleClient {
 
     fn base_url(&self) -> Option<&unicrm_core::http::Url> {
         Some(self.api.http.base_url())
+    }
+
+    /// Vendor extras: [`RestHooks`], the [`CapsuleOAuth`] handle (when built with OAuth) and
+    /// the [`CapsuleClient`] itself.
+    fn extension_of(&self, type_id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        if type_id == TypeId::of::<RestHooks>() {
+            Some(&self.hooks)
+        } else if type_id == TypeId::of::<CapsuleOAuth>() {
+            self.api.oauth.as_ref().map(|o| o as _)
+        } else if type_id == TypeId::of::<CapsuleClient>() {
+            Some(self)
+        } else {
+            None
+        }
     }
 }

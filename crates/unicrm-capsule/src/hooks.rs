@@ -24,7 +24,7 @@ use unicrm_core::{
     UserId,
 };
 
-use crate::client::CapsuleClient;
+use crate::client::{Api, CapsuleClient};
 use crate::mapping::FieldDefs;
 use crate::mapping::pipeline::StageIndex;
 use crate::resources::parties::{PartyRecord, to_record};
@@ -124,9 +124,23 @@ fn hook_from_wire(w: WireRestHook) -> RestHook {
     }
 }
 
-impl CapsuleClient {
+/// Capsule's REST hooks of one client: subscribe, list, unsubscribe. Reach it from a
+/// [`CapsuleClient`] with [`CapsuleClient::hooks`], or from any `Arc<dyn Crm>` with
+/// `crm.extension::<RestHooks>()` (`None` for another vendor).
+#[derive(Clone)]
+pub struct RestHooks {
+    pub(crate) api: std::sync::Arc<Api>,
+}
+
+impl std::fmt::Debug for RestHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestHooks").finish_non_exhaustive()
+    }
+}
+
+impl RestHooks {
     /// Subscribes to an event (`POST /resthooks`).
-    pub async fn subscribe_hook(&self, hook: &NewRestHook) -> Result<RestHook> {
+    pub async fn subscribe(&self, hook: &NewRestHook) -> Result<RestHook> {
         let body = serde_json::to_string(&serde_json::json!({ "restHook": hook }))
             .map_err(|e| Error::config(format!("cannot serialize the hook: {e}")))?;
         let resp = self.api.write(Method::POST, "resthooks", &[], body).await?;
@@ -136,7 +150,7 @@ impl CapsuleClient {
     }
 
     /// This application's subscriptions (`GET /resthooks`, unpaged).
-    pub async fn list_hooks(&self) -> Result<Vec<RestHook>> {
+    pub async fn list(&self) -> Result<Vec<RestHook>> {
         let resp = self.api.get_path("resthooks", &[]).await?;
         Ok(wire::decode_list::<WireRestHook>(&resp.body, "restHooks")?
             .into_iter()
@@ -145,8 +159,25 @@ impl CapsuleClient {
     }
 
     /// Unsubscribes (`DELETE /resthooks/{id}`).
-    pub async fn unsubscribe_hook(&self, id: u64) -> Result<()> {
+    pub async fn unsubscribe(&self, id: u64) -> Result<()> {
         self.api.delete_path(&format!("resthooks/{id}")).await
+    }
+}
+
+impl CapsuleClient {
+    /// Subscribes to an event (`POST /resthooks`; see [`RestHooks::subscribe`]).
+    pub async fn subscribe_hook(&self, hook: &NewRestHook) -> Result<RestHook> {
+        self.hooks().subscribe(hook).await
+    }
+
+    /// This application's subscriptions (see [`RestHooks::list`]).
+    pub async fn list_hooks(&self) -> Result<Vec<RestHook>> {
+        self.hooks().list().await
+    }
+
+    /// Unsubscribes (see [`RestHooks::unsubscribe`]).
+    pub async fn unsubscribe_hook(&self, id: u64) -> Result<()> {
+        self.hooks().unsubscribe(id).await
     }
 }
 

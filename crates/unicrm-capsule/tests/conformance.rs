@@ -73,7 +73,7 @@ impl CapsuleHarness {
             .personal_access_token(token.to_string())
             .build()
             .map_err(herr)?;
-        Ok(Arc::new(c))
+        Ok(unicrm_core::guard(Arc::new(c)))
     }
 
     /// One raw request as the other user; the JSON answer (Null for an empty body).

@@ -424,7 +424,8 @@ async fn contact_stream_skips_organisation_only_pages() {
 #[tokio::test]
 async fn leads_and_unsupported_filters() {
     let server = MockServer::start().await;
-    let client = pat_client(&server, &RecordingSleeper::new());
+    // Through the guard, as `connect` hands it out: it refuses before any request.
+    let client = unicrm_core::guard(Arc::new(pat_client(&server, &RecordingSleeper::new())));
     assert!(
         client
             .leads()
@@ -450,8 +451,8 @@ async fn leads_and_unsupported_filters() {
             .is_unsupported()
     );
     let caps = client.capabilities();
-    assert!(!caps.resource(&ResourceKind::Lead).list);
-    assert!(caps.resource(&ResourceKind::Contact).search);
+    assert!(!caps.resource(&ResourceKind::Lead).operations.list);
+    assert!(caps.resource(&ResourceKind::Contact).filters.search);
     assert_eq!(
         caps.resource(&ResourceKind::Task).deletions,
         DeletionDetection::IdScan

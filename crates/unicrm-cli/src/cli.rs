@@ -26,9 +26,9 @@ INSIGHTLY_POD, INSIGHTLY_BASE_URL, INSIGHTLY_REQUESTS_PER_SECOND (client pace, d
 Tables fit COLUMNS when set, else the terminal; written to a file or pipe they keep whole cells."
 )]
 pub struct Cli {
-    /// The CRM to talk to (resource and `changes` commands).
-    #[arg(long, value_enum)]
-    pub vendor: Option<Vendor>,
+    /// The CRM to talk to (resource and `changes` commands): a vendor name in the registry.
+    #[arg(long, value_parser = crate::connect::vendor_parser())]
+    pub vendor: Option<String>,
     /// Override the vendor's API base URL (else CAPSULE_BASE_URL / INSIGHTLY_BASE_URL, else the
     /// vendor's public API).
     #[arg(long)]
@@ -39,25 +39,6 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// A supported CRM vendor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Vendor {
-    /// Capsule CRM (API v2).
-    Capsule,
-    /// Insightly (API v3.1).
-    Insightly,
-}
-
-impl Vendor {
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Vendor::Capsule => "capsule",
-            Vendor::Insightly => "insightly",
-        }
-    }
 }
 
 /// Which simulators `sandbox` starts.
@@ -321,12 +302,12 @@ pub struct ChangesArgs {
 /// `migrate` options.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// Source CRM.
-    #[arg(long, value_enum)]
-    pub from: Vendor,
-    /// Target CRM.
-    #[arg(long, value_enum)]
-    pub to: Vendor,
+    /// Source CRM (a registered vendor name).
+    #[arg(long, value_parser = crate::connect::vendor_parser())]
+    pub from: String,
+    /// Target CRM (a registered vendor name).
+    #[arg(long, value_parser = crate::connect::vendor_parser())]
+    pub to: String,
     /// SQLite file holding the id map (created if missing); rerunning with it creates nothing twice.
     #[arg(long)]
     pub state: PathBuf,

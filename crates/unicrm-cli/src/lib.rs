@@ -44,9 +44,12 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-fn vendor_of(cli: &Cli) -> Result<cli::Vendor, CliError> {
-    cli.vendor.ok_or_else(|| {
-        CliError::usage("this command needs --vendor capsule|insightly (before the command)")
+fn vendor_of(cli: &Cli) -> Result<&str, CliError> {
+    cli.vendor.as_deref().ok_or_else(|| {
+        CliError::usage(format!(
+            "this command needs --vendor {} (before the command)",
+            connect::vendors().join("|")
+        ))
     })
 }
 
@@ -104,8 +107,8 @@ async fn migrate_command(args: cli::MigrateArgs) -> Result<(), CliError> {
         }
         search_lag.push(std::time::Duration::from_secs_f64(*s));
     }
-    let source = connect::connect(args.from, args.from_base_url.as_deref())?;
-    let target = connect::connect(args.to, args.to_base_url.as_deref())?;
+    let source = connect::connect(&args.from, args.from_base_url.as_deref())?;
+    let target = connect::connect(&args.to, args.to_base_url.as_deref())?;
     let state = migrate::state::State::open(&args.state, args.dry_run)?;
     let report = migrate::Migrator::new(
         source.as_ref(),

@@ -8,6 +8,8 @@
 //! An adapter that lists faster another way (concurrent pages) overrides
 //! [`Resource::stream_listing`], and every caller, `Arc<dyn Crm>` included, gets it.
 
+use std::any::{Any, TypeId};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -43,6 +45,21 @@ pub trait Record:
     type Patch: Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Which kind of record this is.
     const KIND: ResourceKind;
+    /// Every unified field a write may set (snake_case, as in JSON); what
+    /// [`crate::ResourceCapabilities::writable`] is a subset of.
+    const FIELDS: &'static [&'static str] = &[];
+
+    /// The unified fields a create of `new` sets (checked by [`crate::guard`]).
+    fn new_fields(new: &Self::New) -> Vec<&'static str> {
+        let _ = new;
+        Vec::new()
+    }
+
+    /// The unified fields an update with `patch` sets or clears (checked by [`crate::guard`]).
+    fn patch_fields(patch: &Self::Patch) -> Vec<&'static str> {
+        let _ = patch;
+        Vec::new()
+    }
 
     /// The record's id.
     fn id(&self) -> &Self::Id;
@@ -152,6 +169,10 @@ impl UnsupportedResource {
     }
 }
 
+/// What the default accessors of [`Crm`] hand out. It cannot know the vendor; behind
+/// [`crate::guard::Guarded`] (what `connect` returns) the guard answers first, naming it.
+static UNSUPPORTED: UnsupportedResource = UnsupportedResource::new("this adapter");
+
 impl<R: Record> Resource<R> for UnsupportedResource {
     fn vendor(&self) -> &str {
         self.vendor
@@ -173,6 +194,11 @@ pub struct ClientStats {
 
 /// A CRM: hands out each resource, says what it can do, and counts its traffic.
 /// Object-safe: hold it as `Arc<dyn Crm>`.
+///
+/// Every resource accessor has a default that hands out an [`UnsupportedResource`], so a
+/// resource kind added to unicrm later does not break an adapter: it simply does not offer it
+/// (and its [`Capabilities`] say so). Vendor extras (Capsule's REST hooks, its OAuth handle)
+/// are reached through [`CrmExt::extension`] (adapters implement [`Crm::extension_of`]).
 #[async_trait]
 pub trait Crm: Send + Sync {
     /// Vendor name (`capsule`, `insightly`).
@@ -180,21 +206,37 @@ pub trait Crm: Send + Sync {
     /// What this adapter supports.
     fn capabilities(&self) -> &Capabilities;
     /// Contacts (people).
-    fn contacts(&self) -> &dyn Resource<Contact>;
+    fn contacts(&self) -> &dyn Resource<Contact> {
+        &UNSUPPORTED
+    }
     /// Accounts (organisations).
-    fn accounts(&self) -> &dyn Resource<Account>;
+    fn accounts(&self) -> &dyn Resource<Account> {
+        &UNSUPPORTED
+    }
     /// Opportunities.
-    fn opportunities(&self) -> &dyn Resource<Opportunity>;
+    fn opportunities(&self) -> &dyn Resource<Opportunity> {
+        &UNSUPPORTED
+    }
     /// Tasks.
-    fn tasks(&self) -> &dyn Resource<Task>;
+    fn tasks(&self) -> &dyn Resource<Task> {
+        &UNSUPPORTED
+    }
     /// Notes.
-    fn notes(&self) -> &dyn Resource<Note>;
+    fn notes(&self) -> &dyn Resource<Note> {
+        &UNSUPPORTED
+    }
     /// Users.
-    fn users(&self) -> &dyn Resource<User>;
+    fn users(&self) -> &dyn Resource<User> {
+        &UNSUPPORTED
+    }
     /// Pipelines with their stages.
-    fn pipelines(&self) -> &dyn Resource<Pipeline>;
+    fn pipelines(&self) -> &dyn Resource<Pipeline> {
+        &UNSUPPORTED
+    }
     /// Leads.
-    fn leads(&self) -> &dyn Resource<Lead>;
+    fn leads(&self) -> &dyn Resource<Lead> {
+        &UNSUPPORTED
+    }
     /// Custom field definitions for a kind of record.
     async fn custom_field_definitions(
         &self,
@@ -211,6 +253,13 @@ pub trait Crm: Send + Sync {
     }
     /// The base URL this client talks to, when it has one (for messages: no credentials in it).
     fn base_url(&self) -> Option<&url::Url> {
+        None
+    }
+    /// A vendor extra of type `type_id` (say `TypeId::of::<CapsuleOAuth>()`), when this
+    /// adapter has one. The default has none. Callers use the typed [`CrmExt::extension`]
+    /// (a different name, so that calling it never needs disambiguation).
+    fn extension_of(&self, type_id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        let _ = type_id;
         None
     }
 }
@@ -241,6 +290,13 @@ pub trait CrmExt: Crm {
     /// The resource for `R`.
     fn resource<R: Record>(&self) -> &dyn Resource<R> {
         R::resource(self)
+    }
+
+    /// The vendor extra of type `T`, when the adapter offers one:
+    /// `crm.extension::<unicrm_capsule::RestHooks>()`.
+    fn extension<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.extension_of(TypeId::of::<T>())
+            .and_then(|e| e.downcast_ref::<T>())
     }
 
     /// Every record of type `R`, over all pages ([`Resource::stream_listing`]).

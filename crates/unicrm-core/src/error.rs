@@ -145,6 +145,25 @@ pub enum Error {
         /// What to fix.
         message: String,
     },
+    /// No adapter is registered under this vendor name (`crate::registry`).
+    #[error(
+        "unknown vendor `{vendor}` (registered: {})",
+        registered_list(registered)
+    )]
+    UnknownVendor {
+        /// The name asked for.
+        vendor: String,
+        /// The names that are registered, sorted.
+        registered: Vec<String>,
+    },
+}
+
+fn registered_list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// Error bodies kept in [`Error::Vendor`] are cut to this many bytes.

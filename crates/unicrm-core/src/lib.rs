@@ -10,7 +10,10 @@
 //!   conveniences every caller gets for free ([`CrmExt`]: streams over every page, change feeds);
 //! - [`page`]: list parameters, pages and opaque, serializable cursors;
 //! - [`change`]: the change-feed types;
-//! - [`capability`]: what an adapter can do, as data;
+//! - [`capability`]: what an adapter can do, as typed data, and [`guard`], the one place it is
+//!   enforced before an adapter is called;
+//! - [`registry`]: a serde [`CrmConfig`] → [`connect`] → a guarded `Arc<dyn Crm>`, over the
+//!   adapters registered in a [`Registry`];
 //! - [`error`]: the one [`Error`] type, grouped by what a caller can do about it;
 //! - [`http`] and [`auth`]: the HTTP plumbing adapters share — base URLs, error
 //!   classification, retries with idempotency rules, rate limiting, `Link` headers,
@@ -22,16 +25,22 @@ pub mod capability;
 pub mod change;
 pub mod crm;
 pub mod error;
+pub mod guard;
 pub mod http;
 pub mod models;
 pub mod page;
 pub mod patch;
+pub mod registry;
 pub mod time;
 
-pub use capability::{Capabilities, DeletionDetection, ResourceCapabilities};
+pub use capability::{
+    Capabilities, DeletionDetection, Filter, Filters, Operation, Operations, ResourceCapabilities,
+};
 pub use change::{Change, ChangeSet, Checkpoint};
 pub use crm::{Crm, CrmExt, Record, Resource, ResourceExt};
 pub use error::{Error, FieldError, Result};
+pub use guard::{Guarded, guard};
 pub use models::*;
 pub use page::{Cursor, DEFAULT_MAX_PAGES, ListParams, Page};
 pub use patch::Patch;
+pub use registry::{Adapter, CrmConfig, Registry, connect};

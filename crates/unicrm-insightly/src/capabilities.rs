@@ -1,47 +1,120 @@
-//! What the Insightly adapter supports, as data (the checklist is in the crate docs).
+//! What the Insightly adapter supports, as typed data (the checklist is in the crate docs; the
+//! fields Insightly does not keep are in each mapping's module docs).
 
-use std::collections::BTreeMap;
-
-use unicrm_core::{Capabilities, DeletionDetection, ResourceCapabilities};
+use unicrm_core::{
+    Capabilities, DeletionDetection, Filters, NewAccount, NewContact, NewLead, NewNote,
+    NewOpportunity, NewTask, ResourceCapabilities, ResourceKind,
+};
 
 use crate::client::VENDOR;
 use crate::config::MAX_PAGE_SIZE;
 
-/// Full CRUD, search, updated-since, change feed with id-scan deletions.
-fn record(tags: bool, custom_fields: bool) -> ResourceCapabilities {
-    ResourceCapabilities {
-        search: true,
-        updated_since: true,
-        changes: true,
+/// Unified fields no vendor stores as written: derived from other records or from activity
+/// (`IMAGE_URL` is read-only at Insightly).
+const DERIVED: [&str; 5] = [
+    "account_name",
+    "stage_name",
+    "last_activity_at",
+    "stage_changed_at",
+    "picture_url",
+];
+
+/// Full CRUD, search, updated-since, change feed with id-scan deletions; writes `fields`
+/// except the derived ones and `unstored`.
+fn record(
+    tags: bool,
+    custom_fields: bool,
+    fields: &'static [&'static str],
+    unstored: &[&str],
+) -> ResourceCapabilities {
+    let writable = fields
+        .iter()
+        .copied()
+        .filter(|f| !DERIVED.contains(f) && !unstored.contains(f));
+    let mut r = ResourceCapabilities {
+        filters: Filters {
+            search: true,
+            updated_since: true,
+        },
         deletions: DeletionDetection::IdScan,
         tags,
         custom_fields,
-        ..ResourceCapabilities::crud(MAX_PAGE_SIZE)
-    }
+        ..ResourceCapabilities::crud(MAX_PAGE_SIZE, writable)
+    };
+    r.operations.changes = true;
+    r
 }
 
 /// The adapter's capabilities.
 pub fn capabilities() -> Capabilities {
-    let mut r = BTreeMap::new();
-    r.insert("contact".to_string(), record(true, true));
-    r.insert("account".to_string(), record(true, true));
-    r.insert("opportunity".to_string(), record(true, true));
-    r.insert("lead".to_string(), record(true, true));
-    // Tasks have CUSTOMFIELDS at Insightly but the unified task has no home for them (raw
-    // only); neither tasks nor notes have tags.
-    r.insert("task".to_string(), record(false, false));
-    r.insert("note".to_string(), record(false, false));
-    r.insert(
-        "user".to_string(),
-        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
-    );
-    r.insert(
-        "pipeline".to_string(),
-        ResourceCapabilities::read_only(MAX_PAGE_SIZE),
-    );
-    Capabilities {
-        vendor: VENDOR.to_string(),
-        resources: r,
-        webhooks: false,
-    }
+    Capabilities::new(VENDOR)
+        // mapping/contact.rs: no department or lead source on a contact.
+        .with(
+            ResourceKind::Contact,
+            record(
+                true,
+                true,
+                NewContact::FIELDS,
+                &["department", "lead_source"],
+            ),
+        )
+        // mapping/account.rs: no organisation email, industry, headcount, revenue or parent.
+        .with(
+            ResourceKind::Account,
+            record(
+                true,
+                true,
+                NewAccount::FIELDS,
+                &[
+                    "emails",
+                    "industry",
+                    "number_of_employees",
+                    "annual_revenue",
+                    "parent_id",
+                ],
+            ),
+        )
+        .with(
+            ResourceKind::Opportunity,
+            record(
+                true,
+                true,
+                NewOpportunity::FIELDS,
+                &["lost_reason", "won_reason"],
+            ),
+        )
+        // mapping/lead.rs: `converted*` are read-only.
+        .with(
+            ResourceKind::Lead,
+            record(
+                true,
+                true,
+                NewLead::FIELDS,
+                &[
+                    "converted",
+                    "converted_at",
+                    "converted_contact_id",
+                    "converted_account_id",
+                    "converted_opportunity_id",
+                ],
+            ),
+        )
+        // Tasks have CUSTOMFIELDS at Insightly but the unified task has no home for them (raw
+        // only); neither tasks nor notes have tags.
+        .with(
+            ResourceKind::Task,
+            record(false, false, NewTask::FIELDS, &["due_time", "category"]),
+        )
+        .with(
+            ResourceKind::Note,
+            record(false, false, NewNote::FIELDS, &["occurred_at"]),
+        )
+        .with(
+            ResourceKind::User,
+            ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+        )
+        .with(
+            ResourceKind::Pipeline,
+            ResourceCapabilities::read_only(MAX_PAGE_SIZE),
+        )
 }

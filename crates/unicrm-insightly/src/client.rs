@@ -541,4 +541,12 @@ impl Crm for InsightlyClient {
     fn base_url(&self) -> Option<&unicrm_core::http::Url> {
         Some(InsightlyClient::base_url(self))
     }
+
+    /// Vendor extras: the [`InsightlyClient`] itself (pod, rate-limit status).
+    fn extension_of(
+        &self,
+        type_id: std::any::TypeId,
+    ) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        (type_id == std::any::TypeId::of::<InsightlyClient>()).then_some(self as _)
+    }
 }

@@ -97,7 +97,7 @@ impl InsightlyHarness {
             .requests_per_second(NonZeroU32::new(1000).unwrap())
             .build()
             .map_err(herr)?;
-        Ok(Arc::new(c))
+        Ok(unicrm_core::guard(Arc::new(c)))
     }
 
     /// One raw request as the other user; the JSON answer (Null for an empty body).

@@ -409,6 +409,7 @@ async fn unsupported_operations_say_so() {
     assert!(
         !c.capabilities()
             .resource(&unicrm_core::ResourceKind::User)
+            .operations
             .create
     );
 }

@@ -1,9 +1,9 @@
 //! The one place the kit reads an adapter's capabilities.
 //!
-//! Every check asks this module, never `Capabilities` directly, so switching to typed
-//! capabilities changes this file only.
+//! Every check asks this module, never `Capabilities` directly. The kit's [`Operation`] joins
+//! core's typed operations and list filters into one list of things a resource may support.
 
-use unicrm_core::{Capabilities, Crm, DeletionDetection, ResourceKind};
+use unicrm_core::{self as core, Capabilities, Crm, DeletionDetection, Filter, ResourceKind};
 
 /// An operation or filter a resource may support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,24 +103,26 @@ impl Gate {
     pub fn supports(&self, kind: &ResourceKind, op: Operation) -> bool {
         let r = self.caps.resource(kind);
         match op {
-            Operation::List => r.list,
-            Operation::Get => r.get,
-            Operation::Create => r.create,
-            Operation::Update => r.update,
-            Operation::Delete => r.delete,
-            Operation::Search => r.search,
-            Operation::UpdatedSince => r.updated_since,
-            Operation::Changes => r.changes,
+            Operation::List => r.supports(core::Operation::List),
+            Operation::Get => r.supports(core::Operation::Get),
+            Operation::Create => r.supports(core::Operation::Create),
+            Operation::Update => r.supports(core::Operation::Update),
+            Operation::Delete => r.supports(core::Operation::Delete),
+            Operation::Changes => r.supports(core::Operation::Changes),
+            Operation::Search => r.honours(Filter::Search),
+            Operation::UpdatedSince => r.honours(Filter::UpdatedSince),
         }
     }
 
     /// Whether records of `kind` carry `field`.
     pub fn carries(&self, kind: &ResourceKind, field: FieldKind) -> bool {
-        let r = self.caps.resource(kind);
-        match field {
-            FieldKind::Tags => r.tags,
-            FieldKind::CustomFields => r.custom_fields,
-        }
+        self.caps.resource(kind).can_write(field.as_str())
+    }
+
+    /// Whether a write to `kind` may set the unified field `field` (tags and custom fields
+    /// included).
+    pub fn writes(&self, kind: &ResourceKind, field: &str) -> bool {
+        self.caps.resource(kind).can_write(field)
     }
 
     /// Whether the change feed of `kind` reports deletions.

@@ -72,28 +72,20 @@ fn mem(bugs: Bugs, records: u64) -> Arc<Mem> {
             },
         );
     }
-    let mut resources = BTreeMap::new();
-    resources.insert(
-        "contact".to_string(),
-        ResourceCapabilities {
-            changes: true,
-            deletions: if bugs.caps_say_no_deletions {
-                DeletionDetection::None
-            } else {
-                DeletionDetection::IdScan
-            },
-            create: !bugs.create_despite_capability,
-            ..ResourceCapabilities::crud(100)
+    let mut contact = ResourceCapabilities {
+        deletions: if bugs.caps_say_no_deletions {
+            DeletionDetection::None
+        } else {
+            DeletionDetection::IdScan
         },
-    );
+        ..ResourceCapabilities::crud(100, NewContact::FIELDS.iter().copied())
+    };
+    contact.operations.changes = true;
+    contact.operations.create = !bugs.create_despite_capability;
     Arc::new(Mem {
         store: Mutex::new(store),
         bugs,
-        caps: Capabilities {
-            vendor: "mem".into(),
-            resources,
-            webhooks: false,
-        },
+        caps: Capabilities::new("mem").with(ResourceKind::Contact, contact),
         none: UnsupportedResource::new("mem"),
         requests: AtomicU64::new(0),
     })

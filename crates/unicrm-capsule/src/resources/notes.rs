@@ -9,7 +9,7 @@ use unicrm_core::{
     ChangeSet, Checkpoint, ListParams, NewNote, Note, NoteId, NotePatch, Page, Resource,
 };
 
-use super::{path_id, reject_filters};
+use super::path_id;
 use crate::capabilities::MAX_ENTRY_PAGE_SIZE;
 use crate::client::Api;
 use crate::mapping::note::{new_note_to_wire, note_from_wire, note_patch_to_wire};
@@ -52,7 +52,6 @@ impl Resource<Note> for Api {
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Note>> {
-        reject_filters::<Note>(params, false, false)?;
         let (items, next) = fetch_filtered::<WireEntry>(
             self,
             &first_page(params),

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use unicrm_core::error::Result;
 use unicrm_core::{ListParams, Page, Pipeline, PipelineId, Resource};
 
-use super::{path_id, reject_filters};
+use super::path_id;
 use crate::capabilities::MAX_PAGE_SIZE;
 use crate::client::Api;
 use crate::mapping::pipeline::pipeline_from_wire;
@@ -46,7 +46,6 @@ impl Resource<Pipeline> for Api {
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Pipeline>> {
-        reject_filters::<Pipeline>(params, false, false)?;
         let first = FirstPage {
             path: "pipelines".into(),
             query: vec![("perPage", page_size(params, MAX_PAGE_SIZE).to_string())],

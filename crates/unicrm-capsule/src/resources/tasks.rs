@@ -10,7 +10,7 @@ use unicrm_core::{
     ChangeSet, Checkpoint, ListParams, NewTask, Page, Patch, Resource, Task, TaskId, TaskPatch,
 };
 
-use super::{path_id, reject_filters};
+use super::path_id;
 use crate::capabilities::MAX_PAGE_SIZE;
 use crate::client::Api;
 use crate::mapping::task::{new_task_to_wire, task_from_wire, task_patch_to_wire};
@@ -42,7 +42,6 @@ impl Resource<Task> for Api {
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Task>> {
-        reject_filters::<Task>(params, false, false)?;
         let (items, next) =
             fetch_page::<WireTask>(self, &first_page(params), params, "tasks").await?;
         Ok(Page {

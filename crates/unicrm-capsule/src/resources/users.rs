@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use unicrm_core::error::Result;
 use unicrm_core::{ListParams, Page, Resource, User, UserId};
 
-use super::{path_id, reject_filters};
+use super::path_id;
 use crate::client::Api;
 use crate::mapping::user::user_from_wire;
 use crate::wire::{self, WireUser};
@@ -16,8 +16,7 @@ impl Resource<User> for Api {
     }
 
     /// Every user in one page (`/users` is unpaged; page size and cursor are ignored).
-    async fn list(&self, params: &ListParams) -> Result<Page<User>> {
-        reject_filters::<User>(params, false, false)?;
+    async fn list(&self, _params: &ListParams) -> Result<Page<User>> {
         let resp = self.get_path("users", &[]).await?;
         let items = wire::decode_list::<WireUser>(&resp.body, "users")?;
         Ok(Page::last(items.iter().map(user_from_wire).collect()))

@@ -327,6 +327,7 @@ impl<'a> Migrator<'a> {
             .target
             .capabilities()
             .resource(&ResourceKind::Pipeline)
+            .operations
             .create;
         for p in &source {
             let key = p.name.trim().to_lowercase();

@@ -129,6 +129,13 @@ impl Migrator<'_> {
                 }
             };
             let sent = serde_json::to_value(&new)?;
+            // Fields the target cannot write are left out (the guard would refuse the whole
+            // record); `sent` keeps them, so they are measured as losses like any other.
+            let (new, _) = self
+                .target
+                .capabilities()
+                .of::<R>()
+                .writable_part::<R>(&new)?;
             let mut predicted = self.capacity.predict(&kind, &sent);
             if dropped > 0 {
                 *predicted.entry("custom_fields".to_string()).or_default() += dropped;
@@ -340,7 +347,7 @@ impl Migrator<'_> {
         let kind = R::KIND.to_string();
         let target = self.target;
         let mut params = ListParams::new();
-        if target.capabilities().resource(&R::KIND).updated_since {
+        if target.capabilities().of::<R>().filters.updated_since {
             params.updated_since = sent_after.map(|t| {
                 t - chrono::Duration::from_std(LOOKUP_MARGIN).unwrap_or(chrono::Duration::zero())
             });

@@ -90,6 +90,24 @@ macro_rules! unified_record {
             }
         }
 
+        impl $new {
+            /// Every unified field a create may set (snake_case, as in JSON).
+            pub const FIELDS: &'static [&'static str] = &[
+                $( stringify!($rfield), )*
+                $( stringify!($ofield), )*
+                $( stringify!($lfield), )*
+            ];
+
+            /// The fields this new record sets: every required field, optional fields that are
+            /// `Some`, list fields that are not empty.
+            pub fn set_fields(&self) -> Vec<&'static str> {
+                let mut out = vec![$( stringify!($rfield), )*];
+                $( if self.$ofield.is_some() { out.push(stringify!($ofield)); } )*
+                $( if !self.$lfield.is_empty() { out.push(stringify!($lfield)); } )*
+                out
+            }
+        }
+
         impl From<&$name> for $new {
             /// Copies every writable field: the basis of migrations between CRMs.
             fn from(r: &$name) -> Self {
@@ -119,6 +137,7 @@ macro_rules! unified_record {
             type New = $new;
             type Patch = $patch;
             const KIND: crate::ResourceKind = crate::ResourceKind::$kind;
+            const FIELDS: &'static [&'static str] = $new::FIELDS;
 
             fn id(&self) -> &$id {
                 &self.id
@@ -126,6 +145,14 @@ macro_rules! unified_record {
 
             fn updated_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
                 self.updated_at
+            }
+
+            fn new_fields(new: &$new) -> Vec<&'static str> {
+                new.set_fields()
+            }
+
+            fn patch_fields(patch: &$patch) -> Vec<&'static str> {
+                patch.touched_fields()
             }
 
             fn resource<C: crate::Crm + ?Sized>(crm: &C) -> &dyn crate::Resource<Self> {

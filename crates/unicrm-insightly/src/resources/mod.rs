@@ -445,21 +445,3 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
         crate::changes::changes_since(self, checkpoint).await
     }
 }
-
-/// Read-only resources without search or `updated_after_utc`: say so instead of ignoring the
-/// filter (their capabilities say `search: false, updated_since: false`).
-pub(crate) fn reject_filters(params: &ListParams, kind: &str) -> Result<()> {
-    if params.search.is_some() {
-        return Err(unicrm_core::Error::unsupported(
-            format!("{kind}.search"),
-            VENDOR,
-        ));
-    }
-    if params.updated_since.is_some() {
-        return Err(unicrm_core::Error::unsupported(
-            format!("{kind}.updated_since"),
-            VENDOR,
-        ));
-    }
-    Ok(())
-}

@@ -33,10 +33,9 @@ impl Resource<User> for UsersResource {
         VENDOR
     }
 
-    /// One page of `GET /Users` (`search` and `updated_since` are not supported for users and
-    /// are ignored).
+    /// One page of `GET /Users` (`search` and `updated_since` are not supported for users: the
+    /// guard refuses them before this is called).
     async fn list(&self, params: &ListParams) -> Result<Page<User>> {
-        super::reject_filters(params, "user")?;
         let top = paging::page_size(params.page_size);
         let skip = params
             .cursor
