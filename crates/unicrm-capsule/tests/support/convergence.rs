@@ -7,25 +7,19 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use reqwest::Method;
 use serde_json::{Value, json};
 use unicrm_capsule::CapsuleClient;
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, FaultConfig, SeedOptions};
 use unicrm_testkit::HarnessError;
-use unicrm_testkit::soak::{SoakConfig, SoakVendor};
+use unicrm_testkit::soak::{RawApi, RawAuth, SoakConfig, SoakVendor};
 
 /// The Capsule simulator, driven by the soak.
 pub struct Capsule {
     sim: CapsuleSimHandle,
-    config: SoakConfig,
-    http: reqwest::Client,
-    base: String,
-    /// One token per writer, of different users.
-    tokens: Vec<String>,
-}
-
-fn herr(e: impl std::fmt::Display) -> HarnessError {
-    HarnessError::new(e.to_string())
+    page_size: u32,
+    raw: RawApi,
 }
 
 /// The v2 collection, wrapper key and full-listing query of a kind.
@@ -36,58 +30,36 @@ fn entity(kind: &ResourceKind) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-impl Capsule {
-    /// A write as writer `w`; the JSON answer, `None` if refused.
-    async fn send(
-        &self,
-        w: usize,
-        req: reqwest::RequestBuilder,
-        body: Option<Value>,
-    ) -> Option<Value> {
-        let token = self.tokens.get(w % self.tokens.len().max(1))?;
-        let req = req.bearer_auth(token);
-        let req = match body {
-            Some(b) => req.json(&b),
-            None => req,
-        };
-        match req.send().await {
-            Ok(r) if r.status().is_success() => r.json::<Value>().await.ok().or(Some(Value::Null)),
-            _ => None,
-        }
-    }
-}
-
 #[async_trait]
 impl SoakVendor for Capsule {
     async fn start(config: &SoakConfig) -> Result<Self, HarnessError> {
-        let sim = CapsuleSim::start(CapsuleSimOptions {
+        let options = CapsuleSimOptions {
+            hourly_budget: 10_000_000,
             seed: SeedOptions {
                 seed: config.seed,
                 records: config.records,
             },
-            faults: FaultConfig {
-                seed: config.seed,
-                latency_ms: config.latency_ms,
-                jitter_ms: config.jitter_ms,
-                ..FaultConfig::default()
-            },
-            hourly_budget: 10_000_000,
             ..CapsuleSimOptions::default()
-        })
-        .await
-        .map_err(herr)?;
+        };
+        let faults = FaultConfig {
+            latency_ms: config.latency_ms,
+            jitter_ms: config.jitter_ms,
+            seed: config.seed,
+            ..FaultConfig::default()
+        };
+        let sim = CapsuleSim::start(CapsuleSimOptions { faults, ..options })
+            .await
+            .map_err(|e| HarnessError::new(e.to_string()))?;
+        // Writer w acts as user w + 1 (the simulator's token is user 0's).
         let users = sim.user_ids();
-        let tokens = (0..config.writers)
-            .filter_map(|w| users.get((w + 1) % users.len().max(1)))
-            .map(|u| sim.mint_pat(*u))
+        let writers = (1..=config.writers)
+            .filter_map(|w| users.get(w % users.len().max(1)))
+            .map(|u| RawAuth::Bearer(sim.mint_pat(*u)))
             .collect();
-        unicrm_core::http::install_crypto_provider();
         Ok(Capsule {
-            base: sim.base_url.as_str().trim_end_matches('/').to_string(),
+            raw: RawApi::new(sim.base_url.as_str(), writers),
             sim,
-            config: *config,
-            http: reqwest::Client::new(),
-            tokens,
+            page_size: config.page_size,
         })
     }
 
@@ -95,9 +67,9 @@ impl SoakVendor for Capsule {
         let client = CapsuleClient::builder()
             .base_url(self.sim.base_url.as_str())
             .personal_access_token(self.sim.token.clone())
-            .change_page_size(self.config.page_size)
+            .change_page_size(self.page_size)
             .build()
-            .map_err(herr)?;
+            .map_err(|e| HarnessError::new(e.to_string()))?;
         Ok(Arc::new(client))
     }
 
@@ -105,21 +77,19 @@ impl SoakVendor for Capsule {
     async fn records(&self, kind: &ResourceKind) -> Result<Vec<Value>, HarnessError> {
         let (collection, _, query) = entity(kind);
         let mut out = Vec::new();
-        let mut next = Some(format!("{}/{collection}?{query}", self.base));
+        let mut next = Some(self.raw.url(&format!("{collection}?{query}")));
         while let Some(u) = next.take() {
-            let resp = self
-                .http
-                .get(&u)
-                .bearer_auth(&self.sim.token)
-                .send()
-                .await
-                .map_err(herr)?;
+            let resp = self.raw.http().get(&u).bearer_auth(&self.sim.token).send();
+            let resp = resp.await.map_err(|e| HarnessError::new(e.to_string()))?;
             let link = resp
                 .headers()
                 .get("link")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let body: Value = resp.json().await.map_err(herr)?;
+            let body: Value = resp
+                .json()
+                .await
+                .map_err(|e| HarnessError::new(e.to_string()))?;
             out.extend(body[collection].as_array().cloned().unwrap_or_default());
             next = link.and_then(|l| {
                 l.split(',')
@@ -142,8 +112,10 @@ impl SoakVendor for Capsule {
         } else {
             json!({"party": {"type": "person", "firstName": "W", "lastName": tag}})
         };
-        let url = format!("{}/{collection}", self.base);
-        let v = self.send(w, self.http.post(url), Some(body)).await?;
+        let v = self
+            .raw
+            .write(w, Method::POST, collection, Some(body))
+            .await?;
         Some(self.id_of(kind, &v[wrapper]))
     }
 
@@ -154,14 +126,19 @@ impl SoakVendor for Capsule {
         } else {
             json!({"party": {"about": tag}})
         };
-        let url = format!("{}/{collection}/{id}", self.base);
-        self.send(w, self.http.put(url), Some(body)).await.is_some()
+        let path = format!("{collection}/{id}");
+        self.raw
+            .write(w, Method::PUT, &path, Some(body))
+            .await
+            .is_some()
     }
 
     async fn delete(&self, w: usize, kind: &ResourceKind, id: &str) -> bool {
-        let (collection, _, _) = entity(kind);
-        let url = format!("{}/{collection}/{id}", self.base);
-        self.send(w, self.http.delete(url), None).await.is_some()
+        let path = format!("{}/{id}", entity(kind).0);
+        self.raw
+            .write(w, Method::DELETE, &path, None)
+            .await
+            .is_some()
     }
 
     async fn shutdown(self) {

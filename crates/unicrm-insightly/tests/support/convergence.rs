@@ -10,27 +10,25 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use reqwest::Method;
 use serde_json::{Value, json};
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_insightly::InsightlyClient;
 use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
 use unicrm_testkit::HarnessError;
-use unicrm_testkit::soak::{SoakConfig, SoakVendor};
+use unicrm_testkit::soak::{RawApi, RawAuth, SoakConfig, SoakVendor};
+
+/// Insightly's largest page (`top`), for the raw listings.
+const TOP: usize = 500;
 
 /// The Insightly simulator, driven by the soak.
 pub struct Insightly {
     sim: InsightlySimHandle,
-    http: reqwest::Client,
-    base: String,
-    /// One API key per writer, of different users.
-    keys: Vec<String>,
-}
-
-fn herr(e: impl std::fmt::Display) -> HarnessError {
-    HarnessError::new(e.to_string())
+    raw: RawApi,
 }
 
 /// The v3.1 object path and id field of a kind.
@@ -41,57 +39,36 @@ fn object(kind: &ResourceKind) -> (&'static str, &'static str) {
     }
 }
 
-impl Insightly {
-    /// A write as writer `w`; the JSON answer, `None` if refused.
-    async fn send(
-        &self,
-        w: usize,
-        req: reqwest::RequestBuilder,
-        body: Option<Value>,
-    ) -> Option<Value> {
-        let key = self.keys.get(w % self.keys.len().max(1))?;
-        let req = req.basic_auth(key, Some(""));
-        let req = match body {
-            Some(b) => req.json(&b),
-            None => req,
-        };
-        match req.send().await {
-            Ok(r) if r.status().is_success() => r.json::<Value>().await.ok().or(Some(Value::Null)),
-            _ => None,
-        }
-    }
-}
-
 #[async_trait]
 impl SoakVendor for Insightly {
     async fn start(config: &SoakConfig) -> Result<Self, HarnessError> {
-        let sim = InsightlySim::start(InsightlySimOptions {
-            seed: SeedOptions {
-                seed: config.seed,
-                records: config.records,
-            },
-            faults: FaultConfig {
-                seed: config.seed,
-                latency_ms: config.latency_ms,
-                jitter_ms: config.jitter_ms,
-                ..FaultConfig::default()
-            },
+        let mut options = InsightlySimOptions {
             // The per-second limit is not what this test is about.
             requests_per_second: 0,
             ..InsightlySimOptions::default()
-        })
-        .await
-        .map_err(herr)?;
-        let all: Vec<String> = sim.user_keys().into_iter().map(|(_, k)| k).collect();
-        let keys = (0..config.writers)
-            .filter_map(|w| all.get((w + 1) % all.len().max(1)).cloned())
+        };
+        options.seed = SeedOptions {
+            seed: config.seed,
+            records: config.records,
+        };
+        options.faults = FaultConfig {
+            jitter_ms: config.jitter_ms,
+            latency_ms: config.latency_ms,
+            seed: config.seed,
+            ..FaultConfig::default()
+        };
+        let sim = InsightlySim::start(options)
+            .await
+            .map_err(|e| HarnessError::new(e.to_string()))?;
+        // Writer w acts as user w + 1 (the simulator's key is user 0's).
+        let keys = sim.user_keys();
+        let writers = (1..=config.writers)
+            .filter_map(|w| keys.get(w % keys.len().max(1)))
+            .map(|(_, k)| RawAuth::Basic(k.clone(), String::new()))
             .collect();
-        unicrm_core::http::install_crypto_provider();
         Ok(Insightly {
-            base: sim.base_url.as_str().trim_end_matches('/').to_string(),
+            raw: RawApi::new(sim.base_url.as_str(), writers),
             sim,
-            http: reqwest::Client::new(),
-            keys,
         })
     }
 
@@ -99,11 +76,9 @@ impl SoakVendor for Insightly {
         let client = InsightlyClient::builder()
             .api_key(self.sim.api_key.clone())
             .base_url(self.sim.base_url.as_str())
-            .requests_per_second(
-                std::num::NonZeroU32::new(1000).unwrap_or(std::num::NonZeroU32::MIN),
-            )
+            .requests_per_second(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN))
             .build()
-            .map_err(herr)?;
+            .map_err(|e| HarnessError::new(e.to_string()))?;
         Ok(Arc::new(client))
     }
 
@@ -112,17 +87,25 @@ impl SoakVendor for Insightly {
         let (path, _) = object(kind);
         let mut out = Vec::new();
         loop {
+            let url = self
+                .raw
+                .url(&format!("{path}?skip={}&top={TOP}", out.len()));
             let resp = self
-                .http
-                .get(format!("{}/{path}?skip={}&top=500", self.base, out.len()))
-                .basic_auth(&self.sim.api_key, Some(""))
+                .raw
+                .http()
+                .get(url)
+                .basic_auth(&self.sim.api_key, Some(""));
+            let resp = resp
                 .send()
                 .await
-                .map_err(herr)?;
-            let page: Vec<Value> = resp.json().await.map_err(herr)?;
+                .map_err(|e| HarnessError::new(e.to_string()))?;
+            let page: Vec<Value> = resp
+                .json()
+                .await
+                .map_err(|e| HarnessError::new(e.to_string()))?;
             let n = page.len();
             out.extend(page);
-            if n < 500 {
+            if n < TOP {
                 return Ok(out);
             }
         }
@@ -133,35 +116,42 @@ impl SoakVendor for Insightly {
     }
 
     async fn create(&self, w: usize, kind: &ResourceKind, tag: &str) -> Option<String> {
-        let (path, _) = object(kind);
         let body = if *kind == ResourceKind::Task {
             json!({"TITLE": tag})
         } else {
             json!({"FIRST_NAME": "W", "LAST_NAME": tag})
         };
-        let url = format!("{}/{path}", self.base);
-        let v = self.send(w, self.http.post(url), Some(body)).await?;
+        let v = self
+            .raw
+            .write(w, Method::POST, object(kind).0, Some(body))
+            .await?;
         Some(self.id_of(kind, &v))
     }
 
+    /// Insightly updates with a PUT of the object carrying its id.
     async fn update(&self, w: usize, kind: &ResourceKind, id: &str, tag: &str) -> bool {
         let (path, key) = object(kind);
+        let field = if *kind == ResourceKind::Task {
+            "TITLE"
+        } else {
+            "BACKGROUND"
+        };
         let Ok(id) = id.parse::<u64>() else {
             return false;
         };
-        let body = if *kind == ResourceKind::Task {
-            json!({ key: id, "TITLE": tag })
-        } else {
-            json!({ key: id, "BACKGROUND": tag })
-        };
-        let url = format!("{}/{path}", self.base);
-        self.send(w, self.http.put(url), Some(body)).await.is_some()
+        let body = json!({ key: id, field: tag });
+        self.raw
+            .write(w, Method::PUT, path, Some(body))
+            .await
+            .is_some()
     }
 
     async fn delete(&self, w: usize, kind: &ResourceKind, id: &str) -> bool {
-        let (path, _) = object(kind);
-        let url = format!("{}/{path}/{id}", self.base);
-        self.send(w, self.http.delete(url), None).await.is_some()
+        let path = format!("{}/{id}", object(kind).0);
+        self.raw
+            .write(w, Method::DELETE, &path, None)
+            .await
+            .is_some()
     }
 
     /// Drops the links to records deleted during the run (see the module docs).

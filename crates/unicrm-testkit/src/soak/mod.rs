@@ -24,6 +24,7 @@
 //! ```
 
 mod cli;
+mod raw;
 mod writer;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +39,7 @@ use unicrm_core::{Change, Checkpoint, Contact, Crm, CrmExt, Record, ResourceKind
 use crate::harness::HarnessError;
 
 pub use cli::main;
+pub use raw::{RawApi, RawAuth};
 
 /// One run's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,5 +361,76 @@ pub async fn assert_converges<V: SoakVendor>(seeds: impl IntoIterator<Item = u64
         if let Some(problem) = figures.problem() {
             panic!("seed {seed}: {problem}: {figures:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(entries: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_diff_counts_stale_missing_and_ghost_records() {
+        let vendor = map(&[
+            ("1", json!({"a": 1})),
+            ("2", json!({"a": 2})),
+            ("3", json!({"a": 3})),
+        ]);
+        let replica = map(&[
+            ("1", json!({"a": 1})),
+            ("2", json!({"a": 9})),
+            ("4", json!({"a": 4})),
+        ]);
+        let d = Diff::between(&vendor, &replica);
+        assert_eq!(
+            d,
+            Diff {
+                vendor: 3,
+                replica: 3,
+                stale: 1,
+                missing: 1,
+                ghost: 1
+            }
+        );
+        assert!(!d.converged());
+        assert!(Diff::between(&vendor, &vendor).converged());
+    }
+
+    fn figures(writes: u64, polls: u64, contacts: Diff) -> Figures {
+        Figures {
+            seed: 1,
+            writes,
+            refused_writes: 0,
+            polls,
+            contacts,
+            tasks: Diff {
+                vendor: 2,
+                replica: 2,
+                ..Diff::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_run_proves_convergence_only_when_it_exercised_the_feeds() {
+        let fine = Diff {
+            vendor: 5,
+            replica: 5,
+            ..Diff::default()
+        };
+        assert_eq!(figures(101, 6, fine.clone()).problem(), None);
+        assert!(figures(100, 6, fine.clone()).problem().is_some());
+        assert!(figures(101, 5, fine.clone()).problem().is_some());
+        assert!(figures(101, 6, Diff::default()).problem().is_some());
+        let ghost = Diff { ghost: 1, ..fine };
+        let problem = figures(101, 6, ghost).problem();
+        assert!(problem.is_some_and(|p| p.contains("drifted")));
     }
 }
