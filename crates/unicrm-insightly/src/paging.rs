@@ -5,7 +5,7 @@
 //! - A page that reaches `X-Total-Count` is the last. A shorter page than `top` is the last
 //!   only when no total was given or the total agrees (the server may cap `top` below what
 //!   was asked: then the next page is asked for at `skip + len`); an empty page always is.
-//! - A whole listing ([`fetch_all`]) asks for `count_total=true` on the first page; once
+//! - A whole listing (`fetch_all`) asks for `count_total=true` on the first page; once
 //!   `X-Total-Count` is known the remaining pages are fetched concurrently (still paced by
 //!   the client's rate limiter, which every request passes) and kept in order. Listing 1,234
 //!   records costs exactly 3 requests.
