@@ -4,7 +4,7 @@
 //!
 //! - [`models`]: unified CRM records (contacts, accounts, opportunities, tasks, notes, users,
 //!   pipelines, leads) with their new-record and patch types, and the shared value types
-//!   (typed ids, [`Money`](models::Money), addresses, emails, phones, websites, tags, typed
+//!   (typed ids, [`Money`], addresses, emails, phones, websites, tags, typed
 //!   custom fields);
 //! - [`crm`]: the object-safe async traits an adapter implements ([`Resource`], [`Crm`]) and the
 //!   conveniences every caller gets for free ([`CrmExt`]: streams over every page, change feeds);

@@ -20,6 +20,9 @@
 //! - the error taxonomy: 401, 404, 422 with field names, 429 waited out ([`checks::errors`]);
 //! - `Unsupported` wherever a capability is false ([`checks::unsupported`]).
 //!
+//! Beside the suite, [`soak`] is a stricter, longer change-feed test (several writers, whole
+//! payloads compared) an adapter runs from its own test and soak example.
+//!
 //! ```no_run
 //! # async fn demo(harness: &dyn unicrm_testkit::Harness) {
 //! let report = unicrm_testkit::run(harness, &unicrm_testkit::SuiteOptions::default())
@@ -35,6 +38,7 @@ pub mod gate;
 pub mod harness;
 pub mod report;
 pub mod samples;
+pub mod soak;
 
 use unicrm_core::ResourceKind;
 

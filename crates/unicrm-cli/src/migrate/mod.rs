@@ -19,7 +19,7 @@
 //! A link to a record that is not migrated yet either waits (the linked record is `pending`:
 //! the record is written by a later run, with its link) or is stored in the state and filled
 //! by an update once the linked record exists. What the target cannot hold is measured on every
-//! write (see [`losses`]); `--strict` refuses records that would lose something.
+//! write (see `losses.rs`); `--strict` refuses records that would lose something.
 
 mod losses;
 mod records;

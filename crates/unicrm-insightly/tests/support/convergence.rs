@@ -1,12 +1,6 @@
-//! Model-based convergence of the Insightly change feeds against the simulator (shared by the
-//! `feed_convergence` test and the `feed_soak` example).
-//!
-//! Raw-HTTP writers (plain reqwest against the simulator's wire API, acting as other users)
-//! create, update and delete contacts and tasks while the contact and task feeds are polled
-//! again and again across multi-page listings under latency. After the writers stop and one
-//! final poll, the replica built only from the feeds is compared with a fresh full listing
-//! read by raw HTTP: stale (same id, other content), missing (at the vendor, not in the
-//! replica) and ghost (in the replica, gone at the vendor) records are counted.
+//! The Insightly side of the testkit's change-feed soak (`unicrm_testkit::soak`), shared by
+//! the `feed_convergence` test and the `feed_soak` example: a fresh simulator per run, contacts
+//! and tasks written through the raw v3.1 API by other users (one API key each).
 //!
 //! One normalisation: deleting a record removes the `LINKS` that other records had to it
 //! without moving their `DATE_UPDATED_UTC` (so the simulator; the vendor documents nothing
@@ -15,414 +9,169 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
-use serde::Serialize;
+use async_trait::async_trait;
+use reqwest::Method;
 use serde_json::{Value, json};
-use unicrm_core::{Change, Checkpoint, Contact, Crm, Record, Task};
+use unicrm_core::{Crm, ResourceKind};
 use unicrm_insightly::InsightlyClient;
-use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimOptions, SeedOptions};
+use unicrm_sim::{FaultConfig, InsightlySim, InsightlySimHandle, InsightlySimOptions, SeedOptions};
+use unicrm_testkit::HarnessError;
+use unicrm_testkit::soak::{RawApi, RawAuth, SoakConfig, SoakVendor};
 
-/// One run's parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct Config {
-    /// Seeds the simulator's data, its latency jitter and the writers' choices.
-    pub seed: u64,
-    /// Seed records (people; tasks are about half as many).
-    pub records: usize,
-    /// Concurrent writers.
-    pub writers: usize,
-    /// Writes per writer.
-    pub ops_per_writer: usize,
-    /// Fixed latency of every simulator response.
-    pub latency_ms: u64,
-    /// Random extra latency.
-    pub jitter_ms: u64,
-    /// Page size of the feeds' listings.
-    pub page_size: u32,
-    /// Pause of each writer between two writes (spreads the writes over many polls).
-    pub pause_ms: u64,
+/// Insightly's largest page (`top`), for the raw listings.
+const TOP: usize = 500;
+
+/// The Insightly simulator, driven by the soak.
+pub struct Insightly {
+    sim: InsightlySimHandle,
+    raw: RawApi,
 }
 
-impl Config {
-    /// The CI configuration for `seed`.
-    pub fn ci(seed: u64) -> Self {
-        Config {
-            seed,
-            records: 40,
-            writers: 3,
-            ops_per_writer: 80,
-            latency_ms: 10,
-            jitter_ms: 15,
-            page_size: 7,
-            pause_ms: 25,
-        }
+/// The v3.1 object path and id field of a kind.
+fn object(kind: &ResourceKind) -> (&'static str, &'static str) {
+    match kind {
+        ResourceKind::Task => ("Tasks", "TASK_ID"),
+        _ => ("Contacts", "CONTACT_ID"),
     }
 }
 
-/// How far a replica is from the vendor.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Diff {
-    /// Records at the vendor.
-    pub vendor: usize,
-    /// Records in the replica.
-    pub replica: usize,
-    /// Same id, other content.
-    pub stale: usize,
-    /// At the vendor, not in the replica.
-    pub missing: usize,
-    /// In the replica, not at the vendor.
-    pub ghost: usize,
-}
-
-impl Diff {
-    /// Whether the replica equals the vendor.
-    pub fn converged(&self) -> bool {
-        self.stale == 0 && self.missing == 0 && self.ghost == 0
-    }
-}
-
-/// One run's figures.
-#[derive(Debug, Clone, Serialize)]
-pub struct Figures {
-    /// The seed.
-    pub seed: u64,
-    /// Writes sent by the writers (successful ones).
-    pub writes: u64,
-    /// Writes refused (e.g. an update of a record another writer had deleted).
-    pub refused_writes: u64,
-    /// Feed polls (contacts + tasks), the final ones included.
-    pub polls: u64,
-    /// Contacts.
-    pub contacts: Diff,
-    /// Tasks (an id-scan feed).
-    pub tasks: Diff,
-}
-
-impl Figures {
-    /// Whether both replicas equal the vendor.
-    pub fn converged(&self) -> bool {
-        self.contacts.converged() && self.tasks.converged()
-    }
-}
-
-/// A small deterministic generator (xorshift64*), one per writer.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// Every record of a raw listing (`skip`/`top`, no concurrent writers by then).
-async fn raw_all(http: &reqwest::Client, key: &str, url: String) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let resp = http
-            .get(format!("{url}?skip={}&top=500", out.len()))
-            .basic_auth(key, Some(""))
-            .send()
-            .await
-            .unwrap();
-        let page: Vec<Value> = resp.json().await.unwrap();
-        let n = page.len();
-        out.extend(page);
-        if n < 500 {
-            return out;
-        }
-    }
-}
-
-fn id_of(v: &Value) -> u64 {
-    v["CONTACT_ID"]
-        .as_u64()
-        .or_else(|| v["TASK_ID"].as_u64())
-        .unwrap_or(0)
-}
-
-struct Writer {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    people: Arc<Mutex<Vec<u64>>>,
-    tasks: Arc<Mutex<Vec<u64>>>,
-    writes: Arc<AtomicU64>,
-    refused: Arc<AtomicU64>,
-    deleted: Arc<Mutex<std::collections::BTreeSet<u64>>>,
-}
-
-impl Writer {
-    fn pick(pool: &Mutex<Vec<u64>>, rng: &mut Rng, remove: bool) -> Option<u64> {
-        let mut p = pool.lock().unwrap();
-        if p.is_empty() {
-            return None;
-        }
-        let i = rng.below(p.len());
-        Some(if remove { p.swap_remove(i) } else { p[i] })
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder, body: Option<Value>) -> Option<Value> {
-        let req = req.basic_auth(&self.token, Some(""));
-        let req = match body {
-            Some(b) => req.json(&b),
-            None => req,
+#[async_trait]
+impl SoakVendor for Insightly {
+    async fn start(config: &SoakConfig) -> Result<Self, HarnessError> {
+        let mut options = InsightlySimOptions {
+            // The per-second limit is not what this test is about.
+            requests_per_second: 0,
+            ..InsightlySimOptions::default()
         };
-        match req.send().await {
-            Ok(r) if r.status().is_success() => {
-                self.writes.fetch_add(1, Ordering::Relaxed);
-                r.json::<Value>().await.ok().or(Some(Value::Null))
-            }
-            _ => {
-                self.refused.fetch_add(1, Ordering::Relaxed);
-                None
-            }
-        }
-    }
-
-    async fn run(self, seed: u64, ops: usize, pause: std::time::Duration) {
-        let mut rng = Rng::new(seed);
-        for n in 0..ops {
-            tokio::time::sleep(pause).await;
-            let tag = format!("{seed}-{n}");
-            let roll = rng.below(100);
-            let (pool, entity, key) = if roll < 65 {
-                (&self.people, "Contacts", "CONTACT_ID")
-            } else {
-                (&self.tasks, "Tasks", "TASK_ID")
-            };
-            let r = rng.below(100);
-            if r < 20 {
-                let body = if entity == "Contacts" {
-                    json!({"FIRST_NAME": "W", "LAST_NAME": tag})
-                } else {
-                    json!({"TITLE": tag})
-                };
-                let url = format!("{}/{entity}", self.base);
-                if let Some(v) = self.send(self.http.post(url), Some(body)).await {
-                    pool.lock().unwrap().push(v[key].as_u64().unwrap_or(0));
-                }
-            } else if r < 35 {
-                if let Some(id) = Self::pick(pool, &mut rng, true) {
-                    let url = format!("{}/{entity}/{id}", self.base);
-                    if self.send(self.http.delete(url), None).await.is_some() {
-                        self.deleted.lock().unwrap().insert(id);
-                    }
-                }
-            } else if let Some(id) = Self::pick(pool, &mut rng, false) {
-                let body = if entity == "Contacts" {
-                    json!({ key: id, "BACKGROUND": tag })
-                } else {
-                    json!({ key: id, "TITLE": tag })
-                };
-                let url = format!("{}/{entity}", self.base);
-                self.send(self.http.put(url), Some(body)).await;
-            }
-        }
-    }
-}
-
-fn apply<R: Record + HasRaw>(
-    replica: &mut BTreeMap<String, Value>,
-    changes: Vec<Change<R, R::Id>>,
-) {
-    for c in changes {
-        match c {
-            Change::Upserted { record } => {
-                replica.insert(record.id().to_string(), record.raw_value());
-            }
-            Change::Deleted { id, .. } => {
-                replica.remove(&id.to_string());
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The vendor JSON a record was read from.
-pub trait HasRaw {
-    /// The raw payload as a value.
-    fn raw_value(&self) -> Value;
-}
-
-impl HasRaw for Contact {
-    fn raw_value(&self) -> Value {
-        self.raw.as_ref().map(|r| r.to_value()).unwrap_or_default()
-    }
-}
-
-impl HasRaw for Task {
-    fn raw_value(&self) -> Value {
-        self.raw.as_ref().map(|r| r.to_value()).unwrap_or_default()
-    }
-}
-
-/// Drops the links to records deleted during the run (see the module docs).
-fn without_links_to(v: &Value, deleted: &std::collections::BTreeSet<u64>) -> Value {
-    let mut v = v.clone();
-    if let Some(links) = v.get_mut("LINKS").and_then(Value::as_array_mut) {
-        links.retain(|l| {
-            !l["LINK_OBJECT_ID"]
-                .as_u64()
-                .is_some_and(|id| deleted.contains(&id))
-        });
-    }
-    v
-}
-
-fn diff(
-    vendor: &[Value],
-    replica: &BTreeMap<String, Value>,
-    deleted: &std::collections::BTreeSet<u64>,
-) -> Diff {
-    let replica: BTreeMap<String, Value> = replica
-        .iter()
-        .map(|(k, v)| (k.clone(), without_links_to(v, deleted)))
-        .collect();
-    let replica = &replica;
-    let truth: BTreeMap<String, &Value> =
-        vendor.iter().map(|v| (id_of(v).to_string(), v)).collect();
-    Diff {
-        vendor: truth.len(),
-        replica: replica.len(),
-        stale: truth
-            .iter()
-            .filter(|(id, v)| {
-                replica.get(*id).is_some_and(|r| {
-                    if r != **v && std::env::var("FEED_DEBUG").is_ok() {
-                        eprintln!("stale {id}:\n vendor  {v}\n replica {r}");
-                    }
-                    r != **v
-                })
-            })
-            .count(),
-        missing: truth.keys().filter(|id| !replica.contains_key(*id)).count(),
-        ghost: replica.keys().filter(|id| !truth.contains_key(*id)).count(),
-    }
-}
-
-/// Runs one seed (see the module docs).
-pub async fn run(cfg: Config) -> Figures {
-    let sim = InsightlySim::start(InsightlySimOptions {
-        seed: SeedOptions {
-            seed: cfg.seed,
-            records: cfg.records,
-        },
-        faults: FaultConfig {
-            seed: cfg.seed,
-            latency_ms: cfg.latency_ms,
-            jitter_ms: cfg.jitter_ms,
+        options.seed = SeedOptions {
+            seed: config.seed,
+            records: config.records,
+        };
+        options.faults = FaultConfig {
+            jitter_ms: config.jitter_ms,
+            latency_ms: config.latency_ms,
+            seed: config.seed,
             ..FaultConfig::default()
-        },
-        // The per-second limit is not what this test is about.
-        requests_per_second: 0,
-        ..InsightlySimOptions::default()
-    })
-    .await
-    .unwrap();
-    let base = sim.base_url.as_str().trim_end_matches('/').to_string();
-    unicrm_core::http::install_crypto_provider();
-    let http = reqwest::Client::new();
-    let contacts_url = format!("{base}/Contacts");
-    let tasks_url = format!("{base}/Tasks");
-    let people: Vec<u64> = raw_all(&http, &sim.api_key, contacts_url.clone())
-        .await
-        .iter()
-        .map(id_of)
-        .collect();
-    let tasks: Vec<u64> = raw_all(&http, &sim.api_key, tasks_url.clone())
-        .await
-        .iter()
-        .map(id_of)
-        .collect();
-
-    let client = InsightlyClient::builder()
-        .api_key(sim.api_key.clone())
-        .base_url(sim.base_url.as_str())
-        .requests_per_second(std::num::NonZeroU32::new(1000).unwrap_or(std::num::NonZeroU32::MIN))
-        .change_page_size(cfg.page_size)
-        .build()
-        .unwrap();
-
-    let people = Arc::new(Mutex::new(people));
-    let tasks = Arc::new(Mutex::new(tasks));
-    let writes = Arc::new(AtomicU64::new(0));
-    let refused = Arc::new(AtomicU64::new(0));
-    let deleted = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
-    let keys: Vec<String> = sim.user_keys().into_iter().map(|(_, k)| k).collect();
-    let writer_handles: Vec<_> = (0..cfg.writers)
-        .map(|w| {
-            let writer = Writer {
-                http: http.clone(),
-                base: base.clone(),
-                token: keys[(w + 1) % keys.len()].clone(),
-                people: people.clone(),
-                tasks: tasks.clone(),
-                writes: writes.clone(),
-                refused: refused.clone(),
-                deleted: deleted.clone(),
-            };
-            tokio::spawn(writer.run(
-                cfg.seed * 1000 + w as u64,
-                cfg.ops_per_writer,
-                std::time::Duration::from_millis(cfg.pause_ms),
-            ))
+        };
+        let sim = InsightlySim::start(options)
+            .await
+            .map_err(|e| HarnessError::new(e.to_string()))?;
+        // Writer w acts as user w + 1 (the simulator's key is user 0's).
+        let keys = sim.user_keys();
+        let writers = (1..=config.writers)
+            .filter_map(|w| keys.get(w % keys.len().max(1)))
+            .map(|(_, k)| RawAuth::Basic(k.clone(), String::new()))
+            .collect();
+        Ok(Insightly {
+            raw: RawApi::new(sim.base_url.as_str(), writers),
+            sim,
         })
-        .collect();
-    let done = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let done = done.clone();
-        tokio::spawn(async move {
-            for h in writer_handles {
-                h.await.unwrap();
+    }
+
+    fn client(&self) -> Result<Arc<dyn Crm>, HarnessError> {
+        let client = InsightlyClient::builder()
+            .api_key(self.sim.api_key.clone())
+            .base_url(self.sim.base_url.as_str())
+            .requests_per_second(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN))
+            .build()
+            .map_err(|e| HarnessError::new(e.to_string()))?;
+        Ok(Arc::new(client))
+    }
+
+    /// Every record (`skip`/`top`, no concurrent writers by then).
+    async fn records(&self, kind: &ResourceKind) -> Result<Vec<Value>, HarnessError> {
+        let (path, _) = object(kind);
+        let mut out = Vec::new();
+        loop {
+            let url = self
+                .raw
+                .url(&format!("{path}?skip={}&top={TOP}", out.len()));
+            let resp = self
+                .raw
+                .http()
+                .get(url)
+                .basic_auth(&self.sim.api_key, Some(""));
+            let resp = resp
+                .send()
+                .await
+                .map_err(|e| HarnessError::new(e.to_string()))?;
+            let page: Vec<Value> = resp
+                .json()
+                .await
+                .map_err(|e| HarnessError::new(e.to_string()))?;
+            let n = page.len();
+            out.extend(page);
+            if n < TOP {
+                return Ok(out);
             }
-            done.store(true, Ordering::SeqCst);
-        })
-    };
-
-    let start = Checkpoint::at(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
-    let (mut cp_people, mut cp_tasks) = (start.clone(), start);
-    let mut replica_people = BTreeMap::new();
-    let mut replica_tasks = BTreeMap::new();
-    let mut polls = 0u64;
-    loop {
-        // Read before polling: the poll after the writers are done is the final one.
-        let finished = done.load(Ordering::SeqCst);
-        let set = client.contacts().changes_since(&cp_people).await.unwrap();
-        apply(&mut replica_people, set.changes);
-        cp_people = set.next;
-        let set = client.tasks().changes_since(&cp_tasks).await.unwrap();
-        apply(&mut replica_tasks, set.changes);
-        cp_tasks = set.next;
-        polls += 2;
-        if finished {
-            break;
         }
     }
-    watcher.await.unwrap();
 
-    let truth_people = raw_all(&http, &sim.api_key, contacts_url).await;
-    let truth_tasks = raw_all(&http, &sim.api_key, tasks_url).await;
-    let deleted = deleted.lock().unwrap().clone();
-    let figures = Figures {
-        seed: cfg.seed,
-        writes: writes.load(Ordering::Relaxed),
-        refused_writes: refused.load(Ordering::Relaxed),
-        polls,
-        contacts: diff(&truth_people, &replica_people, &deleted),
-        tasks: diff(&truth_tasks, &replica_tasks, &deleted),
-    };
-    sim.shutdown().await;
-    figures
+    fn id_of(&self, kind: &ResourceKind, record: &Value) -> String {
+        record[object(kind).1].as_u64().unwrap_or(0).to_string()
+    }
+
+    async fn create(&self, w: usize, kind: &ResourceKind, tag: &str) -> Option<String> {
+        let body = if *kind == ResourceKind::Task {
+            json!({"TITLE": tag})
+        } else {
+            json!({"FIRST_NAME": "W", "LAST_NAME": tag})
+        };
+        let v = self
+            .raw
+            .write(w, Method::POST, object(kind).0, Some(body))
+            .await?;
+        Some(self.id_of(kind, &v))
+    }
+
+    /// Insightly updates with a PUT of the object carrying its id.
+    async fn update(&self, w: usize, kind: &ResourceKind, id: &str, tag: &str) -> bool {
+        let (path, key) = object(kind);
+        let field = if *kind == ResourceKind::Task {
+            "TITLE"
+        } else {
+            "BACKGROUND"
+        };
+        let Ok(id) = id.parse::<u64>() else {
+            return false;
+        };
+        let body = json!({ key: id, field: tag });
+        self.raw
+            .write(w, Method::PUT, path, Some(body))
+            .await
+            .is_some()
+    }
+
+    async fn delete(&self, w: usize, kind: &ResourceKind, id: &str) -> bool {
+        let path = format!("{}/{id}", object(kind).0);
+        self.raw
+            .write(w, Method::DELETE, &path, None)
+            .await
+            .is_some()
+    }
+
+    /// Drops the links to records deleted during the run (see the module docs).
+    fn normalize(
+        &self,
+        _kind: &ResourceKind,
+        mut replica: Value,
+        deleted: &BTreeSet<String>,
+    ) -> Value {
+        if let Some(links) = replica.get_mut("LINKS").and_then(Value::as_array_mut) {
+            links.retain(|l| {
+                !l["LINK_OBJECT_ID"]
+                    .as_u64()
+                    .is_some_and(|id| deleted.contains(&id.to_string()))
+            });
+        }
+        replica
+    }
+
+    async fn shutdown(self) {
+        self.sim.shutdown().await;
+    }
 }

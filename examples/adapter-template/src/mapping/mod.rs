@@ -1,0 +1,4 @@
+//! Wire ↔ unified, as pure functions.
+
+pub(crate) mod contact;
+pub(crate) mod user;

@@ -1,0 +1,3 @@
+//! One struct per resource.
+
+pub(crate) mod contact;

@@ -1,0 +1,3 @@
+//! Test support: the in-test Tinycrm server.
+
+pub mod server;
