@@ -1,7 +1,7 @@
 //! [`TinycrmClient`]: the `Crm` impl, handing out one struct per resource.
 
 use async_trait::async_trait;
-use unicrm_core::crm::{ClientStats, UnsupportedResource};
+use unicrm_core::crm::ClientStats;
 use unicrm_core::http::HttpClient;
 use unicrm_core::*;
 
@@ -15,7 +15,6 @@ pub struct TinycrmClient {
     http: HttpClient,
     capabilities: Capabilities,
     contacts: Contacts,
-    none: UnsupportedResource,
 }
 
 impl TinycrmClient {
@@ -29,7 +28,6 @@ impl TinycrmClient {
             contacts: Contacts { http: http.clone() },
             http,
             capabilities: crate::capabilities::capabilities(),
-            none: UnsupportedResource::new(VENDOR),
         }
     }
 }
@@ -45,27 +43,8 @@ impl Crm for TinycrmClient {
     fn contacts(&self) -> &dyn Resource<Contact> {
         &self.contacts
     }
-    fn accounts(&self) -> &dyn Resource<Account> {
-        &self.none
-    }
-    fn opportunities(&self) -> &dyn Resource<Opportunity> {
-        &self.none
-    }
-    fn tasks(&self) -> &dyn Resource<Task> {
-        &self.none
-    }
-    fn notes(&self) -> &dyn Resource<Note> {
-        &self.none
-    }
-    fn users(&self) -> &dyn Resource<User> {
-        &self.none
-    }
-    fn pipelines(&self) -> &dyn Resource<Pipeline> {
-        &self.none
-    }
-    fn leads(&self) -> &dyn Resource<Lead> {
-        &self.none
-    }
+    // Every other resource accessor keeps `Crm`'s default, an `UnsupportedResource`: an
+    // adapter lists only what it has, and new resource kinds in core do not break it.
     async fn custom_field_definitions(
         &self,
         kind: ResourceKind,
@@ -81,5 +60,11 @@ impl Crm for TinycrmClient {
     }
     fn stats(&self) -> ClientStats {
         self.http.stats()
+    }
+    fn rate_budget(&self) -> unicrm_core::http::retry_after::RateLimitHeaders {
+        self.http.last_rate_limit()
+    }
+    fn base_url(&self) -> Option<&unicrm_core::http::Url> {
+        Some(self.http.base_url())
     }
 }

@@ -79,6 +79,7 @@ impl TinycrmBuilder {
         let mut http = HttpClientBuilder::new(crate::VENDOR, base)?
             .credentials(crate::auth::credentials(token))
             .rate_limiter(limiter)
+            .error_parser(std::sync::Arc::new(crate::errors::TinycrmErrors))
             .retry(self.retry.unwrap_or_default());
         if let Some(s) = self.sleeper {
             http = http.sleeper(s);

@@ -43,5 +43,38 @@ mod wire;
 pub use client::TinycrmClient;
 pub use config::TinycrmBuilder;
 
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use unicrm_core::http::GovernorRateLimiter;
+use unicrm_core::registry::{Adapter, CrmConfig};
+
+/// The adapter's registry entry: `unicrm_core::registry::connect(&CrmConfig::new("tinycrm")
+/// .token(…))` (or `unicrm::connect`) then returns a guarded Tinycrm client, with no change to
+/// unicrm itself.
+pub const ADAPTER: Adapter = Adapter::new(VENDOR, "Tinycrm (example adapter)", &["token"], connect);
+
+/// A client from a registry config (unguarded: the registry guards it).
+pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::Crm>> {
+    let token = config.require("token")?.expose_secret().to_string();
+    let mut b = TinycrmClient::builder().token(token);
+    if let Some(url) = &config.options.base_url {
+        b = b.base_url(url);
+    }
+    if let Some(n) = config.options.requests_per_second {
+        b = b.rate_limiter(Arc::new(GovernorRateLimiter::per_second(
+            n,
+            NonZeroU32::MIN,
+        )));
+    }
+    Ok(Arc::new(b.build()?))
+}
+
+/// Registers [`ADAPTER`] in the process-wide registry (call once at start-up).
+pub fn register() {
+    unicrm_core::registry::register(ADAPTER);
+}
+
 /// The vendor name (`Crm::vendor`).
 pub const VENDOR: &str = "tinycrm";

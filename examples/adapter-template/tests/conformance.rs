@@ -10,10 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use support::server::{TOKEN, Tinycrm};
-use unicrm_core::http::GovernorRateLimiter;
+use unicrm_core::registry::CrmConfig;
 use unicrm_core::{Crm, ResourceKind};
 use unicrm_testkit::{Harness, HarnessError, InvalidWrite, SuiteOptions, VendorRecord};
-use unicrm_tinycrm::TinycrmClient;
 
 /// Seeded contacts: more than 2 pages at the kit's page size of 2.
 const SEEDED: u64 = 7;
@@ -40,15 +39,15 @@ impl TinyHarness {
             .unwrap()
             .clone()
             .ok_or_else(|| HarnessError::new("reset first"))?;
-        let fast = NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN);
-        let client = TinycrmClient::builder()
+        // Through the registry, as an application would connect: the client comes back
+        // guarded, so the suite also checks the guard's refusals. The in-test server has no
+        // rate limit of its own (429s come from its knob): pace fast.
+        unicrm_tinycrm::register();
+        let config = CrmConfig::new("tinycrm")
+            .token(token.to_string())
             .base_url(base)
-            .token(token)
-            // The in-test server has no rate limit of its own; 429s come from its knob.
-            .rate_limiter(Arc::new(GovernorRateLimiter::per_second(fast, fast)))
-            .build()
-            .map_err(herr)?;
-        Ok(Arc::new(client))
+            .requests_per_second(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN));
+        unicrm_core::registry::connect(&config).map_err(herr)
     }
 
     fn id(id: &str) -> Result<u64, HarnessError> {
@@ -168,4 +167,36 @@ async fn tinycrm_passes_the_conformance_suite() {
     for check in ["401 → Unauthenticated", "429 honoured"] {
         assert!(report.has_passed("crm", check), "{check}: {report}");
     }
+}
+
+/// The registry hands out a guarded client: a field Tinycrm cannot hold is refused by core
+/// before any request (the in-test server sees none), and an unknown vendor names the
+/// registered ones.
+#[tokio::test]
+async fn the_registry_connects_a_guarded_client() {
+    use unicrm_core::{CrmExt, NewContact};
+    let server = Tinycrm::default();
+    server.reset(0);
+    let base = server.serve().await;
+    unicrm_tinycrm::register();
+    let crm =
+        unicrm_core::registry::connect(&CrmConfig::new("tinycrm").token(TOKEN).base_url(base))
+            .expect("registered");
+    assert_eq!(crm.vendor(), "tinycrm");
+    let before = crm.stats().requests;
+    let err = crm
+        .resource::<unicrm_core::Contact>()
+        .create(&NewContact {
+            last_name: Some("Lovelace".into()),
+            department: Some("Engines".into()),
+            ..Default::default()
+        })
+        .await
+        .expect_err("department is not writable");
+    assert!(err.to_string().contains("department"), "{err}");
+    assert_eq!(crm.stats().requests, before, "refused before any request");
+    let unknown = unicrm_core::registry::connect(&CrmConfig::new("nope"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(unknown.to_string().contains("tinycrm"), "{unknown}");
 }
