@@ -126,14 +126,8 @@ impl<R> Listing<R> {
     }
 }
 
-/// A stable fingerprint of a record's content: FNV-1a (64 bit) of its JSON serialization
-/// (objects are sorted maps, so the text is deterministic).
-pub fn fingerprint<R: Serialize>(record: &R) -> u64 {
-    let bytes = serde_json::to_vec(record).unwrap_or_default();
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
+/// The content fingerprint used to de-duplicate re-read records (core's, FNV-1a of the JSON).
+pub use unicrm_core::change::fingerprint;
 
 /// The state of a `since` feed's checkpoint: what was reported inside the overlap window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -36,7 +36,7 @@ pub mod time;
 pub use capability::{
     Capabilities, DeletionDetection, Filter, Filters, Operation, Operations, ResourceCapabilities,
 };
-pub use change::{Change, ChangeSet, Checkpoint};
+pub use change::{Change, ChangeSet, Checkpoint, fingerprint};
 pub use crm::{Crm, CrmExt, Record, Resource, ResourceExt};
 pub use error::{Error, FieldError, Result};
 pub use guard::{Guarded, guard};

@@ -68,14 +68,8 @@ pub struct FeedState {
     pub seen: BTreeMap<u64, (DateTime<Utc>, u64)>,
 }
 
-/// A stable fingerprint of a record's content: FNV-1a (64 bit) of its JSON serialization
-/// (objects are sorted maps, so the text is deterministic).
-pub fn fingerprint<R: Serialize>(record: &R) -> u64 {
-    let bytes = serde_json::to_vec(record).unwrap_or_default();
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
+/// The content fingerprint used to de-duplicate re-read records (core's, FNV-1a of the JSON).
+pub use unicrm_core::change::fingerprint;
 
 /// The next checkpoint (see the module docs): the first response's `Date` minus the
 /// listing's duration minus the precision, never behind `prev`; `prev` itself when held or
@@ -408,5 +402,34 @@ mod tests {
         assert!(decode_ids("5-1").is_err());
         assert!(decode_ids("x").is_err());
         assert!(decode_ids("0-18446744073709551615").is_err());
+    }
+
+    fn contact(id: &str, updated: i64, name: &str) -> unicrm_core::Contact {
+        unicrm_core::Contact {
+            id: unicrm_core::ContactId::new(id),
+            first_name: Some(name.into()),
+            updated_at: DateTime::<Utc>::from_timestamp(updated, 0),
+            ..Default::default()
+        }
+    }
+
+    /// Offset paging can read a record twice in one listing: the reading kept is the newer
+    /// one (or the later one at the same time), never an older one, and the order is that
+    /// of first sight.
+    #[test]
+    fn a_record_read_twice_keeps_its_newer_reading_in_first_seen_order() {
+        let kept = latest_first_seen(vec![
+            contact("1", 100, "old"),
+            contact("2", 100, "two"),
+            contact("1", 200, "new"),
+            contact("3", 300, "three-new"),
+            contact("3", 250, "three-old"),
+            contact("2", 100, "two-again"),
+        ]);
+        let got: Vec<(&str, &str)> = kept
+            .iter()
+            .map(|c| (c.id.as_str(), c.first_name.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(got, [("1", "new"), ("2", "two-again"), ("3", "three-new")]);
     }
 }
