@@ -150,23 +150,15 @@ fn window_state(cp: &Checkpoint) -> WindowState {
         .unwrap_or_default()
 }
 
-/// The next checkpoint of a `since` feed (see the module docs): the first response's `Date`
-/// minus the listing's duration minus the precision, never behind `prev`; `prev` itself when
-/// held or without a `Date`.
+/// The next checkpoint (see the module docs): core's [`unicrm_core::change::next_checkpoint`]
+/// with this vendor's timestamp [`PRECISION`].
 pub fn next_at(
     prev: DateTime<Utc>,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
     hold: bool,
 ) -> DateTime<Utc> {
-    let Some(first) = first else {
-        return prev;
-    };
-    if hold {
-        return prev;
-    }
-    let duration = last.map_or(Duration::zero(), |l| (l - first).max(Duration::zero()));
-    (first - duration - PRECISION).max(prev)
+    unicrm_core::change::next_checkpoint(prev, first, last, hold, PRECISION)
 }
 
 /// Whether a deletion may have made the listing skip a record (see the module docs).

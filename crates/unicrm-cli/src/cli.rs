@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   unicrm migrate --from capsule --to insightly --state migration.sqlite --dry-run
 
 Credentials come from the environment: CAPSULE_TOKEN, CAPSULE_BASE_URL; INSIGHTLY_API_KEY,
-INSIGHTLY_POD, INSIGHTLY_BASE_URL, INSIGHTLY_REQUESTS_PER_SECOND (client pace, default 10).
+INSIGHTLY_POD, INSIGHTLY_BASE_URL, INSIGHTLY_REQUESTS_PER_SECOND (client pace; default about 9.5, one request per 105 ms).
 Tables fit COLUMNS when set, else the terminal; written to a file or pipe they keep whole cells."
 )]
 pub struct Cli {

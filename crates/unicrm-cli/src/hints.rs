@@ -66,7 +66,12 @@ fn now_at(op: &Op) -> String {
 fn summary(e: &Error, op: &Op) -> String {
     match e {
         Error::NotFound { .. } => "not found".to_string(),
-        Error::Unsupported { vendor, .. } => format!("not supported by {vendor}"),
+        // A qualified refusal (`note.create setting title`, `task.list with search`) says
+        // what exactly is refused; a plain one is said by the line already.
+        Error::Unsupported { vendor, operation } => match operation.split_once(' ') {
+            Some((_, detail)) => format!("not supported by {vendor}: {detail}"),
+            None => format!("not supported by {vendor}"),
+        },
         Error::Validation { message, .. } => format!("validation failed: {message}"),
         Error::QuotaExhausted { limit, .. } => format!(
             "request quota exhausted{}",
@@ -145,7 +150,7 @@ pub fn hint(e: &Error, op: &Op) -> Option<String> {
         }),
         Error::RateLimited { .. } => Some(match vendor {
             "insightly" => {
-                "try again, or lower INSIGHTLY_REQUESTS_PER_SECOND (default 10)".to_string()
+                "try again, or lower INSIGHTLY_REQUESTS_PER_SECOND (default about 9.5)".to_string()
             }
             _ => "try again in a moment".to_string(),
         }),

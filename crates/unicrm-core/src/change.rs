@@ -49,6 +49,31 @@ pub struct ChangeSet<T, Id> {
     pub next: Checkpoint,
 }
 
+/// The next checkpoint of a feed read from the vendor's clock: `first` (the `Date` of the
+/// listing's first answer) minus the listing's duration on that clock (`last` − `first`, the
+/// `Date` of its last answer) minus the vendor's timestamp `precision`, never behind `prev`;
+/// `prev` itself when the window must be held (`hold`: a deletion during the listing may have
+/// hidden a record) or when the vendor sent no `Date`. A change made while the listing ran is
+/// therefore always after the checkpoint.
+pub fn next_checkpoint(
+    prev: DateTime<Utc>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    hold: bool,
+    precision: chrono::Duration,
+) -> DateTime<Utc> {
+    let Some(first) = first else {
+        return prev;
+    };
+    if hold {
+        return prev;
+    }
+    let duration = last.map_or(chrono::Duration::zero(), |l| {
+        (l - first).max(chrono::Duration::zero())
+    });
+    (first - duration - precision).max(prev)
+}
+
 /// A stable fingerprint of a record's content, for change feeds that de-duplicate re-read
 /// records by (id, updated time, content): FNV-1a (64 bit) of its JSON serialization (objects
 /// are sorted maps, so the text is deterministic). Two versions of a record that differ in
@@ -68,6 +93,35 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod fingerprint_tests {
     use super::*;
+
+    #[test]
+    fn the_next_checkpoint_covers_the_listing_and_never_goes_back() {
+        let t = |s: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap();
+        let p = chrono::Duration::seconds(1);
+        // First answer at +100, last at +130: 100 - 30 - 1.
+        assert_eq!(
+            next_checkpoint(t(0), Some(t(100)), Some(t(130)), false, p),
+            t(69)
+        );
+        // No last answer: only the precision.
+        assert_eq!(next_checkpoint(t(0), Some(t(100)), None, false, p), t(99));
+        // A last answer before the first (clock skew) counts as no duration.
+        assert_eq!(
+            next_checkpoint(t(0), Some(t(100)), Some(t(90)), false, p),
+            t(99)
+        );
+        // Never behind the previous checkpoint.
+        assert_eq!(
+            next_checkpoint(t(80), Some(t(100)), Some(t(130)), false, p),
+            t(80)
+        );
+        // Held, or without a Date: unchanged.
+        assert_eq!(
+            next_checkpoint(t(5), Some(t(100)), Some(t(130)), true, p),
+            t(5)
+        );
+        assert_eq!(next_checkpoint(t(5), None, Some(t(130)), false, p), t(5));
+    }
 
     #[test]
     fn fnv1a_matches_the_published_test_vectors() {

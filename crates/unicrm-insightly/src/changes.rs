@@ -71,23 +71,15 @@ pub struct FeedState {
 /// The content fingerprint used to de-duplicate re-read records (core's, FNV-1a of the JSON).
 pub use unicrm_core::change::fingerprint;
 
-/// The next checkpoint (see the module docs): the first response's `Date` minus the
-/// listing's duration minus the precision, never behind `prev`; `prev` itself when held or
-/// without a `Date`.
+/// The next checkpoint (see the module docs): core's [`unicrm_core::change::next_checkpoint`]
+/// with this vendor's timestamp [`PRECISION`].
 pub fn next_at(
     prev: DateTime<Utc>,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
     hold: bool,
 ) -> DateTime<Utc> {
-    let Some(first) = first else {
-        return prev;
-    };
-    if hold {
-        return prev;
-    }
-    let duration = last.map_or(Duration::zero(), |l| (l - first).max(Duration::zero()));
-    (first - duration - PRECISION).max(prev)
+    unicrm_core::change::next_checkpoint(prev, first, last, hold, PRECISION)
 }
 
 /// Encodes a sorted id set as ranges: `1,2,3,5` → `"1-3,5"`.

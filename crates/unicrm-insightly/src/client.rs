@@ -42,7 +42,7 @@ pub struct InsightlyClientBuilder {
     api_key: Option<SecretString>,
     pod: Option<String>,
     options: ClientOptions,
-    requests_per_second: NonZeroU32,
+    request_interval: Duration,
     instance: Option<String>,
     feed_page_size: Option<u32>,
 }
@@ -53,7 +53,7 @@ impl std::fmt::Debug for InsightlyClientBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
             .field("pod", &self.pod)
             .field("options", &self.options)
-            .field("requests_per_second", &self.requests_per_second)
+            .field("request_interval", &self.request_interval)
             .field("instance", &self.instance)
             .finish()
     }
@@ -65,8 +65,7 @@ impl Default for InsightlyClientBuilder {
             api_key: None,
             pod: None,
             options: ClientOptions::default(),
-            requests_per_second: NonZeroU32::new(config::REQUESTS_PER_SECOND)
-                .unwrap_or(NonZeroU32::MIN),
+            request_interval: config::REQUEST_INTERVAL,
             instance: None,
             feed_page_size: None,
         }
@@ -104,10 +103,18 @@ impl InsightlyClientBuilder {
         self
     }
 
-    /// Client-side pace, evenly spaced (default 9 per second: under Insightly's per-instance
-    /// burst limit of 10, with headroom for jitter).
+    /// Client-side pace, evenly spaced: `n` requests per second (the default is one request
+    /// per 105 ms, about 9.5 per second: under Insightly's per-instance burst limit of 10, with
+    /// headroom for jitter; see [`crate::config::REQUEST_INTERVAL`]).
     pub fn requests_per_second(mut self, n: NonZeroU32) -> Self {
-        self.requests_per_second = n;
+        self.request_interval = Duration::from_secs(1) / n.get();
+        self
+    }
+
+    /// Client-side pace as the interval between requests (for a pace that is not a whole number
+    /// per second).
+    pub fn request_interval(mut self, interval: Duration) -> Self {
+        self.request_interval = interval;
         self
     }
 
@@ -182,7 +189,7 @@ impl InsightlyClientBuilder {
                     }
                     _ => crate::rate_limit::Instance::of_key(&key),
                 };
-                crate::rate_limit::shared_limiter(&base_url, &instance, self.requests_per_second)
+                crate::rate_limit::shared_limiter(&base_url, &instance, self.request_interval)
             }
         };
         let http = HttpClientBuilder::new(VENDOR, base_url.as_str())?

@@ -18,9 +18,9 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 /// The vendor's burst limit: requests per second per instance.
 pub const VENDOR_REQUESTS_PER_SECOND: u32 = 10;
 
-/// The default client-side pace: 9 requests per second, under the vendor's 10 with headroom
-/// for jitter (see [`crate::rate_limit`]).
-pub const REQUESTS_PER_SECOND: u32 = 9;
+/// The default client-side pace: one request per 105 ms (about 9.5 per second), under the
+/// vendor's 10 with headroom for jitter (see [`crate::rate_limit`]).
+pub const REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(105);
 
 /// The API base URL of `pod`: `https://api.{pod}.insightly.com/v3.1/`.
 ///

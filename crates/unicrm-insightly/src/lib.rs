@@ -23,7 +23,7 @@ use secrecy::ExposeSecret;
 use unicrm_core::registry::{Adapter, CrmConfig};
 
 /// Insightly as a registry adapter (`unicrm_core::registry`): the credential `api_key`; the
-/// options `pod`, `base_url` (wins over the pod) and `requests_per_second` (default 10).
+/// options `pod`, `base_url` (wins over the pod) and `requests_per_second` (default: one request per 105 ms, about 9.5/s).
 pub const ADAPTER: Adapter = Adapter::new(VENDOR, "Insightly (API v3.1)", &["api_key"], connect);
 
 /// A client from a registry config (unguarded; `unicrm_core::registry::connect` guards it).

@@ -2,11 +2,11 @@
 //!
 //! - **Burst: 10 requests/second per instance.** A `governor` GCRA limiter (core's
 //!   [`GovernorRateLimiter`]) with a burst of 1 — requests evenly spaced. The default pace is
-//!   [`crate::config::REQUESTS_PER_SECOND`] (9/s, one request per 111 ms): the vendor advises
-//!   pacing under its limit, and 10 % of headroom keeps jitter in delivery from putting an
-//!   eleventh request into any one-second window (11 requests paced at 111 ms span 1.11 s, so
-//!   up to 110 ms of jitter still fits). Configurable with
-//!   `InsightlyClientBuilder::requests_per_second`. Core's `HttpClient` applies the limiter
+//!   [`crate::config::REQUEST_INTERVAL`] (one request per 105 ms, about 9.5/s): the vendor
+//!   advises pacing under its limit, and 5 % of headroom keeps jitter in delivery from putting
+//!   an eleventh request into any one-second window (11 requests paced at 105 ms span 1.05 s,
+//!   so up to 50 ms of jitter still fits). Configurable with
+//!   `InsightlyClientBuilder::requests_per_second` or `request_interval`. Core's `HttpClient` applies the limiter
 //!   before *every* attempt, retries and resends after a 401 included.
 //! - **Keyed by the instance it protects**: the vendor counts per instance (account), shared by
 //!   every key and integration on it. One limiter is shared by every clone of a client and,
@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use unicrm_core::http::{GovernorRateLimiter, RateLimiter, Url};
@@ -71,30 +72,30 @@ fn registry() -> &'static Mutex<HashMap<Key, Weak<GovernorRateLimiter>>> {
     REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// A new limiter: `per_second` requests per second, evenly spaced (burst 1).
-pub fn limiter(per_second: NonZeroU32) -> Arc<GovernorRateLimiter> {
-    Arc::new(GovernorRateLimiter::per_second(per_second, NonZeroU32::MIN))
+/// A new limiter: one request per `interval`, evenly spaced (burst 1).
+pub fn limiter(interval: Duration) -> Arc<GovernorRateLimiter> {
+    Arc::new(GovernorRateLimiter::every(interval, NonZeroU32::MIN))
 }
 
 /// The process-wide limiter of `instance` at `base_url`: the same `Arc` for every caller
-/// while any client holds it. `per_second` paces a limiter created by this call; an existing
+/// while any client holds it. `interval` paces a limiter created by this call; an existing
 /// one keeps its pace.
 pub fn shared_limiter(
     base_url: &Url,
     instance: &Instance,
-    per_second: NonZeroU32,
+    interval: Duration,
 ) -> Arc<dyn RateLimiter> {
     let key = (base_url.as_str().to_string(), instance.clone());
     let mut map = match registry().lock() {
         Ok(m) => m,
         // A panic elsewhere while holding the lock: fall back to a private limiter.
-        Err(_) => return limiter(per_second),
+        Err(_) => return limiter(interval),
     };
     if let Some(l) = map.get(&key).and_then(Weak::upgrade) {
         return l;
     }
     map.retain(|_, w| w.strong_count() > 0);
-    let l = limiter(per_second);
+    let l = limiter(interval);
     map.insert(key, Arc::downgrade(&l));
     l
 }
@@ -111,8 +112,8 @@ mod tests {
     fn keyed_by_instance_not_by_rate() {
         let url = Url::parse("http://127.0.0.1:1/v3.1/").unwrap();
         let other = Url::parse("http://127.0.0.1:2/v3.1/").unwrap();
-        let rps = NonZeroU32::new(9).unwrap();
-        let slow = NonZeroU32::new(2).unwrap();
+        let rps = Duration::from_millis(105);
+        let slow = Duration::from_millis(500);
         let a = shared_limiter(&url, &key("k1"), rps);
         let b = shared_limiter(&url, &key("k1"), rps);
         let c = shared_limiter(&url, &key("k2"), rps);

@@ -186,3 +186,19 @@ fn urls_lose_credentials_and_queries() {
     assert_eq!(credential_var("insightly"), Some("INSIGHTLY_API_KEY"));
     assert_eq!(credential_var("other"), None);
 }
+
+/// A qualified refusal from core's guard says what exactly is refused.
+#[test]
+fn a_qualified_refusal_names_what_is_refused() {
+    let e = Error::unsupported("note.create setting title", "capsule");
+    let l = line(&e, &op("capsule", "create", None));
+    assert!(l.contains("not supported by capsule: setting title"), "{l}");
+    let plain = line(
+        &Error::unsupported("contact.delete", "capsule"),
+        &op("capsule", "delete", Some("1")),
+    );
+    assert!(
+        plain.contains("not supported by capsule") && !plain.contains("capsule:"),
+        "{plain}"
+    );
+}

@@ -98,12 +98,56 @@ impl GovernorRateLimiter {
         sleeper: Arc<dyn Sleeper>,
     ) -> Self {
         let quota = Quota::per_second(per_second).allow_burst(burst);
+        Self::with_quota(
+            quota,
+            format!("{per_second}/s, burst {burst}"),
+            clock,
+            sleeper,
+        )
+    }
+
+    /// One request per `interval`, with bursts of at most `burst`: a pace that is not a whole
+    /// number per second (105 ms is about 9.5/s). An interval of zero is taken as 1 ns.
+    pub fn every(interval: Duration, burst: NonZeroU32) -> Self {
+        Self::every_with(
+            interval,
+            burst,
+            Arc::new(SystemClock),
+            Arc::new(TokioSleeper),
+        )
+    }
+
+    /// [`GovernorRateLimiter::every`] with an injected clock and sleeper.
+    pub fn every_with(
+        interval: Duration,
+        burst: NonZeroU32,
+        clock: Arc<dyn Clock>,
+        sleeper: Arc<dyn Sleeper>,
+    ) -> Self {
+        let interval = interval.max(Duration::from_nanos(1));
+        let quota = Quota::with_period(interval)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+            .allow_burst(burst);
+        Self::with_quota(
+            quota,
+            format!("one per {interval:?}, burst {burst}"),
+            clock,
+            sleeper,
+        )
+    }
+
+    fn with_quota(
+        quota: Quota,
+        description: String,
+        clock: Arc<dyn Clock>,
+        sleeper: Arc<dyn Sleeper>,
+    ) -> Self {
         let clock = InjectedClock::new(clock);
         GovernorRateLimiter {
             limiter: governor::RateLimiter::direct_with_clock(quota, clock.clone()),
             clock,
             sleeper,
-            description: format!("{per_second}/s, burst {burst}"),
+            description,
         }
     }
 }

@@ -36,6 +36,29 @@ async fn governor_spaces_requests_evenly() {
 }
 
 #[tokio::test]
+async fn a_fractional_pace_spaces_requests_by_its_interval() {
+    let clock = ManualClock::new(t0());
+    let sleeper = RecordingSleeper::with_clock(clock.clone());
+    let l = GovernorRateLimiter::every_with(
+        Duration::from_millis(105),
+        nz(1),
+        Arc::new(clock),
+        Arc::new(sleeper.clone()),
+    );
+    for _ in 0..5 {
+        l.acquire().await;
+    }
+    assert_eq!(sleeper.delays(), vec![Duration::from_millis(105); 4]);
+    assert_eq!(
+        format!("{l:?}"),
+        r#"GovernorRateLimiter { quota: "one per 105ms, burst 1" }"#
+    );
+    // A zero interval does not panic (taken as 1 ns).
+    let fast = GovernorRateLimiter::every(Duration::ZERO, nz(1));
+    fast.acquire().await;
+}
+
+#[tokio::test]
 async fn governor_allows_the_burst_then_paces() {
     let (l, sleeper) = limiter(5, 3);
     for _ in 0..3 {
