@@ -2,7 +2,7 @@
 //!
 //! An adapter states, per [`ResourceKind`], which [`Operation`]s work, which list [`Filter`]s
 //! are honoured, which unified fields a write may set, how deletions are found and the
-//! vendor's largest page. [`crate::guard`] enforces these before any call reaches the adapter,
+//! vendor's largest page. [`crate::guard`](mod@crate::guard) enforces these before any call reaches the adapter,
 //! so an unsupported call is always [`crate::Error::Unsupported`], never a silent ignore.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -49,13 +49,13 @@ pub trait Record:
     /// [`crate::ResourceCapabilities::writable`] is a subset of.
     const FIELDS: &'static [&'static str] = &[];
 
-    /// The unified fields a create of `new` sets (checked by [`crate::guard`]).
+    /// The unified fields a create of `new` sets (checked by [`crate::guard`](mod@crate::guard)).
     fn new_fields(new: &Self::New) -> Vec<&'static str> {
         let _ = new;
         Vec::new()
     }
 
-    /// The unified fields an update with `patch` sets or clears (checked by [`crate::guard`]).
+    /// The unified fields an update with `patch` sets or clears (checked by [`crate::guard`](mod@crate::guard)).
     fn patch_fields(patch: &Self::Patch) -> Vec<&'static str> {
         let _ = patch;
         Vec::new()

@@ -10,7 +10,7 @@
 //!   conveniences every caller gets for free ([`CrmExt`]: streams over every page, change feeds);
 //! - [`page`]: list parameters, pages and opaque, serializable cursors;
 //! - [`change`]: the change-feed types;
-//! - [`capability`]: what an adapter can do, as typed data, and [`guard`], the one place it is
+//! - [`capability`]: what an adapter can do, as typed data, and [`guard`](mod@guard), the one place it is
 //!   enforced before an adapter is called;
 //! - [`registry`]: a serde [`CrmConfig`] → [`connect`] → a guarded `Arc<dyn Crm>`, over the
 //!   adapters registered in a [`Registry`];
