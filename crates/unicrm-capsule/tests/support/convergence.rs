@@ -1,5 +1,5 @@
 //! The Capsule side of the testkit's change-feed soak (`unicrm_testkit::soak`), shared by the
-//! `feed_convergence` test and the `feed_soak` example: a fresh simulator per run, people and
+//! `feed_convergence` test and the `<vendor>_feed_soak` example: a fresh simulator per run, people and
 //! tasks written through the raw v2 API by other users (one personal access token each).
 
 #![allow(dead_code)]

@@ -1,5 +1,5 @@
 //! The Insightly side of the testkit's change-feed soak (`unicrm_testkit::soak`), shared by
-//! the `feed_convergence` test and the `feed_soak` example: a fresh simulator per run, contacts
+//! the `feed_convergence` test and the `<vendor>_feed_soak` example: a fresh simulator per run, contacts
 //! and tasks written through the raw v3.1 API by other users (one API key each).
 //!
 //! One normalisation: deleting a record removes the `LINKS` that other records had to it

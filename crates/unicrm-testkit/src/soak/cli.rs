@@ -1,4 +1,4 @@
-//! The soak over many seeds, as an adapter's `feed_soak` example runs it.
+//! The soak over many seeds, as an adapter's `<vendor>_feed_soak` example runs it.
 
 use serde_json::json;
 
@@ -11,14 +11,14 @@ fn arg(args: &[String], name: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// The body of an adapter's `feed_soak` example: `--seeds N` (10) runs from `--first S` (1)
+/// The body of an adapter's `<vendor>_feed_soak` example: `--seeds N` (10) runs from `--first S` (1)
 /// on, with [`SoakConfig::ci`] and optional `--latency-ms MS` and `--ops N` (writes per
 /// writer). Prints one JSON line of [`Figures`](super::Figures) per seed, then a JSON summary
 /// (writes, polls, stale, missing and ghost records summed over the seeds, and the seeds that
 /// failed). Returns the process exit code: 0 when every seed converged, 1 otherwise.
 ///
 /// ```no_run
-/// // examples/feed_soak.rs, with `MyVendor: SoakVendor` from the adapter's test support:
+/// // examples/myvendor_feed_soak.rs, with `MyVendor: SoakVendor` from the adapter's test support:
 /// // #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 /// // async fn main() { soak::<MyVendor>().await }
 /// async fn soak<V: unicrm_testkit::soak::SoakVendor>() {

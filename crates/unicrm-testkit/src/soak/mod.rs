@@ -1,6 +1,6 @@
 //! The change-feed soak: a model-based concurrency test of an adapter's contact and task feeds,
 //! comparing whole vendor payloads (shared by every adapter's `feed_convergence` test and
-//! `feed_soak` example).
+//! `<vendor>_feed_soak` example).
 //!
 //! Several writers (plain HTTP against the vendor's raw API, each acting as another user)
 //! create, update and delete contacts and tasks while the adapter's contact and task feeds are
