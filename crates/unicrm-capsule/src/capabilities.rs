@@ -36,6 +36,7 @@ pub fn capsule_capabilities() -> Capabilities {
             filters: Filters {
                 search: true,
                 updated_since: true,
+                of: false,
             },
             deletions: DeletionDetection::Native,
             tags: true,

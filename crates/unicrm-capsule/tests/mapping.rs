@@ -28,7 +28,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn party_defs() -> FieldDefs {
-    let defs = wire::decode_list::<FieldDefinition>(
+    let defs = wire::decode_list::<wire::FieldDefinition>(
         &fixture("party-field-definitions.json"),
         "definitions",
     )
@@ -240,7 +240,7 @@ fn users_list() {
 
 #[test]
 fn party_field_definitions() {
-    let defs = wire::decode_list::<FieldDefinition>(
+    let defs = wire::decode_list::<wire::FieldDefinition>(
         &fixture("party-field-definitions.json"),
         "definitions",
     )
@@ -298,7 +298,7 @@ fn error_422_validation() {
 fn resthook_delivery_party_updated() {
     let defs = party_defs();
     let parser = unicrm_capsule::DeliveryParser::new().party_fields(
-        wire::decode_list::<FieldDefinition>(
+        wire::decode_list::<wire::FieldDefinition>(
             &fixture("party-field-definitions.json"),
             "definitions",
         )

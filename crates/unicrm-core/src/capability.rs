@@ -76,17 +76,20 @@ pub enum Filter {
     Search,
     /// [`crate::ListParams::updated_since`].
     UpdatedSince,
+    /// [`crate::ListParams::of`]: only the field definitions of one record type.
+    Of,
 }
 
 impl Filter {
     /// Every filter, in a fixed order.
-    pub const ALL: [Filter; 2] = [Filter::Search, Filter::UpdatedSince];
+    pub const ALL: [Filter; 3] = [Filter::Search, Filter::UpdatedSince, Filter::Of];
 
-    /// The parameter name (`search`, `updated_since`).
+    /// The parameter name (`search`, `updated_since`, `of`).
     pub fn as_str(self) -> &'static str {
         match self {
             Filter::Search => "search",
             Filter::UpdatedSince => "updated_since",
+            Filter::Of => "of",
         }
     }
 }
@@ -129,6 +132,9 @@ pub struct Filters {
     pub search: bool,
     /// `ListParams::updated_since` is honoured.
     pub updated_since: bool,
+    /// `ListParams::of` is honoured (field definitions of one record type).
+    #[serde(default)]
+    pub of: bool,
 }
 
 impl Filters {
@@ -137,6 +143,7 @@ impl Filters {
         match filter {
             Filter::Search => self.search,
             Filter::UpdatedSince => self.updated_since,
+            Filter::Of => self.of,
         }
     }
 }
@@ -182,6 +189,7 @@ impl ResourceCapabilities {
             filters: Filters {
                 search: false,
                 updated_since: false,
+                of: false,
             },
             deletions: DeletionDetection::None,
             tags: false,
@@ -374,6 +382,7 @@ mod tests {
             match f {
                 Filter::Search => r.filters.search = true,
                 Filter::UpdatedSince => r.filters.updated_since = true,
+                Filter::Of => r.filters.of = true,
             }
             for other in Filter::ALL {
                 assert_eq!(r.honours(other), other == f);
@@ -425,7 +434,7 @@ mod tests {
                 "resources": {"task": {
                     "operations": {"list": true, "get": true, "create": true, "update": true,
                                    "delete": true, "changes": false},
-                    "filters": {"search": false, "updated_since": false},
+                    "filters": {"search": false, "updated_since": false, "of": false},
                     "deletions": "none",
                     "tags": false,
                     "custom_fields": false,

@@ -237,6 +237,23 @@ pub trait Crm: Send + Sync {
     fn leads(&self) -> &dyn Resource<Lead> {
         &UNSUPPORTED
     }
+    /// Projects.
+    fn projects(&self) -> &dyn Resource<Project> {
+        &UNSUPPORTED
+    }
+    /// Engagements: calls, meetings, emails, appointments.
+    fn engagements(&self) -> &dyn Resource<Engagement> {
+        &UNSUPPORTED
+    }
+    /// Engagement types.
+    fn engagement_types(&self) -> &dyn Resource<EngagementType> {
+        &UNSUPPORTED
+    }
+    /// Custom field definitions as a resource; [`ListParams::of`] narrows a listing to one
+    /// record type.
+    fn field_definitions(&self) -> &dyn Resource<FieldDefinition> {
+        &UNSUPPORTED
+    }
     /// Custom field definitions for a kind of record.
     async fn custom_field_definitions(
         &self,

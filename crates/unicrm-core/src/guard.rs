@@ -76,6 +76,7 @@ impl<R: Record> Guard<R> {
         for (filter, set) in [
             (Filter::Search, params.search.is_some()),
             (Filter::UpdatedSince, params.updated_since.is_some()),
+            (Filter::Of, params.of.is_some()),
         ] {
             if set && !self.caps.honours(filter) {
                 return Err(self.refuse(format!("{}.list with {}", R::KIND, filter.as_str())));
@@ -167,6 +168,10 @@ pub struct Guarded {
     users: Guard<User>,
     pipelines: Guard<Pipeline>,
     leads: Guard<Lead>,
+    projects: Guard<Project>,
+    engagements: Guard<Engagement>,
+    engagement_types: Guard<EngagementType>,
+    field_definitions: Guard<FieldDefinition>,
 }
 
 impl std::fmt::Debug for Guarded {
@@ -190,6 +195,10 @@ impl Guarded {
             users: Guard::new(&inner, &caps),
             pipelines: Guard::new(&inner, &caps),
             leads: Guard::new(&inner, &caps),
+            projects: Guard::new(&inner, &caps),
+            engagements: Guard::new(&inner, &caps),
+            engagement_types: Guard::new(&inner, &caps),
+            field_definitions: Guard::new(&inner, &caps),
             inner,
         }
     }
@@ -248,6 +257,22 @@ impl Crm for Guarded {
 
     fn leads(&self) -> &dyn Resource<Lead> {
         &self.leads
+    }
+
+    fn projects(&self) -> &dyn Resource<Project> {
+        &self.projects
+    }
+
+    fn engagements(&self) -> &dyn Resource<Engagement> {
+        &self.engagements
+    }
+
+    fn engagement_types(&self) -> &dyn Resource<EngagementType> {
+        &self.engagement_types
+    }
+
+    fn field_definitions(&self) -> &dyn Resource<FieldDefinition> {
+        &self.field_definitions
     }
 
     async fn custom_field_definitions(

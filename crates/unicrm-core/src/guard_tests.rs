@@ -136,6 +136,7 @@ fn full() -> ResourceCapabilities {
         filters: crate::capability::Filters {
             search: true,
             updated_since: true,
+            of: false,
         },
         tags: true,
         custom_fields: true,

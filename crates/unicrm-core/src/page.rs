@@ -47,6 +47,10 @@ pub struct ListParams {
     pub updated_since: Option<DateTime<Utc>>,
     /// Vendor search text (its syntax is the adapter's: see the adapter docs).
     pub search: Option<String>,
+    /// Field definitions only: the record type whose definitions to list (all when unset).
+    /// Other resources refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<crate::ResourceKind>,
     /// The most pages a full listing follows before it stops with [`crate::Error::Paging`]
     /// (an endless chain of next links); [`DEFAULT_MAX_PAGES`] when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +81,12 @@ impl ListParams {
     /// Sets the search text.
     pub fn search(mut self, q: impl Into<String>) -> Self {
         self.search = Some(q.into());
+        self
+    }
+
+    /// Lists only the field definitions of `kind`.
+    pub fn of(mut self, kind: crate::ResourceKind) -> Self {
+        self.of = Some(kind);
         self
     }
 

@@ -35,6 +35,7 @@ fn record(
         filters: Filters {
             search: true,
             updated_since: true,
+            of: false,
         },
         deletions: DeletionDetection::IdScan,
         tags,

@@ -48,7 +48,7 @@ pub use report::{CheckRecord, Failure, Outcome, Report};
 pub use samples::{Sample, marker_field};
 
 /// Every resource kind the kit checks, in the order it checks them.
-pub const KINDS: [ResourceKind; 8] = [
+pub const KINDS: [ResourceKind; 12] = [
     ResourceKind::Contact,
     ResourceKind::Account,
     ResourceKind::Opportunity,
@@ -57,6 +57,10 @@ pub const KINDS: [ResourceKind; 8] = [
     ResourceKind::User,
     ResourceKind::Pipeline,
     ResourceKind::Lead,
+    ResourceKind::Project,
+    ResourceKind::Engagement,
+    ResourceKind::EngagementType,
+    ResourceKind::FieldDefinition,
 ];
 
 /// Runs `$body` with `$r` bound to the record type of `$kind`; an unknown kind fails.
@@ -95,6 +99,22 @@ macro_rules! with_kind {
             }
             ::unicrm_core::ResourceKind::Lead => {
                 type $r = ::unicrm_core::Lead;
+                $body
+            }
+            ::unicrm_core::ResourceKind::Project => {
+                type $r = ::unicrm_core::Project;
+                $body
+            }
+            ::unicrm_core::ResourceKind::Engagement => {
+                type $r = ::unicrm_core::Engagement;
+                $body
+            }
+            ::unicrm_core::ResourceKind::EngagementType => {
+                type $r = ::unicrm_core::EngagementType;
+                $body
+            }
+            ::unicrm_core::ResourceKind::FieldDefinition => {
+                type $r = ::unicrm_core::FieldDefinition;
                 $body
             }
             other => Err($crate::report::Failure {

@@ -281,3 +281,86 @@ impl Sample for Pipeline {
         (p, "description")
     }
 }
+
+impl Sample for Project {
+    fn sample(links: &SampleLinks, n: u32) -> NewProject {
+        NewProject {
+            name: format!("Kit project {n}"),
+            description: Some("Created by unicrm-testkit".into()),
+            status: Some(ProjectStatus::Open),
+            account_id: links.account_id.clone(),
+            expected_close_date: NaiveDate::from_ymd_opt(2031, 3, 4),
+            ..Default::default()
+        }
+    }
+    fn one_field_patch(n: u32) -> (ProjectPatch, &'static str) {
+        let p = ProjectPatch {
+            description: Patch::Set(format!("Patched {n}")),
+            ..Default::default()
+        };
+        (p, "description")
+    }
+    fn marker(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    tagged_and_custom!(ProjectPatch);
+}
+
+impl Sample for Engagement {
+    fn sample(links: &SampleLinks, n: u32) -> NewEngagement {
+        let start = chrono::DateTime::from_timestamp(1_924_992_000 + i64::from(n) * 3_600, 0);
+        NewEngagement {
+            kind: EngagementKind::Meeting,
+            subject: Some(format!("Kit meeting {n}")),
+            body: Some("Created by unicrm-testkit".into()),
+            start_at: start,
+            end_at: start.map(|s| s + chrono::Duration::minutes(30)),
+            account_id: links.account_id.clone(),
+            ..Default::default()
+        }
+    }
+    fn one_field_patch(n: u32) -> (EngagementPatch, &'static str) {
+        let p = EngagementPatch {
+            body: Patch::Set(format!("Patched {n}")),
+            ..Default::default()
+        };
+        (p, "body")
+    }
+    fn marker(&self) -> Option<&str> {
+        self.body.as_deref()
+    }
+}
+
+impl Sample for EngagementType {
+    fn sample(_links: &SampleLinks, n: u32) -> NewEngagementType {
+        NewEngagementType {
+            name: format!("Kit activity {n}"),
+            ..Default::default()
+        }
+    }
+    fn one_field_patch(n: u32) -> (EngagementTypePatch, &'static str) {
+        let p = EngagementTypePatch {
+            name: Patch::Set(format!("Patched activity {n}")),
+            ..Default::default()
+        };
+        (p, "name")
+    }
+}
+
+impl Sample for FieldDefinition {
+    fn sample(_links: &SampleLinks, n: u32) -> NewFieldDefinition {
+        NewFieldDefinition {
+            name: format!("Kit field {n}"),
+            kind: CustomFieldKind::Text,
+            applies_to: vec![ResourceKind::Contact],
+            ..Default::default()
+        }
+    }
+    fn one_field_patch(n: u32) -> (FieldDefinitionPatch, &'static str) {
+        let p = FieldDefinitionPatch {
+            description: Patch::Set(format!("Patched {n}")),
+            ..Default::default()
+        };
+        (p, "description")
+    }
+}

@@ -14,8 +14,9 @@ pub const CONTACT_FIELDS: [&str; 4] = ["first_name", "last_name", "job_title", "
 pub fn capabilities() -> Capabilities {
     let mut contacts = ResourceCapabilities {
         filters: Filters {
-            search: false,
             updated_since: true,
+            // Filters core adds later are off until the adapter says otherwise.
+            ..Filters::default()
         },
         deletions: DeletionDetection::Native,
         ..ResourceCapabilities::crud(crate::paging::MAX_PAGE, CONTACT_FIELDS)

@@ -14,8 +14,14 @@
 mod open_enum;
 #[macro_use]
 mod record_macro;
+mod engagements;
+mod field_definitions;
+mod projects;
 mod records;
 mod values;
 
+pub use engagements::*;
+pub use field_definitions::*;
+pub use projects::*;
 pub use records::*;
 pub use values::*;

@@ -75,6 +75,12 @@ id_type!(
     StageId,
     /// Id of a [`Lead`](crate::Lead).
     LeadId,
+    /// Id of a [`Project`](crate::Project).
+    ProjectId,
+    /// Id of an [`Engagement`](crate::Engagement).
+    EngagementId,
+    /// Id of an [`EngagementType`](crate::EngagementType).
+    EngagementTypeId,
     /// Id of a [`CustomFieldDefinition`].
     CustomFieldId,
     /// Id of a tag definition.
@@ -325,6 +331,13 @@ open_enum! {
     }
 }
 
+impl Default for CustomFieldKind {
+    /// Free text, the kind every vendor has.
+    fn default() -> Self {
+        CustomFieldKind::Text
+    }
+}
+
 open_enum! {
     /// The kinds of record there are.
     pub enum ResourceKind {
@@ -344,6 +357,14 @@ open_enum! {
         Pipeline => "pipeline",
         /// Leads.
         Lead => "lead",
+        /// Projects (Capsule kases, Insightly projects).
+        Project => "project",
+        /// Engagements: calls, meetings, emails, appointments.
+        Engagement => "engagement",
+        /// Engagement types (Capsule activity types).
+        EngagementType => "engagement_type",
+        /// Custom field definitions.
+        FieldDefinition => "field_definition",
     }
 }
 
