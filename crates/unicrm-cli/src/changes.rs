@@ -89,6 +89,8 @@ pub async fn run(crm: &dyn Crm, args: ChangesArgs) -> Result<(), CliError> {
         ResourceName::Tasks => feed::<Task>(crm, &args).await,
         ResourceName::Notes => feed::<Note>(crm, &args).await,
         ResourceName::Leads => feed::<Lead>(crm, &args).await,
+        ResourceName::Projects => feed::<Project>(crm, &args).await,
+        ResourceName::Engagements => feed::<Engagement>(crm, &args).await,
     }
 }
 

@@ -89,6 +89,15 @@ pub enum Command {
     Pipelines(ResourceCmd),
     /// Leads.
     Leads(ResourceCmd),
+    /// Projects (Capsule projects, Insightly projects).
+    Projects(ResourceCmd),
+    /// Engagements: calls, meetings, emails, appointments.
+    Engagements(ResourceCmd),
+    /// Engagement types (Capsule activity types).
+    #[command(name = "engagement-types")]
+    EngagementTypes(ResourceCmd),
+    /// Custom field definitions (`fields list --of contacts`).
+    Fields(ResourceCmd),
     /// Print the change feed (upserts and deletions) since a checkpoint, as JSON lines.
     Changes(ChangesArgs),
     /// Copy a whole CRM into another, idempotently and resumably.
@@ -266,9 +275,12 @@ pub struct ListArgs {
     /// `custom_fields.<name>`, `amount.currency`), `cf:<name>`, or `all` for every field.
     #[arg(long, value_name = "A,B,C")]
     pub columns: Option<String>,
+    /// `fields list` only: the definitions of this resource's records.
+    #[arg(long, value_enum, value_name = "RESOURCE")]
+    pub of: Option<ResourceName>,
 }
 
-/// Resources for `changes`.
+/// Resources for `changes` and `fields list --of`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ResourceName {
     /// Contacts.
@@ -283,6 +295,27 @@ pub enum ResourceName {
     Notes,
     /// Leads.
     Leads,
+    /// Projects.
+    Projects,
+    /// Engagements.
+    Engagements,
+}
+
+impl ResourceName {
+    /// The unified kind of record.
+    pub fn kind(self) -> unicrm_core::ResourceKind {
+        use unicrm_core::ResourceKind as K;
+        match self {
+            ResourceName::Contacts => K::Contact,
+            ResourceName::Accounts => K::Account,
+            ResourceName::Opportunities => K::Opportunity,
+            ResourceName::Tasks => K::Task,
+            ResourceName::Notes => K::Note,
+            ResourceName::Leads => K::Lead,
+            ResourceName::Projects => K::Project,
+            ResourceName::Engagements => K::Engagement,
+        }
+    }
 }
 
 /// `changes` options.

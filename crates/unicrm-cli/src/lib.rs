@@ -72,6 +72,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Users(ref c) => resource!(User, clone_cmd(c)),
         Command::Pipelines(ref c) => resource!(Pipeline, clone_cmd(c)),
         Command::Leads(ref c) => resource!(Lead, clone_cmd(c)),
+        Command::Projects(ref c) => resource!(Project, clone_cmd(c)),
+        Command::Engagements(ref c) => resource!(Engagement, clone_cmd(c)),
+        Command::EngagementTypes(ref c) => resource!(EngagementType, clone_cmd(c)),
+        Command::Fields(ref c) => resource!(FieldDefinition, clone_cmd(c)),
         Command::Changes(ref args) => {
             let crm = connect::connect(vendor_of(&cli)?, base_url.as_deref())?;
             changes::run(crm.as_ref(), clone_changes(args)).await

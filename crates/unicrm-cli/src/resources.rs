@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use unicrm_core::{Crm, ListParams, Record, ResourceExt};
+use unicrm_core::{Crm, ListParams, Record, ResourceExt, ResourceKind};
 
 use crate::cli::{Action, Format};
 use crate::columns::{Column, CustomField, Schema, Shape, catalog};
@@ -145,6 +145,14 @@ pub async fn run<R: Record + Default>(crm: &dyn Crm, action: Action) -> Result<(
                 params.updated_since = Some(parse_instant(s)?);
             }
             params.search = args.search.clone();
+            if let Some(of) = args.of {
+                if R::KIND != ResourceKind::FieldDefinition {
+                    return Err(CliError::usage(format!(
+                        "--of applies to `fields list`, not to {name}"
+                    )));
+                }
+                params.of = Some(of.kind());
+            }
             let format = default_format(args.format);
             let layout = layout::<R>(crm, &op, format, args.columns.as_deref()).await?;
             if let Some(limit) = args.limit {

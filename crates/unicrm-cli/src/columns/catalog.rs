@@ -33,6 +33,12 @@ pub enum Shape {
     Ids,
     /// A list of pipeline stages: their names, joined.
     Stages,
+    /// A list of project milestones: their titles, joined.
+    Milestones,
+    /// A list of engagement participants: their names, joined.
+    Participants,
+    /// A list of field choices: their values, joined.
+    Choices,
 }
 
 impl Shape {
@@ -62,6 +68,17 @@ impl Shape {
             Shape::Tags => &["id", "name"],
             Shape::CustomFields => &["definition_id", "name", "value", "row_id"],
             Shape::Links => &["kind", "id", "role"],
+            Shape::Milestones => &[
+                "id",
+                "title",
+                "completed",
+                "due_date",
+                "completed_at",
+                "owner_id",
+                "assignee_id",
+            ],
+            Shape::Participants => &["name", "email", "role", "contact_id", "user_id"],
+            Shape::Choices => &["id", "value", "is_default"],
             Shape::Stages => &[
                 "id",
                 "name",
@@ -190,6 +207,64 @@ const LEADS: Catalog = Catalog {
     table: &["id", "name", "company", "email", "status", "owner"],
 };
 
+const PROJECTS: Catalog = Catalog {
+    resource: "projects",
+    fields: fields![
+        "name": Scalar, "description": Scalar, "status": Scalar, "pipeline_id": Scalar,
+        "stage_id": Scalar, "stage_name": Scalar, "category_id": Scalar, "account_id": Scalar,
+        "contact_id": Scalar, "opportunity_id": Scalar, "owner_id": Scalar,
+        "assignee_id": Scalar, "team_id": Scalar, "start_date": Scalar,
+        "expected_close_date": Scalar, "closed_date": Scalar, "picture_url": Scalar,
+        "last_activity_at": Scalar, "next_activity_at": Scalar, "milestones": Milestones,
+        "tags": Tags, "custom_fields": CustomFields, "links": Links,
+    ],
+    table: &[
+        "id",
+        "name",
+        "status",
+        "stage",
+        "account",
+        "owner",
+        "close_date",
+    ],
+};
+
+const ENGAGEMENTS: Catalog = Catalog {
+    resource: "engagements",
+    fields: fields![
+        "kind": Scalar, "engagement_type_id": Scalar, "engagement_type_name": Scalar,
+        "subject": Scalar, "body": Scalar, "start_at": Scalar, "end_at": Scalar,
+        "all_day": Scalar, "status": Scalar, "direction": Scalar, "location": Scalar,
+        "reminder_at": Scalar, "owner_id": Scalar, "assignee_id": Scalar,
+        "contact_id": Scalar, "account_id": Scalar, "opportunity_id": Scalar,
+        "project_id": Scalar, "lead_id": Scalar, "calendar_id": Scalar,
+        "participants": Participants, "custom_fields": CustomFields, "links": Links,
+    ],
+    table: &[
+        "id", "kind", "subject", "start_at", "status", "about", "owner",
+    ],
+};
+
+const ENGAGEMENT_TYPES: Catalog = Catalog {
+    resource: "engagement-types",
+    fields: fields![
+        "name": Scalar, "kind": Scalar, "icon": Scalar, "updates_last_contacted": Scalar,
+        "is_system": Scalar, "is_active": Scalar,
+    ],
+    table: &["id", "name", "kind", "is_system", "active"],
+};
+
+const FIELDS: Catalog = Catalog {
+    resource: "fields",
+    fields: fields![
+        "name": Scalar, "kind": Scalar, "key": Scalar, "description": Scalar,
+        "required": Scalar, "editable": Scalar, "visible": Scalar, "order": Scalar,
+        "default_value": Scalar, "lookup_kind": Scalar, "group": Scalar, "choices": Choices,
+        "applies_to": Ids,
+    ],
+    table: &["id", "name", "kind", "applies_to", "choices"],
+};
+
 /// Resources without a catalogue entry: every field is a plain one, the table shows the id,
 /// a name or title if there is one, and the update time.
 const GENERIC: Catalog = Catalog {
@@ -209,6 +284,10 @@ pub fn catalog(kind: &ResourceKind) -> Catalog {
         ResourceKind::User => USERS,
         ResourceKind::Pipeline => PIPELINES,
         ResourceKind::Lead => LEADS,
+        ResourceKind::Project => PROJECTS,
+        ResourceKind::Engagement => ENGAGEMENTS,
+        ResourceKind::EngagementType => ENGAGEMENT_TYPES,
+        ResourceKind::FieldDefinition => FIELDS,
         _ => GENERIC,
     }
 }

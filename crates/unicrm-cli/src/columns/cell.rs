@@ -184,6 +184,7 @@ impl Getter {
                     ("account_id", "account"),
                     ("opportunity_id", "opportunity"),
                     ("lead_id", "lead"),
+                    ("project_id", "project"),
                 ] {
                     if let Some(id) = record.get(key).filter(|v| present(v)) {
                         return Cow::Owned(Value::String(format!("{kind}:{}", scalar_text(id))));

@@ -191,6 +191,20 @@ impl Schema {
                     key: Some("name".into()),
                 },
             )],
+            Shape::Milestones | Shape::Participants | Shape::Choices => {
+                let key = match shape {
+                    Shape::Milestones => "title",
+                    Shape::Participants => "name",
+                    _ => "value",
+                };
+                vec![Column::new(
+                    field,
+                    Getter::Joined {
+                        field: field.into(),
+                        key: Some(key.into()),
+                    },
+                )]
+            }
             Shape::Ids => vec![Column::new(
                 field,
                 Getter::Joined {

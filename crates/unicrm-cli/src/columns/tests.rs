@@ -99,6 +99,9 @@ fn element_keys_cover_the_value_types() {
     covers(Shape::Tags, &Tag::named("x"));
     covers(Shape::Links, &RecordLink::default());
     covers(Shape::Stages, &Stage::default());
+    covers(Shape::Milestones, &Milestone::default());
+    covers(Shape::Participants, &Participant::default());
+    covers(Shape::Choices, &FieldChoice::default());
     covers(Shape::Money, &Money::parse("1", "GBP").unwrap());
 }
 
@@ -125,6 +128,22 @@ fn default_table_columns_per_resource() {
     assert_eq!(t(schema::<User>()), "id,name,email,username,active,admin");
     assert_eq!(t(schema::<Pipeline>()), "id,name,applies_to,stages");
     assert_eq!(t(schema::<Lead>()), "id,name,company,email,status,owner");
+    assert_eq!(
+        t(schema::<Project>()),
+        "id,name,status,stage,account,owner,close_date"
+    );
+    assert_eq!(
+        t(schema::<Engagement>()),
+        "id,kind,subject,start_at,status,about,owner"
+    );
+    assert_eq!(
+        t(schema::<EngagementType>()),
+        "id,name,kind,is_system,active"
+    );
+    assert_eq!(
+        t(schema::<FieldDefinition>()),
+        "id,name,kind,applies_to,choices"
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ use serde_json::Value;
 /// fields are derived by the vendor from others or from activity (the linked account's or
 /// stage's name, the last activity, when the stage last changed): no target stores them as
 /// written, and nothing is lost when it recomputes them.
-const NOT_COMPARED: [&str; 9] = [
+const NOT_COMPARED: [&str; 10] = [
     "id",
     "created_at",
     "updated_at",
@@ -29,6 +29,7 @@ const NOT_COMPARED: [&str; 9] = [
     "stage_name",
     "last_activity_at",
     "stage_changed_at",
+    "engagement_type_name",
 ];
 
 fn empty(v: &Value) -> bool {
@@ -75,8 +76,9 @@ pub fn measure(sent: &Value, stored: &Value) -> BTreeMap<String, u64> {
 /// Fields whose value (an open enum) the target may store as another value when it has no
 /// equal one, such as a Capsule `pending` task written to Insightly as `deferred`: a changed
 /// value is a loss. They are not learnt as capacities (the next record may have a value the
-/// target holds).
-const VALUE_COMPARED: [&str; 1] = ["status"];
+/// target holds). An engagement's `kind` is one too: a call written as a meeting to a CRM
+/// that logs only meetings is a loss.
+const VALUE_COMPARED: [&str; 2] = ["status", "kind"];
 
 /// Whether an enum value came back different, taking the vendors' synonyms as equal (Capsule's
 /// `open` task is Insightly's `not_started`).
@@ -206,6 +208,22 @@ mod tests {
         let mut c = Capacity::default();
         c.learn("task", &json!({"status": "pending"}), &lost);
         assert!(c.predict("task", &json!({"status": "open"})).is_empty());
+    }
+
+    #[test]
+    fn a_call_stored_as_a_meeting_is_a_loss_of_its_kind() {
+        let lost = measure(
+            &json!({"kind": "call", "subject": "Ring back"}),
+            &json!({"kind": "meeting", "subject": "Ring back"}),
+        );
+        assert_eq!(lost, BTreeMap::from([("kind".to_string(), 1)]));
+        assert!(measure(&json!({"kind": "meeting"}), &json!({"kind": "meeting"})).is_empty());
+        let mut c = Capacity::default();
+        c.learn("engagement", &json!({"kind": "call"}), &lost);
+        assert!(
+            c.predict("engagement", &json!({"kind": "call"})).is_empty(),
+            "a changed kind is not learnt as a capacity"
+        );
     }
 
     #[test]

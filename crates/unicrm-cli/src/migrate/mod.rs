@@ -202,6 +202,8 @@ impl<'a> Migrator<'a> {
             ResourceKind::Contact,
             ResourceKind::Account,
             ResourceKind::Opportunity,
+            ResourceKind::Project,
+            ResourceKind::Engagement,
         ] {
             self.match_fields(kind).await?;
         }
@@ -227,14 +229,21 @@ impl<'a> Migrator<'a> {
             .await?;
         self.migrate_kind::<unicrm_core::Opportunity>("opportunities")
             .await?;
+        self.migrate_kind::<unicrm_core::Project>("projects")
+            .await?;
         self.migrate_kind::<unicrm_core::Task>("tasks").await?;
         self.migrate_kind::<unicrm_core::Note>("notes").await?;
+        self.migrate_kind::<unicrm_core::Engagement>("engagements")
+            .await?;
         // Links to records that were migrated after the records holding them.
         self.fill_links::<unicrm_core::Contact>("contacts").await?;
         self.fill_links::<unicrm_core::Opportunity>("opportunities")
             .await?;
+        self.fill_links::<unicrm_core::Project>("projects").await?;
         self.fill_links::<unicrm_core::Task>("tasks").await?;
         self.fill_links::<unicrm_core::Note>("notes").await?;
+        self.fill_links::<unicrm_core::Engagement>("engagements")
+            .await?;
         Ok(())
     }
 
@@ -329,11 +338,13 @@ impl<'a> Migrator<'a> {
             .resource(&ResourceKind::Pipeline)
             .operations
             .create;
+        // A pipeline without a stated purpose is an opportunity pipeline.
+        let purpose = |p: &Pipeline| p.applies_to.clone().unwrap_or(ResourceKind::Opportunity);
         for p in &source {
             let key = p.name.trim().to_lowercase();
             let mut found = target
                 .iter()
-                .find(|t| t.name.trim().to_lowercase() == key)
+                .find(|t| t.name.trim().to_lowercase() == key && purpose(t) == purpose(p))
                 .cloned();
             if found.is_none() && can_create && !self.opts.dry_run {
                 let new: unicrm_core::NewPipeline = p.into();

@@ -26,6 +26,9 @@ enum Outcome<R> {
     Failed(String),
     /// The outcome is still unknown; the row stays `pending`.
     Unknown(String),
+    /// The target has no place for this record (it refused it as unsupported, before
+    /// sending anything): reported as what the target cannot hold.
+    Unsupported(String),
 }
 
 fn describe(lost: &BTreeMap<String, u64>) -> String {
@@ -69,6 +72,15 @@ impl Migrator<'_> {
         result
     }
 
+    /// Counts one record the target has no place for, with why.
+    fn cannot_hold(&mut self, label: &'static str, reason: String) {
+        let r = self.rep(label);
+        r.unsupported += 1;
+        if !r.unsupported_reasons.contains(&reason) {
+            r.unsupported_reasons.push(reason);
+        }
+    }
+
     fn rep(&mut self, label: &'static str) -> &mut ResourceReport {
         self.report.resources.entry(label).or_default()
     }
@@ -87,6 +99,23 @@ impl Migrator<'_> {
     ) -> Result<(), CliError> {
         let kind = R::KIND.to_string();
         let source = self.source;
+        let ops = |crm: &dyn unicrm_core::Crm| crm.capabilities().resource(&R::KIND).operations;
+        if !ops(source).list {
+            // Nothing of this kind at the source: nothing to carry.
+            return Ok(());
+        }
+        if !ops(self.target).create {
+            // The target has no place for this kind: every source record is counted as what
+            // it cannot hold, and nothing is sent.
+            let reason = format!("{} cannot create {label}", self.target.vendor());
+            let mut stream = source.stream_all::<R>(ListParams::new());
+            while let Some(item) = stream.next().await {
+                item?;
+                pb.inc(1);
+                self.cannot_hold(label, reason.clone());
+            }
+            return Ok(());
+        }
         let mut stream = source.stream_all::<R>(ListParams::new());
         let mut since_save = 0u32;
         while let Some(item) = stream.next().await {
@@ -184,11 +213,16 @@ impl Migrator<'_> {
                 }
                 _ => self.create::<R>(label, &sid, &new).await?,
             };
+            let outcome = match (outcome, R::fallback(&new)) {
+                (Outcome::Unsupported(_), Some(alt)) => self.create::<R>(label, &sid, &alt).await?,
+                (o, _) => o,
+            };
             match outcome {
                 Outcome::Created(r) | Outcome::Recovered(r) => {
                     self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)?;
                 }
                 Outcome::Failed(reason) => self.fail(label, &sid, reason),
+                Outcome::Unsupported(reason) => self.cannot_hold(label, reason),
                 Outcome::Unknown(reason) => {
                     self.state.note_ambiguous(&kind, &sid, &reason)?;
                     self.rep(label).pending += 1;
@@ -304,6 +338,9 @@ impl Migrator<'_> {
                 Err(e) => {
                     let reason = e.to_string();
                     self.refused(&kind, sid, unknown, &reason)?;
+                    if e.is_unsupported() && !unknown {
+                        return Ok(Outcome::Unsupported(reason));
+                    }
                     if unknown {
                         return Ok(Outcome::Unknown(format!(
                             "{reason}, after an attempt whose outcome is unknown; the next run looks first"

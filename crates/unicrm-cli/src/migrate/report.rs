@@ -45,6 +45,12 @@ pub struct ResourceReport {
     pub links_filled: u64,
     /// Links still waiting for their linked record (stored in the state, filled by a later run).
     pub links_pending: u64,
+    /// Source records the target has no place for (it cannot create this kind of record, or
+    /// this kind of engagement, such as emails): counted, never sent, never silently dropped.
+    pub unsupported: u64,
+    /// Why, once per distinct reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsupported_reasons: Vec<String>,
 }
 
 /// How users were matched.

@@ -2,9 +2,9 @@
 //! are translated through the maps; vendor row ids are dropped.
 
 use unicrm_core::{
-    Account, AccountId, Contact, ContactId, CustomFieldValue, Email, Money, NewAccount, NewContact,
-    NewNote, NewOpportunity, NewTask, Note, Opportunity, OpportunityId, Phone, Record, Tag, Task,
-    UserId, Website,
+    Account, AccountId, Contact, ContactId, CustomFieldValue, Email, Engagement, Money, NewAccount,
+    NewContact, NewEngagement, NewNote, NewOpportunity, NewProject, NewTask, Note, Opportunity,
+    OpportunityId, Phone, Project, ProjectId, Record, Tag, Task, UserId, Website,
 };
 
 use super::Maps;
@@ -117,6 +117,13 @@ pub trait Migratable: Record {
     fn new_key(new: &Self::New) -> String;
     /// The same key computed on a target record.
     fn record_key(&self) -> String;
+    /// A second form of `new` to send when the target refused the first as unsupported
+    /// before sending it (a call to a CRM that logs only meetings); what the second form
+    /// changes is measured as a loss like any other. `None`: no second form.
+    fn fallback(new: &Self::New) -> Option<Self::New> {
+        let _ = new;
+        None
+    }
 }
 
 fn norm(s: Option<&str>) -> String {
@@ -378,10 +385,153 @@ impl Migratable for Note {
     }
 }
 
+impl Migratable for Project {
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<NewProject, String> {
+        let mut n = NewProject::from(self);
+        n.owner_id = maps.owner(self.owner_id.as_ref());
+        n.assignee_id = maps.owner(self.assignee_id.as_ref());
+        // Teams and categories are the source's own; no target shares their ids.
+        n.team_id = None;
+        n.category_id = None;
+        n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
+        n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
+        n.opportunity_id = links.one::<OpportunityId>(
+            "opportunity_id",
+            "opportunity",
+            self.opportunity_id.as_ref(),
+        )?;
+        match self.stage_id.as_ref().and_then(|s| maps.stages.get(s)) {
+            Some((p, s)) => {
+                n.pipeline_id = Some(p.clone());
+                n.stage_id = Some(s.clone());
+            }
+            None => {
+                n.pipeline_id = self
+                    .pipeline_id
+                    .as_ref()
+                    .and_then(|p| maps.pipelines.get(p).cloned());
+                n.stage_id = None;
+            }
+        }
+        n.milestones = self
+            .milestones
+            .iter()
+            .map(|m| unicrm_core::Milestone {
+                id: None,
+                owner_id: maps.owner(m.owner_id.as_ref()),
+                assignee_id: maps.owner(m.assignee_id.as_ref()),
+                ..m.clone()
+            })
+            .collect();
+        n.tags = clean_tags(&self.tags);
+        n.custom_fields = maps.fields("project", &self.custom_fields, links);
+        n.links.clear();
+        Ok(n)
+    }
+
+    fn new_key(n: &NewProject) -> String {
+        norm(Some(&n.name))
+    }
+
+    fn record_key(&self) -> String {
+        norm(Some(&self.name))
+    }
+}
+
+impl Migratable for Engagement {
+    fn to_new(&self, maps: &Maps, links: &mut Links<'_>) -> Result<NewEngagement, String> {
+        let mut n = NewEngagement::from(self);
+        n.owner_id = maps.owner(self.owner_id.as_ref());
+        n.assignee_id = maps.owner(self.assignee_id.as_ref());
+        // The source's engagement types and calendars mean nothing to the target; the kind
+        // carries what the engagement is.
+        n.engagement_type_id = None;
+        n.calendar_id = None;
+        n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
+        n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
+        n.opportunity_id = links.one::<OpportunityId>(
+            "opportunity_id",
+            "opportunity",
+            self.opportunity_id.as_ref(),
+        )?;
+        n.project_id = links.one::<ProjectId>("project_id", "project", self.project_id.as_ref())?;
+        n.lead_id = None;
+        n.participants = self
+            .participants
+            .iter()
+            .map(|p| unicrm_core::Participant {
+                contact_id: None,
+                user_id: maps.owner(p.user_id.as_ref()),
+                ..p.clone()
+            })
+            .collect();
+        n.custom_fields = maps.fields("engagement", &self.custom_fields, links);
+        n.links.clear();
+        Ok(n)
+    }
+
+    fn fallback(n: &NewEngagement) -> Option<NewEngagement> {
+        // A call or a vendor-defined kind becomes a meeting (issue: "meetings and calls →
+        // Events"); emails and appointments have no second form.
+        match n.kind {
+            unicrm_core::EngagementKind::Meeting
+            | unicrm_core::EngagementKind::Email
+            | unicrm_core::EngagementKind::Appointment => None,
+            _ => Some(NewEngagement {
+                kind: unicrm_core::EngagementKind::Meeting,
+                ..n.clone()
+            }),
+        }
+    }
+
+    fn new_key(n: &NewEngagement) -> String {
+        format!(
+            "{}|{}|{}",
+            n.kind,
+            norm(n.subject.as_deref().or(n.body.as_deref())),
+            n.start_at.map(|t| t.timestamp()).unwrap_or_default()
+        )
+    }
+
+    fn record_key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.kind,
+            norm(self.subject.as_deref().or(self.body.as_deref())),
+            self.start_at.map(|t| t.timestamp()).unwrap_or_default()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::amount_without_currency;
+    use super::{Migratable, amount_without_currency};
     use serde_json::json;
+    use unicrm_core::{EngagementKind, NewEngagement};
+
+    #[test]
+    fn calls_and_vendor_kinds_fall_back_to_meetings_and_nothing_else_does() {
+        let with = |kind: EngagementKind| NewEngagement {
+            kind,
+            subject: Some("Ring back".into()),
+            ..Default::default()
+        };
+        for kind in [
+            EngagementKind::Call,
+            EngagementKind::Other("Video call".into()),
+        ] {
+            let alt = unicrm_core::Engagement::fallback(&with(kind)).expect("a second form");
+            assert_eq!(alt.kind, EngagementKind::Meeting);
+            assert_eq!(alt.subject.as_deref(), Some("Ring back"));
+        }
+        for kind in [
+            EngagementKind::Meeting,
+            EngagementKind::Email,
+            EngagementKind::Appointment,
+        ] {
+            assert!(unicrm_core::Engagement::fallback(&with(kind)).is_none());
+        }
+    }
 
     #[test]
     fn amounts_without_currency_are_found_in_both_vendor_shapes() {
