@@ -56,22 +56,21 @@ mod tests {
     use chrono::TimeZone;
     use unicrm_core::Error;
     use unicrm_core::error::BODY_CAP;
-    use unicrm_core::http::classify::classify_with;
+    use unicrm_core::http::classify::VendorErrors;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
     }
 
     fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-        classify_with(
-            "insightly",
-            status,
-            headers,
-            body,
-            now(),
-            &InsightlyErrors,
-            &InsightlyRateLimits,
-        )
+        let (parser, limits) = (&InsightlyErrors, &InsightlyRateLimits);
+        VendorErrors {
+            vendor: "insightly",
+            parser,
+            limits,
+            now: now(),
+        }
+        .classify(status, headers, body)
     }
 
     #[test]

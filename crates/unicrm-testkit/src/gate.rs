@@ -23,13 +23,15 @@ pub enum Operation {
     Search,
     /// The `updated_since` filter of a listing.
     UpdatedSince,
+    /// The `of` filter of a listing (field definitions of one record type).
+    Of,
     /// The change feed.
     Changes,
 }
 
 impl Operation {
     /// Every operation, in a fixed order.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::List,
         Operation::Get,
         Operation::Create,
@@ -37,6 +39,7 @@ impl Operation {
         Operation::Delete,
         Operation::Search,
         Operation::UpdatedSince,
+        Operation::Of,
         Operation::Changes,
     ];
 
@@ -50,6 +53,7 @@ impl Operation {
             Operation::Delete => "delete",
             Operation::Search => "search",
             Operation::UpdatedSince => "updated_since",
+            Operation::Of => "of",
             Operation::Changes => "changes",
         }
     }
@@ -111,6 +115,7 @@ impl Gate {
             Operation::Changes => r.supports(core::Operation::Changes),
             Operation::Search => r.honours(Filter::Search),
             Operation::UpdatedSince => r.honours(Filter::UpdatedSince),
+            Operation::Of => r.honours(Filter::Of),
         }
     }
 

@@ -135,6 +135,22 @@ fn norm(s: Option<&str>) -> String {
 }
 
 impl Maps {
+    /// The target pipeline and stage of a source pipeline and stage: both through the stage
+    /// map, or the pipeline alone (no stage) when the stage has no match.
+    fn stage(
+        &self,
+        pipeline: Option<&unicrm_core::PipelineId>,
+        stage: Option<&unicrm_core::StageId>,
+    ) -> (
+        Option<unicrm_core::PipelineId>,
+        Option<unicrm_core::StageId>,
+    ) {
+        match stage.and_then(|s| self.stages.get(s)) {
+            Some((p, s)) => (Some(p.clone()), Some(s.clone())),
+            None => (pipeline.and_then(|p| self.pipelines.get(p).cloned()), None),
+        }
+    }
+
     fn owner(&self, id: Option<&UserId>) -> Option<UserId> {
         id.and_then(|i| self.users.get(i).cloned())
     }
@@ -259,19 +275,7 @@ impl Migratable for Opportunity {
         n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
         n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
         n.contact_ids = links.many::<ContactId>("contact_ids", "contact", &self.contact_ids)?;
-        match self.stage_id.as_ref().and_then(|s| maps.stages.get(s)) {
-            Some((p, s)) => {
-                n.pipeline_id = Some(p.clone());
-                n.stage_id = Some(s.clone());
-            }
-            None => {
-                n.pipeline_id = self
-                    .pipeline_id
-                    .as_ref()
-                    .and_then(|p| maps.pipelines.get(p).cloned());
-                n.stage_id = None;
-            }
-        }
+        (n.pipeline_id, n.stage_id) = maps.stage(self.pipeline_id.as_ref(), self.stage_id.as_ref());
         if n.amount.is_none() {
             // An amount the source stored without a currency is in the account's currency
             // (docs/vendors/capsule-v2.md, Opportunities; docs/vendors/insightly-v3.1.md,
@@ -400,19 +404,7 @@ impl Migratable for Project {
             "opportunity",
             self.opportunity_id.as_ref(),
         )?;
-        match self.stage_id.as_ref().and_then(|s| maps.stages.get(s)) {
-            Some((p, s)) => {
-                n.pipeline_id = Some(p.clone());
-                n.stage_id = Some(s.clone());
-            }
-            None => {
-                n.pipeline_id = self
-                    .pipeline_id
-                    .as_ref()
-                    .and_then(|p| maps.pipelines.get(p).cloned());
-                n.stage_id = None;
-            }
-        }
+        (n.pipeline_id, n.stage_id) = maps.stage(self.pipeline_id.as_ref(), self.stage_id.as_ref());
         n.milestones = self
             .milestones
             .iter()

@@ -100,6 +100,36 @@ pub fn classify(
     )
 }
 
+/// An adapter's error shapes, for classifying answers as its client would: what an adapter's
+/// tests use to check its [`ErrorBodyParser`] and [`RateLimitReader`] against the vendor's
+/// documented bodies, at a fixed instant.
+#[derive(Clone, Copy)]
+pub struct VendorErrors<'a> {
+    /// Vendor name, for the errors.
+    pub vendor: &'a str,
+    /// Reads error bodies.
+    pub parser: &'a dyn ErrorBodyParser,
+    /// Reads budget headers.
+    pub limits: &'a dyn RateLimitReader,
+    /// The instant relative `Retry-After` values and resets are resolved against.
+    pub now: DateTime<Utc>,
+}
+
+impl VendorErrors<'_> {
+    /// [`classify_with`] with these shapes.
+    pub fn classify(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+        classify_with(
+            self.vendor,
+            status,
+            headers,
+            body,
+            self.now,
+            self.parser,
+            self.limits,
+        )
+    }
+}
+
 /// Classifies an error answer: `parser` reads the body, `limits` the budget headers of a 429
 /// (a spent budget, `remaining == 0`, is [`Error::QuotaExhausted`]; otherwise
 /// [`Error::RateLimited`] with the `Retry-After` delay). `now` resolves HTTP-date

@@ -1,7 +1,7 @@
 //! Every read: list and get, for every resource the adapter can read; the current user and
 //! the custom field definitions.
 
-use unicrm_core::{Crm, CrmExt, ListParams, Record, ResourceKind, User};
+use unicrm_core::{Crm, CrmExt, FieldDefinition, ListParams, Record, ResourceKind, User};
 
 use super::{id_from, kind_name, res};
 use crate::gate::{Gate, Operation};
@@ -133,6 +133,23 @@ pub async fn check_account_reads(crm: &dyn Crm) -> Result<CheckRecord, Failure> 
                 .await
                 .map_err(|e| ctx.fail(format!("custom_field_definitions({kind}) failed: {e}")))?;
             asserted.push(format!("{} {} definition(s)", defs.len(), kind_name(&kind)));
+            if gate.supports(&ResourceKind::FieldDefinition, Operation::Of) {
+                let listed: Vec<FieldDefinition> = crm
+                    .list_all(ListParams::new().of(kind.clone()))
+                    .await
+                    .map_err(|e| ctx.fail(format!("listing fields of {kind} failed: {e}")))?;
+                let mut a: Vec<_> = defs.iter().map(|d| d.id.clone()).collect();
+                let mut b: Vec<_> = listed.iter().map(|d| d.id.clone()).collect();
+                a.sort();
+                b.sort();
+                ctx.ensure(a == b, || {
+                    format!("the fields listed of {kind} ({b:?}) are not its custom field definitions ({a:?})")
+                })?;
+                ctx.ensure(listed.iter().all(|d| d.applies_to.contains(&kind)), || {
+                    format!("a field listed of {kind} does not say it applies to {kind}")
+                })?;
+                asserted.push(format!("the fields of {kind} match them"));
+            }
         }
     }
     Ok(ctx.pass(asserted.join("; ")))

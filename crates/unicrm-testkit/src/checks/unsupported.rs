@@ -1,7 +1,7 @@
 //! `Unsupported` wherever a capability is false: for every operation, filter and field kind,
 //! whether or not a record could be listed, and without a request to the vendor.
 
-use unicrm_core::{Checkpoint, Crm, Error, ListParams, Tag};
+use unicrm_core::{Checkpoint, Crm, Error, ListParams, ResourceKind, Tag};
 
 use super::{expect_unsupported, id_from, res};
 use crate::gate::{Deletions, FieldKind, Gate, Operation};
@@ -101,6 +101,10 @@ where
     if !gate.supports(&kind, Operation::UpdatedSince) {
         let since = ListParams::new().updated_since(chrono::DateTime::UNIX_EPOCH);
         probe!("list with updated_since".into(), r.list(&since).await);
+    }
+    if !gate.supports(&kind, Operation::Of) {
+        let of = ListParams::new().of(ResourceKind::Contact);
+        probe!("list with of".into(), r.list(&of).await);
     }
     if !gate.supports(&kind, Operation::Changes) {
         let cp = Checkpoint::at(chrono::DateTime::UNIX_EPOCH);
