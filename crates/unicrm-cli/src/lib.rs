@@ -1,4 +1,5 @@
-//! The `unicrm` command line as a library: the binary is `fn main() { unicrm_cli::main() }`.
+//! The `unicrm` command line as a library: the binary is `fn main() { unicrm_cli::main() }`;
+//! a binary with a third-party adapter registers it and calls [`main_from`].
 //!
 //! List, export, create, update, delete and migrate CRM data through one unified API; run
 //! sandboxes of the vendor APIs; run the demo. The migration engine ([`migrate`]) is generic
@@ -176,7 +177,26 @@ fn clone_changes(a: &cli::ChangesArgs) -> cli::ChangesArgs {
 
 /// Parses the command line, runs it, and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    main_from(std::env::args_os())
+}
+
+/// Runs the command line `args` (the program name first), and returns the exit code.
+///
+/// A binary that ships a third-party adapter registers it first, and every command (the
+/// resources, `changes`, `migrate`, `whoami`) then takes its name:
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     // my_adapter::register();
+///     unicrm_cli::main_from(std::env::args_os())
+/// }
+/// ```
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             // --help and --version print and exit 0; usage errors exit 2.
