@@ -102,6 +102,8 @@ pub enum Command {
     Changes(ChangesArgs),
     /// Copy a whole CRM into another, idempotently and resumably.
     Migrate(MigrateArgs),
+    /// Keep a copy in step: mirror creates, updates and deletions from one CRM into another.
+    Sync(SyncArgs),
     /// Check the credentials: print the vendor, the account, the user and the rate budget left.
     Whoami(WhoamiArgs),
     /// Print a shell completion script (`unicrm completions bash > /etc/bash_completion.d/unicrm`).
@@ -330,6 +332,44 @@ pub struct ChangesArgs {
     /// Write the next checkpoint to this file.
     #[arg(long)]
     pub save: Option<PathBuf>,
+}
+
+/// What `sync` does with deletions at the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeletesArg {
+    /// Delete the mirrored record.
+    Propagate,
+    /// Keep the mirrored record.
+    Ignore,
+}
+
+/// `sync` options.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source CRM (a registered vendor name).
+    #[arg(long, value_parser = crate::connect::vendor_parser())]
+    pub from: String,
+    /// Target CRM (a registered vendor name).
+    #[arg(long, value_parser = crate::connect::vendor_parser())]
+    pub to: String,
+    /// SQLite file holding the id map and the checkpoints (the migration's state works too).
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Run one cycle and exit.
+    #[arg(long, conflicts_with = "interval")]
+    pub once: bool,
+    /// Seconds between the starts of two cycles (default 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<f64>,
+    /// Deletions at the source.
+    #[arg(long, value_enum, default_value = "propagate")]
+    pub deletes: DeletesArg,
+    /// Source base URL (else the vendor's environment variable).
+    #[arg(long)]
+    pub from_base_url: Option<String>,
+    /// Target base URL (else the vendor's environment variable).
+    #[arg(long)]
+    pub to_base_url: Option<String>,
 }
 
 /// `migrate` options.

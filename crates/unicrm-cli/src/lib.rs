@@ -20,6 +20,7 @@ pub mod output;
 pub mod progress;
 mod resources;
 mod sandbox;
+mod sync;
 mod whoami;
 
 use std::process::ExitCode;
@@ -82,6 +83,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             changes::run(crm.as_ref(), clone_changes(args)).await
         }
         Command::Migrate(args) => migrate_command(args).await,
+        Command::Sync(args) => sync::run(args).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut out = Vec::new();

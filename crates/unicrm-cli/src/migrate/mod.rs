@@ -22,6 +22,7 @@
 //! write (see `losses.rs`); `--strict` refuses records that would lose something.
 
 mod losses;
+pub mod mirror;
 mod records;
 pub mod report;
 pub mod state;
@@ -183,6 +184,25 @@ impl<'a> Migrator<'a> {
         let t0 = Instant::now();
         let s0 = self.source.stats().requests;
         let g0 = self.target.stats().requests;
+        self.prepare().await?;
+        let result = self.migrate_all().await;
+        self.save_clock()?;
+        if let Err(e) = result {
+            self.report.stopped = Some(e.message);
+        }
+        self.report.requests = Requests {
+            source: self.source.stats().requests - s0,
+            target: self.target.stats().requests - g0,
+        };
+        self.report.elapsed_ms = t0.elapsed().as_millis() as u64;
+        self.report.complete =
+            !self.opts.dry_run && self.report.stopped.is_none() && self.report.is_complete();
+        Ok(self.report)
+    }
+
+    /// What every run does first: the target's clock and capacities from the state, then
+    /// users, pipelines, the default currency and custom fields matched.
+    async fn prepare(&mut self) -> Result<(), CliError> {
         if !self.opts.dry_run {
             self.state.set_meta("from", self.source.vendor())?;
             self.state.set_meta("to", self.target.vendor())?;
@@ -207,19 +227,7 @@ impl<'a> Migrator<'a> {
         ] {
             self.match_fields(kind).await?;
         }
-        let result = self.migrate_all().await;
-        self.save_clock()?;
-        if let Err(e) = result {
-            self.report.stopped = Some(e.message);
-        }
-        self.report.requests = Requests {
-            source: self.source.stats().requests - s0,
-            target: self.target.stats().requests - g0,
-        };
-        self.report.elapsed_ms = t0.elapsed().as_millis() as u64;
-        self.report.complete =
-            !self.opts.dry_run && self.report.stopped.is_none() && self.report.is_complete();
-        Ok(self.report)
+        Ok(())
     }
 
     async fn migrate_all(&mut self) -> Result<(), CliError> {

@@ -40,7 +40,7 @@ fn describe(lost: &BTreeMap<String, u64>) -> String {
 
 impl Migrator<'_> {
     /// Moves the lower bound of the target's clock forward with a record it answered.
-    fn observe<R: Record>(&mut self, r: &R) {
+    pub(super) fn observe<R: Record>(&mut self, r: &R) {
         if let Some(t) = r.updated_at() {
             if self.target_clock.is_none_or(|c| t > c) {
                 self.target_clock = Some(t);
@@ -85,7 +85,7 @@ impl Migrator<'_> {
         self.report.resources.entry(label).or_default()
     }
 
-    fn fail(&mut self, label: &'static str, source_id: &str, reason: String) {
+    pub(super) fn fail(&mut self, label: &'static str, source_id: &str, reason: String) {
         self.rep(label).failed.push(Failure {
             source_id: source_id.to_string(),
             reason,
@@ -97,7 +97,6 @@ impl Migrator<'_> {
         label: &'static str,
         pb: &indicatif::ProgressBar,
     ) -> Result<(), CliError> {
-        let kind = R::KIND.to_string();
         let source = self.source;
         let ops = |crm: &dyn unicrm_core::Crm| crm.capabilities().resource(&R::KIND).operations;
         if !ops(source).list {
@@ -122,113 +121,7 @@ impl Migrator<'_> {
             // A failed read of the source stops the run; the id map makes the rerun resume.
             let record = item?;
             pb.inc(1);
-            let sid = record.id().to_string();
-            let entry = self.state.get(&kind, &sid)?;
-            if let Some(Entry::Done(_)) = entry {
-                self.rep(label).skipped_existing += 1;
-                continue;
-            }
-            let mut links = Links::new(&self.state);
-            let built = record.to_new(&self.maps, &mut links);
-            let (missing, dropped) = (links.missing, links.dropped_fields);
-            if let Some(m) = missing.iter().find(|m| m.waits) {
-                let reason = format!(
-                    "waits for {} {} (its create's outcome is not known yet); a later run writes it with the link",
-                    m.link_kind,
-                    m.source_ids.join(",")
-                );
-                if !self.opts.dry_run {
-                    self.state.mark_waiting(&kind, &sid, &reason)?;
-                }
-                self.rep(label).waiting += 1;
-                self.fail(label, &sid, reason);
-                continue;
-            }
-            let new = match built {
-                Ok(n) => n,
-                Err(reason) => {
-                    if !self.opts.dry_run {
-                        self.state.mark_failed(&kind, &sid, &reason)?;
-                    }
-                    if let Some(Entry::Pending { .. }) = entry {
-                        self.rep(label).pending += 1;
-                    }
-                    self.fail(label, &sid, reason);
-                    continue;
-                }
-            };
-            let sent = serde_json::to_value(&new)?;
-            // Fields the target cannot write are left out (the guard would refuse the whole
-            // record); `sent` keeps them, so they are measured as losses like any other.
-            let (new, _) = self
-                .target
-                .capabilities()
-                .of::<R>()
-                .writable_part::<R>(&new)?;
-            let mut predicted = self.capacity.predict(&kind, &sent);
-            if dropped > 0 {
-                *predicted.entry("custom_fields".to_string()).or_default() += dropped;
-            }
-            if self.opts.dry_run {
-                self.state.mark_planned(&kind, &sid);
-                let r = self.rep(label);
-                r.planned += 1;
-                add(&mut r.lost, &predicted);
-                continue;
-            }
-            let pending = matches!(entry, Some(Entry::Pending { .. }));
-            if self.opts.strict && !predicted.is_empty() && !pending {
-                let reason = format!(
-                    "--strict: the target cannot hold {}; not written",
-                    describe(&predicted)
-                );
-                self.state.mark_refused(&kind, &sid, &reason)?;
-                self.rep(label).refused += 1;
-                self.fail(label, &sid, reason);
-                continue;
-            }
-            let outcome = match entry {
-                // An earlier run sent this create and never learned its outcome: look first.
-                Some(Entry::Pending { sent_after }) => {
-                    match self.find_in_target::<R>(label, &new, sent_after).await {
-                        Ok(Some(r)) => Outcome::Recovered(r),
-                        Ok(None) if self.opts.strict && !predicted.is_empty() => {
-                            // Not in the target: refuse it now (the row stays `pending`, so a
-                            // later run looks again before anything is sent).
-                            let reason = format!(
-                                "--strict: the target cannot hold {}; not written",
-                                describe(&predicted)
-                            );
-                            self.state.note_ambiguous(&kind, &sid, &reason)?;
-                            self.rep(label).refused += 1;
-                            self.fail(label, &sid, reason);
-                            continue;
-                        }
-                        Ok(None) => self.create::<R>(label, &sid, &new).await?,
-                        Err(e) if budget_spent(&e) => return Err(e.into()),
-                        Err(e) => Outcome::Unknown(format!(
-                            "an earlier create's outcome is unknown and the lookup failed ({e}); the next run looks again"
-                        )),
-                    }
-                }
-                _ => self.create::<R>(label, &sid, &new).await?,
-            };
-            let outcome = match (outcome, R::fallback(&new)) {
-                (Outcome::Unsupported(_), Some(alt)) => self.create::<R>(label, &sid, &alt).await?,
-                (o, _) => o,
-            };
-            match outcome {
-                Outcome::Created(r) | Outcome::Recovered(r) => {
-                    self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)?;
-                }
-                Outcome::Failed(reason) => self.fail(label, &sid, reason),
-                Outcome::Unsupported(reason) => self.cannot_hold(label, reason),
-                Outcome::Unknown(reason) => {
-                    self.state.note_ambiguous(&kind, &sid, &reason)?;
-                    self.rep(label).pending += 1;
-                    self.fail(label, &sid, reason);
-                }
-            }
+            self.migrate_one::<R>(label, &record).await?;
             since_save += 1;
             if since_save >= 200 {
                 since_save = 0;
@@ -236,6 +129,124 @@ impl Migrator<'_> {
             }
             let r = &self.report.resources[label];
             pb.set_message(format!("{} created", r.created + r.recovered));
+        }
+        Ok(())
+    }
+
+    /// Migrates one source record, unless the id map says it is in the target already: the
+    /// create path of a migration, and of a sync for a record it has not mirrored yet.
+    pub(super) async fn migrate_one<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        record: &R,
+    ) -> Result<(), CliError> {
+        let kind = R::KIND.to_string();
+        let sid = record.id().to_string();
+        let entry = self.state.get(&kind, &sid)?;
+        if let Some(Entry::Done(_) | Entry::Deleted(_)) = entry {
+            self.rep(label).skipped_existing += 1;
+            return Ok(());
+        }
+        let mut links = Links::new(&self.state);
+        let built = record.to_new(&self.maps, &mut links);
+        let (missing, dropped) = (links.missing, links.dropped_fields);
+        if let Some(m) = missing.iter().find(|m| m.waits) {
+            let reason = format!(
+                "waits for {} {} (its create's outcome is not known yet); a later run writes it with the link",
+                m.link_kind,
+                m.source_ids.join(",")
+            );
+            if !self.opts.dry_run {
+                self.state.mark_waiting(&kind, &sid, &reason)?;
+            }
+            self.rep(label).waiting += 1;
+            self.fail(label, &sid, reason);
+            return Ok(());
+        }
+        let new = match built {
+            Ok(n) => n,
+            Err(reason) => {
+                if !self.opts.dry_run {
+                    self.state.mark_failed(&kind, &sid, &reason)?;
+                }
+                if let Some(Entry::Pending { .. }) = entry {
+                    self.rep(label).pending += 1;
+                }
+                self.fail(label, &sid, reason);
+                return Ok(());
+            }
+        };
+        let sent = serde_json::to_value(&new)?;
+        // Fields the target cannot write are left out (the guard would refuse the whole
+        // record); `sent` keeps them, so they are measured as losses like any other.
+        let (new, _) = self
+            .target
+            .capabilities()
+            .of::<R>()
+            .writable_part::<R>(&new)?;
+        let mut predicted = self.capacity.predict(&kind, &sent);
+        if dropped > 0 {
+            *predicted.entry("custom_fields".to_string()).or_default() += dropped;
+        }
+        if self.opts.dry_run {
+            self.state.mark_planned(&kind, &sid);
+            let r = self.rep(label);
+            r.planned += 1;
+            add(&mut r.lost, &predicted);
+            return Ok(());
+        }
+        let pending = matches!(entry, Some(Entry::Pending { .. }));
+        if self.opts.strict && !predicted.is_empty() && !pending {
+            let reason = format!(
+                "--strict: the target cannot hold {}; not written",
+                describe(&predicted)
+            );
+            self.state.mark_refused(&kind, &sid, &reason)?;
+            self.rep(label).refused += 1;
+            self.fail(label, &sid, reason);
+            return Ok(());
+        }
+        let outcome = match entry {
+            // An earlier run sent this create and never learned its outcome: look first.
+            Some(Entry::Pending { sent_after }) => {
+                match self.find_in_target::<R>(label, &new, sent_after).await {
+                    Ok(Some(r)) => Outcome::Recovered(r),
+                    Ok(None) if self.opts.strict && !predicted.is_empty() => {
+                        // Not in the target: refuse it now (the row stays `pending`, so a
+                        // later run looks again before anything is sent).
+                        let reason = format!(
+                            "--strict: the target cannot hold {}; not written",
+                            describe(&predicted)
+                        );
+                        self.state.note_ambiguous(&kind, &sid, &reason)?;
+                        self.rep(label).refused += 1;
+                        self.fail(label, &sid, reason);
+                        return Ok(());
+                    }
+                    Ok(None) => self.create::<R>(label, &sid, &new).await?,
+                    Err(e) if budget_spent(&e) => return Err(e.into()),
+                    Err(e) => Outcome::Unknown(format!(
+                        "an earlier create's outcome is unknown and the lookup failed ({e}); the next run looks again"
+                    )),
+                }
+            }
+            _ => self.create::<R>(label, &sid, &new).await?,
+        };
+        let outcome = match (outcome, R::fallback(&new)) {
+            (Outcome::Unsupported(_), Some(alt)) => self.create::<R>(label, &sid, &alt).await?,
+            (o, _) => o,
+        };
+        match outcome {
+            Outcome::Created(r) | Outcome::Recovered(r) => {
+                self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)?;
+            }
+            Outcome::Failed(reason) => self.fail(label, &sid, reason),
+            Outcome::Unsupported(reason) => self.cannot_hold(label, reason),
+            Outcome::Unknown(reason) => {
+                self.state.note_ambiguous(&kind, &sid, &reason)?;
+                self.rep(label).pending += 1;
+                self.fail(label, &sid, reason);
+            }
         }
         Ok(())
     }

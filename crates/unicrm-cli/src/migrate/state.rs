@@ -52,6 +52,8 @@ pub enum Entry {
     Refused(String),
     /// The last attempt failed for this reason, and nothing was created (retried next run).
     Failed(String),
+    /// Deleted at the source, and the record with this id deleted in the target by a sync.
+    Deleted(String),
 }
 
 /// The id map.
@@ -206,6 +208,7 @@ impl State {
                 },
                 ("waiting", _) => Entry::Waiting(error),
                 ("refused", _) => Entry::Refused(error),
+                ("deleted", t) => Entry::Deleted(t.unwrap_or_default()),
                 _ => Entry::Failed(error),
             }
         }))
@@ -252,6 +255,30 @@ impl State {
         )
         .map_err(db_err)?;
         Ok(())
+    }
+
+    /// Forgets a source record (its target record is gone): the next write creates it again,
+    /// through the create path.
+    pub fn forget(&self, kind: &str, source_id: &str) -> Result<(), CliError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        conn.execute(
+            "DELETE FROM id_map WHERE kind = ?1 AND source_id = ?2",
+            params![kind, source_id],
+        )
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Records that the source deleted the record and a sync deleted `target_id` in the target.
+    pub fn mark_deleted(
+        &self,
+        kind: &str,
+        source_id: &str,
+        target_id: &str,
+    ) -> Result<(), CliError> {
+        self.put(kind, source_id, "deleted", Some(target_id), None)
     }
 
     /// Records that a create is about to be sent, after the target's clock read `sent_after`

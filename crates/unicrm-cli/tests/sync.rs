@@ -1,0 +1,252 @@
+//! `unicrm sync` end to end, Capsule → Insightly over both simulators: the first cycle mirrors
+//! everything, later cycles carry edits, creates and deletions made by another user of the
+//! source, and a cycle with nothing new creates nothing.
+
+mod common;
+
+use std::path::Path;
+
+use common::Sandboxes;
+use unicrm_capsule::CapsuleClient;
+use unicrm_core::{
+    Contact, ContactPatch, Crm, CrmExt, ListParams, NewContact, Patch, Record, ResourceExt,
+};
+use unicrm_insightly::InsightlyClient;
+
+fn sync(sb: &Sandboxes, state: &Path, extra: &[&str]) -> (serde_json::Value, String) {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("unicrm"))
+        .env_remove("RUST_LOG")
+        .env_remove("INSIGHTLY_POD")
+        .env("CAPSULE_TOKEN", &sb.capsule_token)
+        .env("CAPSULE_BASE_URL", &sb.capsule_url)
+        .env("INSIGHTLY_API_KEY", &sb.insightly_key)
+        .env("INSIGHTLY_BASE_URL", &sb.insightly_url)
+        .args([
+            "sync",
+            "--from",
+            "capsule",
+            "--to",
+            "insightly",
+            "--once",
+            "--state",
+        ])
+        .arg(state)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "sync failed: {stderr}\n{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one line per cycle: {stdout}");
+    (serde_json::from_str(lines[0]).unwrap(), stderr)
+}
+
+fn clients(sb: &Sandboxes) -> (CapsuleClient, InsightlyClient) {
+    let c = CapsuleClient::builder()
+        .base_url(&sb.capsule_url)
+        .personal_access_token(sb.capsule_token.clone())
+        .build()
+        .unwrap();
+    let i = InsightlyClient::builder()
+        .base_url(&sb.insightly_url)
+        .api_key(sb.insightly_key.clone())
+        .build()
+        .unwrap();
+    (c, i)
+}
+
+fn all<R: Record>(sb: &Sandboxes, crm: &dyn Crm) -> Vec<R> {
+    sb.runtime
+        .block_on(crm.list_all::<R>(ListParams::new()))
+        .unwrap()
+}
+
+fn target_of(state: &Path, kind: &str, source_id: &str) -> Option<(String, String)> {
+    let conn = rusqlite::Connection::open(state).unwrap();
+    conn.query_row(
+        "SELECT status, target_id FROM id_map WHERE kind = ?1 AND source_id = ?2",
+        [kind, source_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .ok()
+}
+
+#[test]
+fn cycles_mirror_edits_creates_and_deletions_and_an_idle_cycle_creates_nothing() {
+    let sb = Sandboxes::start(8, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.sqlite");
+    let (capsule, insightly) = clients(&sb);
+
+    // Cycle 1 mirrors everything.
+    let (first, _) = sync(&sb, &state, &[]);
+    assert_eq!(first["cycle"], 1);
+    assert_eq!(first["failed"], 0, "{first}");
+    let people: Vec<Contact> = all(&sb, &capsule);
+    let mirrored: Vec<Contact> = all(&sb, &insightly);
+    assert_eq!(mirrored.len(), people.len(), "{first}");
+    assert!(first["upserted"].as_u64().unwrap() >= people.len() as u64);
+
+    // Another user edits one person, adds one and deletes one.
+    let (edited, deleted) = (&people[0], &people[1]);
+    sb.runtime.block_on(async {
+        let patch = ContactPatch {
+            job_title: Patch::Set("Head of Mirrors".into()),
+            ..Default::default()
+        };
+        capsule.contacts().update(&edited.id, &patch).await.unwrap();
+        let new = NewContact {
+            first_name: Some("Newly".into()),
+            last_name: Some("Synced".into()),
+            ..Default::default()
+        };
+        capsule.contacts().create(&new).await.unwrap();
+        capsule.contacts().delete(&deleted.id).await.unwrap();
+    });
+    let (deleted_status, deleted_target) =
+        target_of(&state, "contact", deleted.id.as_str()).expect("the deleted person was mirrored");
+    assert_eq!(deleted_status, "done");
+
+    let (second, _) = sync(&sb, &state, &[]);
+    assert_eq!(second["failed"], 0, "{second}");
+    assert!(second["deleted"].as_u64().unwrap() >= 1, "{second}");
+    let mirrored: Vec<Contact> = all(&sb, &insightly);
+    let (_, edited_target) = target_of(&state, "contact", edited.id.as_str()).unwrap();
+    let image = mirrored
+        .iter()
+        .find(|c| c.id.as_str() == edited_target)
+        .expect("the edited person is still mirrored");
+    assert_eq!(image.job_title.as_deref(), Some("Head of Mirrors"));
+    assert!(
+        mirrored
+            .iter()
+            .any(|c| c.first_name.as_deref() == Some("Newly")
+                && c.last_name.as_deref() == Some("Synced")),
+        "the new person is mirrored"
+    );
+    assert!(
+        mirrored.iter().all(|c| c.id.as_str() != deleted_target),
+        "the deleted person is gone from the target"
+    );
+    assert_eq!(
+        target_of(&state, "contact", deleted.id.as_str())
+            .map(|t| t.0)
+            .as_deref(),
+        Some("deleted")
+    );
+    let people: Vec<Contact> = all(&sb, &capsule);
+    assert_eq!(mirrored.len(), people.len());
+
+    // A cycle with nothing new creates nothing (re-reads inside the feed's overlap update
+    // records to the values they have).
+    let posts = |sb: &Sandboxes| -> u64 {
+        sb.insightly
+            .stats()
+            .per_path
+            .iter()
+            .filter(|(k, _)| k.starts_with("POST "))
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let before = posts(&sb);
+    let (third, _) = sync(&sb, &state, &[]);
+    assert_eq!(third["failed"], 0, "{third}");
+    assert_eq!(third["deleted"], 0, "{third}");
+    assert_eq!(posts(&sb), before, "an idle cycle sent a create: {third}");
+    assert_eq!(all::<Contact>(&sb, &insightly).len(), people.len());
+}
+
+#[test]
+fn with_deletes_ignored_the_mirror_keeps_what_the_source_deleted() {
+    let sb = Sandboxes::start(4, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.sqlite");
+    let (capsule, insightly) = clients(&sb);
+    sync(&sb, &state, &["--deletes", "ignore"]);
+    let people: Vec<Contact> = all(&sb, &capsule);
+    let gone = &people[0];
+    sb.runtime
+        .block_on(capsule.contacts().delete(&gone.id))
+        .unwrap();
+    let (cycle, _) = sync(&sb, &state, &["--deletes", "ignore"]);
+    assert_eq!(cycle["deleted"], 0, "{cycle}");
+    let (_, target) = target_of(&state, "contact", gone.id.as_str()).unwrap();
+    let kept = sb.runtime.block_on(
+        insightly
+            .contacts()
+            .stream_all(ListParams::new())
+            .collect_ids(),
+    );
+    assert!(kept.contains(&target), "the mirrored record is kept");
+}
+
+/// Ids of a stream of contacts.
+trait CollectIds {
+    async fn collect_ids(self) -> Vec<String>;
+}
+
+impl<S> CollectIds for S
+where
+    S: futures::Stream<Item = unicrm_core::Result<Contact>> + Send,
+{
+    async fn collect_ids(self) -> Vec<String> {
+        use futures::TryStreamExt;
+        self.map_ok(|c| c.id.to_string())
+            .try_collect()
+            .await
+            .unwrap()
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_a_running_sync_cleanly_and_the_next_run_continues() {
+    use std::io::BufRead;
+    let sb = Sandboxes::start(4, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.sqlite");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("unicrm"))
+        .env_remove("RUST_LOG")
+        .env_remove("INSIGHTLY_POD")
+        .env("CAPSULE_TOKEN", &sb.capsule_token)
+        .env("CAPSULE_BASE_URL", &sb.capsule_url)
+        .env("INSIGHTLY_API_KEY", &sb.insightly_key)
+        .env("INSIGHTLY_BASE_URL", &sb.insightly_url)
+        .args([
+            "sync",
+            "--from",
+            "capsule",
+            "--to",
+            "insightly",
+            "--interval",
+            "0.2",
+            "--state",
+        ])
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // Two cycles have run (the second one idle) before the signal.
+    for n in 1..=2 {
+        let line = lines.next().expect("a cycle line").unwrap();
+        let cycle: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(cycle["cycle"], n, "{line}");
+        assert_eq!(cycle["failed"], 0, "{line}");
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "SIGTERM exits 0");
+    // The state was saved: the next run mirrors nothing again.
+    let (_, insightly) = clients(&sb);
+    let before: Vec<Contact> = all(&sb, &insightly);
+    let (next, _) = sync(&sb, &state, &[]);
+    assert_eq!(next["failed"], 0, "{next}");
+    assert_eq!(all::<Contact>(&sb, &insightly).len(), before.len());
+}
