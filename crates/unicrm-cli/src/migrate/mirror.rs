@@ -212,10 +212,8 @@ impl Migrator<'_> {
                         }
                     }
                 }
-                Change::Deleted { id, .. } => {
-                    if deletes == Deletes::Propagate
-                        && self.delete::<R>(label, &id.to_string()).await?
-                    {
+                Change::Deleted { id, .. } if deletes == Deletes::Propagate => {
+                    if self.delete::<R>(label, &id.to_string()).await? {
                         cycle.deleted += 1;
                     }
                 }
