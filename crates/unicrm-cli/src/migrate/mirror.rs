@@ -213,9 +213,8 @@ impl Migrator<'_> {
                     }
                 }
                 Change::Deleted { id, .. } if deletes == Deletes::Propagate => {
-                    if self.delete::<R>(label, &id.to_string()).await? {
-                        cycle.deleted += 1;
-                    }
+                    let deleted = self.delete::<R>(label, &id.to_string()).await?;
+                    cycle.deleted += u64::from(deleted);
                 }
                 _ => {}
             }
