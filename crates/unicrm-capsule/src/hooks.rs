@@ -308,6 +308,11 @@ impl DeliveryParser {
         self
     }
 
+    /// The body size cap.
+    pub fn limit(&self) -> usize {
+        self.max_bytes
+    }
+
     /// Party custom field definitions.
     pub fn party_fields(mut self, defs: Vec<unicrm_core::CustomFieldDefinition>) -> Self {
         self.party_defs = FieldDefs::new(defs);

@@ -1,12 +1,16 @@
 #![doc = include_str!("../docs.md")]
 #![forbid(unsafe_code)]
 
+/// The vendor name (`Crm::vendor`, the registry's key).
+pub const VENDOR: &str = "capsule";
+
 pub mod auth;
 pub mod capabilities;
 pub mod changes;
 mod client;
 pub mod config;
 pub mod errors;
+pub mod hook_events;
 pub mod hooks;
 pub mod mapping;
 pub mod paging;
@@ -17,6 +21,7 @@ pub mod wire;
 pub use auth::{CapsuleOAuth, CapsuleTokenFields, CapsuleTokens, OAuthSettings};
 pub use client::CapsuleClient;
 pub use config::{CapsuleClientBuilder, DEFAULT_BASE_URL};
+pub use hook_events::CapsuleHookEvents;
 pub use hooks::{
     Delivery, DeliveryError, DeliveryParser, HookChange, HookEvent, NewRestHook, RestHook,
     RestHooks, parse_delivery,

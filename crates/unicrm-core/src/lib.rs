@@ -25,6 +25,7 @@ pub mod capability;
 pub mod change;
 pub mod crm;
 pub mod error;
+pub mod event;
 pub mod guard;
 pub mod http;
 pub mod models;
@@ -32,6 +33,7 @@ pub mod page;
 pub mod patch;
 pub mod registry;
 pub mod time;
+pub mod webhook;
 
 pub use capability::{
     Capabilities, DeletionDetection, Filter, Filters, Operation, Operations, ResourceCapabilities,
