@@ -19,7 +19,7 @@ use serde_json::Value;
 /// fields are derived by the vendor from others or from activity (the linked account's or
 /// stage's name, the last activity, when the stage last changed): no target stores them as
 /// written, and nothing is lost when it recomputes them.
-const NOT_COMPARED: [&str; 10] = [
+pub(super) const NOT_COMPARED: [&str; 10] = [
     "id",
     "created_at",
     "updated_at",
