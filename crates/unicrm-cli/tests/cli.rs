@@ -476,3 +476,83 @@ fn sandbox_prints_the_contract_lines_and_serves() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn projects_engagements_and_fields_on_both_vendors() {
+    let sb = Sandboxes::start(12, 12);
+    for vendor in ["capsule", "insightly"] {
+        for resource in ["projects", "engagements", "fields"] {
+            let out = with_env(&sb, vendor)
+                .args([resource, "list", "--format", "jsonl"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{vendor} {resource}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let rows = jsonl(&out.stdout);
+            assert!(!rows.is_empty(), "{vendor} {resource} listed nothing");
+            assert!(rows.iter().all(|r| r["id"].is_string()));
+        }
+        // The definitions of one record type only.
+        let out = with_env(&sb, vendor)
+            .args(["fields", "list", "--of", "contacts", "--format", "jsonl"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows = jsonl(&out.stdout);
+        assert!(!rows.is_empty(), "{vendor}: no contact fields");
+        assert!(
+            rows.iter().all(|r| r["applies_to"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|k| k == "contact"))),
+            "{vendor}: a field listed --of contacts does not apply to contacts"
+        );
+        // --of belongs to `fields list`.
+        let out = with_env(&sb, vendor)
+            .args(["contacts", "list", "--of", "accounts"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{vendor}");
+        // The table shows the chosen columns.
+        let out = with_env(&sb, vendor)
+            .args(["engagements", "list", "--format", "table", "--limit", "3"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let header = text.lines().next().unwrap_or_default().to_lowercase();
+        assert!(
+            header.contains("kind") && header.contains("subject"),
+            "{vendor}: {header}"
+        );
+    }
+    // Capsule has activity types; Insightly has no engagement types: one `unsupported` line.
+    let out = with_env(&sb, "capsule")
+        .args(["engagement-types", "list", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(jsonl(&out.stdout).len() >= 3, "the built-in activity types");
+    let out = with_env(&sb, "insightly")
+        .args(["engagement-types", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not supported"), "{err}");
+}

@@ -83,7 +83,10 @@ fn cycles_mirror_edits_creates_and_deletions_and_an_idle_cycle_creates_nothing()
     let (first, _) = sync(&sb, &state, &[]);
     assert_eq!(first["cycle"], 1);
     assert_eq!(first["failed"], 0, "{first}");
-    assert_eq!(first["lag_ms"], 0, "the first cycle has no previous one to measure from");
+    assert_eq!(
+        first["lag_ms"], 0,
+        "the first cycle has no previous one to measure from"
+    );
     let people: Vec<Contact> = all(&sb, &capsule);
     let mirrored: Vec<Contact> = all(&sb, &insightly);
     assert_eq!(mirrored.len(), people.len(), "{first}");
@@ -112,7 +115,10 @@ fn cycles_mirror_edits_creates_and_deletions_and_an_idle_cycle_creates_nothing()
     let (second, _) = sync(&sb, &state, &[]);
     assert_eq!(second["failed"], 0, "{second}");
     assert!(second["deleted"].as_u64().unwrap() >= 1, "{second}");
-    assert!(second["lag_ms"].as_u64().unwrap() > 0, "the edits' lag is measured: {second}");
+    assert!(
+        second["lag_ms"].as_u64().unwrap() > 0,
+        "the edits' lag is measured: {second}"
+    );
     let mirrored: Vec<Contact> = all(&sb, &insightly);
     let (_, edited_target) = target_of(&state, "contact", edited.id.as_str()).unwrap();
     let image = mirrored
