@@ -45,6 +45,7 @@ pub(super) struct Inner {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) max_body_bytes: usize,
     pub(super) counters: Counters,
+    pub(super) labels: super::telemetry::Labels,
 }
 
 /// The shared HTTP client. Cheap to clone: clones share the connection pool, the rate limiter,
@@ -96,6 +97,7 @@ pub struct HttpClientBuilder {
     pool: Option<ConnectionPool>,
     error_parser: Arc<dyn ErrorBodyParser>,
     rate_limits: Arc<dyn RateLimitReader>,
+    tenant: Option<String>,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
@@ -180,7 +182,15 @@ impl HttpClientBuilder {
             pool: None,
             error_parser: Arc::new(GenericErrorBody),
             rate_limits: Arc::new(StandardRateLimitHeaders),
+            tenant: None,
         })
+    }
+
+    /// Labels this client's spans and metrics with `tenant` (a customer, an account: never a
+    /// secret); empty by default.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
     }
 
     /// Applies every option `opts` sets (user agent, timeouts, rate limiter, retries,
@@ -210,6 +220,9 @@ impl HttpClientBuilder {
         }
         if let Some(c) = &opts.clock {
             self.clock = c.clone();
+        }
+        if let Some(t) = &opts.tenant {
+            self.tenant = Some(t.clone());
         }
         self
     }
@@ -329,6 +342,10 @@ impl HttpClientBuilder {
                 clock: self.clock,
                 max_body_bytes: self.max_body_bytes,
                 counters: Counters::default(),
+                labels: super::telemetry::Labels {
+                    vendor: self.vendor,
+                    tenant: self.tenant.unwrap_or_default(),
+                },
             }),
         })
     }

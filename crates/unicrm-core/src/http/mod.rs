@@ -17,6 +17,7 @@ mod request;
 pub mod retry;
 pub mod retry_after;
 mod send;
+pub mod telemetry;
 
 pub use classify::{ErrorBody, ErrorBodyParser, GenericErrorBody};
 pub use client::{

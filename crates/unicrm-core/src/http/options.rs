@@ -106,6 +106,8 @@ pub struct ClientOptions {
     pub sleeper: Option<Arc<dyn Sleeper>>,
     /// The clock.
     pub clock: Option<Arc<dyn Clock>>,
+    /// The tenant label of spans and metrics.
+    pub tenant: Option<String>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -120,6 +122,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("connection_pool", &self.connection_pool)
             .field("sleeper", &self.sleeper.as_ref().map(|_| "set"))
             .field("clock", &self.clock.as_ref().map(|_| "set"))
+            .field("tenant", &self.tenant)
             .finish()
     }
 }
@@ -133,6 +136,12 @@ impl ClientOptions {
     /// Sets the base URL.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// Labels spans and metrics with a tenant (a customer, an account: never a secret).
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
         self
     }
 
@@ -196,6 +205,7 @@ impl ClientOptions {
             connection_pool: over.connection_pool.or(self.connection_pool),
             sleeper: over.sleeper.or(self.sleeper),
             clock: over.clock.or(self.clock),
+            tenant: over.tenant.or(self.tenant),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tracing::Instrument;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
@@ -102,11 +103,17 @@ impl HttpClient {
         // announced, or for a reset, is not waited twice).
         let mut waited_until: Option<DateTime<Utc>> = None;
         let mut unknown_before = false;
+        let mut attempt = 0u32;
         loop {
+            attempt += 1;
             if waited_until.is_some() {
                 counters.retries.fetch_add(1, Ordering::Relaxed);
+                self.inner.labels.retry();
             }
-            let err = match self.attempt(&req, &url, repeatable, waited_until).await {
+            let err = match self
+                .attempt(&req, &url, repeatable, waited_until, attempt)
+                .await
+            {
                 Ok(resp) => return Ok(resp),
                 Err(Error::NotFound { .. }) if unknown_before && req.method == Method::DELETE => {
                     tracing::debug!(
@@ -145,10 +152,12 @@ impl HttpClient {
         if let Some(l) = &inner.limiter {
             let t = std::time::Instant::now();
             l.acquire().await;
+            let held = t.elapsed();
             inner
                 .counters
                 .throttled_ms
-                .fetch_add(t.elapsed().as_millis() as u64, Ordering::Relaxed);
+                .fetch_add(held.as_millis() as u64, Ordering::Relaxed);
+            inner.labels.waited(held);
         }
         let now = inner.clock.now();
         let now = waited_until.map_or(now, |w| w.max(now));
@@ -163,6 +172,7 @@ impl HttpClient {
                     .counters
                     .throttled_ms
                     .fetch_add(d.as_millis() as u64, Ordering::Relaxed);
+                inner.labels.waited(d);
                 inner.sleeper.sleep(d).await;
                 Ok(())
             }
@@ -181,13 +191,14 @@ impl HttpClient {
         url: &Url,
         repeatable: Repeatable,
         waited_until: Option<DateTime<Utc>>,
+        attempt: u32,
     ) -> Result<HttpResponse> {
         let inner = &self.inner;
         self.gate(waited_until).await?;
         let mut auth = inner.credentials.authorization().await?;
         let mut refreshed = false;
         loop {
-            let resp = self.send_once(req, url, auth.as_ref()).await?;
+            let resp = self.send_once(req, url, auth.as_ref(), attempt).await?;
             if resp.status == 401
                 && !refreshed
                 && inner.credentials.on_unauthorized(auth.as_ref()).await?
@@ -206,6 +217,7 @@ impl HttpClient {
             }
             if resp.status == 429 {
                 inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                inner.labels.rate_limited();
             }
             let err = classify_with(
                 inner.vendor,
@@ -226,11 +238,37 @@ impl HttpClient {
         req: &Request,
         url: &Url,
         auth: Option<&HeaderValue>,
+        attempt: u32,
     ) -> Result<HttpResponse> {
         let inner = &self.inner;
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::debug_span!("http", vendor = inner.vendor, method = %req.method, path = url.path());
-        let _enter = span.enter();
+        let span = tracing::info_span!(
+            "unicrm.request",
+            vendor = inner.vendor,
+            tenant = inner.labels.tenant.as_str(),
+            method = %req.method,
+            path = url.path(),
+            attempt,
+            status = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let result = self.exchange(req, url, auth).instrument(span.clone()).await;
+        let status = result.as_ref().ok().map(|r| r.status);
+        if let Some(s) = status {
+            span.record("status", s);
+        }
+        inner.labels.request(&req.method, status, started.elapsed());
+        result
+    }
+
+    /// The exchange itself: send, then read the whole answer (capped).
+    async fn exchange(
+        &self,
+        req: &Request,
+        url: &Url,
+        auth: Option<&HeaderValue>,
+    ) -> Result<HttpResponse> {
+        let inner = &self.inner;
         let mut builder = inner
             .pool
             .reqwest()

@@ -1,0 +1,59 @@
+//! What every request reports: `tracing` spans and the `metrics` facade, so an application's
+//! own exporter (Prometheus, OpenTelemetry) picks them up. Nothing is recorded unless the
+//! application installs a recorder; no label carries a secret or a record id.
+//!
+//! | metric | kind | labels |
+//! | --- | --- | --- |
+//! | `unicrm_requests_total` | counter | `vendor`, `tenant`, `method`, `status` (the code, or `error` for no answer) |
+//! | `unicrm_retries_total` | counter | `vendor`, `tenant` |
+//! | `unicrm_rate_limited_total` | counter | `vendor`, `tenant` (answers 429) |
+//! | `unicrm_request_duration_seconds` | histogram | `vendor`, `tenant`, `method` |
+//! | `unicrm_limit_wait_seconds` | histogram | `vendor`, `tenant` (time held by the limiter and the budget) |
+//!
+//! The span of one attempt is `unicrm.request`, with `vendor`, `tenant`, `method`, `path`,
+//! `attempt` and, once answered, `status`.
+
+use std::time::Duration;
+
+use http::Method;
+
+/// Requests sent.
+pub const REQUESTS: &str = "unicrm_requests_total";
+/// Attempts after the first.
+pub const RETRIES: &str = "unicrm_retries_total";
+/// Answers 429.
+pub const RATE_LIMITED: &str = "unicrm_rate_limited_total";
+/// Time from send to the whole answer.
+pub const DURATION: &str = "unicrm_request_duration_seconds";
+/// Time held before a send by the rate limiter and the budget.
+pub const LIMIT_WAIT: &str = "unicrm_limit_wait_seconds";
+
+/// The labels of one client.
+#[derive(Debug, Clone)]
+pub(crate) struct Labels {
+    pub vendor: &'static str,
+    pub tenant: String,
+}
+
+impl Labels {
+    pub fn request(&self, method: &Method, status: Option<u16>, took: Duration) {
+        let status = status.map_or_else(|| "error".to_string(), |s| s.to_string());
+        metrics::counter!(REQUESTS, "vendor" => self.vendor, "tenant" => self.tenant.clone(), "method" => method.to_string(), "status" => status).increment(1);
+        metrics::histogram!(DURATION, "vendor" => self.vendor, "tenant" => self.tenant.clone(), "method" => method.to_string()).record(took.as_secs_f64());
+    }
+
+    pub fn retry(&self) {
+        metrics::counter!(RETRIES, "vendor" => self.vendor, "tenant" => self.tenant.clone())
+            .increment(1);
+    }
+
+    pub fn rate_limited(&self) {
+        metrics::counter!(RATE_LIMITED, "vendor" => self.vendor, "tenant" => self.tenant.clone())
+            .increment(1);
+    }
+
+    pub fn waited(&self, d: Duration) {
+        metrics::histogram!(LIMIT_WAIT, "vendor" => self.vendor, "tenant" => self.tenant.clone())
+            .record(d.as_secs_f64());
+    }
+}
