@@ -13,6 +13,8 @@ mod client;
 pub mod link_header;
 mod options;
 pub mod rate_limit;
+#[cfg(feature = "redis")]
+pub mod rate_limit_redis;
 mod request;
 pub mod retry;
 pub mod retry_after;
