@@ -190,6 +190,9 @@ impl HttpClient {
             let resp = self.send_once(req, url, auth.as_ref()).await?;
             if resp.status == 401
                 && !refreshed
+                && inner
+                    .error_parser
+                    .refresh_may_help(resp.status, &resp.headers, &resp.body)
                 && inner.credentials.on_unauthorized(auth.as_ref()).await?
             {
                 refreshed = true;
