@@ -295,7 +295,7 @@ async fn an_agency_token_is_exchanged_for_a_location_token() {
         .and(header("version", "2021-07-28"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string_contains("companyId=Cm4Kp9Rs2Tv6Xy8Za1Bd"))
-        .and(body_string_contains(&format!("locationId={LOCATION}")))
+        .and(body_string_contains(format!("locationId={LOCATION}")))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({
             "access_token": "loc-at", "token_type": "Bearer", "expires_in": 86399,
             "scope": "contacts.readonly oauth.readonly oauth.write", "locationId": LOCATION,
