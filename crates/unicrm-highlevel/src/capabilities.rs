@@ -31,5 +31,7 @@ pub fn capabilities() -> Capabilities {
         ..ResourceCapabilities::crud(crate::paging::MAX_PAGE, CONTACT_FIELDS)
     };
     contacts.operations.changes = true;
+    contacts.tags = true;
+    contacts.custom_fields = true;
     Capabilities::new(crate::VENDOR).with(ResourceKind::Contact, contacts)
 }

@@ -241,6 +241,29 @@ impl HighLevelSimHandle {
         true
     }
 
+    /// A contact created by someone else (in the web app) with `fields`; its id.
+    pub fn insert_contact(&self, fields: Map<String, Value>) -> String {
+        let now = self.sim.clock.now();
+        let mut db = self.sim.write();
+        let id = db.new_id("Ct");
+        let mut record = Map::new();
+        record.insert("id".into(), Value::String(id.clone()));
+        record.insert("locationId".into(), Value::String(self.location_id.clone()));
+        record.insert("type".into(), Value::String("lead".into()));
+        record.insert("dateAdded".into(), Value::String(store::iso(now)));
+        record.insert("dateUpdated".into(), Value::String(store::iso(now)));
+        record.extend(fields);
+        db.contacts.insert(
+            id.clone(),
+            store::StoredContact {
+                record,
+                search_view: None,
+                visible_at: now,
+            },
+        );
+        id
+    }
+
     /// Deletes a contact as someone else would; `false` when there is none.
     pub fn remove_contact(&self, id: &str) -> bool {
         self.sim.write().contacts.remove(id).is_some()

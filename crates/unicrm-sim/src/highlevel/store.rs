@@ -68,7 +68,8 @@ impl Db {
     /// A fresh 20-character id (letters and digits), deterministic.
     pub(crate) fn new_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
-        id20(prefix, self.next_id)
+        // Far from the seeded records' numbers, so a new id never repeats a seeded one.
+        id20(prefix, 1 << 40 | self.next_id)
     }
 
     /// Adds the tag `name` to the location's tags unless it is there (names compared without

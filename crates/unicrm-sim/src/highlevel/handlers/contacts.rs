@@ -503,6 +503,24 @@ fn duplicate_of(
     None
 }
 
+/// Checks the values HighLevel validates (`email must be an email`, the fixture's 422 text).
+fn validate(body: &Map<String, Value>) -> Result<(), ApiErr> {
+    let mut problems = Vec::new();
+    if let Some(e) = body.get("email").and_then(Value::as_str) {
+        let ok = e
+            .split_once('@')
+            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.'));
+        if !ok {
+            problems.push("email must be an email".to_string());
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiErr::unprocessable(problems))
+    }
+}
+
 /// `POST /contacts/` (items 13–15).
 pub(crate) async fn create(
     State(sim): State<Shared>,
@@ -513,6 +531,7 @@ pub(crate) async fn create(
     let mut allowed = WRITABLE.to_vec();
     allowed.extend(["locationId", "gender"]);
     whitelist(&body, &allowed)?;
+    validate(&body)?;
     let Some(location) = body
         .get("locationId")
         .and_then(Value::as_str)
@@ -563,6 +582,7 @@ pub(crate) async fn update(
 ) -> Res {
     let body = body_object(&bytes)?;
     whitelist(&body, WRITABLE)?;
+    validate(&body)?;
     let now = sim.clock.now();
     let delay = *sim.search_delay.read().unwrap_or_else(|e| e.into_inner());
     let mut db = sim.write();
