@@ -4,3 +4,6 @@ pub(crate) mod contact;
 pub(crate) mod field;
 pub(crate) mod fields;
 pub(crate) mod user;
+
+#[cfg(test)]
+mod snapshot_tests;
