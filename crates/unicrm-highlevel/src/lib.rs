@@ -13,6 +13,7 @@
 //! | `paging.rs` | `searchAfter` paging as core cursors |
 //! | [`capabilities`] | what the adapter supports, as data |
 //! | `changes.rs` | the contact change feed (`dateUpdated`, the vendor's clock) |
+//! | [`hooks`] | webhook deliveries: Ed25519 (and legacy RSA) signatures, replays, unified events |
 //! | `resources/*.rs` | one struct per resource |
 //! | `mapping/*.rs` | wire ↔ unified, pure functions |
 //! | `wire/*.rs` | HighLevel's JSON, as serde types |
@@ -35,6 +36,7 @@ mod changes;
 mod client;
 pub mod config;
 pub mod errors;
+pub mod hooks;
 mod mapping;
 mod paging;
 mod resources;
@@ -44,6 +46,7 @@ pub use auth::{HighLevelOAuth, HighLevelTokens, OAuthSettings, UserType};
 pub use client::HighLevelClient;
 pub use config::{DEFAULT_BASE_URL, HighLevelBuilder, Versions};
 pub use errors::{Refusal, refusal};
+pub use hooks::{Delivery, DeliveryError, HookEvent, WebhookKeys, WebhookVerifier};
 pub use unicrm_core::auth::{TokenSet, TokenSink};
 
 use std::sync::Arc;
