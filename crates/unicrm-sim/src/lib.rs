@@ -18,6 +18,6 @@ mod web;
 pub use capsule::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions};
 pub use clock::SimClock;
 pub use faults::FaultConfig;
-pub use highlevel::{HighLevelSim, HighLevelSimHandle, HighLevelSimOptions};
+pub use highlevel::{HighLevelSandboxLine, HighLevelSim, HighLevelSimHandle, HighLevelSimOptions};
 pub use insightly::{InsightlySim, InsightlySimHandle, InsightlySimOptions};
 pub use seed::{Dataset, SeedOptions};

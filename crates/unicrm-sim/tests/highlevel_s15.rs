@@ -1036,3 +1036,106 @@ async fn the_wire_shapes_match_the_fixtures() {
     let e = t.get("contacts/Ct0nOtThErE000000000").await.body;
     assert_eq!(e, fixture("errors.json")["contact_not_found"]["body"]);
 }
+
+/// Item 38 (the signing part): a delivery carries a fresh `webhookId`, the current
+/// `timestamp`, and an Ed25519 `x-ghl-signature` over its exact bytes that the published
+/// `webhook_public_key` verifies. (The emitter that POSTs deliveries is not built.)
+#[tokio::test]
+async fn item_38_deliveries_are_signed_with_the_simulators_key() {
+    use base64::Engine as _;
+    let t = T::start(opts(1)).await;
+    let event = json!({"type": "ContactUpdate", "id": "Ct1", "firstName": "Ada"});
+    let (a, sig_a) = t
+        .sim
+        .signed_delivery(event.as_object().cloned().unwrap_or_default());
+    let (b, _) = t
+        .sim
+        .signed_delivery(event.as_object().cloned().unwrap_or_default());
+    let (va, vb): (Value, Value) = (
+        serde_json::from_slice(&a).unwrap(),
+        serde_json::from_slice(&b).unwrap(),
+    );
+    assert_ne!(va["webhookId"], vb["webhookId"]);
+    assert_eq!(va["locationId"], json!(t.loc()));
+    assert!(va["timestamp"].is_string());
+    let spki = base64::engine::general_purpose::STANDARD
+        .decode(&t.sim.webhook_public_key)
+        .unwrap();
+    assert_eq!(spki.len(), 44);
+    let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &spki[12..]);
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(&sig_a)
+        .unwrap();
+    assert!(key.verify(&a, &sig).is_ok());
+    assert!(
+        key.verify(&b, &sig).is_err(),
+        "a signature is for its exact bytes"
+    );
+}
+
+/// The consent page's stand-in redirects at once with a code (and the state echoed) that
+/// `/oauth/token` exchanges; the sandbox line has the documented keys in order.
+#[tokio::test]
+async fn the_consent_stand_in_redirects_with_a_code_and_the_sandbox_line_is_exact() {
+    let t = T::start(opts(1)).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!(
+        "{}?response_type=code&client_id={}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&state=s1",
+        t.sim.authorize_url(),
+        t.sim.client_id
+    );
+    let resp = http.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let to = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(to.host_str(), Some("app.example"));
+    let q: std::collections::HashMap<_, _> = to.query_pairs().into_owned().collect();
+    assert_eq!(q.get("state").map(String::as_str), Some("s1"));
+    let (id, secret) = (t.sim.client_id.clone(), t.sim.client_secret.clone());
+    let a = form(
+        &t,
+        "oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let line = t.sim.sandbox_line_json();
+    let keys: Vec<String> = line
+        .trim_matches(|c| c == '{' || c == '}')
+        .split(",\"")
+        .map(|kv| {
+            kv.trim_start_matches('"')
+                .split('"')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "vendor",
+            "base_url",
+            "token",
+            "location_id",
+            "company_id",
+            "oauth_token_url",
+            "authorize_url",
+            "client_id",
+            "client_secret",
+            "webhook_public_key"
+        ]
+    );
+    assert!(line.starts_with(&format!(
+        "{{\"vendor\":\"highlevel\",\"base_url\":\"{}\"",
+        t.sim.base_url
+    )));
+}

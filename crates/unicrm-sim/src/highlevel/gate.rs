@@ -93,7 +93,10 @@ fn admit(
     headers: &http::HeaderMap,
     token: Option<&str>,
 ) -> Result<Caller, ApiErr> {
-    let is_token_endpoint = *method == Method::POST && path.trim_end_matches('/') == "/oauth/token";
+    let p = path.trim_end_matches('/');
+    // The token endpoint takes no Version; the consent page is a web page, not the API.
+    let is_token_endpoint = (*method == Method::POST && p == "/oauth/token")
+        || (*method == Method::GET && p == "/oauth/chooselocation");
     if is_token_endpoint {
         return Ok(Caller { location: None });
     }

@@ -95,9 +95,42 @@ pub struct HighLevelSimHandle {
     pub client_id: String,
     /// The OAuth app's client secret.
     pub client_secret: String,
+    /// The public half of the webhook signing key, SPKI base64 (the form HighLevel publishes).
+    pub webhook_public_key: String,
+    signer: Arc<ring::signature::Ed25519KeyPair>,
     sim: Arc<handlers::Sim>,
     served: Served,
 }
+
+/// The line `unicrm sandbox` prints for this simulator (keys in this order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HighLevelSandboxLine {
+    /// Always `highlevel`.
+    pub vendor: &'static str,
+    /// Base URL ending in `/`.
+    pub base_url: String,
+    /// A location token (sub-account PIT) of `location_id`.
+    pub token: String,
+    /// The location.
+    pub location_id: String,
+    /// The agency.
+    pub company_id: String,
+    /// `<base_url>oauth/token`.
+    pub oauth_token_url: String,
+    /// The consent page's stand-in: redirects at once with `?code=`.
+    pub authorize_url: String,
+    /// The OAuth app's client id.
+    pub client_id: String,
+    /// The OAuth app's client secret.
+    pub client_secret: String,
+    /// Verifies the simulator's signed deliveries (Ed25519, SPKI base64).
+    pub webhook_public_key: String,
+}
+
+/// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410).
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
 
 impl HighLevelSim {
     /// Seeds the location and starts serving on `127.0.0.1:port`.
@@ -153,6 +186,18 @@ impl HighLevelSim {
             faults,
             stop,
         );
+        // The webhook key pair, from the seed (deterministic).
+        let mut key_seed = [0u8; 32];
+        for (i, b) in key_seed.iter_mut().enumerate() {
+            *b = (s.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(i as u32) & 0xff) as u8
+                ^ i as u8;
+        }
+        let signer = ring::signature::Ed25519KeyPair::from_seed_unchecked(&key_seed)
+            .map_err(|e| std::io::Error::other(format!("webhook key: {e}")))?;
+        let mut spki = ED25519_SPKI_PREFIX.to_vec();
+        spki.extend_from_slice(ring::signature::KeyPair::public_key(&signer).as_ref());
+        let webhook_public_key =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, spki);
         let base_url = url::Url::parse(&format!("http://{addr}/"))
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(HighLevelSimHandle {
@@ -162,6 +207,8 @@ impl HighLevelSim {
             company_id,
             client_id,
             client_secret,
+            webhook_public_key,
+            signer: Arc::new(signer),
             sim,
             served,
         })
@@ -177,6 +224,56 @@ impl HighLevelSimHandle {
     /// `<base URL>oauth/token`.
     pub fn oauth_token_url(&self) -> String {
         format!("{}oauth/token", self.base_url)
+    }
+
+    /// The consent page's stand-in, `<base URL>oauth/chooselocation`.
+    pub fn authorize_url(&self) -> String {
+        format!("{}oauth/chooselocation", self.base_url)
+    }
+
+    /// The sandbox line as a struct.
+    pub fn sandbox(&self) -> HighLevelSandboxLine {
+        HighLevelSandboxLine {
+            vendor: "highlevel",
+            base_url: self.base_url.to_string(),
+            token: self.token.clone(),
+            location_id: self.location_id.clone(),
+            company_id: self.company_id.clone(),
+            oauth_token_url: self.oauth_token_url(),
+            authorize_url: self.authorize_url(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            webhook_public_key: self.webhook_public_key.clone(),
+        }
+    }
+
+    /// The sandbox line as one line of JSON, keys in the documented order.
+    pub fn sandbox_line_json(&self) -> String {
+        serde_json::to_string(&self.sandbox()).unwrap_or_default()
+    }
+
+    /// The `x-ghl-signature` of `body` (base64 Ed25519 over the exact bytes, item 38).
+    pub fn sign(&self, body: &[u8]) -> String {
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            self.signer.sign(body).as_ref(),
+        )
+    }
+
+    /// A delivery of `event` (`type`, the record's fields) as the simulator would send it:
+    /// with `locationId`, a fresh `webhookId` and the current `timestamp` added, the exact
+    /// bytes and their `x-ghl-signature` (item 38; the emitter that POSTs is not built).
+    pub fn signed_delivery(&self, event: Map<String, Value>) -> (Vec<u8>, String) {
+        let mut body = event;
+        body.insert("locationId".into(), Value::String(self.location_id.clone()));
+        body.insert(
+            "timestamp".into(),
+            Value::String(store::iso(self.sim.clock.now())),
+        );
+        body.insert("webhookId".into(), Value::String(self.sim.trace_id()));
+        let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+        let sig = self.sign(&bytes);
+        (bytes, sig)
     }
 
     fault_controls!();

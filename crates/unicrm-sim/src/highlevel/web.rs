@@ -48,6 +48,7 @@ pub(crate) fn router(sim: Shared) -> Router {
         .route("/locations/{location}/tags", get(location::tags))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/locationToken", post(oauth::location_token))
+        .route("/oauth/chooselocation", get(oauth::choose_location))
         .fallback(no_route)
         .layer(middleware::from_fn_with_state(sim.clone(), gate))
         .with_state(sim)

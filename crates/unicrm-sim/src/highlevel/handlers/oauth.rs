@@ -165,3 +165,40 @@ pub(crate) async fn location_token(
         ),
     )
 }
+
+/// `GET /oauth/chooselocation?redirect_uri=…&state=…`: the stand-in for the consent page. It
+/// answers at once with a redirect to `redirect_uri?code=…` (and `state`, echoed, "OAuth 2.0
+/// authorization-code flow" step 2) for a location token of the simulated location.
+pub(crate) async fn choose_location(
+    State(sim): State<Shared>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Res {
+    let q = crate::web::Query::parse(raw);
+    let Some(redirect) = q.get("redirect_uri") else {
+        return Err(ApiErr::new(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri is required",
+        ));
+    };
+    let code = {
+        let mut db = sim.write();
+        let code = db.new_id("Cd");
+        db.codes
+            .insert(code.clone(), TokenKind::Location(sim.location_id.clone()));
+        code
+    };
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = q.get("state") {
+        pairs.push(("state", state));
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let sep = if redirect.contains('?') { '&' } else { '?' };
+    let location = format!("{redirect}{sep}{query}");
+    let mut resp = axum::response::IntoResponse::into_response(StatusCode::FOUND);
+    let value = http::HeaderValue::from_str(&location)
+        .map_err(|_| ApiErr::new(StatusCode::BAD_REQUEST, "redirect_uri is not a valid URL"))?;
+    resp.headers_mut().insert(http::header::LOCATION, value);
+    Ok(resp)
+}
