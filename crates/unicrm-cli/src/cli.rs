@@ -48,7 +48,10 @@ pub enum SandboxVendor {
     Capsule,
     /// Insightly only.
     Insightly,
-    /// Both.
+    /// HighLevel only.
+    #[value(name = "highlevel")]
+    HighLevel,
+    /// All three.
     All,
 }
 

@@ -4,7 +4,8 @@
 use std::io::Write;
 
 use unicrm_sim::{
-    CapsuleSim, CapsuleSimOptions, FaultConfig, InsightlySim, InsightlySimOptions, SeedOptions,
+    CapsuleSim, CapsuleSimOptions, FaultConfig, HighLevelSim, HighLevelSimOptions, InsightlySim,
+    InsightlySimOptions, SeedOptions,
 };
 
 use crate::cli::{SandboxArgs, SandboxVendor};
@@ -77,6 +78,18 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
         writeln!(out, "{}", h.sandbox_line_json())?;
         insightly = Some(h);
     }
+    let mut highlevel = None;
+    if matches!(args.vendor, SandboxVendor::HighLevel | SandboxVendor::All) {
+        let h = HighLevelSim::start(HighLevelSimOptions {
+            seed,
+            faults: faults.clone(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| CliError::runtime(format!("cannot start the HighLevel simulator: {e}")))?;
+        writeln!(out, "{}", h.sandbox_line_json())?;
+        highlevel = Some(h);
+    }
     out.flush()?;
     drop(out);
     wait_for_interrupt().await;
@@ -84,6 +97,9 @@ pub async fn run(args: SandboxArgs) -> Result<(), CliError> {
         h.shutdown().await;
     }
     if let Some(h) = insightly {
+        h.shutdown().await;
+    }
+    if let Some(h) = highlevel {
         h.shutdown().await;
     }
     Ok(())

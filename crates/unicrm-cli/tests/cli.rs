@@ -397,6 +397,10 @@ fn changes_feed_prints_jsonl_and_a_checkpoint() {
 
 /// A raw HTTP/1.1 GET, as a third-party client would send it.
 fn raw_get(url: &str, auth: &str) -> (u16, String) {
+    raw_get_with(url, auth, &[])
+}
+
+fn raw_get_with(url: &str, auth: &str, headers: &[(&str, &str)]) -> (u16, String) {
     use std::io::{Read, Write};
     let u = url::Url::parse(url).unwrap();
     let mut s = std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).unwrap();
@@ -406,8 +410,9 @@ fn raw_get(url: &str, auth: &str) -> (u16, String) {
     };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {auth}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-        u.host_str().unwrap()
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {auth}\r\nAccept: application/json\r\n{}Connection: close\r\n\r\n",
+        u.host_str().unwrap(),
+        headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect::<String>()
     )
     .unwrap();
     let mut buf = String::new();
@@ -429,6 +434,7 @@ fn sandbox_prints_the_contract_lines_and_serves() {
     let mut lines = std::io::BufReader::new(stdout).lines();
     let capsule_line = lines.next().unwrap().unwrap();
     let insightly_line = lines.next().unwrap().unwrap();
+    let highlevel_line = lines.next().unwrap().unwrap();
     let keys = |line: &str| -> Vec<String> {
         // Key order matters to the tools that read these lines: check it on the raw text.
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -453,6 +459,21 @@ fn sandbox_prints_the_contract_lines_and_serves() {
         ]
     );
     assert_eq!(keys(&insightly_line), ["vendor", "base_url", "api_key"]);
+    assert_eq!(
+        keys(&highlevel_line),
+        [
+            "vendor",
+            "base_url",
+            "token",
+            "location_id",
+            "company_id",
+            "oauth_token_url",
+            "authorize_url",
+            "client_id",
+            "client_secret",
+            "webhook_public_key"
+        ]
+    );
     let c: serde_json::Value = serde_json::from_str(&capsule_line).unwrap();
     let i: serde_json::Value = serde_json::from_str(&insightly_line).unwrap();
     assert_eq!(c["vendor"], "capsule");
@@ -473,6 +494,19 @@ fn sandbox_prints_the_contract_lines_and_serves() {
         &format!("Basic {basic}"),
     );
     assert_eq!(status, 200, "{body}");
+    let h: serde_json::Value = serde_json::from_str(&highlevel_line).unwrap();
+    assert_eq!(h["vendor"], "highlevel");
+    let (status, body) = raw_get_with(
+        &format!(
+            "{}users/?locationId={}",
+            h["base_url"].as_str().unwrap(),
+            h["location_id"].as_str().unwrap()
+        ),
+        &format!("Bearer {}", h["token"].as_str().unwrap()),
+        &[("Version", "2021-07-28")],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"users\""));
     child.kill().unwrap();
     let _ = child.wait();
 }

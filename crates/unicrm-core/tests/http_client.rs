@@ -297,6 +297,60 @@ async fn unauthorized_refreshes_once_then_retries() {
     c.get_json::<Parties>("parties", &[]).await.unwrap();
 }
 
+/// A parser that says a 401 cannot be cured by new credentials.
+#[derive(Debug)]
+struct NoRefreshFor401s;
+
+impl unicrm_core::http::ErrorBodyParser for NoRefreshFor401s {
+    fn parse(
+        &self,
+        _status: u16,
+        _headers: &unicrm_core::http::HeaderMap,
+        body: &[u8],
+    ) -> unicrm_core::http::ErrorBody {
+        unicrm_core::http::classify::parse_error_body(body)
+    }
+    fn refresh_may_help(
+        &self,
+        _status: u16,
+        _headers: &unicrm_core::http::HeaderMap,
+        body: &[u8],
+    ) -> bool {
+        !String::from_utf8_lossy(body).contains("scope")
+    }
+}
+
+#[tokio::test]
+async fn a_401_the_parser_calls_incurable_is_not_refreshed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(r#"{"message":"not authorized for this scope"}"#),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let cache = RefreshingTokenCache::new(
+        TokenSet {
+            access_token: "old".to_string().into(),
+            refresh_token: Some("rt".to_string().into()),
+            expires_at: None,
+        },
+        Arc::new(FixedRefresher),
+    );
+    let c = HttpClientBuilder::new("test", &server.uri())
+        .unwrap()
+        .credentials(Arc::new(cache))
+        .error_parser(Arc::new(NoRefreshFor401s))
+        .build()
+        .unwrap();
+    let err = c.send(c.get("parties").unwrap()).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated { .. }), "{err:?}");
+    // One request, no refresh: the old token is still the one sent.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn another_origin_is_never_fetched() {
     let ours = MockServer::start().await;

@@ -76,6 +76,9 @@ pub enum Flavor {
     Capsule,
     /// Insightly v3.1: `{"Message":…}` bodies; 429 with `Retry-After: 1`.
     Insightly,
+    /// HighLevel v2: NestJS `{"statusCode":…,"message":…}` bodies; 429 without
+    /// `Retry-After`, with `X-RateLimit-Remaining: 0`.
+    HighLevel,
 }
 
 /// Request counters of a simulator, as returned by its handle's `stats()`.
@@ -343,6 +346,21 @@ impl Faults {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 resp
             }
+            Flavor::HighLevel => {
+                let mut resp = json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    r#"{"statusCode":429,"message":"Too Many Requests"}"#,
+                );
+                let limit = self.inner.rate_limit.load(Ordering::Relaxed);
+                let h = resp.headers_mut();
+                h.insert("x-ratelimit-max", HeaderValue::from(limit));
+                h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+                h.insert(
+                    "x-ratelimit-interval-milliseconds",
+                    HeaderValue::from_static("10000"),
+                );
+                resp
+            }
         }
     }
 
@@ -353,6 +371,9 @@ impl Faults {
             (Flavor::Capsule, 503) => r#"{"message":"Service Unavailable"}"#,
             (Flavor::Capsule, _) => r#"{"message":"Internal Server Error"}"#,
             (Flavor::Insightly, _) => r#"{"Message":"An error has occurred."}"#,
+            (Flavor::HighLevel, 502) => r#"{"statusCode":502,"message":"Bad Gateway"}"#,
+            (Flavor::HighLevel, 503) => r#"{"statusCode":503,"message":"Service Unavailable"}"#,
+            (Flavor::HighLevel, _) => r#"{"statusCode":500,"message":"Internal server error"}"#,
         };
         json_response(status, body)
     }
@@ -361,6 +382,7 @@ impl Faults {
         match self.inner.flavor {
             Flavor::Capsule => r#"{"parties":[{"id":1,"type":"#,
             Flavor::Insightly => r#"[{"CONTACT_ID":1,"FIRST_NAME":"#,
+            Flavor::HighLevel => r#"{"contacts":[{"id":"Ct","firstName":"#,
         }
     }
 }

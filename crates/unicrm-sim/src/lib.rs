@@ -1,4 +1,4 @@
-//! In-process simulators of the Capsule CRM v2 and Insightly v3.1 HTTP APIs.
+//! In-process simulators of the Capsule CRM v2, Insightly v3.1 and HighLevel v2 HTTP APIs.
 //!
 //! Each simulator is an `axum` server on a free local port, seeded with deterministic,
 //! realistic data ([`seed`]), mutated by writes, and able to inject faults ([`faults`]).
@@ -10,6 +10,7 @@
 pub mod capsule;
 pub mod clock;
 pub mod faults;
+pub mod highlevel;
 pub mod insightly;
 pub mod seed;
 mod web;
@@ -17,5 +18,6 @@ mod web;
 pub use capsule::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions};
 pub use clock::SimClock;
 pub use faults::FaultConfig;
+pub use highlevel::{HighLevelSandboxLine, HighLevelSim, HighLevelSimHandle, HighLevelSimOptions};
 pub use insightly::{InsightlySim, InsightlySimHandle, InsightlySimOptions};
 pub use seed::{Dataset, SeedOptions};

@@ -33,6 +33,15 @@ pub struct ErrorBody {
 pub trait ErrorBodyParser: Send + Sync + std::fmt::Debug {
     /// The message, code and field errors of an error answer.
     fn parse(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> ErrorBody;
+
+    /// Whether new credentials can cure this 401: core asks before refreshing a token. By
+    /// default every 401 may; a vendor whose 401 also means "scope missing" or "header
+    /// missing" (HighLevel) answers `false` for those, so they fail at once without spending a
+    /// single-use refresh token.
+    fn refresh_may_help(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> bool {
+        let _ = (status, headers, body);
+        true
+    }
 }
 
 /// Core's default [`ErrorBodyParser`]: a JSON object's `message`, `detail` (RFC 9457 problem

@@ -201,6 +201,9 @@ impl HttpClient {
             let resp = self.send_once(req, url, auth.as_ref(), attempt).await?;
             if resp.status == 401
                 && !refreshed
+                && inner
+                    .error_parser
+                    .refresh_may_help(resp.status, &resp.headers, &resp.body)
                 && inner.credentials.on_unauthorized(auth.as_ref()).await?
             {
                 refreshed = true;

@@ -84,8 +84,20 @@ where
     }
     let r = res::<R>(crm);
     let links = sample_links(crm).await;
-    let mut new = R::sample(&links, n);
     let mut asserted = Vec::new();
+    // A vendor without some sample field (HighLevel has no job titles) gets the rest.
+    let sample = R::sample(&links, n);
+    let (mut new, dropped) = crm
+        .capabilities()
+        .resource(&kind)
+        .writable_part::<R>(&sample)
+        .map_err(|e| ctx.fail(format!("the sample cannot be trimmed: {e}")))?;
+    if !dropped.is_empty() {
+        asserted.push(format!(
+            "the sample's {} left out (not writable per the capabilities)",
+            dropped.join(", ")
+        ));
+    }
     let tagged = gate.carries(&kind, FieldKind::Tags) && R::add_tag(&mut new, Tag::named(KIT_TAG));
     let custom = if gate.carries(&kind, FieldKind::CustomFields) {
         match text_custom_field::<R>(crm, n).await {
@@ -179,8 +191,12 @@ where
         current = got;
     }
 
-    if gate.supports(&kind, Operation::Update) {
-        let (patch, field) = R::one_field_patch(n);
+    let (patch, field) = R::one_field_patch(n);
+    if gate.supports(&kind, Operation::Update) && !gate.writes(&kind, field) {
+        asserted.push(format!(
+            "patch skipped: {field} is not writable per the capabilities"
+        ));
+    } else if gate.supports(&kind, Operation::Update) {
         let updated = r
             .update(&id, &patch)
             .await

@@ -1,0 +1,93 @@
+//! # unicrm-highlevel
+//!
+//! The unicrm adapter for HighLevel (GoHighLevel / LeadConnector API v2), written only
+//! against `unicrm-core`. Vendor facts are cited from `docs/vendors/highlevel-v2.md` by
+//! section title.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | [`config`] | the builder: base URL, location, PIT or OAuth tokens, `Version` table, pace |
+//! | [`auth`] | OAuth 2.0: consent URL, code exchange, refresh with rotation, agency → location tokens |
+//! | `client.rs` | [`HighLevelClient`], its `Crm` impl, and the request plumbing (`Version`, errors) |
+//! | [`errors`] | the error-body parser, the kinds of refusal, the rate-limit headers |
+//! | `paging.rs` | `searchAfter` paging as core cursors |
+//! | [`capabilities`] | what the adapter supports, as data |
+//! | `changes.rs` | the contact change feed (`dateUpdated`, the vendor's clock) |
+//! | [`hooks`] | webhook deliveries: Ed25519 (and legacy RSA) signatures, replays, unified events |
+//! | `resources/*.rs` | one struct per resource |
+//! | `mapping/*.rs` | wire ↔ unified, pure functions |
+//! | `wire/*.rs` | HighLevel's JSON, as serde types |
+//!
+//! ```no_run
+//! use unicrm_core::{Contact, CrmExt, ListParams};
+//! # async fn demo() -> unicrm_core::Result<()> {
+//! let crm = unicrm_highlevel::HighLevelClient::builder()
+//!     .location_id("h8Qz3LmN5pRt7VwX2yBc")
+//!     .private_integration_token("pit-…")
+//!     .build()?;
+//! let all: Vec<Contact> = crm.list_all(ListParams::new()).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod capabilities;
+mod changes;
+mod client;
+pub mod config;
+pub mod errors;
+pub mod hooks;
+mod mapping;
+mod paging;
+mod resources;
+mod wire;
+
+pub use auth::{HighLevelOAuth, HighLevelTokens, OAuthSettings, UserType};
+pub use client::HighLevelClient;
+pub use config::{DEFAULT_BASE_URL, HighLevelBuilder, Versions};
+pub use errors::{Refusal, refusal};
+pub use hooks::{Delivery, DeliveryError, HookEvent, WebhookKeys, WebhookVerifier};
+pub use unicrm_core::auth::{TokenSet, TokenSink};
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use unicrm_core::registry::{Adapter, CrmConfig};
+
+/// The vendor name (`Crm::vendor`).
+pub const VENDOR: &str = "highlevel";
+
+/// HighLevel as a registry adapter: the credential `token` (a sub-account private
+/// integration token) and the option `location_id` (required); `base_url` and
+/// `requests_per_second` (a client-side pace instead of the default 98 per 10 s) as options.
+pub const ADAPTER: Adapter = Adapter::new(
+    VENDOR,
+    "HighLevel (LeadConnector API v2)",
+    &["token"],
+    connect,
+);
+
+/// A client from a registry config (unguarded: the registry guards it).
+pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::Crm>> {
+    let token = config.require("token")?.expose_secret().to_string();
+    let location = config.options.location_id.clone().ok_or_else(|| {
+        unicrm_core::Error::config("highlevel: the option location_id is required")
+    })?;
+    let mut b = HighLevelClient::builder()
+        .private_integration_token(token)
+        .location_id(location);
+    if let Some(url) = &config.options.base_url {
+        b = b.base_url(url);
+    }
+    if let Some(n) = config.options.requests_per_second {
+        b = b.rate_limiter(Arc::new(
+            unicrm_core::http::GovernorRateLimiter::per_second(n, std::num::NonZeroU32::MIN),
+        ));
+    }
+    Ok(Arc::new(b.build()?))
+}
+
+/// Registers [`ADAPTER`] in the process-wide registry (call once at start-up).
+pub fn register() {
+    unicrm_core::registry::register(ADAPTER);
+}

@@ -1,0 +1,9 @@
+//! Wire ↔ unified, pure functions (one file per record type).
+
+pub(crate) mod contact;
+pub(crate) mod field;
+pub(crate) mod fields;
+pub(crate) mod user;
+
+#[cfg(test)]
+mod snapshot_tests;

@@ -1,0 +1,3 @@
+//! One struct per HighLevel resource.
+
+pub(crate) mod contacts;

@@ -1,0 +1,6 @@
+//! HighLevel's JSON, as serde types. Unknown keys are skipped; an absent key and `null` mean
+//! the same (docs/vendors/highlevel-v2.md, reading rules in the preamble).
+
+pub(crate) mod contact;
+pub(crate) mod field;
+pub(crate) mod user;

@@ -1,0 +1,26 @@
+//! The unicrm-testkit conformance suite over the HighLevel simulator, through the registry
+//! (a guarded client), as the adapter template runs it.
+
+mod support;
+
+use unicrm_testkit::SuiteOptions;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn highlevel_passes_the_conformance_suite() {
+    let harness = support::HighLevelHarness::default();
+    let report = unicrm_testkit::run(&harness, &SuiteOptions::default())
+        .await
+        .expect("the simulator starts");
+    println!("{report}");
+    report.assert_passed();
+    for check in [
+        "write round trip",
+        "paging",
+        "Unsupported where a capability is false",
+    ] {
+        assert!(report.has_passed("contact", check), "{check}: {report}");
+    }
+    for check in ["401 → Unauthenticated", "429 honoured"] {
+        assert!(report.has_passed("crm", check), "{check}: {report}");
+    }
+}

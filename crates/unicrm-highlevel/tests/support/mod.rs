@@ -1,0 +1,182 @@
+//! The testkit harness over the HighLevel simulator: a fresh simulator per reset, the
+//! adapter connected through the registry (so the client is guarded), and "the other user"
+//! writing through the simulator's handle as someone in the web app would.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+use unicrm_core::registry::CrmConfig;
+use unicrm_core::{Crm, ResourceKind};
+use unicrm_sim::{FaultConfig, HighLevelSim, HighLevelSimHandle, HighLevelSimOptions, SeedOptions};
+use unicrm_testkit::{Harness, HarnessError, InvalidWrite, VendorRecord};
+
+/// Contacts seeded: more than 2 pages at the kit's page sizes.
+pub const RECORDS: usize = 12;
+
+fn herr(e: impl std::fmt::Display) -> HarnessError {
+    HarnessError::new(e.to_string())
+}
+
+/// The harness.
+#[derive(Default)]
+pub struct HighLevelHarness {
+    sim: Mutex<Option<Arc<HighLevelSimHandle>>>,
+    faults: Mutex<FaultConfig>,
+}
+
+impl HighLevelHarness {
+    /// The running simulator.
+    pub fn sim(&self) -> Result<Arc<HighLevelSimHandle>, HarnessError> {
+        self.sim
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| HarnessError::new("reset first"))
+    }
+
+    fn apply_faults(&self, f: impl FnOnce(&mut FaultConfig)) -> Result<(), HarnessError> {
+        let mut faults = self.faults.lock().unwrap();
+        f(&mut faults);
+        self.sim()?.set_faults(faults.clone());
+        Ok(())
+    }
+
+    fn client(&self, token: &str) -> Result<Arc<dyn Crm>, HarnessError> {
+        let sim = self.sim()?;
+        unicrm_highlevel::register();
+        // The simulator's own limits are off here (the limits have their own tests): pace
+        // fast, and let the kit's 429 check use injected bursts.
+        let config = CrmConfig::new("highlevel")
+            .token(token.to_string())
+            .location_id(sim.location_id.clone())
+            .base_url(sim.base_url.as_str())
+            .requests_per_second(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN));
+        unicrm_core::registry::connect(&config).map_err(herr)
+    }
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+#[async_trait]
+impl Harness for HighLevelHarness {
+    fn vendor(&self) -> &str {
+        "highlevel"
+    }
+
+    async fn reset(&self) -> Result<(), HarnessError> {
+        let old = self.sim.lock().unwrap().take();
+        if let Some(old) = old.and_then(|o| Arc::try_unwrap(o).ok()) {
+            old.shutdown().await;
+        }
+        *self.faults.lock().unwrap() = FaultConfig::default();
+        let sim = HighLevelSim::start(HighLevelSimOptions {
+            seed: SeedOptions {
+                seed: 42,
+                records: RECORDS,
+            },
+            burst_max: 0,
+            ..HighLevelSimOptions::default()
+        })
+        .await
+        .map_err(herr)?;
+        *self.sim.lock().unwrap() = Some(Arc::new(sim));
+        Ok(())
+    }
+
+    async fn connect(&self) -> Result<Arc<dyn Crm>, HarnessError> {
+        let token = self.sim()?.token.clone();
+        self.client(&token)
+    }
+
+    async fn connect_with_bad_credentials(&self) -> Result<Option<Arc<dyn Crm>>, HarnessError> {
+        self.client("pit-not-a-token").map(Some)
+    }
+
+    async fn vendor_records(
+        &self,
+        kind: &ResourceKind,
+    ) -> Result<Option<Vec<VendorRecord>>, HarnessError> {
+        if *kind != ResourceKind::Contact {
+            return Ok(None);
+        }
+        // HighLevel contacts have no job title, the kit's contact marker: no marker.
+        Ok(Some(
+            self.sim()?
+                .contacts()
+                .into_iter()
+                .map(|c| VendorRecord {
+                    id: c["id"].as_str().unwrap_or_default().to_string(),
+                    marker: None,
+                })
+                .collect(),
+        ))
+    }
+
+    fn other_user_kinds(&self) -> Vec<ResourceKind> {
+        vec![ResourceKind::Contact]
+    }
+
+    async fn other_user_create(
+        &self,
+        _kind: &ResourceKind,
+        marker: &str,
+    ) -> Result<String, HarnessError> {
+        Ok(self.sim()?.insert_contact(object(
+            json!({"firstName": "Other", "lastName": "User", "source": marker}),
+        )))
+    }
+
+    async fn other_user_update(
+        &self,
+        _kind: &ResourceKind,
+        id: &str,
+        marker: &str,
+    ) -> Result<(), HarnessError> {
+        // The marker goes where HighLevel can hold it: the contact's `source`.
+        if self
+            .sim()?
+            .touch_contact(id, object(json!({"source": marker})))
+        {
+            Ok(())
+        } else {
+            Err(HarnessError::new(format!("no contact {id}")))
+        }
+    }
+
+    async fn other_user_delete(&self, _kind: &ResourceKind, id: &str) -> Result<(), HarnessError> {
+        if self.sim()?.remove_contact(id) {
+            Ok(())
+        } else {
+            Err(HarnessError::new(format!("no contact {id}")))
+        }
+    }
+
+    async fn set_latency(&self, latency: Duration) -> Result<(), HarnessError> {
+        self.apply_faults(|f| f.latency_ms = latency.as_millis() as u64)
+    }
+
+    async fn set_rate_limiting(&self, on: bool) -> Result<bool, HarnessError> {
+        self.apply_faults(|f| {
+            f.burst_429_rate = if on { 0.3 } else { 0.0 };
+            f.burst_429_len = 1;
+        })?;
+        Ok(true)
+    }
+
+    fn invalid_write(&self) -> Option<InvalidWrite> {
+        Some(InvalidWrite {
+            kind: ResourceKind::Contact,
+            new: json!({"first_name": "Bad", "emails": [{"address": "not-an-email"}]}),
+            fields: vec!["email".into(), "emails".into()],
+        })
+    }
+
+    fn missing_id(&self, _kind: &ResourceKind) -> String {
+        "Ct0nOtThErE000000000".into()
+    }
+}

@@ -1,0 +1,55 @@
+//! Routing of the HighLevel simulator: the vendor's paths at the root of the base URL (the
+//! trailing slash on collections optional, item 1), behind [`super::gate`]. Unknown routes
+//! answer 404 `Cannot <METHOD> <path>`.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use http::StatusCode;
+
+use super::gate::gate;
+use super::handlers::{ApiErr, Shared, contacts, location, oauth};
+
+async fn no_route(req: Request) -> axum::response::Response {
+    ApiErr::new(
+        StatusCode::NOT_FOUND,
+        format!("Cannot {} {}", req.method(), req.uri().path()),
+    )
+    .with_error("Not Found")
+    .into_response()
+}
+
+/// The router.
+pub(crate) fn router(sim: Shared) -> Router {
+    Router::new()
+        .route("/contacts/search", post(contacts::search))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/", get(contacts::list).post(contacts::create))
+        .route(
+            "/contacts/{id}",
+            get(contacts::get)
+                .put(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route(
+            "/contacts/{id}/tags",
+            post(contacts::tags).delete(contacts::tags),
+        )
+        .route("/users/search", get(location::users_search))
+        .route("/users", get(location::users_list))
+        .route("/users/", get(location::users_list))
+        .route("/users/{id}", get(location::user))
+        .route(
+            "/locations/{location}/customFields",
+            get(location::custom_fields),
+        )
+        .route("/locations/{location}/tags", get(location::tags))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/locationToken", post(oauth::location_token))
+        .route("/oauth/chooselocation", get(oauth::choose_location))
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(sim.clone(), gate))
+        .with_state(sim)
+}
