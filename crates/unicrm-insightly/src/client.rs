@@ -515,6 +515,10 @@ impl Crm for InsightlyClient {
     fn leads(&self) -> &dyn Resource<Lead> {
         &self.inner.leads
     }
+    /// Events and emails ([`crate::resources::EngagementsResource`]).
+    fn engagements(&self) -> &dyn Resource<unicrm_core::Engagement> {
+        self
+    }
 
     /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks).
     async fn custom_field_definitions(
