@@ -479,6 +479,7 @@ fn custom_field_object(kind: &ResourceKind) -> Option<&'static str> {
         ResourceKind::Opportunity => Some("Opportunities"),
         ResourceKind::Lead => Some("Leads"),
         ResourceKind::Task => Some("Tasks"),
+        ResourceKind::Engagement => Some("Events"),
         _ => None,
     }
 }
@@ -520,7 +521,8 @@ impl Crm for InsightlyClient {
         self
     }
 
-    /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks).
+    /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks;
+    /// engagements: Events, emails have none).
     async fn custom_field_definitions(
         &self,
         kind: ResourceKind,
