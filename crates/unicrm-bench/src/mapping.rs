@@ -142,7 +142,59 @@ pub async fn fetch_pages(
         out.push((name.into(), bytes, records, decode));
     }
     drop(client);
+    out.extend(insightly_engagements(http, insightly, &basic).await?);
     Ok(out)
+}
+
+/// Insightly engagements (issue 14): a full `/Events` page (links, custom fields typed by
+/// `/CustomFields/Events`) as `insightly.engagements`, and a full `/Emails` page as
+/// `insightly.engagements.emails`, each mapped by the adapter's own decoder.
+async fn insightly_engagements(
+    http: &reqwest::Client,
+    insightly: &InsightlySimHandle,
+    basic: &str,
+) -> Result<Vec<(String, Vec<u8>, usize, Decoder)>, String> {
+    let page = |path: &str| {
+        get(
+            http,
+            format!("{}{path}", insightly.base_url),
+            format!("Basic {basic}"),
+        )
+    };
+    let events = page("Events?top=500").await?;
+    let emails = page("Emails?top=500").await?;
+    let defs_wire: Vec<unicrm_insightly::wire::CustomFieldDefinitionWire> =
+        serde_json::from_slice(&page("CustomFields/Events").await?).map_err(s)?;
+    let defs = std::sync::Arc::new(
+        unicrm_insightly::mapping::custom_fields::Definitions::from_wire(
+            defs_wire,
+            &ResourceKind::Engagement,
+        ),
+    );
+    let events_n = count_array(&events)?;
+    let emails_n = count_array(&emails)?;
+    Ok(vec![
+        (
+            "insightly.engagements".into(),
+            events,
+            events_n,
+            Box::new(move |b: &[u8]| {
+                decode_each(b, |raw, p| {
+                    unicrm_insightly::mapping::event::from_json_at(raw, &defs, p).map(keep)
+                })
+            }),
+        ),
+        (
+            "insightly.engagements.emails".into(),
+            emails,
+            emails_n,
+            Box::new(move |b: &[u8]| {
+                decode_each(b, |raw, p| {
+                    unicrm_insightly::mapping::email::from_json_at(raw, p).map(keep)
+                })
+            }),
+        ),
+    ])
 }
 
 fn keep<R: Record>(r: R) {

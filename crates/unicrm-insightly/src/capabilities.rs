@@ -2,8 +2,8 @@
 //! fields Insightly does not keep are in each mapping's module docs).
 
 use unicrm_core::{
-    Capabilities, DeletionDetection, Filters, NewAccount, NewContact, NewLead, NewNote,
-    NewOpportunity, NewTask, ResourceCapabilities, ResourceKind,
+    Capabilities, DeletionDetection, Filters, NewAccount, NewContact, NewEngagement, NewLead,
+    NewNote, NewOpportunity, NewTask, ResourceCapabilities, ResourceKind,
 };
 
 use crate::client::VENDOR;
@@ -110,6 +110,7 @@ pub fn capabilities() -> Capabilities {
             ResourceKind::Note,
             record(false, false, NewNote::FIELDS, &["occurred_at"]),
         )
+        .with(ResourceKind::Engagement, engagements())
         .with(
             ResourceKind::User,
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
@@ -118,4 +119,28 @@ pub fn capabilities() -> Capabilities {
             ResourceKind::Pipeline,
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
         )
+}
+
+/// Engagements (resources/engagements.rs): events (`meeting`, read-write) and emails
+/// (read-only). Events have no tags, status, direction, assignee, type or calendar
+/// (mapping/event.rs); participants are read from the contact links. No search (the two
+/// objects search different fields); `updated_since` and the change feed (id-scan deletions)
+/// cover both.
+fn engagements() -> ResourceCapabilities {
+    let mut r = record(
+        false,
+        true,
+        NewEngagement::FIELDS,
+        &[
+            "engagement_type_id",
+            "engagement_type_name",
+            "status",
+            "direction",
+            "assignee_id",
+            "calendar_id",
+            "participants",
+        ],
+    );
+    r.filters.search = false;
+    r
 }

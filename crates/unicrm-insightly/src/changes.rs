@@ -153,8 +153,14 @@ pub struct UpsertListing<R> {
     pub last_date: Option<DateTime<Utc>>,
 }
 
+/// The Insightly id of a record: its unified id, or the number after a kind prefix
+/// (`event-7001`, see [`crate::resources::engagements`]).
 fn numeric_id<R: Record>(r: &R) -> Option<u64> {
-    r.id().to_string().parse::<u64>().ok()
+    let s = r.id().to_string();
+    s.rsplit_once('-')
+        .map_or(s.as_str(), |(_, n)| n)
+        .parse::<u64>()
+        .ok()
 }
 
 /// One record per id, in first-seen order; a record read twice keeps its later reading

@@ -479,6 +479,7 @@ fn custom_field_object(kind: &ResourceKind) -> Option<&'static str> {
         ResourceKind::Opportunity => Some("Opportunities"),
         ResourceKind::Lead => Some("Leads"),
         ResourceKind::Task => Some("Tasks"),
+        ResourceKind::Engagement => Some("Events"),
         _ => None,
     }
 }
@@ -515,8 +516,13 @@ impl Crm for InsightlyClient {
     fn leads(&self) -> &dyn Resource<Lead> {
         &self.inner.leads
     }
+    /// Events and emails ([`crate::resources::EngagementsResource`]).
+    fn engagements(&self) -> &dyn Resource<unicrm_core::Engagement> {
+        self
+    }
 
-    /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks).
+    /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks;
+    /// engagements: Events, emails have none).
     async fn custom_field_definitions(
         &self,
         kind: ResourceKind,

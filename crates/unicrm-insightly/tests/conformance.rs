@@ -129,6 +129,42 @@ impl InsightlyHarness {
         }
         serde_json::from_str(&text).map_err(herr)
     }
+    /// Every record of `path` through the raw API, ids as `{prefix}{id}`.
+    async fn listed(
+        &self,
+        path: &str,
+        id_field: &str,
+        marker: &str,
+        prefix: &str,
+    ) -> Result<Vec<VendorRecord>, HarnessError> {
+        let mut out = Vec::new();
+        for page in 0.. {
+            let v = self
+                .raw(
+                    reqwest::Method::GET,
+                    &format!("{path}?skip={}&top={TOP}", page * TOP),
+                    None,
+                )
+                .await?;
+            let items = v.as_array().cloned().unwrap_or_default();
+            out.extend(items.iter().map(|r| {
+                VendorRecord {
+                    id: r[id_field]
+                        .as_u64()
+                        .map(|i| format!("{prefix}{i}"))
+                        .unwrap_or_default(),
+                    marker: r[marker]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                }
+            }));
+            if items.len() < TOP {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait]
@@ -184,36 +220,19 @@ impl Harness for InsightlyHarness {
         &self,
         kind: &ResourceKind,
     ) -> Result<Option<Vec<VendorRecord>>, HarnessError> {
+        if *kind == ResourceKind::Engagement {
+            // Events (`event-<id>`, marker `DETAILS`, the unified body) then emails
+            // (`email-<id>`, no body): the adapter's id scheme and order.
+            let mut out = self
+                .listed("Events", "EVENT_ID", "DETAILS", "event-")
+                .await?;
+            out.extend(self.listed("Emails", "EMAIL_ID", "BODY", "email-").await?);
+            return Ok(Some(out));
+        }
         let Some((path, id_field, marker)) = object(kind) else {
             return Ok(None);
         };
-        let mut out = Vec::new();
-        for page in 0.. {
-            let v = self
-                .raw(
-                    reqwest::Method::GET,
-                    &format!("{path}?skip={}&top={TOP}", page * TOP),
-                    None,
-                )
-                .await?;
-            let items = v.as_array().cloned().unwrap_or_default();
-            out.extend(items.iter().map(|r| {
-                VendorRecord {
-                    id: r[id_field]
-                        .as_u64()
-                        .map(|i| i.to_string())
-                        .unwrap_or_default(),
-                    marker: r[marker]
-                        .as_str()
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string),
-                }
-            }));
-            if items.len() < TOP {
-                break;
-            }
-        }
-        Ok(Some(out))
+        Ok(Some(self.listed(path, id_field, marker, "").await?))
     }
 
     fn other_user_kinds(&self) -> Vec<ResourceKind> {

@@ -116,6 +116,20 @@ const PATHS: &[&str] = &[
     "/v3.1/Tasks/50000003",
     "/v3.1/Organisations/20000002",
     "/v3.1/Organisations/20000002/Links",
+    // Events and emails (docs/vendors/insightly-v3.1-addendum.md, "Events", "Emails").
+    "/v3.1/Events?top=2",
+    "/v3.1/Events/Search?top=1",
+    "/v3.1/Events/44000002/Links",
+    "/v3.1/Events/44000002/Tags",
+    "/v3.1/Events/44000002",
+    "/v3.1/Events/x",
+    "/v3.1/Emails?top=2",
+    "/v3.1/Emails/95000002/Links",
+    "/v3.1/Emails/95000002/Tags",
+    "/v3.1/Emails/95000002",
+    "/v3.1/Contacts/10000003/Events",
+    "/v3.1/Contacts/10000003/Emails",
+    "/v3.1/Tasks/50000001/Events",
 ];
 
 /// Paths tried with every method on an instance whose Leads module is off.

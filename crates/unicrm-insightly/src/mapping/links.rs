@@ -18,6 +18,7 @@ pub fn kind_of(object_name: &str) -> ResourceKind {
         "lead" => ResourceKind::Lead,
         "task" => ResourceKind::Task,
         "note" => ResourceKind::Note,
+        "project" => ResourceKind::Project,
         "user" => ResourceKind::User,
         _ => ResourceKind::Other(object_name.to_string()),
     }

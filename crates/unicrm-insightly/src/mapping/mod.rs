@@ -12,6 +12,8 @@ pub mod addresses;
 pub mod contact;
 pub mod custom_fields;
 pub mod dates;
+pub mod email;
+pub mod event;
 pub mod lead;
 pub mod links;
 pub mod note;

@@ -2,6 +2,8 @@
 //! for contacts, accounts, opportunities, leads, tasks and notes ([`ObjectResource`], specified
 //! per object in [`objects`]), plus read-only [`UsersResource`] and [`PipelinesResource`].
 
+pub mod engagements;
+pub mod events;
 pub mod objects;
 mod pipelines;
 mod users;
@@ -23,6 +25,7 @@ use unicrm_core::{
     ChangeSet, Checkpoint, ListParams, Page, Record, RecordLink, Resource, ResourceKind, Result,
 };
 
+pub use engagements::EngagementsResource;
 pub use pipelines::PipelinesResource;
 pub use users::UsersResource;
 
@@ -136,6 +139,10 @@ pub trait ObjectSpec: Send + Sync + 'static {
     fn link_scopes(patch: &<Self::R as Record>::Patch) -> Vec<LinkScope>;
     /// The unified id for an Insightly id.
     fn make_id(id: u64) -> <Self::R as Record>::Id;
+    /// The Insightly id of a unified id (the inverse of [`ObjectSpec::make_id`]).
+    fn parse_id(id: &str) -> Result<u64> {
+        wire_id(Self::ID_KEY, id)
+    }
 }
 
 /// A resource following Insightly's generic pattern.
@@ -181,7 +188,7 @@ impl<S: ObjectSpec> ObjectResource<S> {
     }
 
     fn id_of(id: &<S::R as Record>::Id) -> Result<u64> {
-        wire_id(S::ID_KEY, &id.to_string())
+        S::parse_id(&id.to_string())
     }
 
     /// The listing for `params` (plain, `/Search` by field or by `updated_after_utc`, or

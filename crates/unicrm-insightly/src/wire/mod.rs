@@ -10,10 +10,12 @@
 //! fields the caller touched.
 
 mod body;
+mod event;
 mod objects;
 mod sub;
 
 pub use body::Body;
+pub use event::*;
 pub use objects::*;
 pub use sub::*;
 

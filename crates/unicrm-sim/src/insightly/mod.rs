@@ -300,6 +300,19 @@ impl InsightlySimHandle {
             .reconfigure(requests_per_second, daily_quota);
     }
 
+    /// Makes `DELETE /{object}/{id}` answer 417 "Delete failed" from now on (`object` is a
+    /// path such as `Events`; docs/vendors/insightly-v3.1-addendum.md, "Corrections", C2).
+    /// `false` when the object is not a record object.
+    pub fn fail_deletes_of(&self, object: &str, id: u64) -> bool {
+        match schema::Kind::from_path(object) {
+            Some(kind) => {
+                self.sim.write().undeletable.insert((kind, id));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Enables or disables the Leads module (403 on `/Leads` when disabled).
     pub fn set_leads_enabled(&self, enabled: bool) {
         self.sim.leads_enabled.store(enabled, Ordering::Relaxed);

@@ -15,16 +15,22 @@ pub(crate) enum Kind {
     Lead,
     Task,
     Note,
+    /// Calendar events (docs/vendors/insightly-v3.1-addendum.md, "Events").
+    Event,
+    /// Captured emails, read-only (docs/vendors/insightly-v3.1-addendum.md, "Emails").
+    Email,
 }
 
 /// All kinds, in table order.
-pub(crate) const KINDS: [Kind; 6] = [
+pub(crate) const KINDS: [Kind; 8] = [
     Kind::Contact,
     Kind::Organisation,
     Kind::Opportunity,
     Kind::Lead,
     Kind::Task,
     Kind::Note,
+    Kind::Event,
+    Kind::Email,
 ];
 
 impl Kind {
@@ -42,6 +48,8 @@ impl Kind {
             Kind::Lead => "Leads",
             Kind::Task => "Tasks",
             Kind::Note => "Notes",
+            Kind::Event => "Events",
+            Kind::Email => "Emails",
         }
     }
 
@@ -54,6 +62,8 @@ impl Kind {
             Kind::Lead => "Lead",
             Kind::Task => "Task",
             Kind::Note => "Note",
+            Kind::Event => "Event",
+            Kind::Email => "Email",
         }
     }
 
@@ -80,6 +90,8 @@ impl Kind {
             Kind::Lead => &LEAD,
             Kind::Task => &TASK,
             Kind::Note => &NOTE,
+            Kind::Event => &EVENT,
+            Kind::Email => &EMAIL,
         }
     }
 
@@ -92,6 +104,8 @@ impl Kind {
             Kind::Lead => 60_000_000,
             Kind::Task => 50_000_000,
             Kind::Note => 80_000_000,
+            Kind::Event => 44_000_000,
+            Kind::Email => 95_000_000,
         }
     }
 
@@ -104,7 +118,28 @@ impl Kind {
             Kind::Lead => "LEAD",
             Kind::Task => "TASK",
             Kind::Note => "NOTE",
+            Kind::Event => "EVENT",
+            Kind::Email => "EMAIL",
         }
+    }
+
+    /// The field `updated_after_utc` compares with: `DATE_UPDATED_UTC`, or for emails (which
+    /// have no update time and never change) `DATE_CREATED_UTC` (our choice: the filter exists
+    /// on `/Emails/Search` but the field it reads is undocumented).
+    pub(crate) fn updated_key(self) -> &'static str {
+        match self {
+            Kind::Email => "DATE_CREATED_UTC",
+            _ => "DATE_UPDATED_UTC",
+        }
+    }
+
+    /// Whether records of this kind are listed under `/{Object}/{id}/Events` and
+    /// `/{Object}/{id}/Emails` (docs/vendors/insightly-v3.1-addendum.md, "Event endpoints").
+    pub(crate) fn has_activities(self) -> bool {
+        matches!(
+            self,
+            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead
+        )
     }
 
     /// Whether `/{Obj}/{id}/Notes` exists for this kind.
@@ -433,6 +468,51 @@ static NOTE: Schema = Schema {
         w("OWNER_USER_ID", Int),
         r("DATE_CREATED_UTC", Dt),
         r("DATE_UPDATED_UTC", Dt),
+    ],
+};
+
+static EVENT: Schema = Schema {
+    id_key: "EVENT_ID",
+    tags: false,
+    custom: true,
+    dates: false,
+    domains: false,
+    lookup: OnceLock::new(),
+    fields: &[
+        r("EVENT_ID", Int),
+        w("TITLE", Str),
+        w("LOCATION", Str),
+        w("START_DATE_UTC", Dt),
+        w("END_DATE_UTC", Dt),
+        w("ALL_DAY", Bool),
+        w("DETAILS", Str),
+        w("REMINDER_DATE_UTC", Dt),
+        r("REMINDER_SENT", Bool),
+        w("OWNER_USER_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("DATE_UPDATED_UTC", Dt),
+    ],
+};
+
+/// Every email field is read-only: emails come from the mail capture, never from the API.
+static EMAIL: Schema = Schema {
+    id_key: "EMAIL_ID",
+    tags: true,
+    custom: false,
+    dates: false,
+    domains: false,
+    lookup: OnceLock::new(),
+    fields: &[
+        r("EMAIL_ID", Int),
+        r("EMAIL_FROM", Str),
+        r("SUBJECT", Str),
+        r("EMAIL_DATE_UTC", Dt),
+        r("FORMAT", Str),
+        r("SIZE", Int),
+        r("OWNER_USER_ID", Int),
+        r("DATE_CREATED_UTC", Dt),
+        r("QUEUED_SEND_DATE_UTC", Dt),
+        r("CREATED_USER_ID", Int),
     ],
 };
 

@@ -182,7 +182,21 @@ fn is_note(k: Kind) -> bool {
 }
 
 fn not_note(k: Kind) -> bool {
-    k != Kind::Note
+    k != Kind::Note && k != Kind::Email
+}
+
+fn is_email(k: Kind) -> bool {
+    k == Kind::Email
+}
+
+/// Events and emails have no `PUT …/Links` (docs/vendors/insightly-v3.1-addendum.md,
+/// "Corrections", C5).
+fn is_activity(k: Kind) -> bool {
+    matches!(k, Kind::Event | Kind::Email)
+}
+
+fn links_put(k: Kind) -> bool {
+    !is_activity(k)
 }
 
 fn tagged(k: Kind) -> bool {
@@ -190,7 +204,7 @@ fn tagged(k: Kind) -> bool {
 }
 
 fn has_tasks(k: Kind) -> bool {
-    k != Kind::Task && k != Kind::Note
+    !matches!(k, Kind::Task | Kind::Note | Kind::Event | Kind::Email)
 }
 
 fn is_opportunity(k: Kind) -> bool {
@@ -218,6 +232,13 @@ const OBJECT_ROUTES: &[ObjectRoute] = &[
             (GET, records::list_records_of),
             (PUT, records::update_record),
         ],
+    },
+    // Emails are read-only: `POST` and `PUT /Emails` do not exist (405).
+    ObjectRoute {
+        path: "",
+        when: is_email,
+        fallback: not_allowed,
+        methods: &[(GET, records::list_records_of)],
     },
     ObjectRoute {
         path: "/Search",
@@ -253,13 +274,19 @@ const OBJECT_ROUTES: &[ObjectRoute] = &[
     },
     ObjectRoute {
         path: "/{id}/Links",
-        when: every,
+        when: links_put,
         fallback: bad_id_or_not_allowed,
         methods: &[
             (GET, links::list_links),
             (POST, links::add_link),
             (PUT, links::update_link),
         ],
+    },
+    ObjectRoute {
+        path: "/{id}/Links",
+        when: is_activity,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(GET, links::list_links), (POST, links::add_link)],
     },
     ObjectRoute {
         path: "/{id}/Links/{link}",
@@ -279,6 +306,19 @@ const OBJECT_ROUTES: &[ObjectRoute] = &[
         when: has_tasks,
         fallback: not_allowed,
         methods: &[(GET, related::list_tasks)],
+    },
+    // docs/vendors/insightly-v3.1-addendum.md, "Event endpoints" and "Emails".
+    ObjectRoute {
+        path: "/{id}/Events",
+        when: Kind::has_activities,
+        fallback: not_allowed,
+        methods: &[(GET, related::list_events)],
+    },
+    ObjectRoute {
+        path: "/{id}/Emails",
+        when: Kind::has_activities,
+        fallback: not_allowed,
+        methods: &[(GET, related::list_emails)],
     },
     ObjectRoute {
         path: "/{id}/StateChange",

@@ -16,7 +16,7 @@ pub(crate) fn list_links(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let db = sim.read();
     require_record(&db, kind, id)?;
     let views: Vec<LinkView> = db
-        .links_of(kind, id)
+        .shown_links_of(kind, id)
         .map(|link| LinkView {
             link,
             from: (kind, id),

@@ -101,7 +101,7 @@ pub(super) fn search_filter<'a>(
             })?
             .map(|t| t.format(crate::insightly::schema::DT_FORMAT).to_string());
         if let Some(cursor) = cursor {
-            let i = kind.schema().at("DATE_UPDATED_UTC");
+            let i = kind.schema().at(kind.updated_key());
             filters.push(Box::new(move |r: &Rec| {
                 r.vals[i].as_str().is_some_and(|u| u > cursor.as_str())
             }));

@@ -60,6 +60,19 @@ pub(super) fn finalize(
         )?,
         Kind::Lead => required(&["LAST_NAME"], "Validation failed: LAST_NAME is required.")?,
         Kind::Task | Kind::Note => required(&["TITLE"], "Validation failed: TITLE is required.")?,
+        // docs/vendors/insightly-v3.1-addendum.md, "Event fields": both dates are required,
+        // `TITLE` is not (item 4).
+        Kind::Event => {
+            required(
+                &["START_DATE_UTC"],
+                "Validation failed: START_DATE_UTC is required.",
+            )?;
+            required(
+                &["END_DATE_UTC"],
+                "Validation failed: END_DATE_UTC is required.",
+            )?;
+        }
+        Kind::Email => {}
     }
     if let Some(name) = rec.str(k, "ORGANISATION_NAME") {
         if name.chars().count() > 255 {
@@ -222,7 +235,25 @@ pub(super) fn finalize(
                 rec.set(k, "EMAIL_OPTED_OUT", false);
             }
         }
-        Kind::Organisation | Kind::Note => {}
+        Kind::Event => {
+            // Both in the body form, so the text order is the time order.
+            if let (Some(start), Some(end)) =
+                (rec.str(k, "START_DATE_UTC"), rec.str(k, "END_DATE_UTC"))
+            {
+                if end < start {
+                    return Err(bad(
+                        "Validation failed: END_DATE_UTC must not be earlier than START_DATE_UTC.",
+                    ));
+                }
+            }
+            if creating {
+                rec.set(k, "REMINDER_SENT", false);
+                if rec.get(k, "ALL_DAY").is_null() {
+                    rec.set(k, "ALL_DAY", false);
+                }
+            }
+        }
+        Kind::Organisation | Kind::Note | Kind::Email => {}
     }
     Ok(())
 }

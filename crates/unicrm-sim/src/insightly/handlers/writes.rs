@@ -119,6 +119,12 @@ pub(super) fn update(
 }
 
 pub(super) fn delete(db: &mut Db, kind: Kind, id: u64) -> Result<(), ApiErr> {
+    if db.undeletable.contains(&(kind, id)) && db.exists(kind, id) {
+        return Err(ApiErr(
+            StatusCode::EXPECTATION_FAILED,
+            "Delete failed".into(),
+        ));
+    }
     db.forget_pending(kind, id);
     if db.table_mut(kind).rows.remove(&id).is_none() {
         return Err(not_found(format!(
@@ -148,7 +154,10 @@ pub(super) fn delete(db: &mut Db, kind: Kind, id: u64) -> Result<(), ApiErr> {
 }
 
 pub(super) fn touch(db: &mut Db, kind: Kind, id: u64) {
-    let i = kind.schema().at("DATE_UPDATED_UTC");
+    // Emails have no update time.
+    let Some(i) = kind.schema().index("DATE_UPDATED_UTC") else {
+        return;
+    };
     db.note_write(kind, id);
     let now = db.now_str();
     if let Some(r) = db.table_mut(kind).rows.get_mut(&id) {

@@ -213,6 +213,9 @@ pub(crate) struct Db {
     pub(crate) clock: SimClock,
     /// How long after a write the record shows in `/Search` and `/SearchByTag`.
     pub(crate) search_lag: chrono::Duration,
+    /// Records whose `DELETE` answers 417 "Delete failed"
+    /// (docs/vendors/insightly-v3.1-addendum.md, "Corrections", C2).
+    pub(crate) undeletable: BTreeSet<(Kind, u64)>,
 }
 
 /// A full record with its sub-collections (or only its scalars when `brief`).
@@ -260,7 +263,7 @@ impl Serialize for LinksView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(
             self.db
-                .links_of(self.from.0, self.from.1)
+                .shown_links_of(self.from.0, self.from.1)
                 .map(|link| LinkView {
                     link,
                     from: self.from,
@@ -361,6 +364,23 @@ impl Db {
             .into_iter()
             .flatten()
             .filter_map(|l| self.links.get(l))
+    }
+
+    /// The links a record's `LINKS` (and `GET …/Links`) show. Events and emails list their
+    /// links; the records they link to show them under `/{Object}/{id}/Events` and
+    /// `/Emails` instead (docs/vendors/insightly-v3.1-addendum.md, "Linking events to
+    /// records"), not among their own links (our reading: undocumented).
+    pub(crate) fn shown_links_of(&self, kind: Kind, id: u64) -> impl Iterator<Item = &Link> {
+        let activity = |k: Kind| matches!(k, Kind::Event | Kind::Email);
+        let own = activity(kind);
+        self.links_of(kind, id).filter(move |l| {
+            let other = if (l.obj, l.obj_id) == (kind, id) {
+                l.target
+            } else {
+                l.obj
+            };
+            own || !activity(other)
+        })
     }
 
     /// Adds a link and returns its id.
@@ -513,5 +533,6 @@ impl Db {
     }
 }
 
+mod activities;
 mod reference;
 mod seeding;
