@@ -26,8 +26,12 @@ use crate::mapping::pipeline::StageIndex;
 use crate::mapping::project::BoardIndex;
 use crate::paging::{FirstPage, fetch_page};
 use crate::resources::field_definitions::FieldDefinitionsResource;
+use crate::resources::opportunities::OpportunitiesResource;
+use crate::resources::parties::{AccountsResource, ContactsResource};
 use crate::resources::pipelines::PipelinesResource;
 use crate::resources::projects::ProjectsResource;
+use crate::resources::tasks::TasksResource;
+use crate::resources::users::UsersResource;
 use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
 
 /// A cached list of `(id, name)` (task categories, lost reasons).
@@ -58,6 +62,11 @@ pub(crate) struct Api {
 pub struct CapsuleClient {
     pub(crate) api: Arc<Api>,
     hooks: RestHooks,
+    contacts: ContactsResource,
+    accounts: AccountsResource,
+    opportunities: OpportunitiesResource,
+    tasks: TasksResource,
+    users: UsersResource,
     projects: ProjectsResource,
     pipelines: PipelinesResource,
     field_definitions: FieldDefinitionsResource,
@@ -82,6 +91,11 @@ impl CapsuleClient {
         let api = Arc::new(api);
         CapsuleClient {
             hooks: RestHooks { api: api.clone() },
+            contacts: ContactsResource { api: api.clone() },
+            accounts: AccountsResource { api: api.clone() },
+            opportunities: OpportunitiesResource { api: api.clone() },
+            tasks: TasksResource { api: api.clone() },
+            users: UsersResource { api: api.clone() },
             projects: ProjectsResource { api: api.clone() },
             pipelines: PipelinesResource { api: api.clone() },
             field_definitions: FieldDefinitionsResource { api: api.clone() },
@@ -385,19 +399,19 @@ impl Crm for CapsuleClient {
     }
 
     fn contacts(&self) -> &dyn Resource<Contact> {
-        &*self.api
+        &self.contacts
     }
 
     fn accounts(&self) -> &dyn Resource<Account> {
-        &*self.api
+        &self.accounts
     }
 
     fn opportunities(&self) -> &dyn Resource<Opportunity> {
-        &*self.api
+        &self.opportunities
     }
 
     fn tasks(&self) -> &dyn Resource<Task> {
-        &*self.api
+        &self.tasks
     }
 
     fn notes(&self) -> &dyn Resource<Note> {
@@ -405,7 +419,7 @@ impl Crm for CapsuleClient {
     }
 
     fn users(&self) -> &dyn Resource<User> {
-        &*self.api
+        &self.users
     }
 
     fn pipelines(&self) -> &dyn Resource<Pipeline> {

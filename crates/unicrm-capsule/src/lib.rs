@@ -7,6 +7,7 @@ pub mod changes;
 mod client;
 pub mod config;
 pub mod errors;
+pub mod filters;
 pub mod hooks;
 pub mod mapping;
 pub mod paging;

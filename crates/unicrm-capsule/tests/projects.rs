@@ -358,3 +358,31 @@ async fn field_definitions_list_all_entities_or_one_and_get_by_id() {
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn listing_people_posts_only_people_pages() {
+    let h = CapsuleSim::start(CapsuleSimOptions {
+        seed: SeedOptions {
+            seed: 7,
+            records: 250,
+        },
+        ..CapsuleSimOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&h);
+    h.reset_stats();
+    let people: Vec<Contact> = c.list_all(ListParams::new()).await.unwrap();
+    assert_eq!(people.len(), 250);
+    let stats = h.stats();
+    let pages = people.len().div_ceil(100) as u64;
+    assert_eq!(
+        stats.per_path.get("POST /api/v2/parties/filters/results"),
+        Some(&pages),
+        "{stats:?}"
+    );
+    assert_eq!(stats.per_path.get("GET /api/v2/parties"), None, "{stats:?}");
+    // The pages plus the custom-field definitions.
+    assert_eq!(stats.requests, pages + 1, "{stats:?}");
+    h.shutdown().await;
+}
