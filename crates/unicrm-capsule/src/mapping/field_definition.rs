@@ -95,7 +95,6 @@ pub fn field_definition_from_wire(
         created_at: None,
         updated_at: None,
         raw: Some(d.raw.clone()),
-        ..Default::default()
     }
 }
 

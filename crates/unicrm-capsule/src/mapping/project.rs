@@ -386,9 +386,8 @@ pub fn project_patch_to_wire(
         Patch::Set(o) => {
             set_id(&mut b, "owner", o.as_str(), "owner_id")?;
             if p.team_id.is_unchanged() {
-                match &stored_team {
-                    Some(t) => set_id(&mut b, "team", t, "team_id")?,
-                    None => {}
+                if let Some(t) = &stored_team {
+                    set_id(&mut b, "team", t, "team_id")?;
                 }
             }
         }

@@ -99,11 +99,11 @@ impl Resource<FieldDefinition> for FieldDefinitionsResource {
         let keep = move |d: &WireDefinition| match &of {
             Some(k @ (ResourceKind::Contact | ResourceKind::Account)) => {
                 let rule = d.capture_rule.as_deref().map(str::to_ascii_lowercase);
-                match (k, rule.as_deref()) {
-                    (ResourceKind::Contact, Some("organisation" | "organization")) => false,
-                    (ResourceKind::Account, Some("person")) => false,
-                    _ => true,
-                }
+                !matches!(
+                    (k, rule.as_deref()),
+                    (ResourceKind::Contact, Some("organisation" | "organization"))
+                        | (ResourceKind::Account, Some("person"))
+                )
             }
             _ => true,
         };

@@ -107,7 +107,10 @@ fn bad_field() -> ApiError {
 }
 
 /// Parses the body: 400 without the `filter` wrapper, 422 for bad conditions.
-fn parse_filter(body: &[u8], entity: Entity) -> ApiResult<(Vec<Condition>, Vec<(String, bool)>)> {
+/// `orderBy`: (field, descending) pairs.
+type OrderBy = Vec<(String, bool)>;
+
+fn parse_filter(body: &[u8], entity: Entity) -> ApiResult<(Vec<Condition>, OrderBy)> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("Could not parse JSON body: {e}")))?;
     let Some(Value::Object(filter)) = v.get("filter") else {
@@ -441,7 +444,7 @@ pub(crate) async fn party_filter_results(
         Entity::Parties,
         "parties",
         |db| db.parties.values().collect(),
-        |db, p, f| party_value(db, p, f),
+        party_value,
         |db, p, e| db.render_party(p, e),
     )
 }
