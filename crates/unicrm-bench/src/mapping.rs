@@ -143,6 +143,8 @@ pub async fn fetch_pages(
     }
     drop(client);
     out.extend(insightly_engagements(http, insightly, &basic).await?);
+    // ---- Capsule projects (issue #14): a page of 100 kases with tags and custom fields.
+    out.push(capsule_projects(http, capsule).await?);
     Ok(out)
 }
 
@@ -195,6 +197,98 @@ async fn insightly_engagements(
             }),
         ),
     ])
+}
+
+/// Fills the Capsule simulator up to 100 projects (raw `POST /kases`), then fetches one page
+/// as the adapter asks for it, with a decoder that maps it as `projects().list` does.
+async fn capsule_projects(
+    http: &reqwest::Client,
+    capsule: &CapsuleSimHandle,
+) -> Result<(String, Vec<u8>, usize, Decoder), String> {
+    let auth = format!("Bearer {}", capsule.token);
+    let parties = get(
+        http,
+        format!("{}parties?perPage=1", capsule.base_url),
+        auth.clone(),
+    )
+    .await?;
+    let parties: serde_json::Value = serde_json::from_slice(&parties).map_err(s)?;
+    let party = parties["parties"][0]["id"].as_u64().ok_or("no party")?;
+    for i in 0..97 {
+        let body = serde_json::json!({"kase": {
+            "name": format!("Bench project {i}"), "description": "Fit-out and training",
+            "party": {"id": party}, "owner": {"id": 1}, "stage": 271006,
+            "expectedCloseOn": "2031-05-30",
+            "tags": [{"name": "Fit-out"}],
+            "fields": [{"definition": {"id": 31}, "value": "B-17"}, {"definition": {"id": 32}, "value": 3}]
+        }});
+        let resp = http
+            .post(format!("{}kases", capsule.base_url))
+            .header("Authorization", auth.clone())
+            .json(&body)
+            .send()
+            .await
+            .map_err(s)?;
+        if !resp.status().is_success() {
+            return Err(format!("kase create answered {}", resp.status()));
+        }
+    }
+    let bytes = get(
+        http,
+        format!("{}kases?perPage=100&embed=tags,fields", capsule.base_url),
+        auth.clone(),
+    )
+    .await?;
+    let records = {
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(s)?;
+        v["kases"].as_array().map(Vec::len).unwrap_or(0)
+    };
+    let defs_bytes = get(
+        http,
+        format!("{}kases/fields/definitions?perPage=100", capsule.base_url),
+        auth.clone(),
+    )
+    .await?;
+    let defs = unicrm_capsule::wire::decode_list::<unicrm_capsule::wire::FieldDefinition>(
+        &defs_bytes,
+        "definitions",
+    )
+    .map_err(s)?
+    .iter()
+    .map(|d| {
+        unicrm_capsule::mapping::custom_fields::definition_from_wire(
+            d,
+            unicrm_capsule::mapping::custom_fields::FieldEntity::Kases,
+        )
+    })
+    .collect::<Vec<_>>();
+    let defs = unicrm_capsule::mapping::FieldDefs::new(defs);
+    let stages_bytes = get(
+        http,
+        format!(
+            "{}stages?perPage=100&status=all&includeOnDeletedBoard=true",
+            capsule.base_url
+        ),
+        auth,
+    )
+    .await?;
+    let stages = unicrm_capsule::wire::decode_list::<unicrm_capsule::wire::WireStage>(
+        &stages_bytes,
+        "stages",
+    )
+    .map_err(s)?;
+    let boards = unicrm_capsule::mapping::project::BoardIndex::new(&stages);
+    let decode: Decoder = Box::new(move |b: &[u8]| {
+        let items = unicrm_capsule::wire::decode_list::<unicrm_capsule::wire::WireKase>(b, "kases")
+            .map_err(s)?;
+        for d in &items {
+            std::hint::black_box(unicrm_capsule::mapping::project::project_from_wire(
+                d, &defs, &boards,
+            ));
+        }
+        Ok(items.len())
+    });
+    Ok(("capsule.projects".into(), bytes, records, decode))
 }
 
 fn keep<R: Record>(r: R) {

@@ -3,7 +3,7 @@
 
 use unicrm_core::{
     Capabilities, DeletionDetection, Filters, NewAccount, NewContact, NewNote, NewOpportunity,
-    NewTask, ResourceCapabilities, ResourceKind,
+    NewProject, NewTask, ResourceCapabilities, ResourceKind,
 };
 
 /// Capsule's largest page.
@@ -27,6 +27,20 @@ fn writable(fields: &'static [&'static str], unstored: &[&str]) -> Vec<&'static 
         .copied()
         .filter(|f| !DERIVED.contains(f) && !unstored.contains(f))
         .collect()
+}
+
+/// Field definitions (mapping/field_definition.rs): listed always (`of` honoured), read by
+/// id, created by `POST /{entity}/fields/definitions`; update and delete are not confirmed by
+/// the vendor.
+fn field_definitions() -> ResourceCapabilities {
+    let mut r = ResourceCapabilities::read_only(MAX_PAGE_SIZE);
+    r.operations.create = true;
+    r.filters.of = true;
+    r.writable = ["name", "kind", "description", "choices", "applies_to"]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    r
 }
 
 /// The capability table.
@@ -81,6 +95,22 @@ pub fn capsule_capabilities() -> Capabilities {
             ResourceKind::Opportunity,
             party(NewOpportunity::FIELDS, &["contact_ids", "won_reason"]),
         )
+        // mapping/project.rs: "Not mapped"; `closedOn` is read-only, `startOn` undocumented.
+        .with(
+            ResourceKind::Project,
+            party(
+                NewProject::FIELDS,
+                &[
+                    "assignee_id",
+                    "category_id",
+                    "milestones",
+                    "next_activity_at",
+                    "start_date",
+                    "closed_date",
+                    "links",
+                ],
+            ),
+        )
         // mapping/task.rs: "Not stored".
         .with(
             ResourceKind::Task,
@@ -107,6 +137,7 @@ pub fn capsule_capabilities() -> Capabilities {
             ResourceKind::Pipeline,
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
         )
+        .with(ResourceKind::FieldDefinition, field_definitions())
         .with(ResourceKind::Lead, ResourceCapabilities::none())
         .with_webhooks(true)
 }

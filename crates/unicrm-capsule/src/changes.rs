@@ -42,6 +42,7 @@
 //! upserts and no deletions are reported. The state grows with the number of records
 //! (about 30 bytes each).
 
+pub mod projects;
 pub mod scan;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -262,7 +263,7 @@ pub fn assemble<R: Record>(
     }
 }
 
-async fn deleted_since(
+pub(crate) async fn deleted_since(
     api: &Api,
     entity: &str,
     since: DateTime<Utc>,
@@ -279,7 +280,7 @@ async fn deleted_since(
         .collect())
 }
 
-fn feed_params(api: &Api, since: DateTime<Utc>) -> ListParams {
+pub(crate) fn feed_params(api: &Api, since: DateTime<Utc>) -> ListParams {
     let mut params = ListParams::new().updated_since(since);
     params.page_size = api.feed_page_size;
     params

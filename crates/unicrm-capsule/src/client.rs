@@ -12,7 +12,7 @@ use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
 use unicrm_core::page::collect_items;
 use unicrm_core::{
     Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity, Pipeline,
-    Resource, ResourceKind, Task, User,
+    Project, Resource, ResourceKind, Task, User,
 };
 use unicrm_core::{ListParams, Page};
 
@@ -23,7 +23,15 @@ use crate::hooks::RestHooks;
 use crate::mapping::FieldDefs;
 use crate::mapping::custom_fields::{FieldEntity, definition_from_wire};
 use crate::mapping::pipeline::StageIndex;
+use crate::mapping::project::BoardIndex;
 use crate::paging::{FirstPage, fetch_page};
+use crate::resources::field_definitions::FieldDefinitionsResource;
+use crate::resources::opportunities::OpportunitiesResource;
+use crate::resources::parties::{AccountsResource, ContactsResource};
+use crate::resources::pipelines::PipelinesResource;
+use crate::resources::projects::ProjectsResource;
+use crate::resources::tasks::TasksResource;
+use crate::resources::users::UsersResource;
 use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
 
 /// A cached list of `(id, name)` (task categories, lost reasons).
@@ -40,7 +48,10 @@ pub(crate) struct Api {
     caps: Capabilities,
     party_defs: Mutex<Option<Arc<FieldDefs>>>,
     opportunity_defs: Mutex<Option<Arc<FieldDefs>>>,
+    kase_defs: Mutex<Option<Arc<FieldDefs>>>,
     stages: Mutex<Option<Arc<StageIndex>>>,
+    boards: Mutex<Option<Arc<BoardIndex>>>,
+    current_user_id: Mutex<Option<u64>>,
     categories: NamedCache,
     lost_reasons: NamedCache,
 }
@@ -51,6 +62,14 @@ pub(crate) struct Api {
 pub struct CapsuleClient {
     pub(crate) api: Arc<Api>,
     hooks: RestHooks,
+    contacts: ContactsResource,
+    accounts: AccountsResource,
+    opportunities: OpportunitiesResource,
+    tasks: TasksResource,
+    users: UsersResource,
+    projects: ProjectsResource,
+    pipelines: PipelinesResource,
+    field_definitions: FieldDefinitionsResource,
 }
 
 impl std::fmt::Debug for CapsuleClient {
@@ -72,6 +91,14 @@ impl CapsuleClient {
         let api = Arc::new(api);
         CapsuleClient {
             hooks: RestHooks { api: api.clone() },
+            contacts: ContactsResource { api: api.clone() },
+            accounts: AccountsResource { api: api.clone() },
+            opportunities: OpportunitiesResource { api: api.clone() },
+            tasks: TasksResource { api: api.clone() },
+            users: UsersResource { api: api.clone() },
+            projects: ProjectsResource { api: api.clone() },
+            pipelines: PipelinesResource { api: api.clone() },
+            field_definitions: FieldDefinitionsResource { api: api.clone() },
             api,
         }
     }
@@ -101,7 +128,10 @@ impl Api {
             caps: capsule_capabilities(),
             party_defs: Mutex::default(),
             opportunity_defs: Mutex::default(),
+            kase_defs: Mutex::default(),
             stages: Mutex::default(),
+            boards: Mutex::default(),
+            current_user_id: Mutex::default(),
             categories: Mutex::default(),
             lost_reasons: Mutex::default(),
         }
@@ -198,6 +228,7 @@ impl Api {
         let slot = match entity {
             FieldEntity::Parties => &self.party_defs,
             FieldEntity::Opportunities => &self.opportunity_defs,
+            FieldEntity::Kases => &self.kase_defs,
         };
         let mut guard = slot.lock().await;
         if let (Some(d), false) = (guard.as_ref(), refresh) {
@@ -246,6 +277,40 @@ impl Api {
         let idx = Arc::new(StageIndex::new(&pipelines));
         *guard = Some(idx.clone());
         Ok(idx)
+    }
+
+    /// Stage → board, from every stage of every board (cached; `refresh` reloads).
+    pub(crate) async fn board_index(&self, refresh: bool) -> Result<Arc<BoardIndex>> {
+        let mut guard = self.boards.lock().await;
+        if let (Some(b), false) = (guard.as_ref(), refresh) {
+            return Ok(b.clone());
+        }
+        let stages = self
+            .all_pages::<wire::WireStage>(
+                "stages",
+                "stages",
+                &[
+                    ("perPage", "100".into()),
+                    ("status", "all".into()),
+                    ("includeOnDeletedBoard", "true".into()),
+                ],
+            )
+            .await?;
+        let idx = Arc::new(BoardIndex::new(&stages));
+        *guard = Some(idx.clone());
+        Ok(idx)
+    }
+
+    /// The id of the token's user (`GET /users/current`, cached).
+    pub(crate) async fn current_user_id(&self) -> Result<u64> {
+        let mut guard = self.current_user_id.lock().await;
+        if let Some(id) = *guard {
+            return Ok(id);
+        }
+        let resp = self.get_path("users/current", &[]).await?;
+        let d = wire::decode_one::<wire::WireUser>(&resp.body, "user")?;
+        *guard = Some(d.wire.id);
+        Ok(d.wire.id)
     }
 
     async fn named_list(
@@ -334,19 +399,19 @@ impl Crm for CapsuleClient {
     }
 
     fn contacts(&self) -> &dyn Resource<Contact> {
-        &*self.api
+        &self.contacts
     }
 
     fn accounts(&self) -> &dyn Resource<Account> {
-        &*self.api
+        &self.accounts
     }
 
     fn opportunities(&self) -> &dyn Resource<Opportunity> {
-        &*self.api
+        &self.opportunities
     }
 
     fn tasks(&self) -> &dyn Resource<Task> {
-        &*self.api
+        &self.tasks
     }
 
     fn notes(&self) -> &dyn Resource<Note> {
@@ -354,11 +419,19 @@ impl Crm for CapsuleClient {
     }
 
     fn users(&self) -> &dyn Resource<User> {
-        &*self.api
+        &self.users
     }
 
     fn pipelines(&self) -> &dyn Resource<Pipeline> {
-        &*self.api
+        &self.pipelines
+    }
+
+    fn projects(&self) -> &dyn Resource<Project> {
+        &self.projects
+    }
+
+    fn field_definitions(&self) -> &dyn Resource<unicrm_core::FieldDefinition> {
+        &self.field_definitions
     }
 
     fn leads(&self) -> &dyn Resource<Lead> {
@@ -372,6 +445,7 @@ impl Crm for CapsuleClient {
         let entity = match &kind {
             ResourceKind::Contact | ResourceKind::Account => FieldEntity::Parties,
             ResourceKind::Opportunity => FieldEntity::Opportunities,
+            ResourceKind::Project => FieldEntity::Kases,
             ResourceKind::Lead => {
                 return Err(Error::unsupported(
                     "lead.custom_field_definitions",

@@ -11,6 +11,8 @@ mod client;
 pub mod config;
 pub mod errors;
 pub mod hook_events;
+
+pub mod filters;
 pub mod hooks;
 pub mod mapping;
 pub mod paging;

@@ -29,6 +29,8 @@ pub enum FieldEntity {
     Parties,
     /// `opportunities`.
     Opportunities,
+    /// `kases` (projects).
+    Kases,
 }
 
 impl FieldEntity {
@@ -37,6 +39,7 @@ impl FieldEntity {
         match self {
             FieldEntity::Parties => "parties",
             FieldEntity::Opportunities => "opportunities",
+            FieldEntity::Kases => "kases",
         }
     }
 }
@@ -90,6 +93,7 @@ pub fn definition_from_wire(
     let w = &d.wire;
     let applies_to = match entity {
         FieldEntity::Opportunities => vec![ResourceKind::Opportunity],
+        FieldEntity::Kases => vec![ResourceKind::Project],
         FieldEntity::Parties => match w.capture_rule.as_deref().map(str::to_ascii_lowercase) {
             Some(r) if r == "person" => vec![ResourceKind::Contact],
             Some(r) if r == "organisation" || r == "organization" => vec![ResourceKind::Account],

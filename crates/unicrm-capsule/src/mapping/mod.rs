@@ -8,10 +8,12 @@
 pub mod account;
 pub mod contact;
 pub mod custom_fields;
+pub mod field_definition;
 pub mod note;
 pub mod opportunity;
 pub mod party_rows;
 pub mod pipeline;
+pub mod project;
 pub mod task;
 pub mod user;
 

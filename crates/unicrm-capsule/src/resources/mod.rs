@@ -1,9 +1,11 @@
 //! The unified resources over Capsule's endpoints: one file per resource.
 
+pub mod field_definitions;
 pub mod notes;
 pub mod opportunities;
 pub mod parties;
 pub mod pipelines;
+pub mod projects;
 pub mod tasks;
 pub mod users;
 

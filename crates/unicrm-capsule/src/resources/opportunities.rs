@@ -168,29 +168,43 @@ impl Api {
     }
 }
 
+/// The unified opportunities resource.
+#[derive(Clone)]
+pub struct OpportunitiesResource {
+    pub(crate) api: std::sync::Arc<Api>,
+}
+
+impl std::fmt::Debug for OpportunitiesResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpportunitiesResource")
+            .finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
-impl Resource<Opportunity> for Api {
+impl Resource<Opportunity> for OpportunitiesResource {
     fn vendor(&self) -> &str {
         "capsule"
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Opportunity>> {
         let (items, next) =
-            fetch_page::<WireOpportunity>(self, &first_page(params), params, "opportunities")
+            fetch_page::<WireOpportunity>(&self.api, &first_page(params), params, "opportunities")
                 .await?;
         Ok(Page {
-            items: self.map_opportunities(&items).await?,
+            items: self.api.map_opportunities(&items).await?,
             next,
             total: None,
         })
     }
 
     async fn get(&self, id: &OpportunityId) -> Result<Opportunity> {
-        self.get_opportunity(id).await
+        self.api.get_opportunity(id).await
     }
 
     async fn create(&self, new: &NewOpportunity) -> Result<Opportunity> {
         let milestone = self
+            .api
             .resolve_milestone(
                 new.stage_id.as_ref(),
                 new.pipeline_id.as_ref(),
@@ -198,7 +212,7 @@ impl Resource<Opportunity> for Api {
             )
             .await?;
         let lost_reason = match &new.lost_reason {
-            Some(name) => Some(Some(self.lost_reason_id(name).await?)),
+            Some(name) => Some(Some(self.api.lost_reason_id(name).await?)),
             None => None,
         };
         let body = new_opportunity_to_wire(
@@ -210,6 +224,7 @@ impl Resource<Opportunity> for Api {
         )?
         .wrap("opportunity")?;
         let resp = self
+            .api
             .write(
                 Method::POST,
                 "opportunities",
@@ -217,7 +232,7 @@ impl Resource<Opportunity> for Api {
                 body,
             )
             .await?;
-        self.opportunity_from_body(&resp.body).await
+        self.api.opportunity_from_body(&resp.body).await
     }
 
     async fn update(&self, id: &OpportunityId, patch: &OpportunityPatch) -> Result<Opportunity> {
@@ -230,7 +245,7 @@ impl Resource<Opportunity> for Api {
             || !patch.custom_fields.is_unchanged()
             || (closing_without_stage && patch.pipeline_id.is_unchanged());
         let stored = if needs_stored {
-            Some(self.get_opportunity(id).await?)
+            Some(self.api.get_opportunity(id).await?)
         } else {
             None
         };
@@ -242,14 +257,15 @@ impl Resource<Opportunity> for Api {
                 .pipeline_id
                 .as_set()
                 .or_else(|| stored.as_ref().and_then(|s| s.pipeline_id.as_ref()));
-            self.resolve_milestone(patch.stage_id.as_set(), pipeline, patch.status.as_set())
+            self.api
+                .resolve_milestone(patch.stage_id.as_set(), pipeline, patch.status.as_set())
                 .await?
         } else {
             None
         };
         let lost_reason = match &patch.lost_reason {
             Patch::Unchanged => None,
-            Patch::Set(name) => Some(Some(self.lost_reason_id(name).await?)),
+            Patch::Set(name) => Some(Some(self.api.lost_reason_id(name).await?)),
             Patch::Clear => Some(None),
         };
         let body = opportunity_patch_to_wire(
@@ -263,10 +279,11 @@ impl Resource<Opportunity> for Api {
         if body.is_empty() {
             return match stored {
                 Some(s) => Ok(s),
-                None => self.get_opportunity(id).await,
+                None => self.api.get_opportunity(id).await,
             };
         }
         let resp = self
+            .api
             .write(
                 Method::PUT,
                 &format!("opportunities/{}", path_id("opportunity", id.as_str())?),
@@ -274,22 +291,23 @@ impl Resource<Opportunity> for Api {
                 body.wrap("opportunity")?,
             )
             .await?;
-        self.opportunity_from_body(&resp.body).await
+        self.api.opportunity_from_body(&resp.body).await
     }
 
     async fn delete(&self, id: &OpportunityId) -> Result<()> {
-        self.delete_path(&format!(
-            "opportunities/{}",
-            path_id("opportunity", id.as_str())?
-        ))
-        .await
+        self.api
+            .delete_path(&format!(
+                "opportunities/{}",
+                path_id("opportunity", id.as_str())?
+            ))
+            .await
     }
 
     async fn changes_since(
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Opportunity, OpportunityId>> {
-        crate::changes::opportunity_changes(self, checkpoint).await
+        crate::changes::opportunity_changes(&self.api, checkpoint).await
     }
 }
 

@@ -1,8 +1,10 @@
 //! Contacts (person parties) and accounts (organisation parties) over `/parties`.
 //!
-//! Both live in one Capsule collection with no type filter: listing contacts pages through
-//! all parties and keeps the people (and the other way round). [`CapsuleClient::list_parties`]
-//! returns both kinds in one pass.
+//! Both live in one Capsule collection (`GET /parties` has no type parameter). A plain
+//! listing of contacts (or accounts) asks the Filters API for that type only
+//! ([`crate::filters`]); a search or an `updated_since` listing pages through all parties
+//! and keeps the people (and the other way round). [`CapsuleClient::list_parties`] returns
+//! both kinds in one pass.
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -107,6 +109,25 @@ impl Api {
     ) -> Result<(Vec<PartyRecord>, Option<Cursor>)> {
         let (items, next) =
             fetch_filtered(self, &first_page(params), params, "parties", keep).await?;
+        let defs = self.party_defs_for(&items).await?;
+        Ok((items.iter().map(|d| to_record(d, &defs)).collect(), next))
+    }
+
+    /// One page of the parties of one type: through the Filters API for a plain listing
+    /// ([`crate::filters`]), else (search, `updated_since`) the `/parties` walk dropping the
+    /// other type.
+    pub(crate) async fn typed_page(
+        &self,
+        params: &ListParams,
+        kind: &'static str,
+    ) -> Result<(Vec<PartyRecord>, Option<Cursor>)> {
+        if params.search.is_some() || params.updated_since.is_some() {
+            let organisations = kind == "organisation";
+            return self
+                .party_page(params, move |p| p.is_organisation() == organisations)
+                .await;
+        }
+        let (items, next) = self.typed_party_page(params, kind).await?;
         let defs = self.party_defs_for(&items).await?;
         Ok((items.iter().map(|d| to_record(d, &defs)).collect(), next))
     }
@@ -250,14 +271,26 @@ impl CapsuleClient {
     }
 }
 
+/// The unified contacts resource.
+#[derive(Clone)]
+pub struct ContactsResource {
+    pub(crate) api: std::sync::Arc<Api>,
+}
+
+impl std::fmt::Debug for ContactsResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContactsResource").finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
-impl Resource<Contact> for Api {
+impl Resource<Contact> for ContactsResource {
     fn vendor(&self) -> &str {
         "capsule"
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Contact>> {
-        let (items, next) = self.party_page(params, |p| !p.is_organisation()).await?;
+        let (items, next) = self.api.typed_page(params, "person").await?;
         Ok(Page {
             items: items
                 .into_iter()
@@ -269,17 +302,17 @@ impl Resource<Contact> for Api {
     }
 
     async fn get(&self, id: &ContactId) -> Result<Contact> {
-        self.get_contact(id).await
+        self.api.get_contact(id).await
     }
 
     async fn create(&self, new: &NewContact) -> Result<Contact> {
         let body = new_contact_to_wire(new)?.wrap("party")?;
-        expect_contact(self.write_party(Method::POST, "parties", body).await?)
+        expect_contact(self.api.write_party(Method::POST, "parties", body).await?)
     }
 
     async fn update(&self, id: &ContactId, patch: &ContactPatch) -> Result<Contact> {
         let stored = if crate::mapping::contact::contact_list_patches(patch).any() {
-            Some(self.get_contact(id).await?)
+            Some(self.api.get_contact(id).await?)
         } else {
             None
         };
@@ -287,18 +320,20 @@ impl Resource<Contact> for Api {
         if body.is_empty() {
             return match stored {
                 Some(s) => Ok(s),
-                None => self.get_contact(id).await,
+                None => self.api.get_contact(id).await,
             };
         }
         let path = format!("parties/{}", path_id("contact", id.as_str())?);
         expect_contact(
-            self.write_party(Method::PUT, &path, body.wrap("party")?)
+            self.api
+                .write_party(Method::PUT, &path, body.wrap("party")?)
                 .await?,
         )
     }
 
     async fn delete(&self, id: &ContactId) -> Result<()> {
-        self.delete_path(&format!("parties/{}", path_id("contact", id.as_str())?))
+        self.api
+            .delete_path(&format!("parties/{}", path_id("contact", id.as_str())?))
             .await
     }
 
@@ -307,7 +342,7 @@ impl Resource<Contact> for Api {
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Contact, ContactId>> {
         crate::changes::party_changes(
-            self,
+            &self.api,
             checkpoint,
             |r| match r {
                 PartyRecord::Contact(c) => Some(c),
@@ -319,14 +354,26 @@ impl Resource<Contact> for Api {
     }
 }
 
+/// The unified accounts resource.
+#[derive(Clone)]
+pub struct AccountsResource {
+    pub(crate) api: std::sync::Arc<Api>,
+}
+
+impl std::fmt::Debug for AccountsResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountsResource").finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
-impl Resource<Account> for Api {
+impl Resource<Account> for AccountsResource {
     fn vendor(&self) -> &str {
         "capsule"
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Account>> {
-        let (items, next) = self.party_page(params, Party::is_organisation).await?;
+        let (items, next) = self.api.typed_page(params, "organisation").await?;
         Ok(Page {
             items: items
                 .into_iter()
@@ -338,17 +385,17 @@ impl Resource<Account> for Api {
     }
 
     async fn get(&self, id: &AccountId) -> Result<Account> {
-        self.get_account(id).await
+        self.api.get_account(id).await
     }
 
     async fn create(&self, new: &NewAccount) -> Result<Account> {
         let body = new_account_to_wire(new)?.wrap("party")?;
-        expect_account(self.write_party(Method::POST, "parties", body).await?)
+        expect_account(self.api.write_party(Method::POST, "parties", body).await?)
     }
 
     async fn update(&self, id: &AccountId, patch: &AccountPatch) -> Result<Account> {
         let stored = if crate::mapping::account::account_list_patches(patch).any() {
-            Some(self.get_account(id).await?)
+            Some(self.api.get_account(id).await?)
         } else {
             None
         };
@@ -356,18 +403,20 @@ impl Resource<Account> for Api {
         if body.is_empty() {
             return match stored {
                 Some(s) => Ok(s),
-                None => self.get_account(id).await,
+                None => self.api.get_account(id).await,
             };
         }
         let path = format!("parties/{}", path_id("account", id.as_str())?);
         expect_account(
-            self.write_party(Method::PUT, &path, body.wrap("party")?)
+            self.api
+                .write_party(Method::PUT, &path, body.wrap("party")?)
                 .await?,
         )
     }
 
     async fn delete(&self, id: &AccountId) -> Result<()> {
-        self.delete_path(&format!("parties/{}", path_id("account", id.as_str())?))
+        self.api
+            .delete_path(&format!("parties/{}", path_id("account", id.as_str())?))
             .await
     }
 
@@ -376,7 +425,7 @@ impl Resource<Account> for Api {
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Account, AccountId>> {
         crate::changes::party_changes(
-            self,
+            &self.api,
             checkpoint,
             |r| match r {
                 PartyRecord::Account(a) => Some(a),

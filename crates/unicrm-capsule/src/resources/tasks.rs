@@ -35,15 +35,27 @@ fn task_path(id: &TaskId) -> Result<String> {
     Ok(format!("tasks/{}", path_id("task", id.as_str())?))
 }
 
+/// The unified tasks resource.
+#[derive(Clone)]
+pub struct TasksResource {
+    pub(crate) api: std::sync::Arc<Api>,
+}
+
+impl std::fmt::Debug for TasksResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TasksResource").finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
-impl Resource<Task> for Api {
+impl Resource<Task> for TasksResource {
     fn vendor(&self) -> &str {
         "capsule"
     }
 
     async fn list(&self, params: &ListParams) -> Result<Page<Task>> {
         let (items, next) =
-            fetch_page::<WireTask>(self, &first_page(params), params, "tasks").await?;
+            fetch_page::<WireTask>(&self.api, &first_page(params), params, "tasks").await?;
         Ok(Page {
             items: items.iter().map(task_from_wire).collect(),
             next,
@@ -52,7 +64,7 @@ impl Resource<Task> for Api {
     }
 
     async fn get(&self, id: &TaskId) -> Result<Task> {
-        let resp = self.get_path(&task_path(id)?, &[]).await?;
+        let resp = self.api.get_path(&task_path(id)?, &[]).await?;
         Ok(task_from_wire(&wire::decode_one::<WireTask>(
             &resp.body, "task",
         )?))
@@ -60,11 +72,11 @@ impl Resource<Task> for Api {
 
     async fn create(&self, new: &NewTask) -> Result<Task> {
         let category = match &new.category {
-            Some(name) => Some(self.category_id(name).await?),
+            Some(name) => Some(self.api.category_id(name).await?),
             None => None,
         };
         let body = new_task_to_wire(new, category)?.wrap("task")?;
-        let resp = self.write(Method::POST, "tasks", &[], body).await?;
+        let resp = self.api.write(Method::POST, "tasks", &[], body).await?;
         Ok(task_from_wire(&wire::decode_one::<WireTask>(
             &resp.body, "task",
         )?))
@@ -73,7 +85,7 @@ impl Resource<Task> for Api {
     async fn update(&self, id: &TaskId, patch: &TaskPatch) -> Result<Task> {
         let category = match &patch.category {
             Patch::Unchanged => Patch::Unchanged,
-            Patch::Set(name) => Patch::Set(self.category_id(name).await?),
+            Patch::Set(name) => Patch::Set(self.api.category_id(name).await?),
             Patch::Clear => Patch::Clear,
         };
         let body = task_patch_to_wire(patch, category)?;
@@ -81,6 +93,7 @@ impl Resource<Task> for Api {
             return Resource::<Task>::get(self, id).await;
         }
         let resp = self
+            .api
             .write(Method::PUT, &task_path(id)?, &[], body.wrap("task")?)
             .await?;
         Ok(task_from_wire(&wire::decode_one::<WireTask>(
@@ -89,10 +102,10 @@ impl Resource<Task> for Api {
     }
 
     async fn delete(&self, id: &TaskId) -> Result<()> {
-        self.delete_path(&task_path(id)?).await
+        self.api.delete_path(&task_path(id)?).await
     }
 
     async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Task, TaskId>> {
-        crate::changes::scan::task_changes(self, checkpoint).await
+        crate::changes::scan::task_changes(&self.api, checkpoint).await
     }
 }

@@ -9,21 +9,34 @@ use crate::client::Api;
 use crate::mapping::user::user_from_wire;
 use crate::wire::{self, WireUser};
 
+/// The unified users resource.
+#[derive(Clone)]
+pub struct UsersResource {
+    pub(crate) api: std::sync::Arc<Api>,
+}
+
+impl std::fmt::Debug for UsersResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsersResource").finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
-impl Resource<User> for Api {
+impl Resource<User> for UsersResource {
     fn vendor(&self) -> &str {
         "capsule"
     }
 
     /// Every user in one page (`/users` is unpaged; page size and cursor are ignored).
     async fn list(&self, _params: &ListParams) -> Result<Page<User>> {
-        let resp = self.get_path("users", &[]).await?;
+        let resp = self.api.get_path("users", &[]).await?;
         let items = wire::decode_list::<WireUser>(&resp.body, "users")?;
         Ok(Page::last(items.iter().map(user_from_wire).collect()))
     }
 
     async fn get(&self, id: &UserId) -> Result<User> {
         let resp = self
+            .api
             .get_path(&format!("users/{}", path_id("user", id.as_str())?), &[])
             .await?;
         Ok(user_from_wire(&wire::decode_one::<WireUser>(

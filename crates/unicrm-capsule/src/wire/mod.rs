@@ -15,6 +15,7 @@ mod hook;
 mod opportunity;
 mod party;
 mod pipeline;
+mod project;
 mod task;
 mod user;
 
@@ -32,6 +33,7 @@ pub use hook::*;
 pub use opportunity::*;
 pub use party::*;
 pub use pipeline::*;
+pub use project::*;
 pub use task::*;
 pub use user::*;
 

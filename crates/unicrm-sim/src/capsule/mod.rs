@@ -239,6 +239,13 @@ impl CapsuleSimHandle {
         self.app.lock().search_lag = lag(lag_by);
     }
 
+    /// Makes `POST /{entity}/filters/results` honour `orderBy` (default off: accepted and
+    /// ignored, results by ascending id; docs/vendors/capsule-v2-addendum.md, "AND, OR and
+    /// ordering").
+    pub fn set_filter_order_by(&self, on: bool) {
+        self.app.lock().kases.honour_order_by = on;
+    }
+
     /// Turns the deferred-delete behaviour of `DELETE /parties/{id}` on or off (§13.19).
     pub fn set_deferred_delete(&self, on: bool) {
         self.app.deferred_delete.store(on, Ordering::Relaxed);
@@ -297,6 +304,8 @@ fn router(app: Shared) -> Router {
             &p("/parties/{ids}"),
             get(show_parties).put(update_party).delete(delete_party),
         )
+        .route(&p("/parties/filters/results"), post(party_filter_results))
+        .route(&p("/parties/{id}/kases"), get(party_kases))
         .route(&p("/parties/{id}/people"), get(party_people))
         .route(&p("/parties/{id}/opportunities"), get(party_opportunities))
         .route(&p("/parties/{id}/entries"), get(party_entries))
@@ -322,12 +331,38 @@ fn router(app: Shared) -> Router {
                 .put(update_opportunity)
                 .delete(delete_opportunity),
         )
+        .route(
+            &p("/opportunities/filters/results"),
+            post(opportunity_filter_results),
+        )
+        .route(&p("/opportunities/{id}/kases"), get(opportunity_kases))
         .route(&p("/opportunities/{id}/entries"), get(opportunity_entries))
         .route(&p("/opportunities/{id}/parties"), get(opportunity_parties))
         .route(
             &p("/opportunities/{id}/parties/{party}"),
             post(link_party).delete(unlink_party),
         )
+        .route(&p("/kases"), get(list_kases).post(create_kase))
+        .route(&p("/kases/search"), get(search_kases))
+        .route(&p("/kases/deleted"), get(deleted_kases))
+        .route(&p("/kases/tags"), get(kase_tags))
+        .route(&p("/kases/fields/definitions"), get(kase_definitions))
+        .route(&p("/kases/fields/definitions/{id}"), get(kase_definition))
+        .route(&p("/kases/filters/results"), post(kase_filter_results))
+        .route(
+            &p("/kases/{ids}"),
+            get(show_kases).put(update_kase).delete(delete_kase),
+        )
+        .route(&p("/kases/{id}/parties"), get(kase_parties))
+        .route(
+            &p("/kases/{id}/parties/{party}"),
+            post(link_kase_party).delete(unlink_kase_party),
+        )
+        .route(&p("/boards"), get(list_boards))
+        .route(&p("/boards/{id}"), get(show_board))
+        .route(&p("/boards/{id}/stages"), get(board_stages))
+        .route(&p("/stages"), get(list_stages).post(create_stage))
+        .route(&p("/stages/{id}"), get(show_stage).put(update_stage))
         .route(&p("/pipelines"), get(list_pipelines))
         .route(&p("/pipelines/{ids}"), get(show_pipelines))
         .route(&p("/pipelines/{id}/milestones"), get(pipeline_milestones))

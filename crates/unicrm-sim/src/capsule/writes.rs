@@ -255,6 +255,7 @@ pub(crate) fn merge_tags(
         let defs = match scope {
             TagScope::Party => &db.party_tags,
             TagScope::Opportunity => &db.opp_tags,
+            TagScope::Kase => &db.kases.tags,
         };
         let by_id = item.get("id").filter(|v| !v.is_null());
         let name = item

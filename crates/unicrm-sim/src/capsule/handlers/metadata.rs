@@ -6,6 +6,7 @@ fn tag_defs(db: &Db, scope: TagScope) -> &BTreeMap<u64, TagDef> {
     match scope {
         TagScope::Party => &db.party_tags,
         TagScope::Opportunity => &db.opp_tags,
+        TagScope::Kase => &db.kases.tags,
     }
 }
 

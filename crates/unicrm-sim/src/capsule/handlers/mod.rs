@@ -129,7 +129,10 @@ fn since_filter(q: &Query) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
 }
 
 mod account;
+mod boards;
 mod entries;
+mod filters;
+mod kases;
 mod metadata;
 mod opportunities;
 mod parties;
@@ -138,7 +141,10 @@ mod resthooks;
 mod tasks;
 
 pub(crate) use account::*;
+pub(crate) use boards::*;
 pub(crate) use entries::*;
+pub(crate) use filters::*;
+pub(crate) use kases::*;
 pub(crate) use metadata::*;
 pub(crate) use opportunities::*;
 pub(crate) use parties::*;

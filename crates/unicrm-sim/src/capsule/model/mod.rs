@@ -325,6 +325,8 @@ pub(crate) struct Db {
     pub party_pending: HashMap<u64, (DateTime<Utc>, Option<Party>)>,
     /// The same for opportunities and `/opportunities/search`.
     pub opp_pending: HashMap<u64, (DateTime<Utc>, Option<Opportunity>)>,
+    /// Projects, boards, stages, teams, project tags and field definitions.
+    pub kases: KaseStore,
 }
 
 /// Records a write of `id` in a pending-index map (see [`Db::party_pending`]): the index keeps
@@ -481,11 +483,13 @@ impl Db {
 }
 
 mod countries;
+mod kases;
 mod records;
 mod render;
 mod seeding;
 
 pub(crate) use countries::*;
+pub(crate) use kases::*;
 pub(crate) use records::*;
 pub(crate) use render::*;
 pub(crate) use seeding::*;

@@ -38,6 +38,7 @@ pub(crate) fn blank_party(
 pub(crate) enum TagScope {
     Party,
     Opportunity,
+    Kase,
 }
 
 /// Finds a tag definition by name (case-insensitive) or creates it; returns its id.
@@ -46,6 +47,7 @@ pub(crate) fn tag_by_name(db: &mut Db, scope: TagScope, name: &str) -> u64 {
     let defs = match scope {
         TagScope::Party => &db.party_tags,
         TagScope::Opportunity => &db.opp_tags,
+        TagScope::Kase => &db.kases.tags,
     };
     if let Some(t) = defs.values().find(|t| t.name.to_lowercase() == lower) {
         return t.id;
@@ -60,6 +62,7 @@ pub(crate) fn tag_by_name(db: &mut Db, scope: TagScope, name: &str) -> u64 {
     match scope {
         TagScope::Party => db.party_tags.insert(id, def),
         TagScope::Opportunity => db.opp_tags.insert(id, def),
+        TagScope::Kase => db.kases.tags.insert(id, def),
     };
     id
 }

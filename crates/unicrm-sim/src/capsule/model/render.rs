@@ -42,7 +42,7 @@ impl Db {
         }
     }
 
-    fn tags_value(defs: &BTreeMap<u64, TagDef>, ids: &[u64]) -> Value {
+    pub(crate) fn tags_value(defs: &BTreeMap<u64, TagDef>, ids: &[u64]) -> Value {
         Value::Array(
             ids.iter()
                 .filter_map(|id| defs.get(id))
@@ -51,7 +51,7 @@ impl Db {
         )
     }
 
-    fn fields_value(defs: &BTreeMap<u64, FieldDef>, rows: &[FieldRow]) -> Value {
+    pub(crate) fn fields_value(defs: &BTreeMap<u64, FieldDef>, rows: &[FieldRow]) -> Value {
         Value::Array(
             rows.iter()
                 .map(|r| {
@@ -62,7 +62,7 @@ impl Db {
         )
     }
 
-    fn missing_important(defs: &BTreeMap<u64, FieldDef>, rows: &[FieldRow]) -> bool {
+    pub(crate) fn missing_important(defs: &BTreeMap<u64, FieldDef>, rows: &[FieldRow]) -> bool {
         defs.values()
             .filter(|d| d.important)
             .any(|d| !rows.iter().any(|r| r.definition == d.id))

@@ -89,6 +89,7 @@ pub(crate) fn build(
         search_lag: chrono::Duration::zero(),
         party_pending: HashMap::new(),
         opp_pending: HashMap::new(),
+        kases: KaseStore::default(),
     };
     db.client_id = format!("sim-{}", db.token(24));
     db.client_secret = db.token(40);
@@ -447,6 +448,7 @@ pub(crate) fn build(
             }
         }
     }
+    seed_kases(&mut db);
     db
 }
 
