@@ -129,6 +129,7 @@ fn since_filter(q: &Query) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
 }
 
 mod account;
+mod activities;
 mod entries;
 mod metadata;
 mod opportunities;
@@ -138,6 +139,7 @@ mod resthooks;
 mod tasks;
 
 pub(crate) use account::*;
+pub(crate) use activities::*;
 pub(crate) use entries::*;
 pub(crate) use metadata::*;
 pub(crate) use opportunities::*;
