@@ -11,8 +11,8 @@ use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
 use unicrm_core::page::collect_items;
 use unicrm_core::{
-    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity, Pipeline,
-    Resource, ResourceKind, Task, User,
+    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Engagement, EngagementType, Lead,
+    Note, Opportunity, Pipeline, Resource, ResourceKind, Task, User,
 };
 use unicrm_core::{ListParams, Page};
 
@@ -24,6 +24,9 @@ use crate::mapping::FieldDefs;
 use crate::mapping::custom_fields::{FieldEntity, definition_from_wire};
 use crate::mapping::pipeline::StageIndex;
 use crate::paging::{FirstPage, fetch_page};
+use crate::resources::engagement_types::EngagementTypesResource;
+use crate::resources::engagements::EngagementsResource;
+use crate::resources::notes::NotesResource;
 use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
 
 /// A cached list of `(id, name)` (task categories, lost reasons).
@@ -37,6 +40,8 @@ pub(crate) struct Api {
     pub(crate) oauth: Option<CapsuleOAuth>,
     /// Page size of the change feeds' listings (`None`: the largest).
     pub(crate) feed_page_size: Option<u32>,
+    /// The entry feeds' overlap and full-walk interval; the Teams edition flag.
+    pub(crate) entry_settings: crate::changes::entries::EntryFeedSettings,
     caps: Capabilities,
     party_defs: Mutex<Option<Arc<FieldDefs>>>,
     opportunity_defs: Mutex<Option<Arc<FieldDefs>>>,
@@ -51,6 +56,9 @@ pub(crate) struct Api {
 pub struct CapsuleClient {
     pub(crate) api: Arc<Api>,
     hooks: RestHooks,
+    notes: NotesResource,
+    engagements: EngagementsResource,
+    engagement_types: EngagementTypesResource,
 }
 
 impl std::fmt::Debug for CapsuleClient {
@@ -72,6 +80,9 @@ impl CapsuleClient {
         let api = Arc::new(api);
         CapsuleClient {
             hooks: RestHooks { api: api.clone() },
+            notes: NotesResource { api: api.clone() },
+            engagements: EngagementsResource { api: api.clone() },
+            engagement_types: EngagementTypesResource { api: api.clone() },
             api,
         }
     }
@@ -98,13 +109,20 @@ impl Api {
             http,
             oauth,
             feed_page_size: None,
-            caps: capsule_capabilities(),
+            entry_settings: Default::default(),
+            caps: capsule_capabilities(false),
             party_defs: Mutex::default(),
             opportunity_defs: Mutex::default(),
             stages: Mutex::default(),
             categories: Mutex::default(),
             lost_reasons: Mutex::default(),
         }
+    }
+
+    /// Sets the entry feeds' settings (and the capabilities that depend on the edition).
+    pub(crate) fn set_entry_settings(&mut self, s: crate::changes::entries::EntryFeedSettings) {
+        self.entry_settings = s;
+        self.caps = capsule_capabilities(s.teams_edition);
     }
 
     /// A request for `path` under the base URL with `query`.
@@ -350,7 +368,15 @@ impl Crm for CapsuleClient {
     }
 
     fn notes(&self) -> &dyn Resource<Note> {
-        &*self.api
+        &self.notes
+    }
+
+    fn engagements(&self) -> &dyn Resource<Engagement> {
+        &self.engagements
+    }
+
+    fn engagement_types(&self) -> &dyn Resource<EngagementType> {
+        &self.engagement_types
     }
 
     fn users(&self) -> &dyn Resource<User> {

@@ -8,6 +8,8 @@
 pub mod account;
 pub mod contact;
 pub mod custom_fields;
+pub mod engagement;
+pub mod engagement_type;
 pub mod note;
 pub mod opportunity;
 pub mod party_rows;

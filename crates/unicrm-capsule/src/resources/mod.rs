@@ -1,5 +1,7 @@
 //! The unified resources over Capsule's endpoints: one file per resource.
 
+pub mod engagement_types;
+pub mod engagements;
 pub mod notes;
 pub mod opportunities;
 pub mod parties;
