@@ -271,6 +271,7 @@ async fn engagement_feed_converges_under_concurrent_writers() {
         partial_cost < full_cost,
         "a partial walk ({partial_cost} requests) reads less than a full one ({full_cost})"
     );
+    println!("entry feed: full walk {full_cost} requests, partial walk {partial_cost} requests");
     let view = replica.view();
     for id in &ids {
         assert!(view.contains_key(&id.to_string()), "new entry {id}");
@@ -288,7 +289,11 @@ async fn engagement_feed_converges_under_concurrent_writers() {
 
     // Past the full-walk interval: everything converges.
     env.clock.advance(Duration::from_secs(25 * 3600));
-    replica.poll(&env).await;
+    let converge_cost = replica.poll(&env).await;
+    println!(
+        "entry feed: full walk with read-backs {converge_cost} requests, {} deletions confirmed",
+        replica.deletions.len()
+    );
     let vendor = env.vendor().await;
     assert_eq!(replica.view(), vendor, "after the full walk");
     assert_eq!(

@@ -264,7 +264,9 @@ pub fn assemble<R: Record>(
         }
     }
     for id in gone {
-        if state.seen.remove(id).is_some() {
+        // Only an id reported before is reported deleted (never on a first run).
+        let known = prev.is_some_and(|p| p.seen.contains_key(id));
+        if state.seen.remove(id).is_some() && known {
             changes.push(Change::Deleted {
                 id: id_from(*id),
                 deleted_at: None,
