@@ -81,6 +81,8 @@ pub async fn fetch_pages(
         }),
     ));
 
+    out.push(capsule_engagements(http, capsule).await?);
+
     // Insightly: pages of 500 at the adapter's page size.
     let client = unicrm_insightly::InsightlyClient::builder()
         .base_url(insightly.base_url.as_str())
@@ -289,6 +291,72 @@ async fn capsule_projects(
         Ok(items.len())
     });
     Ok(("capsule.projects".into(), bytes, records, decode))
+}
+
+/// Capsule engagements: a page of 50 entries (the entry feed's page size) that are all logged
+/// activities (calls, meetings, the custom "Video call"), written first through the raw API,
+/// decoded and mapped as the engagement listing does.
+async fn capsule_engagements(
+    http: &reqwest::Client,
+    capsule: &CapsuleSimHandle,
+) -> Result<(String, Vec<u8>, usize, Decoder), String> {
+    let auth = format!("Bearer {}", capsule.token);
+    let parties = get(
+        http,
+        format!("{}parties?perPage=50", capsule.base_url),
+        auth.clone(),
+    )
+    .await?;
+    let parties: serde_json::Value = serde_json::from_slice(&parties).map_err(s)?;
+    let ids: Vec<u64> = parties["parties"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["id"].as_u64()).collect())
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Err("no party to log engagements on".into());
+    }
+    for i in 0..50usize {
+        let activity = [-2, -3, 2][i % 3];
+        let body = serde_json::json!({"entry": {
+            "type": "note",
+            "party": {"id": ids[i % ids.len()]},
+            "activityType": {"id": activity},
+            "content": format!("Engagement {i}: discussed the delivery windows.\n\n- item one\n- item two"),
+        }});
+        let resp = http
+            .post(format!("{}entries", capsule.base_url))
+            .header("Authorization", auth.clone())
+            .json(&body)
+            .send()
+            .await
+            .map_err(s)?;
+        if !resp.status().is_success() {
+            return Err(format!("logging an engagement answered {}", resp.status()));
+        }
+    }
+    let bytes = get(
+        http,
+        format!("{}entries?perPage=50", capsule.base_url),
+        auth,
+    )
+    .await?;
+    let records = {
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(s)?;
+        v["entries"].as_array().map(Vec::len).unwrap_or(0)
+    };
+    let decode: Decoder = Box::new(|b: &[u8]| {
+        use unicrm_capsule::mapping::engagement::engagement_from_wire;
+        let items =
+            unicrm_capsule::wire::decode_list::<unicrm_capsule::wire::WireEntry>(b, "entries")
+                .map_err(s)?;
+        let mut n = 0;
+        for d in items.iter().filter(|d| d.wire.is_engagement()) {
+            keep(engagement_from_wire(d));
+            n += 1;
+        }
+        Ok(n)
+    });
+    Ok(("capsule.engagements".into(), bytes, records, decode))
 }
 
 fn keep<R: Record>(r: R) {

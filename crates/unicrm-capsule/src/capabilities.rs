@@ -43,8 +43,24 @@ fn field_definitions() -> ResourceCapabilities {
     r
 }
 
-/// The capability table.
-pub fn capsule_capabilities() -> Capabilities {
+/// What an engagement write may set (mapping/engagement.rs; the rest is not stored).
+pub const ENGAGEMENT_WRITABLE: [&str; 8] = [
+    "kind",
+    "engagement_type_id",
+    "body",
+    "start_at",
+    "contact_id",
+    "account_id",
+    "opportunity_id",
+    "project_id",
+];
+
+/// What an engagement-type write may set (mapping/engagement_type.rs).
+pub const ENGAGEMENT_TYPE_WRITABLE: [&str; 4] = ["name", "kind", "icon", "updates_last_contacted"];
+
+/// The capability table. `teams_edition`: activity types can be written
+/// (`CapsuleClientBuilder::teams_edition`).
+pub fn capsule_capabilities(teams_edition: bool) -> Capabilities {
     let party = |fields, unstored: &[&str]| {
         let mut r = ResourceCapabilities {
             filters: Filters {
@@ -138,6 +154,29 @@ pub fn capsule_capabilities() -> Capabilities {
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
         )
         .with(ResourceKind::FieldDefinition, field_definitions())
+
+        // mapping/engagement.rs: logged activities and (read-only) emails from the entry feed.
+        .with(ResourceKind::Engagement, {
+            let mut r = ResourceCapabilities {
+                deletions: DeletionDetection::IdScan,
+                ..ResourceCapabilities::crud(MAX_ENTRY_PAGE_SIZE, ENGAGEMENT_WRITABLE)
+            };
+            r.operations.changes = true;
+            r
+        })
+        // resources/engagement_types.rs: written on the Teams edition only, never deleted.
+        .with(ResourceKind::EngagementType, {
+            let mut r = ResourceCapabilities::read_only(MAX_PAGE_SIZE);
+            if teams_edition {
+                r.operations.create = true;
+                r.operations.update = true;
+                r.writable = ENGAGEMENT_TYPE_WRITABLE
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect();
+            }
+            r
+        })
         .with(ResourceKind::Lead, ResourceCapabilities::none())
         .with_webhooks(true)
 }

@@ -30,19 +30,25 @@
 //! Capsule's deleted-parties feed does not say whether a party was a person or an
 //! organisation, so contacts *and* accounts report every deleted party id.
 //!
-//! **Tasks and notes** (id scan, [`scan`]): Capsule has neither `since` nor a deleted feed for
+//! **Notes and engagements** (entry walk, [`entries`]): entries have no `since` and no deleted
+//! feed; a newest-first walk of `/entries` past `checkpoint − overlap`, periodic full walks,
+//! de-duplication by `updatedAt` + fingerprint, deletions confirmed by a 404 on re-read.
+//!
+//! **Tasks** (id scan, [`scan`]): Capsule has neither `since` nor a deleted feed for
 //! them. The whole listing is read (tasks of every status, PENDING included) and compared
 //! with the id → fingerprint map stored in [`Checkpoint::state`]: new ids and changed
 //! fingerprints are upserts. An id that is missing from the listing is **not** taken as
 //! deleted: offset paging skips records under concurrent deletes. Every missing id is read
 //! back (tasks by multi-show, ten ids a request, falling back to single reads when a chunk
 //! answers 404 or leaves an id out, and a lone id by a single read, whose answer has the
-//! singular wrapper; notes one by one): only a 404 of a single read is a deletion; a record
+//! singular wrapper): only a 404 of a single read is a deletion; a record
 //! that answers is treated as listed. Without a stored map (first run), records updated after the checkpoint are
 //! upserts and no deletions are reported. The state grows with the number of records
 //! (about 30 bytes each).
 
 pub mod projects;
+
+pub mod entries;
 pub mod scan;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

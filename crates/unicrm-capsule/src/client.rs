@@ -11,8 +11,8 @@ use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
 use unicrm_core::page::collect_items;
 use unicrm_core::{
-    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Lead, Note, Opportunity, Pipeline,
-    Project, Resource, ResourceKind, Task, User,
+    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Engagement, EngagementType, Lead,
+    Note, Opportunity, Pipeline, Project, Resource, ResourceKind, Task, User,
 };
 use unicrm_core::{ListParams, Page};
 
@@ -32,6 +32,10 @@ use crate::resources::pipelines::PipelinesResource;
 use crate::resources::projects::ProjectsResource;
 use crate::resources::tasks::TasksResource;
 use crate::resources::users::UsersResource;
+
+use crate::resources::engagement_types::EngagementTypesResource;
+use crate::resources::engagements::EngagementsResource;
+use crate::resources::notes::NotesResource;
 use crate::wire::{self, Decoded, FieldDefinition, WireLostReason};
 
 /// A cached list of `(id, name)` (task categories, lost reasons).
@@ -45,6 +49,8 @@ pub(crate) struct Api {
     pub(crate) oauth: Option<CapsuleOAuth>,
     /// Page size of the change feeds' listings (`None`: the largest).
     pub(crate) feed_page_size: Option<u32>,
+    /// The entry feeds' overlap and full-walk interval; the Teams edition flag.
+    pub(crate) entry_settings: crate::changes::entries::EntryFeedSettings,
     caps: Capabilities,
     party_defs: Mutex<Option<Arc<FieldDefs>>>,
     opportunity_defs: Mutex<Option<Arc<FieldDefs>>>,
@@ -70,6 +76,10 @@ pub struct CapsuleClient {
     projects: ProjectsResource,
     pipelines: PipelinesResource,
     field_definitions: FieldDefinitionsResource,
+
+    notes: NotesResource,
+    engagements: EngagementsResource,
+    engagement_types: EngagementTypesResource,
 }
 
 impl std::fmt::Debug for CapsuleClient {
@@ -99,6 +109,10 @@ impl CapsuleClient {
             projects: ProjectsResource { api: api.clone() },
             pipelines: PipelinesResource { api: api.clone() },
             field_definitions: FieldDefinitionsResource { api: api.clone() },
+
+            notes: NotesResource { api: api.clone() },
+            engagements: EngagementsResource { api: api.clone() },
+            engagement_types: EngagementTypesResource { api: api.clone() },
             api,
         }
     }
@@ -125,7 +139,8 @@ impl Api {
             http,
             oauth,
             feed_page_size: None,
-            caps: capsule_capabilities(),
+            entry_settings: Default::default(),
+            caps: capsule_capabilities(false),
             party_defs: Mutex::default(),
             opportunity_defs: Mutex::default(),
             kase_defs: Mutex::default(),
@@ -135,6 +150,12 @@ impl Api {
             categories: Mutex::default(),
             lost_reasons: Mutex::default(),
         }
+    }
+
+    /// Sets the entry feeds' settings (and the capabilities that depend on the edition).
+    pub(crate) fn set_entry_settings(&mut self, s: crate::changes::entries::EntryFeedSettings) {
+        self.entry_settings = s;
+        self.caps = capsule_capabilities(s.teams_edition);
     }
 
     /// A request for `path` under the base URL with `query`.
@@ -415,7 +436,15 @@ impl Crm for CapsuleClient {
     }
 
     fn notes(&self) -> &dyn Resource<Note> {
-        &*self.api
+        &self.notes
+    }
+
+    fn engagements(&self) -> &dyn Resource<Engagement> {
+        &self.engagements
+    }
+
+    fn engagement_types(&self) -> &dyn Resource<EngagementType> {
+        &self.engagement_types
     }
 
     fn users(&self) -> &dyn Resource<User> {

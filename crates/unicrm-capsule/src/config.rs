@@ -39,6 +39,7 @@ pub struct CapsuleClientBuilder {
     credential: Option<Credential>,
     sink: Option<Arc<dyn TokenSink>>,
     feed_page_size: Option<u32>,
+    entry_settings: crate::changes::entries::EntryFeedSettings,
 }
 
 impl std::fmt::Debug for CapsuleClientBuilder {
@@ -134,6 +135,32 @@ impl CapsuleClientBuilder {
         self
     }
 
+    /// How far before the checkpoint the note and engagement feeds re-read the entry feed
+    /// (entries have no `since`: `changes/entries.rs`). At least 7 days (shorter values are
+    /// raised to 7 days); default 7 days.
+    pub fn entry_feed_overlap(mut self, overlap: Duration) -> Self {
+        let overlap = chrono::Duration::from_std(overlap).unwrap_or(chrono::Duration::MAX);
+        self.entry_settings.overlap = overlap.max(crate::changes::entries::MIN_OVERLAP);
+        self
+    }
+
+    /// How often (on the vendor's clock) the note and engagement feeds walk the whole entry
+    /// feed, which finds entries back-dated past the overlap, edits of old entries and
+    /// deletions. Default 24 h; zero walks everything on every call.
+    pub fn entry_full_walk_interval(mut self, every: Duration) -> Self {
+        self.entry_settings.full_walk_interval =
+            chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        self
+    }
+
+    /// Declares the account to be on Capsule's Teams edition, where activity types (unified
+    /// engagement types) can be created and updated. Without it (the default) those writes
+    /// are `Unsupported` and the capability table says so.
+    pub fn teams_edition(mut self, on: bool) -> Self {
+        self.entry_settings.teams_edition = on;
+        self
+    }
+
     /// Builds the client. Fails without credentials or with an invalid base URL.
     pub fn build(self) -> Result<CapsuleClient> {
         let clock: Arc<dyn Clock> = self
@@ -168,6 +195,7 @@ impl CapsuleClientBuilder {
             .rate_limit_reader(Arc::new(CapsuleRateLimits));
         let mut api = Api::new(http.build()?, oauth);
         api.feed_page_size = self.feed_page_size;
+        api.set_entry_settings(self.entry_settings);
         Ok(CapsuleClient::from_api(api))
     }
 }

@@ -24,6 +24,11 @@ const KNOWN_ADAPTER_FAILURES: &[(&str, &str)] = &[
     // answers every user whatever the page size asked for.
     ("user", "reads"),
     ("user", "paging"),
+    // The kit's engagement sample sets `subject` and `end_at`, which a Capsule entry cannot
+    // store (docs/vendors/capsule-v2-addendum.md, "Entry fields for engagements": no end,
+    // no subject on notes); the capabilities leave them out, so the guard refuses the create.
+    // Not an adapter bug: the round trip of what Capsule stores is in tests/engagements.rs.
+    ("engagement", "write round trip"),
 ];
 
 struct Sim {
@@ -71,6 +76,11 @@ impl CapsuleHarness {
         let c = CapsuleClient::builder()
             .base_url(sim.handle.base_url.as_str())
             .personal_access_token(token.to_string())
+            // The simulator is on the Teams edition: activity types can be written.
+            .teams_edition(true)
+            // Every engagement/note feed call walks every entry (the partial walks are
+            // proven in tests/entry_feed.rs on a manual clock).
+            .entry_full_walk_interval(Duration::ZERO)
             .build()
             .map_err(herr)?;
         Ok(unicrm_core::guard(Arc::new(c)))
@@ -267,12 +277,33 @@ impl Harness for CapsuleHarness {
                 .iter()
                 .map(|v| record(v, "description"))
                 .collect(),
+            // Plain notes: type note with activity type Note (-1).
             ResourceKind::Note => self
                 .raw_all("entries", "entries", "")
                 .await?
                 .iter()
-                .filter(|e| e["type"] == "note")
+                .filter(|e| e["type"] == "note" && e["activityType"]["id"] == -1)
                 .map(|v| record(v, "content"))
+                .collect(),
+            // Engagements: logged activities (type note, another activity type) and emails.
+            ResourceKind::Engagement => self
+                .raw_all("entries", "entries", "")
+                .await?
+                .iter()
+                .filter(|e| {
+                    (e["type"] == "note" && e["activityType"]["id"] != -1) || e["type"] == "email"
+                })
+                .map(|v| record(v, "content"))
+                .collect(),
+            // Activity types: ids are negative for built-ins.
+            ResourceKind::EngagementType => self
+                .raw_all("activitytypes", "activityTypes", "")
+                .await?
+                .iter()
+                .map(|v| VendorRecord {
+                    id: v["id"].as_i64().map(|i| i.to_string()).unwrap_or_default(),
+                    marker: v["name"].as_str().map(str::to_string),
+                })
                 .collect(),
             ResourceKind::User => self
                 .raw_all("users", "users", "")
@@ -324,6 +355,7 @@ impl Harness for CapsuleHarness {
             ResourceKind::Contact,
             ResourceKind::Account,
             ResourceKind::Task,
+            ResourceKind::Engagement,
         ]
     }
 
@@ -348,6 +380,19 @@ impl Harness for CapsuleHarness {
                 "task",
                 json!({"task": {"description": marker, "dueOn": "2031-01-02"}}),
             ),
+            ResourceKind::Engagement => {
+                let party = self
+                    .raw_all("parties", "parties", "")
+                    .await?
+                    .iter()
+                    .find_map(|p| p["id"].as_u64())
+                    .ok_or_else(|| HarnessError::new("no party to log a call on"))?;
+                (
+                    "entries",
+                    "entry",
+                    json!({"entry": {"type": "note", "party": {"id": party}, "activityType": {"id": -3}, "content": marker}}),
+                )
+            }
             _ => return Err(HarnessError::unsupported("other_user_create")),
         };
         let v = self.raw(reqwest::Method::POST, path, Some(body)).await?;
@@ -367,6 +412,7 @@ impl Harness for CapsuleHarness {
             ResourceKind::Contact => ("parties", json!({"party": {"jobTitle": marker}})),
             ResourceKind::Account => ("parties", json!({"party": {"about": marker}})),
             ResourceKind::Task => ("tasks", json!({"task": {"description": marker}})),
+            ResourceKind::Engagement => ("entries", json!({"entry": {"content": marker}})),
             _ => return Err(HarnessError::unsupported("other_user_update")),
         };
         self.raw(reqwest::Method::PUT, &format!("{path}/{id}"), Some(body))
@@ -378,6 +424,7 @@ impl Harness for CapsuleHarness {
         let path = match kind {
             ResourceKind::Contact | ResourceKind::Account => "parties",
             ResourceKind::Task => "tasks",
+            ResourceKind::Engagement => "entries",
             _ => return Err(HarnessError::unsupported("other_user_delete")),
         };
         self.raw(reqwest::Method::DELETE, &format!("{path}/{id}"), None)
@@ -441,6 +488,17 @@ async fn capsule_passes_the_conformance_suite() {
         report.has_passed("project", "stream returns every seeded record"),
         "{report}"
     );
+
+    for (kind, check) in [
+        ("engagement", "reads"),
+        ("engagement", "paging"),
+        ("engagement", "stream returns every seeded record"),
+        ("engagement_type", "reads"),
+        ("engagement_type", "paging"),
+        ("engagement_type", "write round trip"),
+    ] {
+        assert!(report.has_passed(kind, check), "{kind} {check}: {report}");
+    }
 }
 
 /// The kit's change-feed convergence check: other users create, update and delete contacts,
@@ -456,7 +514,7 @@ async fn capsule_change_feed_convergence() {
         .expect("the simulator starts");
     println!("{report}");
     report.assert_passed();
-    for kind in ["contact", "account", "task"] {
+    for kind in ["contact", "account", "task", "engagement"] {
         assert!(
             report.has_passed(kind, "change-feed convergence"),
             "{kind}: {report}"

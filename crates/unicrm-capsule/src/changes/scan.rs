@@ -1,4 +1,4 @@
-//! Id-scan change feeds (tasks, notes): see the parent module's docs.
+//! The id-scan change feed of tasks: see the parent module's docs.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -6,14 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
 use unicrm_core::page::collect_pages;
-use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Note, NoteId, Record, Task, TaskId};
+use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Record, Task, TaskId};
 
 use super::{PRECISION, fingerprint, since_of};
 use crate::client::Api;
-use crate::mapping::note::note_from_wire;
 use crate::mapping::task::task_from_wire;
 use crate::paging::{DatedPage, fetch_dated};
-use crate::wire::{self, Decoded, WireEntry, WireTask};
+use crate::wire::{self, Decoded, WireTask};
 
 /// Ids per multi-show request (docs/vendors/capsule-v2.md, "Multi-show").
 pub const MULTI_SHOW: usize = 10;
@@ -147,17 +146,6 @@ async fn list_tasks(api: &Api) -> Result<(Vec<Task>, Option<DateTime<Utc>>)> {
     Ok(flatten_dated(pages, task_from_wire))
 }
 
-/// Every note, with the first response's `Date`.
-async fn list_notes(api: &Api) -> Result<(Vec<Note>, Option<DateTime<Utc>>)> {
-    let params = scan_params(api);
-    let first = &crate::resources::notes::first_page(&params);
-    let pages = collect_pages("capsule note scan", params, |p: ListParams| async move {
-        fetch_dated::<WireEntry>(api, first, &p, "entries", WireEntry::is_note, |e| e.id).await
-    })
-    .await?;
-    Ok(flatten_dated(pages, note_from_wire))
-}
-
 /// Reads back one task: `Some` when it answers, `None` on 404 (gone).
 async fn read_back_task(api: &Api, id: &str) -> Result<Option<Task>> {
     match api.get_path(&format!("tasks/{id}"), &[]).await {
@@ -210,29 +198,6 @@ async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeS
     Ok((found, gone))
 }
 
-/// Reads back notes one by one (entries have no multi-show).
-async fn read_back_notes(api: &Api, ids: &[String]) -> Result<(Vec<Note>, BTreeSet<String>)> {
-    let mut found = Vec::new();
-    let mut gone = BTreeSet::new();
-    for id in ids {
-        match api.get_path(&format!("entries/{id}"), &[]).await {
-            Ok(resp) => {
-                let d = wire::decode_one::<WireEntry>(&resp.body, "entry")?;
-                if d.wire.is_note() {
-                    found.push(note_from_wire(&d));
-                } else {
-                    gone.insert(id.clone());
-                }
-            }
-            Err(e) if e.is_not_found() => {
-                gone.insert(id.clone());
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((found, gone))
-}
-
 /// The task feed.
 pub(crate) async fn task_changes(
     api: &Api,
@@ -241,18 +206,6 @@ pub(crate) async fn task_changes(
     let (mut records, date) = list_tasks(api).await?;
     let missing = missing_ids(&records, checkpoint);
     let (found, gone) = read_back_tasks(api, &missing).await?;
-    records.extend(found);
-    Ok(scanned_changes(records, &gone, checkpoint, date))
-}
-
-/// The note feed.
-pub(crate) async fn note_changes(
-    api: &Api,
-    checkpoint: &Checkpoint,
-) -> Result<ChangeSet<Note, NoteId>> {
-    let (mut records, date) = list_notes(api).await?;
-    let missing = missing_ids(&records, checkpoint);
-    let (found, gone) = read_back_notes(api, &missing).await?;
     records.extend(found);
     Ok(scanned_changes(records, &gone, checkpoint, date))
 }

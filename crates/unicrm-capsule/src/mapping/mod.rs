@@ -9,6 +9,9 @@ pub mod account;
 pub mod contact;
 pub mod custom_fields;
 pub mod field_definition;
+
+pub mod engagement;
+pub mod engagement_type;
 pub mod note;
 pub mod opportunity;
 pub mod party_rows;

@@ -1,6 +1,9 @@
 //! The unified resources over Capsule's endpoints: one file per resource.
 
 pub mod field_definitions;
+
+pub mod engagement_types;
+pub mod engagements;
 pub mod notes;
 pub mod opportunities;
 pub mod parties;

@@ -9,6 +9,7 @@
 //! (the unified record's `raw`) and a decoding error names the full JSON path
 //! (`parties[3].createdAt`).
 
+mod activity_type;
 mod entry;
 mod field;
 mod hook;
@@ -27,6 +28,7 @@ use serde_json::value::RawValue;
 use unicrm_core::RawPayload;
 use unicrm_core::error::{Error, Result};
 
+pub use activity_type::*;
 pub use entry::*;
 pub use field::*;
 pub use hook::*;

@@ -63,6 +63,9 @@ pub struct CapsuleSimOptions {
     /// Until then search returns the previous version (or nothing, for a new record).
     /// Lists (`since` included) and reads by id are never late. Default 0.
     pub search_lag: Duration,
+    /// The tenant is on the Teams edition: `POST`/`PUT /activitytypes` work (otherwise 403;
+    /// docs/vendors/capsule-v2-addendum.md, Simulator must reproduce, item 15). Default true.
+    pub teams_edition: bool,
 }
 
 impl Default for CapsuleSimOptions {
@@ -76,6 +79,7 @@ impl Default for CapsuleSimOptions {
             deferred_delete: false,
             clock: SimClock::system(),
             search_lag: Duration::ZERO,
+            teams_edition: true,
         }
     }
 }
@@ -157,6 +161,7 @@ impl CapsuleSim {
             options.clock.clone(),
         );
         db.search_lag = lag(options.search_lag);
+        db.teams_edition = options.teams_edition;
         let token = db.mint_pat(1);
         let client_id = db.client_id.clone();
         let client_secret = db.client_secret.clone();
@@ -244,6 +249,11 @@ impl CapsuleSimHandle {
     /// ordering").
     pub fn set_filter_order_by(&self, on: bool) {
         self.app.lock().kases.honour_order_by = on;
+    }
+
+    /// Switches the tenant's Teams edition on or off (activity type writes; item 15).
+    pub fn set_teams_edition(&self, on: bool) {
+        self.app.lock().teams_edition = on;
     }
 
     /// Turns the deferred-delete behaviour of `DELETE /parties/{id}` on or off (§13.19).
@@ -375,6 +385,14 @@ fn router(app: Shared) -> Router {
         .route(
             &p("/tasks/{ids}"),
             get(show_tasks).put(update_task).delete(delete_task),
+        )
+        .route(
+            &p("/activitytypes"),
+            get(list_activity_types).post(create_activity_type),
+        )
+        .route(
+            &p("/activitytypes/{id}"),
+            get(show_activity_type).put(update_activity_type),
         )
         .route(&p("/entries"), get(list_entries).post(create_entry))
         .route(

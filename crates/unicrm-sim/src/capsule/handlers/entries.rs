@@ -1,4 +1,6 @@
-//! Entries (notes): the global feed, show and writes.
+//! Entries (notes, logged activities, emails, completed-task records): the global feed, show
+//! and writes (docs/vendors/capsule-v2-addendum.md, "Entries as engagements"; Simulator must
+//! reproduce, items 16 to 20).
 
 use super::*;
 
@@ -12,11 +14,12 @@ pub(crate) async fn show_entry(State(app): State<Shared>, Path(id): Path<String>
     })
 }
 
-fn activity_type(obj: &Map<String, Value>) -> ApiResult<Option<i64>> {
+/// The activity type a write names, checked against the tenant's types (422 when unknown).
+fn activity_type(db: &Db, obj: &Map<String, Value>) -> ApiResult<Option<i64>> {
     match obj.get("activityType") {
         None | Some(Value::Null) => Ok(None),
         Some(v) => ref_i64(v)
-            .filter(|id| (-4..=-1).contains(id))
+            .filter(|id| db.entry_activity_known(*id))
             .map(Some)
             .ok_or_else(|| invalid("activityType not found", "entry", "activityType")),
     }
@@ -62,10 +65,10 @@ pub(crate) async fn create_entry(
             "party",
         ));
     }
-    let activity = activity_type(&input)?.unwrap_or(-1);
     let at = entry_at(&input)?;
     let (id, value) = {
         let mut db = app.lock();
+        let activity = activity_type(&db, &input)?.unwrap_or(-1);
         let (mut party, mut opportunity) = (None, None);
         let target = input.get(links[0]).and_then(ref_id);
         match links[0] {
@@ -91,22 +94,31 @@ pub(crate) async fn create_entry(
             id,
             Entry {
                 id,
+                kind: "note",
                 content,
+                subject: None,
                 entry_at,
                 creator,
                 activity_type: activity,
                 party,
                 opportunity,
+                parties: Vec::new(),
+                participants: Vec::new(),
                 created_at: t,
                 updated_at: t,
             },
         );
-        if let Some(p) = party.and_then(|p| db.parties.get_mut(&p)) {
+        // Item 17: the record's lastContactedAt moves when the type says so.
+        let moves = db.activity_updates_last_contacted(activity);
+        if let Some(p) = party.and_then(|p| db.parties.get_mut(&p)).filter(|_| moves) {
             if p.last_contacted_at.is_none_or(|l| l < entry_at) {
                 p.last_contacted_at = Some(entry_at);
             }
         }
-        if let Some(o) = opportunity.and_then(|o| db.opportunities.get_mut(&o)) {
+        if let Some(o) = opportunity
+            .and_then(|o| db.opportunities.get_mut(&o))
+            .filter(|_| moves)
+        {
             if o.last_contacted_at.is_none_or(|l| l < entry_at) {
                 o.last_contacted_at = Some(entry_at);
             }
@@ -124,7 +136,6 @@ pub(crate) async fn update_entry(
 ) -> ApiResult {
     let id = one_id(&id)?;
     let input = envelope(&body, "entry")?;
-    let activity = activity_type(&input)?;
     let at = entry_at(&input)?;
     let content = match patch_str(&input, "content", "entry")? {
         Patch::Set(c) => Some(c),
@@ -132,6 +143,10 @@ pub(crate) async fn update_entry(
         Patch::Absent => None,
     };
     let mut db = app.lock();
+    if !db.entries.contains_key(&id) {
+        return Err(ApiError::NotFound);
+    }
+    let activity = activity_type(&db, &input)?;
     let t_now = db.now();
     let e = db.entries.get_mut(&id).ok_or(ApiError::NotFound)?;
     if let Some(c) = content {

@@ -130,6 +130,8 @@ fn since_filter(q: &Query) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
 
 mod account;
 mod boards;
+
+mod activities;
 mod entries;
 mod filters;
 mod kases;
@@ -142,6 +144,8 @@ mod tasks;
 
 pub(crate) use account::*;
 pub(crate) use boards::*;
+
+pub(crate) use activities::*;
 pub(crate) use entries::*;
 pub(crate) use filters::*;
 pub(crate) use kases::*;

@@ -152,14 +152,43 @@ pub(crate) struct Task {
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub id: u64,
+    /// `note`, `email` or `task`.
+    pub kind: &'static str,
     pub content: String,
+    /// Emails only.
+    pub subject: Option<String>,
     pub entry_at: DateTime<Utc>,
     pub creator: u64,
     pub activity_type: i64,
     pub party: Option<u64>,
     pub opportunity: Option<u64>,
+    /// Emails only: everyone the email was filed against.
+    pub parties: Vec<u64>,
+    /// Emails only: sender and recipients.
+    pub participants: Vec<Participant>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A participant of an email entry: `{id, name, address, role}` (the shape is undocumented:
+/// docs/vendors/capsule-v2-addendum.md, "Uncertain" #6).
+#[derive(Debug, Clone)]
+pub(crate) struct Participant {
+    pub id: u64,
+    pub name: String,
+    pub address: String,
+    /// `FROM`, `TO`, `CC`, `BCC`.
+    pub role: &'static str,
+}
+
+/// An activity type (`/activitytypes`): built-ins have negative ids.
+#[derive(Debug, Clone)]
+pub(crate) struct ActivityType {
+    pub id: i64,
+    pub name: String,
+    /// `NOTE`, `MEETING`, `PHONE`, …
+    pub icon: String,
+    pub update_last_contacted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -295,6 +324,10 @@ pub(crate) struct Db {
     pub opportunities: BTreeMap<u64, Opportunity>,
     pub tasks: BTreeMap<u64, Task>,
     pub entries: BTreeMap<u64, Entry>,
+    /// Activity types by id (built-ins -1..-3 and custom ones).
+    pub activity_types: BTreeMap<i64, ActivityType>,
+    /// Whether the tenant is on the Teams edition (activity types can be written).
+    pub teams_edition: bool,
     pub deleted_parties: Vec<(u64, DateTime<Utc>)>,
     pub deleted_opportunities: Vec<(u64, DateTime<Utc>)>,
     pub party_tags: BTreeMap<u64, TagDef>,
@@ -482,6 +515,7 @@ impl Db {
     }
 }
 
+mod activities;
 mod countries;
 mod kases;
 mod records;

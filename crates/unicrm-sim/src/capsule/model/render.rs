@@ -247,19 +247,56 @@ impl Db {
     }
 
     pub(crate) fn render_entry(&self, e: &Entry) -> Value {
-        json!({
+        let name = self.activity_types.get(&e.activity_type).map_or_else(
+            || activity_name(e.activity_type).to_string(),
+            |t| t.name.clone(),
+        );
+        let mut v = json!({
             "id": e.id,
-            "type": "note",
+            "type": e.kind,
             "content": e.content,
             "entryAt": fmt_dt(&e.entry_at),
             "createdAt": fmt_dt(&e.created_at),
             "updatedAt": fmt_dt(&e.updated_at),
             "creator": self.user_ref(Some(e.creator)),
-            "activityType": {"id": e.activity_type, "name": activity_name(e.activity_type)},
+            "activityType": {"id": e.activity_type, "name": name},
             "party": self.party_ref(e.party),
             "opportunity": self.opportunity_ref(e.opportunity),
             "kase": null,
             "attachments": [],
+        });
+        if e.kind == "email" {
+            v["subject"] = json!(e.subject);
+            v["parties"] =
+                Value::Array(e.parties.iter().map(|p| self.party_ref(Some(*p))).collect());
+            v["participants"] = Value::Array(
+                e.participants
+                    .iter()
+                    .map(|p| json!({"id": p.id, "name": p.name, "address": p.address, "role": p.role}))
+                    .collect(),
+            );
+        }
+        v
+    }
+
+    pub(crate) fn render_activity_type(&self, t: &ActivityType) -> Value {
+        let (order, display, system) = match t.icon.as_str() {
+            "NOTE" => (29, "Note", t.id == -1),
+            "MEETING" => (18, "Meeting", false),
+            "PHONE" => (12, "Phone", false),
+            _ => (1, "Other", false),
+        };
+        json!({
+            "id": t.id,
+            "name": t.name,
+            "icon": {
+                "order": order,
+                "id": t.icon,
+                "displayName": display,
+                "iconName": t.icon.to_ascii_lowercase(),
+                "isSystem": system,
+            },
+            "updateLastContacted": t.update_last_contacted,
         })
     }
 
@@ -380,6 +417,8 @@ pub(crate) fn activity_name(id: i64) -> &'static str {
         -2 => "Meeting",
         -3 => "Call",
         -4 => "Task completed",
+        -5 => "Email sent",
+        -6 => "Email received",
         _ => "Note",
     }
 }

@@ -64,6 +64,8 @@ pub(crate) fn build(
         opportunities: BTreeMap::new(),
         tasks: BTreeMap::new(),
         entries: BTreeMap::new(),
+        activity_types: BTreeMap::new(),
+        teams_edition: true,
         deleted_parties: Vec::new(),
         deleted_opportunities: Vec::new(),
         party_tags: BTreeMap::new(),
@@ -432,12 +434,16 @@ pub(crate) fn build(
             id,
             Entry {
                 id,
+                kind: "note",
                 content,
+                subject: None,
                 entry_at: n.created_at,
                 creator,
                 activity_type: -1,
                 party,
                 opportunity,
+                parties: Vec::new(),
+                participants: Vec::new(),
                 created_at: n.created_at,
                 updated_at: n.updated_at,
             },
@@ -449,6 +455,8 @@ pub(crate) fn build(
         }
     }
     seed_kases(&mut db);
+
+    super::activities::seed_activities(&mut db);
     db
 }
 
