@@ -11,8 +11,8 @@ use unicrm_core::crm::ClientStats;
 use unicrm_core::http::retry_after::RateLimitHeaders;
 use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
 use unicrm_core::{
-    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Error, Lead, Note, Opportunity,
-    Pipeline, Resource, ResourceKind, Result, Task, User,
+    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Error, FieldDefinition, Lead, Note,
+    Opportunity, Pipeline, Project, Resource, ResourceKind, Result, Task, User,
 };
 
 use crate::cache::Caches;
@@ -21,7 +21,9 @@ pub use crate::config::InsightlyClientBuilder;
 use crate::resources::objects::{
     AccountSpec, ContactSpec, LeadSpec, NoteSpec, OpportunitySpec, TaskSpec,
 };
-use crate::resources::{ObjectResource, PipelinesResource, UsersResource};
+use crate::resources::{
+    FieldDefinitionsResource, ObjectResource, PipelinesResource, ProjectsResource, UsersResource,
+};
 use crate::wire::decode_object;
 
 /// The vendor name used in errors and capabilities.
@@ -102,6 +104,8 @@ struct Inner {
     notes: ObjectResource<NoteSpec>,
     users: UsersResource,
     pipelines: PipelinesResource,
+    projects: ProjectsResource,
+    field_definitions: FieldDefinitionsResource,
 }
 
 /// An Insightly v3.1 client: implements [`Crm`].
@@ -158,6 +162,8 @@ impl InsightlyClient {
                 notes: ObjectResource::new(shared.clone()),
                 users: UsersResource::new(shared.clone()),
                 pipelines: PipelinesResource::new(shared.clone()),
+                projects: ProjectsResource::new(shared.clone()),
+                field_definitions: FieldDefinitionsResource::new(shared.clone()),
                 shared,
             }),
         }
@@ -207,6 +213,11 @@ impl InsightlyClient {
     pub(crate) fn notes_resource(&self) -> &ObjectResource<NoteSpec> {
         &self.inner.notes
     }
+    pub(crate) fn projects_resource(
+        &self,
+    ) -> &ObjectResource<crate::resources::projects::ProjectSpec> {
+        self.inner.projects.objects()
+    }
 }
 
 macro_rules! fetch_all_impl {
@@ -227,6 +238,7 @@ fetch_all_impl!(
     Lead => leads_resource,
     Task => tasks_resource,
     Note => notes_resource,
+    Project => projects_resource,
 );
 
 /// The Insightly object path of a unified kind that has custom fields.
@@ -237,6 +249,7 @@ fn custom_field_object(kind: &ResourceKind) -> Option<&'static str> {
         ResourceKind::Opportunity => Some("Opportunities"),
         ResourceKind::Lead => Some("Leads"),
         ResourceKind::Task => Some("Tasks"),
+        ResourceKind::Project => Some("Projects"),
         _ => None,
     }
 }
@@ -272,6 +285,12 @@ impl Crm for InsightlyClient {
     }
     fn leads(&self) -> &dyn Resource<Lead> {
         &self.inner.leads
+    }
+    fn projects(&self) -> &dyn Resource<Project> {
+        &self.inner.projects
+    }
+    fn field_definitions(&self) -> &dyn Resource<FieldDefinition> {
+        &self.inner.field_definitions
     }
 
     /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks).

@@ -11,10 +11,12 @@
 
 mod body;
 mod objects;
+mod project;
 mod sub;
 
 pub use body::Body;
 pub use objects::*;
+pub use project::*;
 pub use sub::*;
 
 use serde::de::DeserializeOwned;
