@@ -15,16 +15,18 @@ pub(crate) enum Kind {
     Lead,
     Task,
     Note,
+    Project,
 }
 
 /// All kinds, in table order.
-pub(crate) const KINDS: [Kind; 6] = [
+pub(crate) const KINDS: [Kind; 7] = [
     Kind::Contact,
     Kind::Organisation,
     Kind::Opportunity,
     Kind::Lead,
     Kind::Task,
     Kind::Note,
+    Kind::Project,
 ];
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Lead => "Leads",
             Kind::Task => "Tasks",
             Kind::Note => "Notes",
+            Kind::Project => "Projects",
         }
     }
 
@@ -54,7 +57,14 @@ impl Kind {
             Kind::Lead => "Lead",
             Kind::Task => "Task",
             Kind::Note => "Note",
+            Kind::Project => "Project",
         }
+    }
+
+    /// Parses a plural or singular object name (case-insensitive), as `/CustomFields/{object}`
+    /// takes it (`Projects` = `Project`).
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+        Kind::from_path(name).or_else(|| Kind::from_singular(name))
     }
 
     /// Parses a plural path segment (case-insensitive).
@@ -80,6 +90,7 @@ impl Kind {
             Kind::Lead => &LEAD,
             Kind::Task => &TASK,
             Kind::Note => &NOTE,
+            Kind::Project => &super::projects::PROJECT,
         }
     }
 
@@ -92,6 +103,7 @@ impl Kind {
             Kind::Lead => 60_000_000,
             Kind::Task => 50_000_000,
             Kind::Note => 80_000_000,
+            Kind::Project => 40_000_000,
         }
     }
 
@@ -104,6 +116,7 @@ impl Kind {
             Kind::Lead => "LEAD",
             Kind::Task => "TASK",
             Kind::Note => "NOTE",
+            Kind::Project => "PROJECT",
         }
     }
 
@@ -111,7 +124,7 @@ impl Kind {
     pub(crate) fn has_notes(self) -> bool {
         matches!(
             self,
-            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead
+            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead | Kind::Project
         )
     }
 }
@@ -139,7 +152,7 @@ pub(crate) struct F {
     pub(crate) ro: bool,
 }
 
-const fn w(name: &'static str, ty: Ty) -> F {
+pub(crate) const fn w(name: &'static str, ty: Ty) -> F {
     F {
         name,
         ty,
@@ -147,7 +160,7 @@ const fn w(name: &'static str, ty: Ty) -> F {
     }
 }
 
-const fn r(name: &'static str, ty: Ty) -> F {
+pub(crate) const fn r(name: &'static str, ty: Ty) -> F {
     F { name, ty, ro: true }
 }
 

@@ -60,6 +60,7 @@ pub(super) fn finalize(
         )?,
         Kind::Lead => required(&["LAST_NAME"], "Validation failed: LAST_NAME is required.")?,
         Kind::Task | Kind::Note => required(&["TITLE"], "Validation failed: TITLE is required.")?,
+        Kind::Project => {}
     }
     if let Some(name) = rec.str(k, "ORGANISATION_NAME") {
         if name.chars().count() > 255 {
@@ -222,6 +223,7 @@ pub(super) fn finalize(
                 rec.set(k, "EMAIL_OPTED_OUT", false);
             }
         }
+        Kind::Project => super::projects::finalize_project(db, rec)?,
         Kind::Organisation | Kind::Note => {}
     }
     Ok(())

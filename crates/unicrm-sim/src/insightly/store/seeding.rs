@@ -43,6 +43,7 @@ impl Db {
         let base_time = fmt_dt(epoch - chrono::Duration::days(800));
         let refs = seed_reference(&mut db, d, &base_time);
         seed_records(&mut db, d, &refs);
+        crate::insightly::projects::seed(&mut db, &base_time);
         db
     }
 }
