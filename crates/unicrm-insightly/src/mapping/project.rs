@@ -181,3 +181,37 @@ fn fields(p: &ProjectPatch, defs: &custom_fields::Definitions, mode: Mode) -> Re
     })?;
     super::finish_tagged(b, &p.tags, &p.custom_fields, defs, mode, &p.vendor_fields)
 }
+
+/// The body of a milestone for `POST`/`PUT /Projects/{id}/Milestones` (`MILESTONE_ID` when
+/// it has an id; `DUE_DATE` and `COMPLETED` are required by the vendor, so a milestone
+/// without a due date is refused).
+pub fn milestone_body(m: &Milestone) -> Result<Body> {
+    let mut b = Body::new();
+    if let Some(id) = &m.id {
+        b.set("MILESTONE_ID", &wire_id("MILESTONE_ID", id)?)?;
+    }
+    b.set("TITLE", &m.title)?;
+    b.set("COMPLETED", &m.completed)?;
+    let due = m
+        .due_date
+        .as_ref()
+        .ok_or_else(|| unicrm_core::Error::Validation {
+            message: "milestone: a due date is required".into(),
+            fields: vec![unicrm_core::FieldError {
+                field: Some("milestones.due_date".into()),
+                resource: Some("project".into()),
+                message: "required".into(),
+            }],
+        })?;
+    b.set("DUE_DATE", &dates::format_date(due))?;
+    if let Some(o) = &m.owner_id {
+        b.set("OWNER_USER_ID", &wire_id("OWNER_USER_ID", o.as_str())?)?;
+    }
+    if let Some(a) = &m.assignee_id {
+        b.set(
+            "RESPONSIBLE_USER",
+            &wire_id("RESPONSIBLE_USER", a.as_str())?,
+        )?;
+    }
+    Ok(b)
+}
