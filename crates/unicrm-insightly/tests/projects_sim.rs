@@ -94,7 +94,7 @@ async fn projects_list_get_with_milestones_and_links() {
     let got = crm.projects().get(&on.id).await.unwrap();
     assert!(got.milestones.is_empty());
     assert!(got.stage_id.is_some());
-    assert_eq!(got.contact_id.is_some(), true);
+    assert!(got.contact_id.is_some());
     // Search by name and by tag.
     let page = crm
         .projects()
