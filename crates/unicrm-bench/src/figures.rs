@@ -70,7 +70,8 @@ pub async fn mapping_cost() -> R<()> {
     let capsule = capsule_sim(300, 1_000_000, Duration::from_secs(3600)).await?;
     let insightly = insightly_sim(600, 1000, FaultConfig::default()).await?;
     let http = reqwest::Client::new();
-    let pages = crate::mapping::fetch_pages(&http, &capsule, &insightly).await?;
+    let mut pages = crate::mapping::fetch_pages(&http, &capsule, &insightly).await?;
+    pages.extend(crate::mapping_projects::fetch_pages(&http, &insightly).await?);
     for (name, bytes, records, decode) in pages {
         let value_rate = rate(records, || {
             let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(s)?;

@@ -11,6 +11,7 @@
 
 mod figures;
 mod mapping;
+mod mapping_projects;
 mod rss;
 
 use std::time::Instant;

@@ -154,7 +154,6 @@ pub fn capsule_capabilities(teams_edition: bool) -> Capabilities {
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
         )
         .with(ResourceKind::FieldDefinition, field_definitions())
-
         // mapping/engagement.rs: logged activities and (read-only) emails from the entry feed.
         .with(ResourceKind::Engagement, {
             let mut r = ResourceCapabilities {

@@ -3,7 +3,7 @@
 
 use unicrm_core::{
     Capabilities, DeletionDetection, Filters, NewAccount, NewContact, NewEngagement, NewLead,
-    NewNote, NewOpportunity, NewTask, ResourceCapabilities, ResourceKind,
+    NewNote, NewOpportunity, NewProject, NewTask, ResourceCapabilities, ResourceKind,
 };
 
 use crate::client::VENDOR;
@@ -119,6 +119,29 @@ pub fn capabilities() -> Capabilities {
             ResourceKind::Pipeline,
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
         )
+        // mapping/project.rs: no expected end date, team or stage name; milestones are read
+        // only (on `get`).
+        .with(
+            ResourceKind::Project,
+            record(
+                true,
+                true,
+                NewProject::FIELDS,
+                &[
+                    "expected_close_date",
+                    "team_id",
+                    "milestones",
+                    "next_activity_at",
+                ],
+            ),
+        )
+        // resources/field_definitions.rs: listed (one record type with `of`), read by id;
+        // the vendor cannot create, change or delete custom fields through its API.
+        .with(ResourceKind::FieldDefinition, {
+            let mut r = ResourceCapabilities::read_only(MAX_PAGE_SIZE);
+            r.filters.of = true;
+            r
+        })
 }
 
 /// Engagements (resources/engagements.rs): events (`meeting`, read-write) and emails

@@ -1,226 +1,33 @@
-//! [`InsightlyClient`]: the builder, the shared HTTP plumbing, and the [`Crm`] implementation.
+//! [`InsightlyClient`]: the client, the shared HTTP plumbing, and the [`Crm`] implementation.
+//!
+//! The builder lives in [`crate::config`], the definitions and picklists caches in
+//! `cache.rs`.
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use secrecy::SecretString;
 use serde_json::value::RawValue;
 use unicrm_core::crm::ClientStats;
 use unicrm_core::http::retry_after::RateLimitHeaders;
-use unicrm_core::http::{
-    ClientOptions, HttpClient, HttpClientBuilder, HttpResponse, Method, RateLimiter, Request,
-    RetryPolicy, Url,
-};
-use unicrm_core::time::{Clock, Sleeper};
+use unicrm_core::http::{HttpClient, HttpResponse, Method, Request, Url};
 use unicrm_core::{
-    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Error, Lead, Note, Opportunity,
-    Pipeline, Resource, ResourceKind, Result, Task, User,
+    Account, Capabilities, Contact, Crm, CustomFieldDefinition, Error, FieldDefinition, Lead, Note,
+    Opportunity, Pipeline, Project, Resource, ResourceKind, Result, Task, User,
 };
 
+use crate::cache::Caches;
 use crate::capabilities::capabilities;
-use crate::config;
-use crate::errors::{InsightlyErrors, InsightlyRateLimits};
-use crate::mapping::Definitions;
-use crate::mapping::lead::LeadPicklists;
+pub use crate::config::InsightlyClientBuilder;
 use crate::resources::objects::{
     AccountSpec, ContactSpec, LeadSpec, NoteSpec, OpportunitySpec, TaskSpec,
 };
-use crate::resources::{ObjectResource, PipelinesResource, UsersResource};
-use crate::wire::{CustomFieldDefinitionWire, decode_object};
+use crate::resources::{
+    FieldDefinitionsResource, ObjectResource, PipelinesResource, ProjectsResource, UsersResource,
+};
+use crate::wire::decode_object;
 
 /// The vendor name used in errors and capabilities.
 pub const VENDOR: &str = "insightly";
-
-/// How long custom field definitions (and the lead statuses and sources) are cached.
-const DEFINITIONS_TTL: Duration = Duration::from_secs(300);
-
-/// Builds an [`InsightlyClient`]. Only the API key is required.
-pub struct InsightlyClientBuilder {
-    api_key: Option<SecretString>,
-    pod: Option<String>,
-    options: ClientOptions,
-    request_interval: Duration,
-    instance: Option<String>,
-    feed_page_size: Option<u32>,
-}
-
-impl std::fmt::Debug for InsightlyClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InsightlyClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
-            .field("pod", &self.pod)
-            .field("options", &self.options)
-            .field("request_interval", &self.request_interval)
-            .field("instance", &self.instance)
-            .finish()
-    }
-}
-
-impl Default for InsightlyClientBuilder {
-    fn default() -> Self {
-        InsightlyClientBuilder {
-            api_key: None,
-            pod: None,
-            options: ClientOptions::default(),
-            request_interval: config::REQUEST_INTERVAL,
-            instance: None,
-            feed_page_size: None,
-        }
-    }
-}
-
-impl InsightlyClientBuilder {
-    /// The user's API key (User Settings → API). Required.
-    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// The pod (`na1` — the default — `eu1`, …): the API is then
-    /// `https://api.{pod}.insightly.com/v3.1/`. A whole API URL is accepted too.
-    pub fn pod(mut self, pod: impl AsRef<str>) -> Self {
-        self.pod = Some(pod.as_ref().to_string());
-        self
-    }
-
-    /// Takes every option `options` sets (base URL, user agent, timeouts, rate limiter,
-    /// retries, a shared connection pool, sleeper, clock) over what is set already; the
-    /// setters below override single options afterwards. Many tenants' clients given one
-    /// [`ClientOptions`] with one [`ConnectionPool`](unicrm_core::http::ConnectionPool) share
-    /// that pool. A rate limiter in `options` replaces the per-instance one.
-    pub fn options(mut self, options: ClientOptions) -> Self {
-        self.options = self.options.merged_with(options);
-        self
-    }
-
-    /// A base URL overriding the pod (the simulator, a proxy, a pod unknown here), e.g.
-    /// `http://127.0.0.1:8080/v3.1/`. A missing trailing `/` is added.
-    pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
-        self.options.base_url = Some(url.as_ref().to_string());
-        self
-    }
-
-    /// Client-side pace, evenly spaced: `n` requests per second (the default is one request
-    /// per 105 ms, about 9.5 per second: under Insightly's per-instance burst limit of 10, with
-    /// headroom for jitter; see [`crate::config::REQUEST_INTERVAL`]).
-    pub fn requests_per_second(mut self, n: NonZeroU32) -> Self {
-        self.request_interval = Duration::from_secs(1) / n.get();
-        self
-    }
-
-    /// Client-side pace as the interval between requests (for a pace that is not a whole number
-    /// per second).
-    pub fn request_interval(mut self, interval: Duration) -> Self {
-        self.request_interval = interval;
-        self
-    }
-
-    /// Retry policy (see [`unicrm_core::http::retry`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.options.retry = Some(policy);
-        self
-    }
-
-    /// The sleeper used for back-off and `Retry-After` waits (tests record them).
-    pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.options.sleeper = Some(sleeper);
-        self
-    }
-
-    /// The clock used to resolve `Retry-After` dates.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.options.clock = Some(clock);
-        self
-    }
-
-    /// A rate limiter to use instead of the process-wide one for this key (for example one
-    /// shared by several keys of the same instance, or a networked one shared by processes).
-    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.options.rate_limiter = Some(limiter);
-        self
-    }
-
-    /// The Insightly instance (account) this client works on. Every client given the same
-    /// name (at the same base URL) shares one rate limiter, whatever its key: the vendor's
-    /// budget is per instance, shared by all its keys. Without a name, clients share a
-    /// limiter per API key.
-    pub fn instance(mut self, name: impl Into<String>) -> Self {
-        self.instance = Some(name.into());
-        self
-    }
-
-    /// Page size of the change feeds' upsert listings (1..=500; default 500, the largest).
-    /// Smaller pages cost more requests; tests use them to exercise page boundaries.
-    pub fn change_page_size(mut self, n: u32) -> Self {
-        self.feed_page_size = Some(n);
-        self
-    }
-
-    /// Whole-request timeout (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
-        self
-    }
-
-    /// User agent.
-    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.options.user_agent = Some(ua.into());
-        self
-    }
-
-    /// Builds the client. Fails with [`Error::Config`] without an API key, or with an invalid
-    /// pod or base URL.
-    pub fn build(self) -> Result<InsightlyClient> {
-        let key = self.api_key.ok_or_else(|| {
-            Error::config("an Insightly API key is required (User Settings → API)")
-        })?;
-        let credentials = crate::auth::credentials(&key)?;
-        let (base_url, pod) =
-            config::resolve(self.pod.as_deref(), self.options.base_url.as_deref())?;
-        let limiter = match self.options.rate_limiter.clone() {
-            Some(l) => l,
-            None => {
-                let instance = match self.instance.as_deref() {
-                    Some(name) if !name.trim().is_empty() => {
-                        crate::rate_limit::Instance::named(name)
-                    }
-                    _ => crate::rate_limit::Instance::of_key(&key),
-                };
-                crate::rate_limit::shared_limiter(&base_url, &instance, self.request_interval)
-            }
-        };
-        let http = HttpClientBuilder::new(VENDOR, base_url.as_str())?
-            .options(&self.options)
-            .credentials(Arc::new(credentials))
-            .rate_limiter(limiter)
-            .error_parser(Arc::new(InsightlyErrors))
-            .rate_limit_reader(Arc::new(InsightlyRateLimits));
-        let shared = Arc::new(Shared {
-            http: http.build()?,
-            pod,
-            feed_page_size: self.feed_page_size,
-            definitions: tokio::sync::Mutex::new(HashMap::new()),
-            lead_picklists: tokio::sync::Mutex::new(None),
-        });
-        Ok(InsightlyClient {
-            inner: Arc::new(Inner {
-                capabilities: capabilities(),
-                contacts: ObjectResource::new(shared.clone()),
-                accounts: ObjectResource::new(shared.clone()),
-                opportunities: ObjectResource::new(shared.clone()),
-                leads: ObjectResource::new(shared.clone()),
-                tasks: ObjectResource::new(shared.clone()),
-                notes: ObjectResource::new(shared.clone()),
-                users: UsersResource::new(shared.clone()),
-                pipelines: PipelinesResource::new(shared.clone()),
-                shared,
-            }),
-        })
-    }
-}
 
 /// What every resource of a client shares: the HTTP client (connection pool, rate limiter,
 /// quota tracker, credentials, counters), the custom field definitions cache and the lead
@@ -230,8 +37,8 @@ pub(crate) struct Shared {
     pub(crate) pod: Option<String>,
     /// Page size of the change feeds' upsert listings (`None`: the largest).
     pub(crate) feed_page_size: Option<u32>,
-    definitions: tokio::sync::Mutex<HashMap<&'static str, (Instant, Arc<Definitions>)>>,
-    lead_picklists: tokio::sync::Mutex<Option<(Instant, Arc<LeadPicklists>)>>,
+    /// The custom field definitions and lead picklists caches (see [`crate::cache`]).
+    pub(crate) caches: Caches,
 }
 
 impl Shared {
@@ -284,81 +91,6 @@ impl Shared {
         let resp = self.send(req).await?;
         decode_object(&resp.body)
     }
-
-    /// Custom field definitions of `object` (`Contacts`), fetched fresh.
-    pub(crate) async fn fetch_definitions(
-        &self,
-        object: &'static str,
-        kind: &ResourceKind,
-    ) -> Result<(Vec<CustomFieldDefinitionWire>, Arc<Definitions>)> {
-        let path = format!("CustomFields/{object}");
-        let wire: Vec<CustomFieldDefinitionWire> = match self.send(self.http.get(&path)?).await {
-            Ok(resp) => crate::wire::decode_array(&resp.body)?
-                .iter()
-                .enumerate()
-                .map(|(i, r)| crate::wire::decode_at(r.get(), &format!("[{i}]")))
-                .collect::<Result<_>>()?,
-            // No access to custom fields (plan, permission): values are typed from JSON alone.
-            Err(Error::PermissionDenied { .. } | Error::NotFound { .. }) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let defs = Arc::new(Definitions::from_wire(wire.clone(), kind));
-        self.definitions
-            .lock()
-            .await
-            .insert(object, (Instant::now(), defs.clone()));
-        Ok((wire, defs))
-    }
-
-    /// Custom field definitions of `object`, cached for five minutes (one request per object
-    /// per client and period; clones share the cache).
-    pub(crate) async fn definitions(
-        &self,
-        object: &'static str,
-        kind: &ResourceKind,
-    ) -> Result<Arc<Definitions>> {
-        {
-            let cache = self.definitions.lock().await;
-            if let Some((at, d)) = cache.get(object) {
-                if at.elapsed() < DEFINITIONS_TTL {
-                    return Ok(d.clone());
-                }
-            }
-        }
-        Ok(self.fetch_definitions(object, kind).await?.1)
-    }
-
-    /// One picklist (`LeadStatuses`, `LeadSources`); empty without access to it.
-    async fn fetch_picklist<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
-        match self.send(self.http.get(path)?).await {
-            Ok(resp) => crate::wire::decode_array(&resp.body)?
-                .iter()
-                .enumerate()
-                .map(|(i, r)| crate::wire::decode_at(r.get(), &format!("[{i}]")))
-                .collect(),
-            // No access (plan, permission, leads disabled): labels stay unresolved.
-            Err(Error::PermissionDenied { .. } | Error::NotFound { .. }) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The lead statuses and sources (`GET /LeadStatuses`, `GET /LeadSources`), cached for
-    /// five minutes like the custom field definitions (two requests per client and period;
-    /// clones share the cache). The lock is held while fetching, so concurrent callers wait
-    /// for one fetch.
-    pub(crate) async fn lead_picklists(&self) -> Result<Arc<LeadPicklists>> {
-        let mut cache = self.lead_picklists.lock().await;
-        if let Some((at, l)) = cache.as_ref() {
-            if at.elapsed() < DEFINITIONS_TTL {
-                return Ok(l.clone());
-            }
-        }
-        let statuses = self.fetch_picklist("LeadStatuses").await?;
-        let sources = self.fetch_picklist("LeadSources").await?;
-        let lists = Arc::new(LeadPicklists::from_wire(statuses, sources));
-        *cache = Some((Instant::now(), lists.clone()));
-        Ok(lists)
-    }
 }
 
 struct Inner {
@@ -372,6 +104,8 @@ struct Inner {
     notes: ObjectResource<NoteSpec>,
     users: UsersResource,
     pipelines: PipelinesResource,
+    projects: ProjectsResource,
+    field_definitions: FieldDefinitionsResource,
 }
 
 /// An Insightly v3.1 client: implements [`Crm`].
@@ -405,6 +139,36 @@ impl std::fmt::Debug for InsightlyClient {
 }
 
 impl InsightlyClient {
+    /// Assembles a client around a built HTTP client (called by the builder).
+    pub(crate) fn assemble(
+        http: HttpClient,
+        pod: Option<String>,
+        feed_page_size: Option<u32>,
+    ) -> InsightlyClient {
+        let shared = Arc::new(Shared {
+            http,
+            pod,
+            feed_page_size,
+            caches: Caches::default(),
+        });
+        InsightlyClient {
+            inner: Arc::new(Inner {
+                capabilities: capabilities(),
+                contacts: ObjectResource::new(shared.clone()),
+                accounts: ObjectResource::new(shared.clone()),
+                opportunities: ObjectResource::new(shared.clone()),
+                leads: ObjectResource::new(shared.clone()),
+                tasks: ObjectResource::new(shared.clone()),
+                notes: ObjectResource::new(shared.clone()),
+                users: UsersResource::new(shared.clone()),
+                pipelines: PipelinesResource::new(shared.clone()),
+                projects: ProjectsResource::new(shared.clone()),
+                field_definitions: FieldDefinitionsResource::new(shared.clone()),
+                shared,
+            }),
+        }
+    }
+
     /// A builder.
     pub fn builder() -> InsightlyClientBuilder {
         InsightlyClientBuilder::default()
@@ -449,6 +213,11 @@ impl InsightlyClient {
     pub(crate) fn notes_resource(&self) -> &ObjectResource<NoteSpec> {
         &self.inner.notes
     }
+    pub(crate) fn projects_resource(
+        &self,
+    ) -> &ObjectResource<crate::resources::projects::ProjectSpec> {
+        self.inner.projects.objects()
+    }
 }
 
 macro_rules! fetch_all_impl {
@@ -469,6 +238,7 @@ fetch_all_impl!(
     Lead => leads_resource,
     Task => tasks_resource,
     Note => notes_resource,
+    Project => projects_resource,
 );
 
 /// The Insightly object path of a unified kind that has custom fields.
@@ -480,6 +250,8 @@ fn custom_field_object(kind: &ResourceKind) -> Option<&'static str> {
         ResourceKind::Lead => Some("Leads"),
         ResourceKind::Task => Some("Tasks"),
         ResourceKind::Engagement => Some("Events"),
+
+        ResourceKind::Project => Some("Projects"),
         _ => None,
     }
 }
@@ -519,6 +291,13 @@ impl Crm for InsightlyClient {
     /// Events and emails ([`crate::resources::EngagementsResource`]).
     fn engagements(&self) -> &dyn Resource<unicrm_core::Engagement> {
         self
+    }
+
+    fn projects(&self) -> &dyn Resource<Project> {
+        &self.inner.projects
+    }
+    fn field_definitions(&self) -> &dyn Resource<FieldDefinition> {
+        &self.inner.field_definitions
     }
 
     /// `GET /CustomFields/{Object}` (Contacts, Organisations, Opportunities, Leads, Tasks;

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod cache;
 mod capabilities;
 pub mod changes;
 mod client;
@@ -14,7 +15,8 @@ pub mod resources;
 pub mod wire;
 
 pub use capabilities::capabilities;
-pub use client::{InsightlyClient, InsightlyClientBuilder, VENDOR};
+pub use client::{InsightlyClient, VENDOR};
+pub use config::InsightlyClientBuilder;
 pub use resources::FetchAll;
 
 use std::sync::Arc;

@@ -35,6 +35,7 @@ pub fn object_name(kind: &ResourceKind) -> String {
         ResourceKind::Note => "Note".into(),
         ResourceKind::User => "User".into(),
         ResourceKind::Pipeline => "Pipeline".into(),
+        ResourceKind::Project => "Project".into(),
         other => {
             // Unknown kinds keep the vendor's spelling; capitalise a lower-case one.
             let s = other.as_str();

@@ -14,11 +14,14 @@ pub mod custom_fields;
 pub mod dates;
 pub mod email;
 pub mod event;
+
+pub mod field_definition;
 pub mod lead;
 pub mod links;
 pub mod note;
 pub mod opportunity;
 pub mod pipeline;
+pub mod project;
 pub mod tags;
 pub mod task;
 pub mod user;

@@ -49,7 +49,7 @@ pub fn from_wire(
     let applies_to = if w.for_opportunities == Some(true) {
         Some(ResourceKind::Opportunity)
     } else if w.for_projects == Some(true) {
-        Some(ResourceKind::Other("project".into()))
+        Some(ResourceKind::Project)
     } else {
         None
     };

@@ -1,11 +1,16 @@
 //! The resources: one generic implementation of Insightly's common pattern (vendor doc §8.1)
 //! for contacts, accounts, opportunities, leads, tasks and notes ([`ObjectResource`], specified
-//! per object in [`objects`]), plus read-only [`UsersResource`] and [`PipelinesResource`].
+//! per object in [`objects`]), projects ([`ProjectsResource`], the same pattern plus pipeline
+//! routes and milestones), plus read-only [`UsersResource`], [`PipelinesResource`] and
+//! [`FieldDefinitionsResource`].
 
 pub mod engagements;
 pub mod events;
+
+pub mod field_definitions;
 pub mod objects;
 mod pipelines;
+pub mod projects;
 mod users;
 
 use std::collections::HashSet;
@@ -26,7 +31,10 @@ use unicrm_core::{
 };
 
 pub use engagements::EngagementsResource;
+
+pub use field_definitions::FieldDefinitionsResource;
 pub use pipelines::PipelinesResource;
+pub use projects::ProjectsResource;
 pub use users::UsersResource;
 
 use crate::client::{Shared, VENDOR};

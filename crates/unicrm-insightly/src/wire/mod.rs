@@ -12,11 +12,13 @@
 mod body;
 mod event;
 mod objects;
+mod project;
 mod sub;
 
 pub use body::Body;
 pub use event::*;
 pub use objects::*;
+pub use project::*;
 pub use sub::*;
 
 use serde::de::DeserializeOwned;

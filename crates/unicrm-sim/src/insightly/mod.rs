@@ -19,6 +19,7 @@
 mod gate;
 mod handlers;
 mod limits;
+mod projects;
 mod schema;
 mod store;
 mod web;

@@ -19,10 +19,12 @@ pub(crate) enum Kind {
     Event,
     /// Captured emails, read-only (docs/vendors/insightly-v3.1-addendum.md, "Emails").
     Email,
+    /// Projects (docs/vendors/insightly-v3.1-addendum.md, "Projects").
+    Project,
 }
 
 /// All kinds, in table order.
-pub(crate) const KINDS: [Kind; 8] = [
+pub(crate) const KINDS: [Kind; 9] = [
     Kind::Contact,
     Kind::Organisation,
     Kind::Opportunity,
@@ -31,6 +33,7 @@ pub(crate) const KINDS: [Kind; 8] = [
     Kind::Note,
     Kind::Event,
     Kind::Email,
+    Kind::Project,
 ];
 
 impl Kind {
@@ -50,6 +53,8 @@ impl Kind {
             Kind::Note => "Notes",
             Kind::Event => "Events",
             Kind::Email => "Emails",
+
+            Kind::Project => "Projects",
         }
     }
 
@@ -64,7 +69,15 @@ impl Kind {
             Kind::Note => "Note",
             Kind::Event => "Event",
             Kind::Email => "Email",
+
+            Kind::Project => "Project",
         }
+    }
+
+    /// Parses a plural or singular object name (case-insensitive), as `/CustomFields/{object}`
+    /// takes it (`Projects` = `Project`).
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+        Kind::from_path(name).or_else(|| Kind::from_singular(name))
     }
 
     /// Parses a plural path segment (case-insensitive).
@@ -92,6 +105,8 @@ impl Kind {
             Kind::Note => &NOTE,
             Kind::Event => &EVENT,
             Kind::Email => &EMAIL,
+
+            Kind::Project => &super::projects::PROJECT,
         }
     }
 
@@ -106,6 +121,8 @@ impl Kind {
             Kind::Note => 80_000_000,
             Kind::Event => 44_000_000,
             Kind::Email => 95_000_000,
+
+            Kind::Project => 40_000_000,
         }
     }
 
@@ -120,6 +137,8 @@ impl Kind {
             Kind::Note => "NOTE",
             Kind::Event => "EVENT",
             Kind::Email => "EMAIL",
+
+            Kind::Project => "PROJECT",
         }
     }
 
@@ -146,7 +165,7 @@ impl Kind {
     pub(crate) fn has_notes(self) -> bool {
         matches!(
             self,
-            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead
+            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead | Kind::Project
         )
     }
 }
@@ -174,7 +193,7 @@ pub(crate) struct F {
     pub(crate) ro: bool,
 }
 
-const fn w(name: &'static str, ty: Ty) -> F {
+pub(crate) const fn w(name: &'static str, ty: Ty) -> F {
     F {
         name,
         ty,
@@ -182,7 +201,7 @@ const fn w(name: &'static str, ty: Ty) -> F {
     }
 }
 
-const fn r(name: &'static str, ty: Ty) -> F {
+pub(crate) const fn r(name: &'static str, ty: Ty) -> F {
     F { name, ty, ro: true }
 }
 

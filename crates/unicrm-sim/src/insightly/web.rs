@@ -28,7 +28,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use super::gate::gate;
 use super::handlers::{
     Ctx, OriginalPath, Res, Shared, Sim, custom_fields, links, method_not_allowed, no_route,
-    opportunities, records, reference, related, search, tags, users,
+    opportunities, projects, records, reference, related, search, tags, users,
 };
 use super::schema::{KINDS, Kind};
 
@@ -47,6 +47,8 @@ const WORDS: &[&str] = &[
     "Me",
     "CustomFields",
     "Instance",
+    "Milestones",
+    "LinkEmailAddress",
 ];
 
 /// The segments of a `/v3.1/…` path (prefix compared without regard to case), empty ones
@@ -211,6 +213,10 @@ fn is_opportunity(k: Kind) -> bool {
     k == Kind::Opportunity
 }
 
+fn is_project(k: Kind) -> bool {
+    k == Kind::Project
+}
+
 /// The record objects' routes (docs/vendors/insightly-v3.1.md, "Endpoints").
 const OBJECT_ROUTES: &[ObjectRoute] = &[
     ObjectRoute {
@@ -341,6 +347,44 @@ const OBJECT_ROUTES: &[ObjectRoute] = &[
         fallback: opportunities::missing_or_not_allowed,
         methods: &[(PUT, opportunities::change_stage)],
     },
+    // Projects (docs/vendors/insightly-v3.1-addendum.md, "Project endpoints").
+    ObjectRoute {
+        path: "/{id}/Pipeline",
+        when: is_project,
+        fallback: opportunities::missing_project_or_not_allowed,
+        methods: &[
+            (PUT, opportunities::change_pipeline),
+            (DELETE, opportunities::leave_pipeline),
+        ],
+    },
+    ObjectRoute {
+        path: "/{id}/PipelineStage",
+        when: is_project,
+        fallback: opportunities::missing_project_or_not_allowed,
+        methods: &[(PUT, opportunities::change_stage)],
+    },
+    ObjectRoute {
+        path: "/{id}/Milestones",
+        when: is_project,
+        fallback: bad_id_or_not_allowed,
+        methods: &[
+            (GET, projects::list_milestones),
+            (POST, projects::add_milestone),
+            (PUT, projects::update_milestone),
+        ],
+    },
+    ObjectRoute {
+        path: "/{id}/Milestones/{milestone}",
+        when: is_project,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(DELETE, projects::delete_milestone)],
+    },
+    ObjectRoute {
+        path: "/{id}/LinkEmailAddress",
+        when: is_project,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(GET, projects::link_email_address)],
+    },
 ];
 
 /// The read-only families: `GET` on these routes, 405 for every other method. Their
@@ -364,6 +408,10 @@ const READ_ONLY: &[(&str, Plain)] = &[
     ("/v3.1/Tags", nothing_here),
     ("/v3.1/Tags/{object}", tags::tag_names),
     ("/v3.1/Tags/{object}/{*rest}", nothing_here),
+    ("/v3.1/Milestones", projects::all_milestones),
+    ("/v3.1/Milestones/Search", projects::search_milestones),
+    ("/v3.1/Milestones/{id}", projects::show_milestone),
+    ("/v3.1/Milestones/{id}/{*rest}", nothing_here),
     ("/v3.1/Instance", reference::instance),
     ("/v3.1/Instance/{*rest}", nothing_here),
 ];

@@ -274,6 +274,7 @@ pub(crate) mod custom_fields;
 pub(crate) mod links;
 mod listing;
 pub(crate) mod opportunities;
+pub(crate) mod projects;
 pub(crate) mod records;
 pub(crate) mod reference;
 pub(crate) mod related;

@@ -1,43 +1,58 @@
 //! The opportunity's own operations: `PUT /Opportunities/{id}/StateChange`,
-//! `PUT|DELETE /Opportunities/{id}/Pipeline` and `PUT /Opportunities/{id}/PipelineStage`.
-//! The opportunity is looked up before the method is judged, so another method on a missing
-//! opportunity answers 404 (see [`missing_or_not_allowed`]).
+//! `PUT|DELETE /Opportunities/{id}/Pipeline` and `PUT /Opportunities/{id}/PipelineStage`;
+//! projects share the pipeline ones (`/Projects/{id}/Pipeline`, `/PipelineStage`: a pipeline
+//! for projects, and none on a project with milestones).
+//! The record is looked up before the method is judged, so another method on a missing
+//! record answers 404 (see [`missing_or_not_allowed`]).
 
 use super::*;
 
 const K: Kind = Kind::Opportunity;
 
-/// The opportunity `{id}` (404 when the id is not a number or no such opportunity exists).
-fn load(db: &Db, ctx: &Ctx) -> Result<(u64, Rec), ApiErr> {
+/// The record `{id}` of `kind` (404 when the id is not a number or no such record exists).
+fn load_of(db: &Db, ctx: &Ctx, kind: Kind) -> Result<(u64, Rec), ApiErr> {
     let id = ctx.id("id")?;
     let rec = db
-        .table(K)
+        .table(kind)
         .rows
         .get(&id)
         .cloned()
-        .ok_or_else(|| not_found(format!("Opportunity with ID {id} was not found.")))?;
+        .ok_or_else(|| not_found(format!("{} with ID {id} was not found.", kind.singular())))?;
     Ok((id, rec))
 }
 
-/// Stores `rec` as updated now and answers the opportunity.
-fn save(db: &mut Db, id: u64, mut rec: Rec) -> Res {
-    rec.set(K, "DATE_UPDATED_UTC", db.now_str());
-    db.insert(K, id, rec);
-    record_view(db, K, id)
+fn load(db: &Db, ctx: &Ctx) -> Result<(u64, Rec), ApiErr> {
+    load_of(db, ctx, K)
 }
 
-/// A change of the opportunity `{id}` by `change` from the request's JSON body, saved as
-/// updated now.
+/// Stores `rec` as updated now and answers the record.
+fn save(db: &mut Db, kind: Kind, id: u64, mut rec: Rec) -> Res {
+    rec.set(kind, "DATE_UPDATED_UTC", db.now_str());
+    db.insert(kind, id, rec);
+    record_view(db, kind, id)
+}
+
+/// A change of the record `{id}` of `kind` by `change` from the request's JSON body, saved
+/// as updated now.
+fn edit_of(
+    sim: &Sim,
+    ctx: &Ctx,
+    kind: Kind,
+    change: impl FnOnce(&Db, u64, &mut Rec, &Map<String, Value>) -> Result<(), ApiErr>,
+) -> Res {
+    let mut db = sim.write();
+    let (id, mut rec) = load_of(&db, ctx, kind)?;
+    let body = ctx.json_object()?;
+    change(&db, id, &mut rec, &body)?;
+    save(&mut db, kind, id, rec)
+}
+
 fn edit(
     sim: &Sim,
     ctx: &Ctx,
     change: impl FnOnce(&Db, &mut Rec, &Map<String, Value>) -> Result<(), ApiErr>,
 ) -> Res {
-    let mut db = sim.write();
-    let (id, mut rec) = load(&db, ctx)?;
-    let body = ctx.json_object()?;
-    change(&db, &mut rec, &body)?;
-    save(&mut db, id, rec)
+    edit_of(sim, ctx, K, |db, _, rec, body| change(db, rec, body))
 }
 
 /// 400 unless the stage `s` belongs to the pipeline `p`.
@@ -54,6 +69,12 @@ fn stage_of(db: &Db, p: u64, s: u64) -> Result<u64, ApiErr> {
 /// Any other method on an operation: 404 for a missing opportunity, else 405.
 pub(crate) fn missing_or_not_allowed(sim: &Sim, ctx: &Ctx) -> Res {
     load(&sim.read(), ctx)?;
+    Err(method_not_allowed(&ctx.method))
+}
+
+/// [`missing_or_not_allowed`] for projects.
+pub(crate) fn missing_project_or_not_allowed(sim: &Sim, ctx: &Ctx) -> Res {
+    load_of(&sim.read(), ctx, Kind::Project)?;
     Err(method_not_allowed(&ctx.method))
 }
 
@@ -88,54 +109,60 @@ pub(crate) fn change_state(sim: &Sim, ctx: &Ctx, _: Kind) -> Res {
     })
 }
 
-/// `PUT /Opportunities/{id}/PipelineStage {"STAGE_ID"}`: a stage of the current pipeline.
-pub(crate) fn change_stage(sim: &Sim, ctx: &Ctx, _: Kind) -> Res {
-    edit(sim, ctx, |db, rec, body| {
+/// `PUT /{Object}/{id}/PipelineStage {"STAGE_ID"}`: a stage of the current pipeline.
+pub(crate) fn change_stage(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
+    edit_of(sim, ctx, kind, |db, _, rec, body| {
         let s = required_id(body, "STAGE_ID")?;
-        let p = rec
-            .int(K, "PIPELINE_ID")
-            .ok_or_else(|| bad("The opportunity is not in a pipeline."))?;
-        rec.set(K, "STAGE_ID", stage_of(db, p, s)?);
+        let p = rec.int(kind, "PIPELINE_ID").ok_or_else(|| {
+            bad(format!(
+                "The {} is not in a pipeline.",
+                kind.singular().to_lowercase()
+            ))
+        })?;
+        rec.set(kind, "STAGE_ID", stage_of(db, p, s)?);
         Ok(())
     })
 }
 
-/// `PUT /Opportunities/{id}/Pipeline {"PIPELINE_ID", "PIPELINE_STAGE_CHANGE": {"STAGE_ID"}}`:
-/// without a stage, the pipeline's first.
-pub(crate) fn change_pipeline(sim: &Sim, ctx: &Ctx, _: Kind) -> Res {
-    edit(sim, ctx, |db, rec, body| {
+/// `PUT /{Object}/{id}/Pipeline {"PIPELINE_ID", "PIPELINE_STAGE_CHANGE": {"STAGE_ID"}}`:
+/// without a stage, the pipeline's first. A project needs a pipeline for projects, and no
+/// milestones.
+pub(crate) fn change_pipeline(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
+    edit_of(sim, ctx, kind, |db, id, rec, body| {
         let p = required_id(body, "PIPELINE_ID")?;
         require_fk(db.ref_exists("Pipelines", p), "PIPELINE_ID", p)?;
+        if kind == Kind::Project {
+            if !super::projects::is_project_pipeline(db, p) {
+                return Err(bad(format!(
+                    "PIPELINE_ID {p} is not a pipeline for projects."
+                )));
+            }
+            if super::projects::has_milestones(db, id) {
+                return Err(bad("A project with milestones cannot have a pipeline."));
+            }
+        }
         let stage = match body.get("PIPELINE_STAGE_CHANGE") {
             Some(Value::Object(o)) => obj_get(o, "STAGE_ID").as_u64(),
             _ => None,
         };
         let stage = match stage {
             Some(s) => stage_of(db, p, s)?,
-            None => db
-                .reference("PipelineStages")
-                .and_then(|t| {
-                    t.rows
-                        .iter()
-                        .filter(|r| r.id("PIPELINE_ID") == Some(p))
-                        .min_by_key(|r| r.id("STAGE_ORDER"))
-                        .and_then(|r| r.id("STAGE_ID"))
-                })
+            None => super::projects::first_stage(db, p)
                 .ok_or_else(|| bad("The pipeline has no stages."))?,
         };
-        rec.set(K, "PIPELINE_ID", p);
-        rec.set(K, "STAGE_ID", stage);
+        rec.set(kind, "PIPELINE_ID", p);
+        rec.set(kind, "STAGE_ID", stage);
         Ok(())
     })
 }
 
-/// `DELETE /Opportunities/{id}/Pipeline`: out of any pipeline.
-pub(crate) fn leave_pipeline(sim: &Sim, ctx: &Ctx, _: Kind) -> Res {
+/// `DELETE /{Object}/{id}/Pipeline`: out of any pipeline.
+pub(crate) fn leave_pipeline(sim: &Sim, ctx: &Ctx, kind: Kind) -> Res {
     let mut db = sim.write();
-    let (id, mut rec) = load(&db, ctx)?;
-    rec.set(K, "PIPELINE_ID", Value::Null);
-    rec.set(K, "STAGE_ID", Value::Null);
-    rec.set(K, "DATE_UPDATED_UTC", db.now_str());
-    db.insert(K, id, rec);
+    let (id, mut rec) = load_of(&db, ctx, kind)?;
+    rec.set(kind, "PIPELINE_ID", Value::Null);
+    rec.set(kind, "STAGE_ID", Value::Null);
+    rec.set(kind, "DATE_UPDATED_UTC", db.now_str());
+    db.insert(kind, id, rec);
     empty(sim.delete_status)
 }

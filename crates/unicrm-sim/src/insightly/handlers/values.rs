@@ -73,6 +73,8 @@ pub(super) fn finalize(
             )?;
         }
         Kind::Email => {}
+
+        Kind::Project => {}
     }
     if let Some(name) = rec.str(k, "ORGANISATION_NAME") {
         if name.chars().count() > 255 {
@@ -253,6 +255,7 @@ pub(super) fn finalize(
                 }
             }
         }
+        Kind::Project => super::projects::finalize_project(db, rec)?,
         Kind::Organisation | Kind::Note | Kind::Email => {}
     }
     Ok(())

@@ -43,6 +43,13 @@ pub(super) fn create(
         }
     }
     let id = db.table(k).next_id;
+    if k == Kind::Project {
+        rec.set(
+            k,
+            "LINKED_EMAIL_ADDRESS",
+            crate::insightly::projects::mail_drop(id),
+        );
+    }
     db.insert(k, id, rec);
     for (target, tid, role, details) in links {
         db.add_link((k, id), (target, tid), role, details);
@@ -110,6 +117,12 @@ pub(super) fn update(
     check_if_match(db, k, id, ctx)?;
     apply_scalars(k, &mut rec, body)?;
     finalize(db, k, &mut rec, body, false)?;
+    if k == Kind::Project
+        && rec.int(k, "PIPELINE_ID").is_some()
+        && super::projects::has_milestones(db, id)
+    {
+        return Err(bad("A project with milestones cannot have a pipeline."));
+    }
     let collections = check_collections(k, body, db)?;
     collections.apply(&mut rec);
     rec.set(k, "DATE_UPDATED_UTC", db.now_str());
@@ -133,6 +146,9 @@ pub(super) fn delete(db: &mut Db, kind: Kind, id: u64) -> Result<(), ApiErr> {
         )));
     }
     db.remove_links_of(kind, id);
+    if kind == Kind::Project {
+        db.milestones.retain(|_, m| m.project_id != id);
+    }
     // Records that pointed at the deleted one keep existing, with the reference cleared.
     let refs: &[(Kind, &str)] = match kind {
         Kind::Organisation => &[

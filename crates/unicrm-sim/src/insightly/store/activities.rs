@@ -22,6 +22,7 @@ fn event_defs(db: &mut Db) {
         ty: "DROPDOWN",
         options: vec![(1, "On site".into()), (2, "Remote".into())],
         order: 1,
+        extra: None,
     });
 }
 

@@ -147,6 +147,20 @@ pub(crate) struct CfDef {
     pub(crate) ty: &'static str,
     pub(crate) options: Vec<(u64, String)>,
     pub(crate) order: u32,
+    /// The vendor-literal extras (`None`: the defaults, editable with no default value).
+    pub(crate) extra: Option<CfExtra>,
+}
+
+/// What a definition states beyond its name, type and options (seeded from the vendor's
+/// example `custom-fields-projects.json`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CfExtra {
+    pub(crate) help: Option<&'static str>,
+    pub(crate) default: Option<&'static str>,
+    pub(crate) editable: bool,
+    pub(crate) join: Option<&'static str>,
+    /// Which option is the default (by id).
+    pub(crate) default_option: Option<u64>,
 }
 
 impl CfDef {
@@ -156,19 +170,30 @@ impl CfDef {
             .options
             .iter()
             .enumerate()
-            .map(|(i, (id, v))| json!({"OPTION_ID": id, "OPTION_VALUE": v, "OPTION_DEFAULT": i == 0 && self.ty == "DROPDOWN"}))
+            .map(|(i, (id, v))| {
+                let default = match &self.extra {
+                    Some(x) => x.default_option == Some(*id),
+                    None => i == 0 && self.ty == "DROPDOWN",
+                };
+                json!({"OPTION_ID": id, "OPTION_VALUE": v, "OPTION_DEFAULT": default})
+            })
             .collect();
+        let x = self.extra.clone().unwrap_or(CfExtra {
+            editable: true,
+            ..CfExtra::default()
+        });
+        let opt = |v: Option<&'static str>| v.map_or(Value::Null, Value::from);
         Ordered(vec![
             ("FIELD_NAME", self.name.clone().into()),
             ("FIELD_LABEL", self.label.clone().into()),
             ("FIELD_FOR", kind.field_for().into()),
             ("FIELD_TYPE", self.ty.into()),
             ("FIELD_ORDER", self.order.into()),
-            ("FIELD_HELP_TEXT", Value::Null),
-            ("DEFAULT_VALUE", Value::Null),
-            ("EDITABLE", true.into()),
+            ("FIELD_HELP_TEXT", opt(x.help)),
+            ("DEFAULT_VALUE", opt(x.default)),
+            ("EDITABLE", x.editable.into()),
             ("VISIBLE", true.into()),
-            ("JOIN_OBJECT", Value::Null),
+            ("JOIN_OBJECT", opt(x.join)),
             ("CUSTOM_FIELD_OPTIONS", Value::Array(options)),
             ("DEPENDENCY", Value::Null),
         ])
@@ -207,6 +232,10 @@ pub(crate) struct Db {
     pub(crate) refs: Vec<RefTable>,
     pub(crate) stage_pipeline: HashMap<u64, u64>,
     pub(crate) custom_defs: HashMap<Kind, Vec<CfDef>>,
+    /// Project milestones, by id.
+    pub(crate) milestones: BTreeMap<u64, crate::insightly::projects::Milestone>,
+    /// The last milestone id handed out.
+    pub(crate) next_milestone_id: u64,
     /// An undocumented key added to every record (exercises readers' unknown-key handling).
     pub(crate) extra_field: Option<(String, Value)>,
     /// The instance's clock (record timestamps, search lag).
@@ -245,9 +274,12 @@ impl Serialize for CustomView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for (k, v) in self.0 {
+            // Live answers carry a third key equal to the name (addendum, "Field types and
+            // values").
             seq.serialize_element(&Ordered(vec![
                 ("FIELD_NAME", k.clone().into()),
                 ("FIELD_VALUE", v.clone()),
+                ("CUSTOM_FIELD_ID", k.clone().into()),
             ]))?;
         }
         seq.end()

@@ -145,6 +145,7 @@ pub(super) fn seed_reference(db: &mut Db, d: &Dataset, base_time: &str) -> SeedR
             ty,
             options,
             order: order as u32 + 1,
+            extra: None,
         };
         let kinds: &[Kind] = if f.applies_to == "party" {
             &[Kind::Contact, Kind::Organisation]

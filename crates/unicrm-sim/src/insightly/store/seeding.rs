@@ -44,6 +44,8 @@ impl Db {
         let refs = seed_reference(&mut db, d, &base_time);
         seed_records(&mut db, d, &refs);
         super::activities::seed_activities(&mut db, d);
+
+        crate::insightly::projects::seed(&mut db, &base_time);
         db
     }
 }
