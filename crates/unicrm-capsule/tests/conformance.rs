@@ -17,20 +17,6 @@ use unicrm_testkit::{
 /// People seeded: enough that the feed's listings (100 parties a page) span several pages.
 const RECORDS: usize = 240;
 
-/// Checks that fail because of adapter bugs reported to the lead, `(resource, check)`. The
-/// suite test asserts each still fails, so an entry is removed as soon as its fix lands.
-const KNOWN_ADAPTER_FAILURES: &[(&str, &str)] = &[
-    // `/users` is unpaged at the vendor (docs/vendors/capsule-v2.md, Pagination) and the adapter
-    // answers every user whatever the page size asked for.
-    ("user", "reads"),
-    ("user", "paging"),
-    // The kit's engagement sample sets `subject` and `end_at`, which a Capsule entry cannot
-    // store (docs/vendors/capsule-v2-addendum.md, "Entry fields for engagements": no end,
-    // no subject on notes); the capabilities leave them out, so the guard refuses the create.
-    // Not an adapter bug: the round trip of what Capsule stores is in tests/engagements.rs.
-    ("engagement", "write round trip"),
-];
-
 struct Sim {
     handle: CapsuleSimHandle,
     /// A personal access token of another user (user 2), for the raw writes.
@@ -472,7 +458,7 @@ async fn capsule_passes_the_conformance_suite() {
         .await
         .expect("the simulator starts");
     println!("{report}");
-    report.assert_passed_except(KNOWN_ADAPTER_FAILURES);
+    report.assert_passed();
     assert!(report.has_passed("contact", "write round trip"), "{report}");
     assert!(report.has_passed("contact", "paging"), "{report}");
     // The issue #14 resources run, not skip.

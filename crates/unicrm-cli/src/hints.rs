@@ -154,10 +154,14 @@ pub fn hint(e: &Error, op: &Op) -> Option<String> {
             }
             _ => "try again in a moment".to_string(),
         }),
-        Error::Validation { fields, .. } if !fields.is_empty() => {
+        Error::Validation {
+            fields, message, ..
+        } if !fields.is_empty() => {
             let parts: Vec<String> = fields
                 .iter()
                 .map(|f| match &f.field {
+                    // The error line says the message already: not twice.
+                    Some(name) if f.message == *message => name.clone(),
                     Some(name) => format!("{name} ({})", f.message),
                     None => f.message.clone(),
                 })

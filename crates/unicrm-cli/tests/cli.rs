@@ -564,7 +564,12 @@ fn projects_engagements_and_fields_on_both_vendors() {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8_lossy(&out.stdout);
-        let header = text.lines().next().unwrap_or_default().to_lowercase();
+        // The header is the first line with text (a border may come first).
+        let header = text
+            .lines()
+            .find(|l| l.chars().any(char::is_alphabetic))
+            .unwrap_or_default()
+            .to_lowercase();
         assert!(
             header.contains("kind") && header.contains("subject"),
             "{vendor}: {header}"

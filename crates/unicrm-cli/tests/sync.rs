@@ -260,7 +260,9 @@ fn sigterm_ends_a_running_sync_cleanly_and_the_next_run_continues() {
 }
 
 /// Faults on the target while the source is edited between cycles: a change that failed is
-/// applied by a later cycle (its checkpoint did not pass it), and nothing is created twice.
+/// applied by a later cycle, and nothing is created twice. (At this fault rate the failed
+/// changes are often re-read anyway, so this does not by itself pin the rule that a failed
+/// change holds its resource's checkpoint.)
 #[test]
 fn faults_on_the_target_delay_changes_but_lose_and_duplicate_none() {
     let sb = Sandboxes::start(3, 0);
@@ -273,13 +275,13 @@ fn faults_on_the_target_delay_changes_but_lose_and_duplicate_none() {
         seed: 11,
         // Refused before anything is written, most of the time: some updates fail for good
         // (after their retries), and the target does not hold them.
-        error_rate: 0.8,
+        error_rate: 0.5,
         ..Default::default()
     };
     // Edit, then run one cycle under faults, until a cycle failed some change: the last
     // edits are then partly unapplied, and no later edit re-reports them.
     let mut last_round = None;
-    for round in 0..6 {
+    for round in 0..8 {
         sb.runtime.block_on(async {
             for p in &people {
                 let patch = ContactPatch {

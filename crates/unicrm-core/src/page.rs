@@ -124,6 +124,31 @@ impl<T> Page<T> {
         }
     }
 
+    /// One page of a listing the vendor answers whole (an unpaged endpoint): at most
+    /// `params.page_size` records (all when unset) from the offset in `params.cursor`, which
+    /// only this function makes (`o:<offset>`); another cursor is [`crate::Error::Paging`].
+    pub fn slice(all: Vec<T>, params: &ListParams) -> crate::Result<Page<T>> {
+        let start = match &params.cursor {
+            None => 0,
+            Some(c) => c
+                .as_str()
+                .strip_prefix("o:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| crate::Error::Paging {
+                    message: format!("not a cursor of this listing: {:?}", c.as_str()),
+                })?,
+        };
+        let total = all.len();
+        let size = params.page_size.map_or(total, |n| n.max(1) as usize);
+        let items: Vec<T> = all.into_iter().skip(start).take(size).collect();
+        let end = start.saturating_add(items.len());
+        Ok(Page {
+            next: (end < total).then(|| Cursor::new(format!("o:{end}"))),
+            items,
+            total: Some(total as u64),
+        })
+    }
+
     /// Maps every item.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {

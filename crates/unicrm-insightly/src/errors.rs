@@ -29,11 +29,49 @@ impl ErrorBodyParser for InsightlyErrors {
 }
 
 /// Insightly's error body: `Message` (else `message`) as the message. Never fails.
+///
+/// Insightly names the fields of a refused write only in its message ("Validation failed:
+/// ORGANISATION_NAME is required.", "FIRST_NAME or LAST_NAME is required"): every word of
+/// the message that is a field name (upper case with an underscore, or a custom field's
+/// `…__c`) becomes a field error, so a validation error says which fields.
 pub fn parse_insightly_error(body: &[u8]) -> ErrorBody {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
         return ErrorBody::default();
     };
-    parse_error_object(&map, &["Message", "message"])
+    let mut parsed = parse_error_object(&map, &["Message", "message"]);
+    if parsed.fields.is_empty() {
+        if let Some(message) = parsed.message.clone() {
+            parsed.fields = field_names(&message)
+                .into_iter()
+                .map(|f| unicrm_core::error::FieldError {
+                    field: Some(f),
+                    resource: None,
+                    message: message.clone(),
+                })
+                .collect();
+        }
+    }
+    parsed
+}
+
+/// The field names a message mentions, in order, each once.
+fn field_names(message: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        let custom = word.len() > 3
+            && word.ends_with("__c")
+            && word.starts_with(|c: char| c.is_ascii_alphabetic());
+        let standard = word.contains('_')
+            && word.starts_with(|c: char| c.is_ascii_uppercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && !word.ends_with('_');
+        if (custom || standard) && !out.iter().any(|w| w == word) {
+            out.push(word.to_string());
+        }
+    }
+    out
 }
 
 /// Reads `X-RateLimit-Limit` and `X-RateLimit-Remaining` (no reset: see the module docs).
@@ -71,6 +109,33 @@ mod tests {
             now: now(),
         }
         .classify(status, headers, body)
+    }
+
+    #[test]
+    fn validation_messages_name_their_fields() {
+        let fields = |body: &[u8]| -> Vec<String> {
+            match classify(400, &HeaderMap::new(), body) {
+                Error::Validation { fields, .. } => {
+                    fields.into_iter().filter_map(|f| f.field).collect()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            fields(br#"{"Message":"Validation failed: ORGANISATION_NAME is required."}"#),
+            ["ORGANISATION_NAME"]
+        );
+        assert_eq!(
+            fields(br#"{"Message":"FIRST_NAME or LAST_NAME is required"}"#),
+            ["FIRST_NAME", "LAST_NAME"]
+        );
+        assert_eq!(
+            fields(br#"{"Message":"Invalid value for Region__c; Region__c must be a choice"}"#),
+            ["Region__c"]
+        );
+        // Ordinary words, a lone upper-case word and a trailing underscore are not fields.
+        assert!(fields(br#"{"Message":"Bad Request: JSON is INVALID here _X_"}"#).is_empty());
+        assert!(fields(br#"{"Message":""}"#).is_empty());
     }
 
     #[test]

@@ -287,7 +287,6 @@ impl Sample for Project {
         NewProject {
             name: format!("Kit project {n}"),
             description: Some("Created by unicrm-testkit".into()),
-            status: Some(ProjectStatus::Open),
             account_id: links.account_id.clone(),
             expected_close_date: NaiveDate::from_ymd_opt(2031, 3, 4),
             ..Default::default()

@@ -103,7 +103,7 @@ impl Resource<Contact> for Mem {
         "mem"
     }
     async fn list(&self, params: &ListParams) -> Result<Page<Contact>> {
-        if params.search.is_some() || params.updated_since.is_some() {
+        if params.search.is_some() || params.updated_since.is_some() || params.of.is_some() {
             return Err(Error::unsupported("contact.list filters", "mem"));
         }
         self.requests.fetch_add(1, Ordering::Relaxed);

@@ -28,10 +28,12 @@ impl Resource<User> for UsersResource {
     }
 
     /// Every user in one page (`/users` is unpaged; page size and cursor are ignored).
-    async fn list(&self, _params: &ListParams) -> Result<Page<User>> {
+    /// `/users` is unpaged at the vendor (docs/vendors/capsule-v2.md, Pagination): the whole
+    /// list is read and cut into pages of the size asked for.
+    async fn list(&self, params: &ListParams) -> Result<Page<User>> {
         let resp = self.api.get_path("users", &[]).await?;
         let items = wire::decode_list::<WireUser>(&resp.body, "users")?;
-        Ok(Page::last(items.iter().map(user_from_wire).collect()))
+        Page::slice(items.iter().map(user_from_wire).collect(), params)
     }
 
     async fn get(&self, id: &UserId) -> Result<User> {

@@ -88,6 +88,10 @@ fn changed(sent: &Value, stored: Option<&Value>) -> bool {
         other => other.to_string(),
     };
     match (sent.as_str(), stored.and_then(Value::as_str)) {
+        // A coarse value stored as the target's nearest finer one keeps what was sent: a
+        // Capsule project `open` is an Insightly `in_progress`, `closed` a `completed`. The
+        // other way round (`in_progress` stored as `open`) is a loss.
+        (Some("open"), Some("in_progress")) | (Some("closed"), Some("completed")) => false,
         (Some(a), Some(b)) => norm(a) != norm(b),
         _ => false,
     }
@@ -205,6 +209,29 @@ mod tests {
             .is_empty()
         );
         assert!(measure(&json!({"status": "won"}), &json!({"status": "won"})).is_empty());
+        // A coarse status stored as the nearest finer one is kept; the reverse is lost.
+        assert!(
+            measure(
+                &json!({"status": "open"}),
+                &json!({"status": "in_progress"})
+            )
+            .is_empty()
+        );
+        assert!(
+            measure(
+                &json!({"status": "closed"}),
+                &json!({"status": "completed"})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            measure(
+                &json!({"status": "in_progress"}),
+                &json!({"status": "open"})
+            )
+            .len(),
+            1
+        );
         let mut c = Capacity::default();
         c.learn("task", &json!({"status": "pending"}), &lost);
         assert!(c.predict("task", &json!({"status": "open"})).is_empty());

@@ -448,6 +448,11 @@ impl Migratable for Engagement {
         )?;
         n.project_id = links.one::<ProjectId>("project_id", "project", self.project_id.as_ref())?;
         n.lead_id = None;
+        // A logged call or meeting has a time but no duration (Capsule entries): it ends when
+        // it starts, which a target that requires an end (Insightly events) accepts.
+        if n.end_at.is_none() {
+            n.end_at = n.start_at;
+        }
         n.participants = self
             .participants
             .iter()

@@ -191,3 +191,39 @@ async fn filling_keeps_the_cycle_and_limit_guards() {
     assert!(err.to_string().contains("after 4 pages"), "{err}");
     assert_eq!(calls.lock().unwrap().len(), 4);
 }
+
+#[test]
+fn a_whole_listing_is_sliced_into_pages_and_a_forged_cursor_is_refused() {
+    let all: Vec<u32> = (1..=5).collect();
+    let mut params = ListParams::new().page_size(2);
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = Page::slice(all.clone(), &params).unwrap();
+        assert_eq!(page.total, Some(5));
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items);
+        pages += 1;
+        match page.next {
+            Some(c) => params.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), ((1..=5).collect::<Vec<_>>(), 3));
+    let whole = Page::slice(all.clone(), &ListParams::new()).unwrap();
+    assert_eq!((whole.items.len(), whole.next), (5, None));
+    for forged in ["7", "o:x", "o:-1", ""] {
+        let p = ListParams::new().cursor(Some(Cursor::new(forged)));
+        assert!(
+            matches!(
+                Page::slice(all.clone(), &p),
+                Err(crate::Error::Paging { .. })
+            ),
+            "{forged:?}"
+        );
+    }
+    // A cursor past the end is an empty last page, not a panic.
+    let past = ListParams::new().cursor(Some(Cursor::new("o:99")));
+    let page = Page::slice(all, &past).unwrap();
+    assert!(page.items.is_empty() && page.next.is_none());
+}

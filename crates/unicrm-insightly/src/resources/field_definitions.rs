@@ -17,7 +17,6 @@ use unicrm_core::{
 
 use crate::client::{Shared, VENDOR};
 use crate::mapping::field_definition::{from_wire, kind_of_object};
-use crate::paging::{decode_cursor, encode_cursor, page_size};
 use crate::wire::{CustomFieldDefinitionWire, decode_array, decode_at, decode_object};
 
 /// The record types with custom fields, and their `/CustomFields/{Object}` names, in listing
@@ -112,25 +111,9 @@ impl Resource<FieldDefinition> for FieldDefinitionsResource {
     }
 
     /// `GET /CustomFields/{Object}` for the record type of `params.of`, or for each in turn;
-    /// one page of `page_size` (default 500) from the cursor's offset.
+    /// cut into pages of the size asked for.
     async fn list(&self, params: &ListParams) -> Result<Page<FieldDefinition>> {
-        let all = self.all(params).await?;
-        let skip = params
-            .cursor
-            .as_ref()
-            .map(decode_cursor)
-            .transpose()?
-            .unwrap_or(0);
-        let top = page_size(params.page_size) as usize;
-        let total = all.len() as u64;
-        let start = usize::try_from(skip).unwrap_or(usize::MAX).min(all.len());
-        let items: Vec<FieldDefinition> = all.into_iter().skip(start).take(top).collect();
-        let end = start + items.len();
-        Ok(Page {
-            next: (end < total as usize).then(|| encode_cursor(end as u64)),
-            items,
-            total: Some(total),
-        })
+        Page::slice(self.all(params).await?, params)
     }
 
     /// `GET /CustomFields/{Object}/Search?fieldName=` for an id `kind.FIELD_NAME`; a bare

@@ -40,8 +40,9 @@ impl Resource<Pipeline> for PipelinesResource {
         VENDOR
     }
 
-    /// Every pipeline in one page (`GET /Pipelines` and `GET /PipelineStages`, all pages).
-    async fn list(&self, _params: &ListParams) -> Result<Page<Pipeline>> {
+    /// Every pipeline (`GET /Pipelines` and `GET /PipelineStages`, all pages), cut into pages
+    /// of the size asked for.
+    async fn list(&self, params: &ListParams) -> Result<Page<Pipeline>> {
         let raw = paging::fetch_all(&self.shared, &Listing::new("Pipelines")).await?;
         let stages = self.stages().await?;
         let items = raw
@@ -49,12 +50,7 @@ impl Resource<Pipeline> for PipelinesResource {
             .enumerate()
             .map(|(i, r)| pipeline::from_json_at(r, &stages, &format!("[{i}]")))
             .collect::<Result<Vec<_>>>()?;
-        let total = Some(items.len() as u64);
-        Ok(Page {
-            items,
-            next: None,
-            total,
-        })
+        Page::slice(items, params)
     }
 
     async fn get(&self, id: &PipelineId) -> Result<Pipeline> {

@@ -138,8 +138,10 @@ pub async fn check_account_reads(crm: &dyn Crm) -> Result<CheckRecord, Failure> 
                     .list_all(ListParams::new().of(kind.clone()))
                     .await
                     .map_err(|e| ctx.fail(format!("listing fields of {kind} failed: {e}")))?;
-                let mut a: Vec<_> = defs.iter().map(|d| d.id.clone()).collect();
-                let mut b: Vec<_> = listed.iter().map(|d| d.id.clone()).collect();
+                // By name: a field-definition resource may namespace its ids (Capsule numbers
+                // definitions per entity).
+                let mut a: Vec<_> = defs.iter().map(|d| d.name.clone()).collect();
+                let mut b: Vec<_> = listed.iter().map(|d| d.name.clone()).collect();
                 a.sort();
                 b.sort();
                 ctx.ensure(a == b, || {
