@@ -4,7 +4,7 @@
 //! (Capsule answers 403 → [`Error::PermissionDenied`] to a personal access token), and an
 //! account has at most 20 hooks (422 → [`Error::Validation`]).
 //!
-//! Capsule signs nothing (vendor doc §11): put an unguessable secret in the target URL, cap the
+//! Capsule signs nothing (docs/vendors/capsule-v2.md §11): put an unguessable secret in the target URL, cap the
 //! body size ([`DeliveryParser::max_bytes`]), and refetch a record by id before trusting it.
 //! Deliveries may repeat, so apply them idempotently.
 //!

@@ -1,5 +1,5 @@
 //! Authentication: HTTP Basic with the API key as user name and a blank password
-//! (vendor doc §2): `Authorization: Basic base64("<key>:")`.
+//! (docs/vendors/insightly-v3.1.md §2): `Authorization: Basic base64("<key>:")`.
 //!
 //! The key is a [`SecretString`]; the header value is marked sensitive and no `Debug` output
 //! of this crate shows it.

@@ -1,4 +1,4 @@
-//! Where the API lives: pods and base URLs (vendor doc §1), and the client builder
+//! Where the API lives: pods and base URLs (docs/vendors/insightly-v3.1.md §1), and the client builder
 //! ([`InsightlyClientBuilder`]).
 //!
 //! An Insightly instance lives on one *pod* (`na1` North America — the default — or `eu1`

@@ -1,4 +1,4 @@
-//! Insightly paging: `skip` / `top` offsets over bare JSON arrays (vendor doc §4).
+//! Insightly paging: `skip` / `top` offsets over bare JSON arrays (docs/vendors/insightly-v3.1.md §4).
 //!
 //! - Pages are requested at the largest size, `top=500`, unless the caller asks for fewer.
 //! - The [`Cursor`] is the `skip` of the next page, as decimal text (`"500"`).

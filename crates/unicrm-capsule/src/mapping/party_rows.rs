@@ -1,6 +1,6 @@
 //! A party's nested rows (emails, phones, addresses, websites, tags), both directions, and the
 //! row-level operations that turn "replace this list" into Capsule's merge semantics
-//! (vendor doc §8.2): kept rows by `id`, removed rows as `{"id": N, "_delete": true}`, new rows
+//! (docs/vendors/capsule-v2.md §8.2): kept rows by `id`, removed rows as `{"id": N, "_delete": true}`, new rows
 //! without `id`, all in one PUT.
 
 use serde_json::{Map, Value, json};

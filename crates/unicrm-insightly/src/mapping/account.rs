@@ -1,4 +1,4 @@
-//! Account ↔ `/Organisations` (vendor doc §11.4).
+//! Account ↔ `/Organisations` (docs/vendors/insightly-v3.1.md §11.4).
 //!
 //! | unified | Insightly |
 //! |---|---|

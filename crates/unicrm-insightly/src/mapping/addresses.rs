@@ -1,5 +1,5 @@
 //! Insightly addresses are flat field groups (`ADDRESS_MAIL_STREET`, `…_CITY`, `…_STATE`,
-//! `…_POSTCODE`, `…_COUNTRY`), not arrays (vendor doc §11.2).
+//! `…_POSTCODE`, `…_COUNTRY`), not arrays (docs/vendors/insightly-v3.1.md §11.2).
 //!
 //! The street may hold several lines separated by `\n`: the first is `street_1`, the rest
 //! `street_2`; writing joins them back.

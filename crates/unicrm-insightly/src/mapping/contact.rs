@@ -1,4 +1,4 @@
-//! Contact ↔ `/Contacts` (vendor doc §11.3).
+//! Contact ↔ `/Contacts` (docs/vendors/insightly-v3.1.md §11.3).
 //!
 //! | unified | Insightly |
 //! |---|---|

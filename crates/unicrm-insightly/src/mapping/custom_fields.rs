@@ -1,6 +1,6 @@
 //! `CUSTOMFIELDS`, typed by their definitions from `GET /CustomFields/{Object}`.
 //!
-//! A value is read by its definition's `FIELD_TYPE` (vendor doc §11.1, §11.11): TEXT,
+//! A value is read by its definition's `FIELD_TYPE` (docs/vendors/insightly-v3.1.md §11.1, §11.11): TEXT,
 //! MULTILINETEXT → text; DROPDOWN → single choice (the option text); MULTISELECT →
 //! `;`-joined choices; NUMERIC, CURRENCY, PERCENT → exact decimal (JSON number or numeric
 //! string, parsed from its text, never through `f64`); DATE / DATETIME → date / date-time;

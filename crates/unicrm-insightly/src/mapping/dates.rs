@@ -1,4 +1,4 @@
-//! Insightly dates: `yyyy-MM-dd HH:mm:ss`, UTC, no zone (vendor doc §6).
+//! Insightly dates: `yyyy-MM-dd HH:mm:ss`, UTC, no zone (docs/vendors/insightly-v3.1.md §6).
 //!
 //! `""` and `0000-00-00 00:00:00` mean null. ISO-8601 (`2024-03-02T17:04:11Z`) is accepted
 //! on input too; output is always the body form.

@@ -1,4 +1,4 @@
-//! Lead ↔ `/Leads` (vendor doc §11.6).
+//! Lead ↔ `/Leads` (docs/vendors/insightly-v3.1.md §11.6).
 //!
 //! | unified | Insightly |
 //! |---|---|
@@ -222,7 +222,7 @@ pub fn from_wire(
     }
 }
 
-/// The POST body for a new lead. Insightly requires `LAST_NAME` (vendor doc §13 item 13), so a
+/// The POST body for a new lead. Insightly requires `LAST_NAME` (docs/vendors/insightly-v3.1.md §13 item 13), so a
 /// lead without one is refused before anything is sent. `status` / `lead_source` labels are
 /// resolved through `lists` when the id is not set.
 pub fn create_body(

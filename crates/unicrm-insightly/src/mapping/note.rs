@@ -1,4 +1,4 @@
-//! Note ↔ `/Notes` (vendor doc §11.8).
+//! Note ↔ `/Notes` (docs/vendors/insightly-v3.1.md §11.8).
 //!
 //! | unified | Insightly |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! Opportunity ↔ `/Opportunities` (vendor doc §11.5).
+//! Opportunity ↔ `/Opportunities` (docs/vendors/insightly-v3.1.md §11.5).
 //!
 //! | unified | Insightly |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! Pipeline ↔ `/Pipelines` + `/PipelineStages` (vendor doc §11.10), read-only.
+//! Pipeline ↔ `/Pipelines` + `/PipelineStages` (docs/vendors/insightly-v3.1.md §11.10), read-only.
 //!
 //! Stages are not embedded in pipelines: they come from the flat `/PipelineStages` list,
 //! grouped by `PIPELINE_ID` and ordered by `STAGE_ORDER`. `applies_to` is `opportunity` for

@@ -1,4 +1,4 @@
-//! Task ↔ `/Tasks` (vendor doc §11.7).
+//! Task ↔ `/Tasks` (docs/vendors/insightly-v3.1.md §11.7).
 //!
 //! | unified | Insightly |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! User ↔ `/Users` (vendor doc §11.9), read-only.
+//! User ↔ `/Users` (docs/vendors/insightly-v3.1.md §11.9), read-only.
 //!
 //! `name` is `FIRST_NAME LAST_NAME`; `email` ← `EMAIL_ADDRESS`; `is_active` ← `ACTIVE`;
 //! `is_admin` ← `ADMINISTRATOR`; `timezone` ← `TIMEZONE_ID` (a Windows zone name);

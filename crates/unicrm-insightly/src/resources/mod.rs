@@ -1,4 +1,4 @@
-//! The resources: one generic implementation of Insightly's common pattern (vendor doc §8.1)
+//! The resources: one generic implementation of Insightly's common pattern (docs/vendors/insightly-v3.1.md §8.1)
 //! for contacts, accounts, opportunities, leads, tasks and notes ([`ObjectResource`], specified
 //! per object in [`objects`]), projects ([`ProjectsResource`], the same pattern plus pipeline
 //! routes and milestones), plus read-only [`UsersResource`], [`PipelinesResource`] and

@@ -1,5 +1,5 @@
 //! The records: Contact, Organisation, Opportunity, Lead, Task, Note, User, Pipeline,
-//! PipelineStage (vendor doc §11).
+//! PipelineStage (docs/vendors/insightly-v3.1.md §11).
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -119,7 +119,7 @@ pub struct CustomFieldDefinitionWire {
     pub custom_field_options: Option<Vec<CustomFieldOptionWire>>,
 }
 
-/// A lead status, `GET /LeadStatuses` (vendor doc §11.6).
+/// A lead status, `GET /LeadStatuses` (docs/vendors/insightly-v3.1.md §11.6).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE", default)]
 pub struct LeadStatusWire {
@@ -135,7 +135,7 @@ pub struct LeadStatusWire {
     pub field_order: Option<i64>,
 }
 
-/// A lead source, `GET /LeadSources` (vendor doc §11.6).
+/// A lead source, `GET /LeadSources` (docs/vendors/insightly-v3.1.md §11.6).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE", default)]
 pub struct LeadSourceWire {

@@ -1,4 +1,4 @@
-//! Field tables of the Insightly objects (vendor doc §11) and value coercion.
+//! Field tables of the Insightly objects (docs/vendors/insightly-v3.1.md §11) and value coercion.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
