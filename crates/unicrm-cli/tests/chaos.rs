@@ -242,7 +242,13 @@ fn chaos_migration_loses_and_duplicates_nothing() {
         .requests_per_second(std::num::NonZeroU32::new(100_000).unwrap())
         .build()
         .unwrap();
-    let rows = rows(&state);
+    // The kinds this test seeds at scale and checks record by record (the fixed handful of
+    // projects and engagements the simulator also seeds are migrated too, and not counted here).
+    let checked = ["account", "contact", "opportunity", "task", "note"];
+    let rows: Vec<_> = rows(&state)
+        .into_iter()
+        .filter(|r| checked.contains(&r.0.as_str()))
+        .collect();
     let accounts = id_map(&rows, "account");
     let contacts = id_map(&rows, "contact");
     let opps = id_map(&rows, "opportunity");

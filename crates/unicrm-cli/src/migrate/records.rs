@@ -348,10 +348,13 @@ impl Migrator<'_> {
                 }
                 Err(e) => {
                     let reason = e.to_string();
-                    self.refused(&kind, sid, unknown, &reason)?;
                     if e.is_unsupported() && !unknown {
+                        // Refused before anything was sent: no row is kept (the record is
+                        // counted as what the target cannot hold, each run).
+                        self.state.forget(&kind, sid)?;
                         return Ok(Outcome::Unsupported(reason));
                     }
+                    self.refused(&kind, sid, unknown, &reason)?;
                     if unknown {
                         return Ok(Outcome::Unknown(format!(
                             "{reason}, after an attempt whose outcome is unknown; the next run looks first"
