@@ -161,7 +161,7 @@ pub fn hint(e: &Error, op: &Op) -> Option<String> {
                 .iter()
                 .map(|f| match &f.field {
                     // The error line says the message already: not twice.
-                    Some(name) if f.message == *message => name.clone(),
+                    Some(name) if f.message.is_empty() || f.message == *message => name.clone(),
                     Some(name) => format!("{name} ({})", f.message),
                     None => f.message.clone(),
                 })

@@ -176,6 +176,8 @@ fn format_fields(fields: &[FieldError]) -> String {
     let parts: Vec<String> = fields
         .iter()
         .map(|f| match &f.field {
+            // A field the summary message names, with no message of its own.
+            Some(name) if f.message.is_empty() => name.clone(),
             Some(name) => format!("{name}: {}", f.message),
             None => f.message.clone(),
         })

@@ -46,7 +46,8 @@ pub fn parse_insightly_error(body: &[u8]) -> ErrorBody {
                 .map(|f| unicrm_core::error::FieldError {
                     field: Some(f),
                     resource: None,
-                    message: message.clone(),
+                    // The summary message says it; not repeated per field.
+                    message: String::new(),
                 })
                 .collect();
         }
@@ -114,6 +115,7 @@ mod tests {
     #[test]
     fn validation_messages_name_their_fields() {
         let fields = |body: &[u8]| -> Vec<String> {
+            // (each field error is only its name: the message says the rest)
             match classify(400, &HeaderMap::new(), body) {
                 Error::Validation { fields, .. } => {
                     fields.into_iter().filter_map(|f| f.field).collect()
@@ -149,7 +151,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "validation failed: FIRST_NAME or LAST_NAME is required"
+            "validation failed: FIRST_NAME or LAST_NAME is required (FIRST_NAME; LAST_NAME)"
         );
         let html = format!("<html>{}</html>", "x".repeat(10_000));
         match classify(404, &HeaderMap::new(), html.as_bytes()) {
