@@ -163,7 +163,7 @@ pub fn refusal(err: &Error) -> Option<Refusal> {
 /// window, `X-RateLimit-Limit-Daily` / `X-RateLimit-Daily-Remaining` per day.
 ///
 /// The burst window is reported unless the day is spent: then the daily quota, with its reset
-/// from the undocumented `X-RateLimit-Daily-Reset` (milliseconds until the reset, [L]) or
+/// from the undocumented `X-RateLimit-Daily-Reset` (milliseconds until the reset; low confidence) or
 /// else the next UTC midnight, so core stops with `QuotaExhausted` instead of waiting. A spent
 /// burst resets one interval from now (the window's start is not sent; waiting a whole
 /// interval is safe for a fixed or a sliding window). The proxy's `x-ratelimit-limit` /
