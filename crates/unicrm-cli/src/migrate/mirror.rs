@@ -248,22 +248,50 @@ impl Migrator<'_> {
     ) -> Result<bool, CliError> {
         let kind = R::KIND.to_string();
         let sid = record.id().to_string();
-        let tid = match self.state.get(&kind, &sid).await? {
-            Some(Entry::Done(tid)) => tid,
-            _ => {
-                self.migrate_one::<R>(label, record).await?;
-                return Ok(matches!(
-                    self.state.get(&kind, &sid).await?,
-                    Some(Entry::Done(_))
-                ));
-            }
+        if !matches!(self.state.get(&kind, &sid).await?, Some(Entry::Done(_))) {
+            self.migrate_one::<R>(label, record).await?;
+            return Ok(matches!(
+                self.state.get(&kind, &sid).await?,
+                Some(Entry::Done(_))
+            ));
+        }
+        if !self.lease(label, &kind, &sid).await? {
+            return Ok(false);
+        }
+        let result = self.update_leased(label, record, cycle).await;
+        let updated = self.release(&kind, &sid, result).await?;
+        if updated == Some(false) {
+            // Deleted in the target by someone else: mirror it again.
+            self.migrate_one::<R>(label, record).await?;
+            return Ok(matches!(
+                self.state.get(&kind, &sid).await?,
+                Some(Entry::Done(_))
+            ));
+        }
+        Ok(updated.unwrap_or(false))
+    }
+
+    /// Updates a mirrored record, under its lease: `Some(true)` when updated, `Some(false)`
+    /// when the target no longer has it (forgotten: the caller mirrors it again), `None` when
+    /// it was not written (a failure counted, or no longer mirrored).
+    async fn update_leased<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        record: &R,
+        cycle: &mut Cycle,
+    ) -> Result<Option<bool>, CliError> {
+        let kind = R::KIND.to_string();
+        let sid = record.id().to_string();
+        // Read again under the lease: another worker may have changed it meanwhile.
+        let Some(Entry::Done(tid)) = self.state.get(&kind, &sid).await? else {
+            return Ok(None);
         };
         let (built, missing, dropped) = self.build(record).await?;
         let new = match built {
             Ok(n) => n,
             Err(reason) => {
                 self.fail(label, &sid, reason);
-                return Ok(false);
+                return Ok(None);
             }
         };
         let caps = self.target.capabilities().of::<R>().clone();
@@ -309,21 +337,16 @@ impl Migrator<'_> {
                         })
                         .await?;
                 }
-                Ok(true)
+                Ok(Some(true))
             }
             Err(Error::NotFound { .. }) => {
-                // Deleted in the target by someone else: mirror it again.
                 self.state.forget(&kind, &sid).await?;
-                self.migrate_one::<R>(label, record).await?;
-                Ok(matches!(
-                    self.state.get(&kind, &sid).await?,
-                    Some(Entry::Done(_))
-                ))
+                Ok(Some(false))
             }
             Err(e) if super::budget_spent(&e) => Err(e.into()),
             Err(e) => {
                 self.fail(label, &sid, format!("update of {tid} failed: {e}"));
-                Ok(false)
+                Ok(None)
             }
         }
     }
@@ -335,6 +358,24 @@ impl Migrator<'_> {
         sid: &str,
     ) -> Result<bool, CliError> {
         let kind = R::KIND.to_string();
+        if !matches!(self.state.get(&kind, sid).await?, Some(Entry::Done(_))) {
+            return Ok(false);
+        }
+        if !self.lease(label, &kind, sid).await? {
+            return Ok(false);
+        }
+        let result = self.delete_leased::<R>(label, sid).await;
+        self.release(&kind, sid, result).await
+    }
+
+    /// [`Migrator::delete`] under the record's lease.
+    async fn delete_leased<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        sid: &str,
+    ) -> Result<bool, CliError> {
+        let kind = R::KIND.to_string();
+        // Read again under the lease: another worker may have deleted it meanwhile.
         let Some(Entry::Done(tid)) = self.state.get(&kind, sid).await? else {
             return Ok(false);
         };

@@ -161,9 +161,66 @@ impl Migrator<'_> {
         Ok(())
     }
 
+    /// Takes this worker's lease on a record before writing it; `false` (the record counted
+    /// as left to the worker holding it) when another worker holds it.
+    pub(super) async fn lease(
+        &mut self,
+        label: &'static str,
+        kind: &str,
+        sid: &str,
+    ) -> Result<bool, CliError> {
+        if self.opts.dry_run || self.state.lease(kind, sid).await? {
+            return Ok(true);
+        }
+        self.rep(label).leased += 1;
+        self.fail(
+            label,
+            sid,
+            "another worker sharing the state is writing it (leased); a later run checks it".into(),
+        );
+        Ok(false)
+    }
+
+    /// Gives the lease taken by [`Migrator::lease`] back, after `result` (the write).
+    pub(super) async fn release<T>(
+        &mut self,
+        kind: &str,
+        sid: &str,
+        result: Result<T, CliError>,
+    ) -> Result<T, CliError> {
+        if self.opts.dry_run {
+            return result;
+        }
+        let released = self.state.release(kind, sid).await;
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+
     /// Migrates one source record, unless the id map says it is in the target already: the
-    /// create path of a migration, and of a sync for a record it has not mirrored yet.
+    /// create path of a migration, and of a sync for a record it has not mirrored yet. The
+    /// record is written under this worker's lease, and its entry read again once the lease
+    /// is held (another worker may have written it meanwhile).
     pub(super) async fn migrate_one<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        record: &R,
+    ) -> Result<(), CliError> {
+        let kind = R::KIND.to_string();
+        let sid = record.id().to_string();
+        if let Some(Entry::Done(_) | Entry::Deleted(_)) = self.state.get(&kind, &sid).await? {
+            self.rep(label).skipped_existing += 1;
+            return Ok(());
+        }
+        if !self.lease(label, &kind, &sid).await? {
+            return Ok(());
+        }
+        let result = self.write_one(label, record).await;
+        self.release(&kind, &sid, result).await
+    }
+
+    /// [`Migrator::migrate_one`] under the record's lease.
+    async fn write_one<R: Migratable>(
         &mut self,
         label: &'static str,
         record: &R,
