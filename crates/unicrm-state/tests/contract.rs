@@ -256,7 +256,7 @@ async fn sqlite_is_durable_exclusive_and_readable_read_only() {
     s.mark_done("account", "1", "2", &BTreeMap::new())
         .await
         .unwrap();
-    let second = SqliteStore::open(&path, false).err().expect("refused");
+    let second = SqliteStore::open(&path, false).expect_err("refused");
     assert!(
         second
             .to_string()
@@ -271,8 +271,7 @@ async fn sqlite_is_durable_exclusive_and_readable_read_only() {
     );
     ro.set_meta("k", "v")
         .await
-        .err()
-        .expect("a read-only file refuses writes");
+        .expect_err("a read-only file refuses writes");
     let missing = SqliteStore::open(&dir.path().join("none.sqlite"), true).unwrap();
     assert!(missing.is_read_only());
     missing.set_meta("k", "v").await.unwrap();
@@ -344,8 +343,7 @@ mod postgres {
         // Bad URLs and unreachable servers are errors that show no password.
         let e = PostgresStore::connect("postgres://u:s3cret@127.0.0.1:1/db", false)
             .await
-            .err()
-            .expect("nothing listens on port 1");
+            .expect_err("nothing listens on port 1");
         assert!(!e.to_string().contains("s3cret"), "{e}");
         assert!(e.to_string().contains("127.0.0.1:1/db"), "{e}");
     }
