@@ -19,7 +19,8 @@
 //!
 //! Each call runs on the caller's thread (a short local statement; one connection behind a
 //! mutex). Leases expire on this machine's clock: the file has one process anyway, so they
-//! only matter between tasks of that process.
+//! only matter between tasks of that process, and opening the file voids the leases of the
+//! processes before (the exclusive lock proves they ended).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -174,6 +175,9 @@ impl SqliteStore {
                     .map_err(db_err)?;
             }
         }
+        // Holding the exclusive lock proves that the process of every lease in the file has
+        // ended (a killed run leaves its leases behind): they are void.
+        conn.execute_batch("DELETE FROM leases;").map_err(db_err)?;
         Ok(store(Some(conn), true))
     }
 

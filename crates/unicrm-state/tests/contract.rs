@@ -263,7 +263,20 @@ async fn sqlite_is_durable_exclusive_and_readable_read_only() {
             .contains("in use by another migration (locked)"),
         "{second}"
     );
+    assert!(
+        s.try_lease("contact", "1", "killed run", Duration::from_secs(600))
+            .await
+            .unwrap()
+    );
     drop(s);
+    // The next process on the file holds the lock: the leases of the one before are void.
+    let next = SqliteStore::open(&path, false).unwrap();
+    assert!(
+        next.try_lease("contact", "1", "next run", Duration::from_secs(600))
+            .await
+            .unwrap()
+    );
+    drop(next);
     let ro = SqliteStore::open(&path, true).unwrap();
     assert_eq!(
         ro.get("account", "1").await.unwrap(),
