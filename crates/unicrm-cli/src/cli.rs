@@ -355,7 +355,8 @@ pub struct SyncArgs {
     /// Target CRM (a registered vendor name).
     #[arg(long, value_parser = crate::connect::vendor_parser())]
     pub to: String,
-    /// SQLite file holding the id map and the checkpoints (the migration's state works too).
+    /// SQLite file holding the id map and the checkpoints (the migration's state works too), or a
+    /// `postgres://…` URL of a database shared by several workers.
     #[arg(long)]
     pub state: PathBuf,
     /// Run one cycle and exit.
@@ -384,7 +385,8 @@ pub struct MigrateArgs {
     /// Target CRM (a registered vendor name).
     #[arg(long, value_parser = crate::connect::vendor_parser())]
     pub to: String,
-    /// SQLite file holding the id map (created if missing); rerunning with it creates nothing twice.
+    /// SQLite file holding the id map (created if missing), or a `postgres://…` URL of a database
+    /// shared by several workers; rerunning with it creates nothing twice.
     #[arg(long)]
     pub state: PathBuf,
     /// Print the plan; change nothing.

@@ -116,7 +116,7 @@ async fn migrate_command(args: cli::MigrateArgs) -> Result<(), CliError> {
     }
     let source = connect::connect(&args.from, args.from_base_url.as_deref())?;
     let target = connect::connect(&args.to, args.to_base_url.as_deref())?;
-    let state = migrate::state::State::open(&args.state, args.dry_run)?;
+    let state = migrate::state::State::connect(&args.state, args.dry_run).await?;
     let report = migrate::Migrator::new(
         source.as_ref(),
         target.as_ref(),

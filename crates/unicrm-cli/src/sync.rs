@@ -66,7 +66,7 @@ pub async fn run(args: SyncArgs) -> Result<(), CliError> {
     };
     let source = connect::connect(&args.from, args.from_base_url.as_deref())?;
     let target = connect::connect(&args.to, args.to_base_url.as_deref())?;
-    let state = State::open(&args.state, false)?;
+    let state = State::connect(&args.state, false).await?;
     let mut migrator = Migrator::new(source.as_ref(), target.as_ref(), state, Options::default());
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(tokio::sync::Notify::new());

@@ -181,7 +181,9 @@ fn unknown_outcomes_stay_pending_and_are_looked_up_before_any_resend() {
     let st = State::open(&state, false).unwrap();
     for s in &src {
         assert!(matches!(
-            st.get("account", s.id.as_str()).unwrap(),
+            sb.runtime
+                .block_on(st.get("account", s.id.as_str()))
+                .unwrap(),
             Some(Entry::Done(_))
         ));
     }
@@ -210,7 +212,11 @@ fn unknown_outcomes_stay_pending_and_are_looked_up_before_any_resend() {
     .flatten()
     .max()
     .unwrap();
-    let clock = st.meta("target_clock").unwrap().unwrap();
+    let clock = sb
+        .runtime
+        .block_on(st.meta("target_clock"))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         chrono::DateTime::parse_from_rfc3339(&clock).unwrap(),
         newest,
@@ -331,7 +337,9 @@ fn losses_are_counted_and_strict_refuses_them() {
     for c in contacts.iter().filter(|c| c.emails.len() > 1) {
         assert!(
             matches!(
-                st.get("contact", c.id.as_str()).unwrap(),
+                sb.runtime
+                    .block_on(st.get("contact", c.id.as_str()))
+                    .unwrap(),
                 Some(Entry::Refused(_))
             ),
             "contact {} with {} emails",
@@ -394,8 +402,16 @@ fn a_link_to_a_record_migrated_later_is_filled_by_a_later_run() {
     assert_eq!(second.resources["contacts"].links_pending, 0);
     assert!(second.complete, "{second:?}");
     let st = State::open(&state, true).unwrap();
-    let acme_t = st.target_id("account", acme.id.as_str()).unwrap().unwrap();
-    let ann_t = st.target_id("contact", ann.id.as_str()).unwrap().unwrap();
+    let acme_t = sb
+        .runtime
+        .block_on(st.target_id("account", acme.id.as_str()))
+        .unwrap()
+        .unwrap();
+    let ann_t = sb
+        .runtime
+        .block_on(st.target_id("contact", ann.id.as_str()))
+        .unwrap()
+        .unwrap();
     let t = rt
         .block_on(i.contacts().get(&ann_t.as_str().into()))
         .unwrap();
@@ -474,9 +490,12 @@ fn a_pending_row_from_an_earlier_run_is_looked_up_not_resent() {
     let state = dir.path().join("s.sqlite");
     {
         let st = State::open(&state, false).unwrap();
-        st.mark_pending("contact", applied.id.as_str(), None)
+        sb.runtime
+            .block_on(st.mark_pending("contact", applied.id.as_str(), None))
             .unwrap();
-        st.mark_pending("contact", lossy.id.as_str(), None).unwrap();
+        sb.runtime
+            .block_on(st.mark_pending("contact", lossy.id.as_str(), None))
+            .unwrap();
     }
     let report = run(
         &sb,
@@ -490,13 +509,17 @@ fn a_pending_row_from_an_earlier_run_is_looked_up_not_resent() {
     );
     let st = State::open(&state, true).unwrap();
     assert_eq!(
-        st.get("contact", applied.id.as_str()).unwrap(),
+        sb.runtime
+            .block_on(st.get("contact", applied.id.as_str()))
+            .unwrap(),
         Some(Entry::Done(image.id.to_string())),
         "{report:?}"
     );
     assert!(report.resources["contacts"].recovered >= 1, "{report:?}");
     assert!(matches!(
-        st.get("contact", lossy.id.as_str()).unwrap(),
+        sb.runtime
+            .block_on(st.get("contact", lossy.id.as_str()))
+            .unwrap(),
         Some(Entry::Pending { .. })
     ));
     let written: Vec<Contact> = all(&sb, &i);
@@ -543,11 +566,13 @@ fn a_refused_create_is_failed_not_pending() {
         let st = State::open(&state, true).unwrap();
         assert!(
             matches!(
-                st.get("account", too_long.id.as_str()).unwrap(),
+                sb.runtime
+                    .block_on(st.get("account", too_long.id.as_str()))
+                    .unwrap(),
                 Some(Entry::Failed(_))
             ),
             "run {run_no}: {:?}",
-            st.get("account", too_long.id.as_str())
+            sb.runtime.block_on(st.get("account", too_long.id.as_str()))
         );
     }
     let written: Vec<Account> = all(&sb, &i);

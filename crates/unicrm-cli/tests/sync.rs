@@ -348,3 +348,78 @@ fn faults_on_the_target_delay_changes_but_lose_and_duplicate_none() {
         );
     }
 }
+
+fn meta(state: &Path, key: &str) -> Option<String> {
+    let conn = rusqlite::Connection::open(state).unwrap();
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .ok()
+}
+
+/// The checkpoint rule: a cycle in which a change could not be applied keeps the resource's
+/// `sync_checkpoint:<kind>` where it was, so the next cycle reads that change again; a cycle
+/// that applies everything moves it on. The failure is deterministic: the target refuses to
+/// delete one mirrored record (417 "Delete failed").
+#[test]
+fn a_cycle_with_a_failure_keeps_the_checkpoint_and_the_next_cycle_reads_the_change_again() {
+    let sb = Sandboxes::start(6, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.sqlite");
+    let (capsule, insightly) = clients(&sb);
+    let (first, _) = sync(&sb, &state, &[]);
+    assert_eq!(first["failed"], 0, "{first}");
+    let key = "sync_checkpoint:contact";
+    let saved = meta(&state, key).expect("a clean cycle saves the checkpoint");
+    let account_saved = meta(&state, "sync_checkpoint:account").unwrap();
+
+    let people: Vec<Contact> = all(&sb, &capsule);
+    let (edited, deleted) = (&people[0], &people[1]);
+    let (_, kept_target) = target_of(&state, "contact", deleted.id.as_str()).unwrap();
+    assert!(
+        sb.insightly
+            .fail_deletes_of("Contacts", kept_target.parse().unwrap())
+    );
+    sb.runtime.block_on(async {
+        let patch = ContactPatch {
+            job_title: Patch::Set("Keeper of Checkpoints".into()),
+            ..Default::default()
+        };
+        capsule.contacts().update(&edited.id, &patch).await.unwrap();
+        capsule.contacts().delete(&deleted.id).await.unwrap();
+    });
+
+    for cycle in 2..=3 {
+        let (line, _) = sync(&sb, &state, &[]);
+        // The deletion is read (again, in cycle 3: the checkpoint did not pass it) and fails.
+        assert_eq!(line["failed"], 1, "cycle {cycle}: {line}");
+        assert_eq!(line["deleted"], 0, "cycle {cycle}: {line}");
+        assert_eq!(
+            meta(&state, key).as_deref(),
+            Some(saved.as_str()),
+            "cycle {cycle} kept the contacts' checkpoint"
+        );
+        assert_eq!(
+            target_of(&state, "contact", deleted.id.as_str()).unwrap().0,
+            "done",
+            "cycle {cycle}: the row is not marked deleted"
+        );
+        // The other changes of the cycle are applied all the same.
+        let (_, edited_target) = target_of(&state, "contact", edited.id.as_str()).unwrap();
+        let mirrored: Vec<Contact> = all(&sb, &insightly);
+        let image = mirrored
+            .iter()
+            .find(|c| c.id.as_str() == edited_target)
+            .unwrap();
+        assert_eq!(image.job_title.as_deref(), Some("Keeper of Checkpoints"));
+        assert!(mirrored.iter().any(|c| c.id.as_str() == kept_target));
+    }
+    // A resource whose changes all applied moved on (accounts had none: its checkpoint still
+    // moves to the feed's new one, never backwards).
+    let account_now = meta(&state, "sync_checkpoint:account").unwrap();
+    let at = |text: &str| {
+        serde_json::from_str::<unicrm_core::Checkpoint>(text)
+            .unwrap()
+            .at
+    };
+    assert!(at(&account_now) >= at(&account_saved));
+    assert!(at(&saved) > chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
+}

@@ -32,6 +32,7 @@ pub mod models;
 pub mod page;
 pub mod patch;
 pub mod registry;
+pub mod sync;
 pub mod time;
 pub mod webhook;
 

@@ -27,7 +27,7 @@ use unicrm_core::{Change, Checkpoint, CrmExt, Error};
 
 use super::Migrator;
 use super::state::{Entry, PendingLink};
-use super::transform::{Links, Migratable};
+use super::transform::Migratable;
 use crate::exit::CliError;
 
 /// What a sync does with deletions at the source.
@@ -145,7 +145,7 @@ impl Migrator<'_> {
             self.fill_links::<unicrm_core::Engagement>("engagements")
                 .await?;
         }
-        self.save_clock()?;
+        self.save_clock().await?;
         for r in self.report.resources.values() {
             cycle.failed += r.failed.len() as u64;
         }
@@ -170,7 +170,7 @@ impl Migrator<'_> {
             return Ok(());
         }
         let key = Self::checkpoint_key(&kind);
-        let from = match self.state.meta(&key)? {
+        let from = match self.state.meta(&key).await? {
             Some(text) => serde_json::from_str::<Checkpoint>(&text).map_err(|e| {
                 CliError::runtime(format!(
                     "the sync state's {label} checkpoint is unreadable ({e}); restore the state file or remove its `{key}` entry to start {label} over"
@@ -226,7 +226,8 @@ impl Migrator<'_> {
             .map_or(0, |r| r.failed.len());
         if failed_now == failed_before {
             self.state
-                .set_meta(&key, &serde_json::to_string(&set.next)?)?;
+                .set_meta(&key, &serde_json::to_string(&set.next)?)
+                .await?;
         } else {
             // Some change was not applied: the checkpoint stays, the next cycle reads it again.
             tracing::warn!(
@@ -247,22 +248,52 @@ impl Migrator<'_> {
     ) -> Result<bool, CliError> {
         let kind = R::KIND.to_string();
         let sid = record.id().to_string();
-        let tid = match self.state.get(&kind, &sid)? {
-            Some(Entry::Done(tid)) => tid,
-            _ => {
-                self.migrate_one::<R>(label, record).await?;
-                return Ok(matches!(self.state.get(&kind, &sid)?, Some(Entry::Done(_))));
-            }
+        if !matches!(self.state.get(&kind, &sid).await?, Some(Entry::Done(_))) {
+            self.migrate_one::<R>(label, record).await?;
+            return Ok(matches!(
+                self.state.get(&kind, &sid).await?,
+                Some(Entry::Done(_))
+            ));
+        }
+        if !self.lease(label, &kind, &sid).await? {
+            return Ok(false);
+        }
+        let result = self.update_leased(label, record, cycle).await;
+        let updated = self.release(&kind, &sid, result).await?;
+        if updated == Some(false) {
+            // Deleted in the target by someone else: mirror it again.
+            self.migrate_one::<R>(label, record).await?;
+            return Ok(matches!(
+                self.state.get(&kind, &sid).await?,
+                Some(Entry::Done(_))
+            ));
+        }
+        Ok(updated.unwrap_or(false))
+    }
+
+    /// Updates a mirrored record, under its lease: `Some(true)` when updated, `Some(false)`
+    /// when the target no longer has it (forgotten: the caller mirrors it again), `None` when
+    /// it was not written (a failure counted, or no longer mirrored).
+    async fn update_leased<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        record: &R,
+        cycle: &mut Cycle,
+    ) -> Result<Option<bool>, CliError> {
+        let kind = R::KIND.to_string();
+        let sid = record.id().to_string();
+        // Read again under the lease: another worker may have changed it meanwhile.
+        let Some(Entry::Done(tid)) = self.state.get(&kind, &sid).await? else {
+            return Ok(None);
         };
-        let mut links = Links::new(&self.state);
-        let new = match record.to_new(&self.maps, &mut links) {
+        let (built, missing, dropped) = self.build(record).await?;
+        let new = match built {
             Ok(n) => n,
             Err(reason) => {
                 self.fail(label, &sid, reason);
-                return Ok(false);
+                return Ok(None);
             }
         };
-        let (missing, dropped) = (links.missing, links.dropped_fields);
         let caps = self.target.capabilities().of::<R>().clone();
         let (new, unwritable) = caps.writable_part::<R>(&new)?;
         let fields: Vec<&str> = R::FIELDS
@@ -296,26 +327,26 @@ impl Migrator<'_> {
             Ok(stored) => {
                 self.observe(&stored);
                 for m in &missing {
-                    self.state.add_pending_link(&PendingLink {
-                        kind: kind.clone(),
-                        source_id: sid.clone(),
-                        field: m.field.to_string(),
-                        link_kind: m.link_kind.to_string(),
-                        link_source_ids: m.source_ids.clone(),
-                    })?;
+                    self.state
+                        .add_pending_link(&PendingLink {
+                            kind: kind.clone(),
+                            source_id: sid.clone(),
+                            field: m.field.to_string(),
+                            link_kind: m.link_kind.to_string(),
+                            link_source_ids: m.source_ids.clone(),
+                        })
+                        .await?;
                 }
-                Ok(true)
+                Ok(Some(true))
             }
             Err(Error::NotFound { .. }) => {
-                // Deleted in the target by someone else: mirror it again.
-                self.state.forget(&kind, &sid)?;
-                self.migrate_one::<R>(label, record).await?;
-                Ok(matches!(self.state.get(&kind, &sid)?, Some(Entry::Done(_))))
+                self.state.forget(&kind, &sid).await?;
+                Ok(Some(false))
             }
             Err(e) if super::budget_spent(&e) => Err(e.into()),
             Err(e) => {
                 self.fail(label, &sid, format!("update of {tid} failed: {e}"));
-                Ok(false)
+                Ok(None)
             }
         }
     }
@@ -327,13 +358,31 @@ impl Migrator<'_> {
         sid: &str,
     ) -> Result<bool, CliError> {
         let kind = R::KIND.to_string();
-        let Some(Entry::Done(tid)) = self.state.get(&kind, sid)? else {
+        if !matches!(self.state.get(&kind, sid).await?, Some(Entry::Done(_))) {
+            return Ok(false);
+        }
+        if !self.lease(label, &kind, sid).await? {
+            return Ok(false);
+        }
+        let result = self.delete_leased::<R>(label, sid).await;
+        self.release(&kind, sid, result).await
+    }
+
+    /// [`Migrator::delete`] under the record's lease.
+    async fn delete_leased<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        sid: &str,
+    ) -> Result<bool, CliError> {
+        let kind = R::KIND.to_string();
+        // Read again under the lease: another worker may have deleted it meanwhile.
+        let Some(Entry::Done(tid)) = self.state.get(&kind, sid).await? else {
             return Ok(false);
         };
         let id: R::Id = serde_json::from_value(Value::String(tid.clone()))?;
         match self.target.resource::<R>().delete(&id).await {
             Ok(()) | Err(Error::NotFound { .. }) => {
-                self.state.mark_deleted(&kind, sid, &tid)?;
+                self.state.mark_deleted(&kind, sid, &tid).await?;
                 Ok(true)
             }
             Err(e) if super::budget_spent(&e) => Err(e.into()),

@@ -186,7 +186,7 @@ impl<'a> Migrator<'a> {
         let g0 = self.target.stats().requests;
         self.prepare().await?;
         let result = self.migrate_all().await;
-        self.save_clock()?;
+        self.save_clock().await?;
         if let Err(e) = result {
             self.report.stopped = Some(e.message);
         }
@@ -204,15 +204,16 @@ impl<'a> Migrator<'a> {
     /// users, pipelines, the default currency and custom fields matched.
     async fn prepare(&mut self) -> Result<(), CliError> {
         if !self.opts.dry_run {
-            self.state.set_meta("from", self.source.vendor())?;
-            self.state.set_meta("to", self.target.vendor())?;
+            self.state.set_meta("from", self.source.vendor()).await?;
+            self.state.set_meta("to", self.target.vendor()).await?;
         }
         self.target_clock = self
             .state
-            .meta("target_clock")?
+            .meta("target_clock")
+            .await?
             .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
             .map(|t| t.with_timezone(&Utc));
-        if let Some(text) = self.state.meta("target_capacity")? {
+        if let Some(text) = self.state.meta("target_capacity").await? {
             self.capacity.merge_text(&text);
         }
         self.match_users().await?;
@@ -256,16 +257,17 @@ impl<'a> Migrator<'a> {
     }
 
     /// Keeps the target's clock and capacities for the next run.
-    fn save_clock(&self) -> Result<(), CliError> {
+    async fn save_clock(&self) -> Result<(), CliError> {
         if self.opts.dry_run {
             return Ok(());
         }
         if let Some(t) = self.target_clock {
-            self.state.set_meta("target_clock", &t.to_rfc3339())?;
+            self.state.set_meta("target_clock", &t.to_rfc3339()).await?;
         }
         self.state
-            .set_meta("target_capacity", &self.capacity.to_text())?;
-        self.state.sync()
+            .set_meta("target_capacity", &self.capacity.to_text())
+            .await?;
+        self.state.sync().await
     }
 
     /// The source account's default currency (the current user's), else the target's.

@@ -9,7 +9,7 @@ use unicrm_core::{CrmExt, ListParams, Record};
 
 use super::losses::{self, add};
 use super::state::{Entry, PendingLink};
-use super::transform::{Links, MissingLink};
+use super::transform::{Known, Links, MissingLink, Resolved};
 use super::{
     CREATE_ATTEMPTS, Failure, LOOKUP_MARGIN, Migratable, Migrator, ResourceReport, budget_spent,
     outcome_unknown,
@@ -44,6 +44,34 @@ impl Migrator<'_> {
         if let Some(t) = r.updated_at() {
             if self.target_clock.is_none_or(|c| t > c) {
                 self.target_clock = Some(t);
+            }
+        }
+    }
+
+    /// The new target record for a source record (or why it cannot be written), the links
+    /// that cannot be translated yet and the custom field values with no home: the record is
+    /// translated over the linked records looked up so far, then again once the ones it asked
+    /// for are looked up in the state.
+    pub(super) async fn build<R: Migratable>(
+        &self,
+        record: &R,
+    ) -> Result<(Result<R::New, String>, Vec<MissingLink>, u64), CliError> {
+        let mut known = Known::new();
+        loop {
+            let mut links = Links::new(&known);
+            let built = record.to_new(&self.maps, &mut links);
+            if links.asked.is_empty() {
+                return Ok((built, links.missing, links.dropped_fields));
+            }
+            let asked = std::mem::take(&mut links.asked);
+            for (kind, id) in asked {
+                let target = self.state.target_id(&kind, &id).await?;
+                let waits = target.is_none()
+                    && matches!(
+                        self.state.get(&kind, &id).await?,
+                        Some(Entry::Pending { .. } | Entry::Waiting(_))
+                    );
+                known.insert((kind, id), Resolved { target, waits });
             }
         }
     }
@@ -125,7 +153,7 @@ impl Migrator<'_> {
             since_save += 1;
             if since_save >= 200 {
                 since_save = 0;
-                self.save_clock()?;
+                self.save_clock().await?;
             }
             let r = &self.report.resources[label];
             pb.set_message(format!("{} created", r.created + r.recovered));
@@ -133,8 +161,46 @@ impl Migrator<'_> {
         Ok(())
     }
 
+    /// Takes this worker's lease on a record before writing it; `false` (the record counted
+    /// as left to the worker holding it) when another worker holds it.
+    pub(super) async fn lease(
+        &mut self,
+        label: &'static str,
+        kind: &str,
+        sid: &str,
+    ) -> Result<bool, CliError> {
+        if self.opts.dry_run || self.state.lease(kind, sid).await? {
+            return Ok(true);
+        }
+        self.rep(label).leased += 1;
+        self.fail(
+            label,
+            sid,
+            "another worker sharing the state is writing it (leased); a later run checks it".into(),
+        );
+        Ok(false)
+    }
+
+    /// Gives the lease taken by [`Migrator::lease`] back, after `result` (the write).
+    pub(super) async fn release<T>(
+        &mut self,
+        kind: &str,
+        sid: &str,
+        result: Result<T, CliError>,
+    ) -> Result<T, CliError> {
+        if self.opts.dry_run {
+            return result;
+        }
+        let released = self.state.release(kind, sid).await;
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+
     /// Migrates one source record, unless the id map says it is in the target already: the
-    /// create path of a migration, and of a sync for a record it has not mirrored yet.
+    /// create path of a migration, and of a sync for a record it has not mirrored yet. The
+    /// record is written under this worker's lease, and its entry read again once the lease
+    /// is held (another worker may have written it meanwhile).
     pub(super) async fn migrate_one<R: Migratable>(
         &mut self,
         label: &'static str,
@@ -142,14 +208,31 @@ impl Migrator<'_> {
     ) -> Result<(), CliError> {
         let kind = R::KIND.to_string();
         let sid = record.id().to_string();
-        let entry = self.state.get(&kind, &sid)?;
+        if let Some(Entry::Done(_) | Entry::Deleted(_)) = self.state.get(&kind, &sid).await? {
+            self.rep(label).skipped_existing += 1;
+            return Ok(());
+        }
+        if !self.lease(label, &kind, &sid).await? {
+            return Ok(());
+        }
+        let result = self.write_one(label, record).await;
+        self.release(&kind, &sid, result).await
+    }
+
+    /// [`Migrator::migrate_one`] under the record's lease.
+    async fn write_one<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        record: &R,
+    ) -> Result<(), CliError> {
+        let kind = R::KIND.to_string();
+        let sid = record.id().to_string();
+        let entry = self.state.get(&kind, &sid).await?;
         if let Some(Entry::Done(_) | Entry::Deleted(_)) = entry {
             self.rep(label).skipped_existing += 1;
             return Ok(());
         }
-        let mut links = Links::new(&self.state);
-        let built = record.to_new(&self.maps, &mut links);
-        let (missing, dropped) = (links.missing, links.dropped_fields);
+        let (built, missing, dropped) = self.build(record).await?;
         if let Some(m) = missing.iter().find(|m| m.waits) {
             let reason = format!(
                 "waits for {} {} (its create's outcome is not known yet); a later run writes it with the link",
@@ -157,7 +240,7 @@ impl Migrator<'_> {
                 m.source_ids.join(",")
             );
             if !self.opts.dry_run {
-                self.state.mark_waiting(&kind, &sid, &reason)?;
+                self.state.mark_waiting(&kind, &sid, &reason).await?;
             }
             self.rep(label).waiting += 1;
             self.fail(label, &sid, reason);
@@ -167,7 +250,7 @@ impl Migrator<'_> {
             Ok(n) => n,
             Err(reason) => {
                 if !self.opts.dry_run {
-                    self.state.mark_failed(&kind, &sid, &reason)?;
+                    self.state.mark_failed(&kind, &sid, &reason).await?;
                 }
                 if let Some(Entry::Pending { .. }) = entry {
                     self.rep(label).pending += 1;
@@ -201,7 +284,7 @@ impl Migrator<'_> {
                 "--strict: the target cannot hold {}; not written",
                 describe(&predicted)
             );
-            self.state.mark_refused(&kind, &sid, &reason)?;
+            self.state.mark_refused(&kind, &sid, &reason).await?;
             self.rep(label).refused += 1;
             self.fail(label, &sid, reason);
             return Ok(());
@@ -218,7 +301,7 @@ impl Migrator<'_> {
                             "--strict: the target cannot hold {}; not written",
                             describe(&predicted)
                         );
-                        self.state.note_ambiguous(&kind, &sid, &reason)?;
+                        self.state.note_ambiguous(&kind, &sid, &reason).await?;
                         self.rep(label).refused += 1;
                         self.fail(label, &sid, reason);
                         return Ok(());
@@ -238,12 +321,13 @@ impl Migrator<'_> {
         };
         match outcome {
             Outcome::Created(r) | Outcome::Recovered(r) => {
-                self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)?;
+                self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)
+                    .await?;
             }
             Outcome::Failed(reason) => self.fail(label, &sid, reason),
             Outcome::Unsupported(reason) => self.cannot_hold(label, reason),
             Outcome::Unknown(reason) => {
-                self.state.note_ambiguous(&kind, &sid, &reason)?;
+                self.state.note_ambiguous(&kind, &sid, &reason).await?;
                 self.rep(label).pending += 1;
                 self.fail(label, &sid, reason);
             }
@@ -253,7 +337,7 @@ impl Migrator<'_> {
 
     /// Records a record now in the target: its id, what it lost, its links still to fill.
     #[allow(clippy::too_many_arguments)]
-    fn finish<R: Migratable>(
+    async fn finish<R: Migratable>(
         &mut self,
         label: &'static str,
         kind: &str,
@@ -270,15 +354,19 @@ impl Migrator<'_> {
         if dropped > 0 {
             *lost.entry("custom_fields".to_string()).or_default() += dropped;
         }
-        self.state.mark_done_with_losses(kind, sid, &tid, &lost)?;
+        self.state
+            .mark_done_with_losses(kind, sid, &tid, &lost)
+            .await?;
         for m in missing {
-            self.state.add_pending_link(&PendingLink {
-                kind: kind.to_string(),
-                source_id: sid.to_string(),
-                field: m.field.to_string(),
-                link_kind: m.link_kind.to_string(),
-                link_source_ids: m.source_ids.clone(),
-            })?;
+            self.state
+                .add_pending_link(&PendingLink {
+                    kind: kind.to_string(),
+                    source_id: sid.to_string(),
+                    field: m.field.to_string(),
+                    link_kind: m.link_kind.to_string(),
+                    link_source_ids: m.source_ids.clone(),
+                })
+                .await?;
         }
         if self.opts.strict && !lost.is_empty() {
             self.fail(
@@ -308,11 +396,16 @@ impl Migrator<'_> {
         // Whether some attempt, in this run or an earlier one, may have been applied. Only then
         // does a refusal leave the row `pending`: a refusal of every attempt ever sent means
         // nothing was written.
-        let mut unknown = matches!(self.state.get(&kind, sid)?, Some(Entry::Pending { .. }));
+        let mut unknown = matches!(
+            self.state.get(&kind, sid).await?,
+            Some(Entry::Pending { .. })
+        );
         for attempt in 1..=CREATE_ATTEMPTS {
             // Written (and synced) before the request leaves: a crash from here on leaves a
             // `pending` row, and the next run looks before sending.
-            self.state.mark_pending(&kind, sid, self.target_clock)?;
+            self.state
+                .mark_pending(&kind, sid, self.target_clock)
+                .await?;
             match resource.create(new).await {
                 Ok(r) => {
                     self.observe(&r);
@@ -323,9 +416,9 @@ impl Migrator<'_> {
                     unknown = true;
                     self.rep(label).ambiguous += 1;
                     let reason = format!("create outcome unknown ({e})");
-                    self.state.note_ambiguous(&kind, sid, &reason)?;
+                    self.state.note_ambiguous(&kind, sid, &reason).await?;
                     tracing::info!(error = %e, kind = %R::KIND, attempt, "create outcome unknown; looking for the record before sending it again");
-                    let sent_after = match self.state.get(&kind, sid)? {
+                    let sent_after = match self.state.get(&kind, sid).await? {
                         Some(Entry::Pending { sent_after }) => sent_after,
                         _ => None,
                     };
@@ -343,7 +436,7 @@ impl Migrator<'_> {
                 Err(e) if budget_spent(&e) => {
                     // Nothing was created by this attempt; the row stays `pending` only if an
                     // earlier attempt's outcome is unknown.
-                    self.refused(&kind, sid, unknown, &e.to_string())?;
+                    self.refused(&kind, sid, unknown, &e.to_string()).await?;
                     return Err(e.into());
                 }
                 Err(e) => {
@@ -351,10 +444,10 @@ impl Migrator<'_> {
                     if e.is_unsupported() && !unknown {
                         // Refused before anything was sent: no row is kept (the record is
                         // counted as what the target cannot hold, each run).
-                        self.state.forget(&kind, sid)?;
+                        self.state.forget(&kind, sid).await?;
                         return Ok(Outcome::Unsupported(reason));
                     }
-                    self.refused(&kind, sid, unknown, &reason)?;
+                    self.refused(&kind, sid, unknown, &reason).await?;
                     if unknown {
                         return Ok(Outcome::Unknown(format!(
                             "{reason}, after an attempt whose outcome is unknown; the next run looks first"
@@ -371,7 +464,7 @@ impl Migrator<'_> {
 
     /// Records that the target refused a create: the row becomes `failed`, unless an earlier
     /// attempt's outcome is unknown (`unknown`), when it stays `pending` with the reason.
-    fn refused(
+    async fn refused(
         &mut self,
         kind: &str,
         sid: &str,
@@ -379,9 +472,9 @@ impl Migrator<'_> {
         reason: &str,
     ) -> Result<(), CliError> {
         if unknown {
-            self.state.note_ambiguous(kind, sid, reason)
+            self.state.note_ambiguous(kind, sid, reason).await
         } else {
-            self.state.mark_rejected(kind, sid, reason)
+            self.state.mark_rejected(kind, sid, reason).await
         }
     }
 
@@ -418,6 +511,7 @@ impl Migrator<'_> {
                     let used = self
                         .state
                         .target_used(&kind, &r.id().to_string())
+                        .await
                         .map_err(|e| unicrm_core::Error::config(e.message))?;
                     if !used {
                         self.rep(label).recovered += 1;
@@ -439,13 +533,13 @@ impl Migrator<'_> {
         }
         let kind = R::KIND.to_string();
         let target = self.target;
-        for link in self.state.pending_links(&kind)? {
-            let Some(Entry::Done(tid)) = self.state.get(&kind, &link.source_id)? else {
+        for link in self.state.pending_links(&kind).await? {
+            let Some(Entry::Done(tid)) = self.state.get(&kind, &link.source_id).await? else {
                 continue;
             };
             let mut ids = Vec::new();
             for s in &link.link_source_ids {
-                match self.state.target_id(&link.link_kind, s)? {
+                match self.state.target_id(&link.link_kind, s).await? {
                     Some(t) => ids.push(serde_json::Value::String(t)),
                     None => break,
                 }
@@ -465,7 +559,8 @@ impl Migrator<'_> {
                 Ok(r) => {
                     self.observe(&r);
                     self.state
-                        .remove_pending_link(&kind, &link.source_id, &link.field)?;
+                        .remove_pending_link(&kind, &link.source_id, &link.field)
+                        .await?;
                     self.rep(label).links_filled += 1;
                 }
                 Err(e) if budget_spent(&e) => return Err(e.into()),
@@ -474,7 +569,7 @@ impl Migrator<'_> {
                 }
             }
         }
-        self.rep(label).links_pending = self.state.pending_links(&kind)?.len() as u64;
+        self.rep(label).links_pending = self.state.pending_links(&kind).await?.len() as u64;
         Ok(())
     }
 }

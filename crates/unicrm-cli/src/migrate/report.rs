@@ -51,6 +51,14 @@ pub struct ResourceReport {
     /// Why, once per distinct reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsupported_reasons: Vec<String>,
+    /// Records left alone because another worker sharing the state held their lease (also
+    /// listed in `failed`: a later run checks them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub leased: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How users were matched.

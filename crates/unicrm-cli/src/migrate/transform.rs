@@ -7,8 +7,9 @@ use unicrm_core::{
     OpportunityId, Phone, Project, ProjectId, Record, Tag, Task, UserId, Website,
 };
 
+use std::collections::HashMap;
+
 use super::Maps;
-use super::state::{Entry, State};
 
 /// A link whose record is not migrated (yet): the record is written without it and the link
 /// is stored in the state to be filled once the linked record exists in the target.
@@ -25,10 +26,28 @@ pub struct MissingLink {
     pub waits: bool,
 }
 
+/// What the id map says of one linked record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resolved {
+    /// Its target id (a placeholder in a dry run's plan), when it is migrated.
+    pub target: Option<String>,
+    /// Whether it is `pending` or `waiting`.
+    pub waits: bool,
+}
+
+/// Linked records already looked up in the id map: (kind, source id) → what it says.
+pub type Known = HashMap<(String, String), Resolved>;
+
 /// Translates source ids of linked records into target ids, collecting the links that cannot
 /// be translated yet.
+///
+/// Translation is synchronous over the records looked up already ([`Known`]); a record not
+/// looked up yet is noted in [`Links::asked`] (and counts as not migrated): the caller looks
+/// those up in the state and translates again (see `Migrator::build`).
 pub struct Links<'s> {
-    state: &'s State,
+    known: &'s Known,
+    /// Linked records not looked up yet.
+    pub asked: Vec<(String, String)>,
     /// The links that could not be translated.
     pub missing: Vec<MissingLink>,
     /// Custom field values with no matching definition in the target.
@@ -36,20 +55,25 @@ pub struct Links<'s> {
 }
 
 impl<'s> Links<'s> {
-    /// A resolver over the id map.
-    pub fn new(state: &'s State) -> Self {
+    /// A resolver over the records looked up already.
+    pub fn new(known: &'s Known) -> Self {
         Links {
-            state,
+            known,
+            asked: Vec::new(),
             missing: Vec::new(),
             dropped_fields: 0,
         }
     }
 
-    fn waits(&self, kind: &str, id: &str) -> Result<bool, String> {
-        Ok(matches!(
-            self.state.get(kind, id).map_err(|e| e.message)?,
-            Some(Entry::Pending { .. } | Entry::Waiting(_))
-        ))
+    fn look(&mut self, kind: &str, id: &str) -> Resolved {
+        let key = (kind.to_string(), id.to_string());
+        match self.known.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                self.asked.push(key);
+                Resolved::default()
+            }
+        }
     }
 
     /// The target id of one linked record.
@@ -61,15 +85,15 @@ impl<'s> Links<'s> {
     ) -> Result<Option<T>, String> {
         let Some(id) = id else { return Ok(None) };
         let id = id.to_string();
-        match self.state.target_id(kind, &id).map_err(|e| e.message)? {
+        let found = self.look(kind, &id);
+        match found.target {
             Some(t) => Ok(Some(T::from(t))),
             None => {
-                let waits = self.waits(kind, &id)?;
                 self.missing.push(MissingLink {
                     field,
                     link_kind: kind,
                     source_ids: vec![id],
-                    waits,
+                    waits: found.waits,
                 });
                 Ok(None)
             }
@@ -89,11 +113,12 @@ impl<'s> Links<'s> {
         let mut complete = true;
         for id in ids {
             let id = id.to_string();
-            match self.state.target_id(kind, &id).map_err(|e| e.message)? {
+            let found = self.look(kind, &id);
+            match found.target {
                 Some(t) => out.push(T::from(t)),
                 None => {
                     complete = false;
-                    waits |= self.waits(kind, &id)?;
+                    waits |= found.waits;
                 }
             }
         }
