@@ -100,8 +100,8 @@ async fn two_clients_sharing_a_sqlite_file_refresh_once_per_rotation() {
     let path = dir.path().join("t.db");
     let open =
         || -> Arc<dyn TokenStore> { Arc::new(SqliteTokenStore::open(&path, "c:t").unwrap()) };
-    let (vendor, caches) = two_clients_rotate([open(), open()], 200).await;
-    check(&vendor, &caches, 200);
+    let (vendor, caches) = two_clients_rotate([open(), open()], 60).await;
+    check(&vendor, &caches, 60);
 }
 
 #[tokio::test]
@@ -110,8 +110,8 @@ async fn two_clients_sharing_redis_refresh_once_per_rotation() {
     let open = || -> Arc<dyn TokenStore> {
         Arc::new(RedisTokenStore::new(&redis.url(), "capsule", "t").unwrap())
     };
-    let (vendor, caches) = two_clients_rotate([open(), open()], 500).await;
-    check(&vendor, &caches, 500);
+    let (vendor, caches) = two_clients_rotate([open(), open()], 300).await;
+    check(&vendor, &caches, 300);
 }
 
 #[tokio::test]
