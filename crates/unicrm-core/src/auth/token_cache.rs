@@ -165,10 +165,10 @@ impl RefreshingTokenCache {
         match self.store.load().await? {
             Some(stored) => slot.tokens = stored,
             None => {
-                if !self.store.compare_and_swap(None, &slot.tokens).await? {
-                    if let Some(stored) = self.store.load().await? {
-                        slot.tokens = stored;
-                    }
+                // Ours go in unless someone else's got there first; either way the store's win.
+                self.store.compare_and_swap(None, &slot.tokens).await?;
+                if let Some(stored) = self.store.load().await? {
+                    slot.tokens = stored;
                 }
             }
         }
