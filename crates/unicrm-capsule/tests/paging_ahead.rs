@@ -48,7 +48,11 @@ async fn sequential_ids(c: &CapsuleClient, params: &ListParams) -> Vec<String> {
 }
 
 fn list_requests(h: &CapsuleSimHandle) -> u64 {
-    h.stats().per_path.get("GET /api/v2/parties").copied().unwrap_or(0)
+    h.stats()
+        .per_path
+        .get("GET /api/v2/parties")
+        .copied()
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -180,10 +184,13 @@ async fn links_that_do_not_go_by_page_number_are_followed_one_by_one() {
     // A failing page ends the listing with its error.
     server.reset().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({"message": "gone"})))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(serde_json::json!({"message": "gone"})),
+        )
         .mount(&server)
         .await;
-    let all: Vec<_> = futures::StreamExt::collect(c.list_parties_ahead(&ListParams::new(), 8)).await;
+    let all: Vec<_> =
+        futures::StreamExt::collect(c.list_parties_ahead(&ListParams::new(), 8)).await;
     assert_eq!(all.len(), 1);
     assert!(all[0].as_ref().is_err_and(|e| e.is_not_found()), "{all:?}");
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, Stream, StreamExt};
 use serde::de::DeserializeOwned;
-use unicrm_core::error::Result;
+use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{HttpResponse, Url};
 use unicrm_core::{Cursor, ListParams};
 
@@ -25,6 +25,15 @@ use super::FirstPage;
 use crate::client::{Api, CapsuleClient};
 use crate::resources::parties::{PartyRecord, first_page, to_record};
 use crate::wire::{self, Decoded, Party};
+
+/// Aborts the task when dropped (a no-op once it finished).
+struct Abort<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Abort<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// One page read.
 struct Fetched<T> {
@@ -76,7 +85,9 @@ impl<T: DeserializeOwned + Send + 'static> Ahead<T> {
         }
         let remaining = self.api.http.quota_tracker().last().remaining;
         remaining.map_or(self.ahead, |r| {
-            usize::try_from(r).unwrap_or(usize::MAX).clamp(1, self.ahead)
+            usize::try_from(r)
+                .unwrap_or(usize::MAX)
+                .clamp(1, self.ahead)
         })
     }
 
@@ -89,8 +100,16 @@ impl<T: DeserializeOwned + Send + 'static> Ahead<T> {
             query.push(("page", page.to_string()));
             let path = self.first.path.clone();
             let wrapper = self.wrapper;
-            self.in_flight.push_back(Box::pin(async move {
+            // Its own task: the pages in flight are decoded on every worker thread. Dropping
+            // the future (a page beyond the last) aborts the task.
+            let task = Abort(tokio::spawn(async move {
                 read(api.get_path(&path, &query).await, wrapper, Some(page))
+            }));
+            self.in_flight.push_back(Box::pin(async move {
+                let mut task = task;
+                (&mut task.0)
+                    .await
+                    .unwrap_or_else(|e| Err(Error::config(format!("a page task failed: {e}"))))
             }));
         }
     }
@@ -131,7 +150,9 @@ impl<T: DeserializeOwned + Send + 'static> Ahead<T> {
                 self.in_flight.clear();
             }
             Some(next) => {
-                let in_step = fetched.page.is_some_and(|p| page_of(next) == p.checked_add(1));
+                let in_step = fetched
+                    .page
+                    .is_some_and(|p| page_of(next) == p.checked_add(1));
                 if !in_step {
                     self.in_flight.clear();
                     self.follow = Some(next.clone());
@@ -186,9 +207,8 @@ impl CapsuleClient {
         ahead: usize,
     ) -> impl Stream<Item = Result<PartyRecord>> + Send + 'static {
         let api = self.api.clone();
-        let pages = pages_ahead::<Party>(api.clone(), first_page(params), "parties", ahead, |p| {
-            p.id
-        });
+        let pages =
+            pages_ahead::<Party>(api.clone(), first_page(params), "parties", ahead, |p| p.id);
         pages
             .then(move |page| {
                 let api = api.clone();
@@ -196,7 +216,10 @@ impl CapsuleClient {
                     let items = page?;
                     let defs = api.party_defs_for(&items).await?;
                     Ok::<_, unicrm_core::Error>(
-                        items.iter().map(|d| to_record(d, &defs)).collect::<VecDeque<_>>(),
+                        items
+                            .iter()
+                            .map(|d| to_record(d, &defs))
+                            .collect::<VecDeque<_>>(),
                     )
                 }
             })
