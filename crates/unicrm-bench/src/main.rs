@@ -13,6 +13,8 @@ mod figures;
 mod mapping;
 mod mapping_projects;
 mod rss;
+mod scale;
+mod tenants;
 
 use std::time::Instant;
 
@@ -48,6 +50,10 @@ pub fn emit(bench: impl Into<String>, value: f64, unit: &'static str, bound: f64
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // A worker process of a multi-process figure (`scale.rs`, `tenants.rs`).
+    if args.first().is_some_and(|a| a == "--child") {
+        std::process::exit(run_child(&args[1..]));
+    }
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -84,11 +90,53 @@ fn main() {
         if wanted("migration_throughput") {
             figures::migration_throughput().await?;
         }
+        if wanted("token_rotation_lockouts") {
+            scale::token_rotation_lockouts().await?;
+        }
+        if wanted("redis_shared_rate") {
+            scale::redis_shared_rate().await?;
+        }
+        if wanted("capsule_parallel_listing") {
+            tenants::capsule_parallel_listing().await?;
+        }
+        if wanted("tenants_rss_per_idle_client") {
+            tenants::tenants_rss_per_idle_client().await?;
+        }
+        if wanted("tenants_aggregate_rate") {
+            tenants::tenants_aggregate_rate().await?;
+        }
         Ok::<(), String>(())
     });
     eprintln!("unicrm-bench: done in {:.1} s", t0.elapsed().as_secs_f64());
     if let Err(e) = result {
         eprintln!("unicrm-bench: error: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Runs a worker: `--child rotate|insightly-rate` (configuration on stdin) or
+/// `--child tenants N shared|own`. Returns the exit code.
+fn run_child(args: &[String]) -> i32 {
+    unicrm_core::http::install_crypto_provider();
+    let result = match args.first().map(String::as_str) {
+        Some("tenants") => {
+            let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+            tenants::tenants_child(n, args.get(2).is_none_or(|m| m == "shared"))
+        }
+        Some(kind) => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(scale::child(kind)),
+            Err(e) => Err(e.to_string()),
+        },
+        None => Err("--child needs a kind".to_string()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("unicrm-bench worker: {e}");
+            1
+        }
     }
 }

@@ -4,8 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
+#[allow(deprecated)]
+use unicrm_core::auth::TokenSink;
 use unicrm_core::auth::{
-    BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenSink,
+    BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenStore,
 };
 use unicrm_core::error::{Error, Result};
 use unicrm_core::http::{ClientOptions, HttpClientBuilder, RateLimiter, RetryPolicy};
@@ -37,7 +39,7 @@ enum Credential {
 pub struct CapsuleClientBuilder {
     options: ClientOptions,
     credential: Option<Credential>,
-    sink: Option<Arc<dyn TokenSink>>,
+    store: Option<Arc<dyn TokenStore>>,
     feed_page_size: Option<u32>,
     entry_settings: crate::changes::entries::EntryFeedSettings,
 }
@@ -91,10 +93,20 @@ impl CapsuleClientBuilder {
         self
     }
 
-    /// Receives every refreshed token set (store the rotated refresh token).
-    pub fn token_sink(mut self, sink: Arc<dyn TokenSink>) -> Self {
-        self.sink = Some(sink);
+    /// Where the OAuth tokens live (default: in memory). Clients (and processes) given one
+    /// tenant's shared store (`RedisTokenStore`, `SqliteTokenStore`) refresh one at a time
+    /// and each uses the pair the other stored: a rotated refresh token is never spent twice.
+    /// On first use the store's tokens win over those given to [`oauth`](Self::oauth).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
         self
+    }
+
+    /// Receives every refreshed token set (store the rotated refresh token).
+    #[deprecated(note = "use token_store")]
+    #[allow(deprecated)]
+    pub fn token_sink(self, sink: Arc<dyn TokenSink>) -> Self {
+        self.token_store(Arc::new(unicrm_core::auth::SinkTokenStore::new(sink)))
     }
 
     /// Retry policy (see core's [`RetryPolicy`]).
@@ -180,8 +192,8 @@ impl CapsuleClientBuilder {
                     let oauth = CapsuleOAuth::new(&settings)?;
                     let mut cache = RefreshingTokenCache::new(tokens, Arc::new(oauth.clone()))
                         .with_clock(clock.clone());
-                    if let Some(sink) = self.sink {
-                        cache = cache.with_sink(sink);
+                    if let Some(store) = self.store {
+                        cache = cache.with_store(store);
                     }
                     (Arc::new(cache), Some(oauth))
                 }

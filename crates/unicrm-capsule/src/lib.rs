@@ -29,7 +29,9 @@ pub use hooks::{
     RestHooks, parse_delivery,
 };
 pub use resources::parties::PartyRecord;
-pub use unicrm_core::auth::{TokenSet, TokenSink};
+#[allow(deprecated)]
+pub use unicrm_core::auth::TokenSink;
+pub use unicrm_core::auth::{MemoryTokenStore, TokenSet, TokenStore};
 pub use unicrm_core::http::RetryPolicy;
 
 use std::sync::Arc;

@@ -5,6 +5,8 @@
 //! `/entries`), a page that filters down to nothing is not returned: the next one is fetched
 //! at once, so a caller never sees an empty page that claims a successor.
 
+pub(crate) mod parallel;
+
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use unicrm_core::error::{Error, Result};

@@ -34,6 +34,8 @@ fn user_body() -> serde_json::Value {
     serde_json::json!({"user": {"id": 6, "username": "jo", "name": "Jo Smith", "status": "ACTIVE"}})
 }
 
+// Through the deprecated sink adapter on purpose: it must keep working.
+#[allow(deprecated)]
 fn oauth_client(server: &MockServer, rotated: Arc<Mutex<Vec<String>>>) -> CapsuleClient {
     let settings = OAuthSettings {
         client_id: "cid".into(),

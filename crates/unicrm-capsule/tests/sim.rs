@@ -1,11 +1,13 @@
 //! Behaviour against the Capsule simulator (`unicrm-sim`).
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::TryStreamExt;
 use secrecy::ExposeSecret;
-use unicrm_capsule::{CapsuleClient, CapsuleOAuth, NewRestHook, OAuthSettings, TokenSet};
+use unicrm_capsule::{
+    CapsuleClient, CapsuleOAuth, NewRestHook, OAuthSettings, TokenSet, TokenStore,
+};
 use unicrm_core::*;
 use unicrm_sim::{CapsuleSim, CapsuleSimHandle, CapsuleSimOptions, SeedOptions};
 
@@ -416,8 +418,7 @@ async fn oauth_code_token_refresh_revoke() {
         .refresh_tokens(t1.tokens.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
-    let rotated = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = rotated.clone();
+    let store = Arc::new(unicrm_capsule::MemoryTokenStore::new());
     let c2 = CapsuleClient::builder()
         .base_url(h.base_url.as_str())
         .oauth(
@@ -428,21 +429,17 @@ async fn oauth_code_token_refresh_revoke() {
                 expires_at: None,
             },
         )
-        .token_sink(Arc::new(move |t: &TokenSet| {
-            sink.lock().unwrap().push(
-                t.refresh_token
-                    .as_ref()
-                    .unwrap()
-                    .expose_secret()
-                    .to_string(),
-            )
-        }))
+        .token_store(store.clone())
         .build()
         .unwrap();
     // 401 with the dead access token → one refresh → retried.
     c2.current_user().await.unwrap();
-    let latest = rotated.lock().unwrap().clone();
-    assert_eq!(latest.len(), 1);
+    let latest = store.load().await.unwrap().unwrap().refresh_token.unwrap();
+    assert_ne!(
+        latest.expose_secret(),
+        t2.tokens.refresh_token.as_ref().unwrap().expose_secret(),
+        "the rotated refresh token is stored"
+    );
 
     // Hooks need an OAuth app; a PAT is refused.
     let hook = c2
@@ -482,7 +479,7 @@ async fn oauth_code_token_refresh_revoke() {
     assert!(matches!(err, Error::PermissionDenied { .. }), "{err:?}");
 
     // Revoke the newest refresh token: its access token dies and cannot be refreshed.
-    oauth.revoke(&latest[0].clone().into(), true).await.unwrap();
+    oauth.revoke(&latest, true).await.unwrap();
     let err = c2.current_user().await.unwrap_err();
     assert!(matches!(err, Error::Unauthenticated { .. }), "{err:?}");
     h.shutdown().await;

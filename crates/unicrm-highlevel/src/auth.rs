@@ -5,8 +5,8 @@
 //! - **OAuth 2.0** (authorization code): [`HighLevelOAuth`] builds the consent URL, exchanges
 //!   the code and refreshes at `POST /oauth/token` (a form, without `Version` or
 //!   `Authorization`). As core's [`TokenRefresher`], refreshes run through core's
-//!   `RefreshingTokenCache`: one at a time, and the rotated pair goes to the `TokenSink`
-//!   before the new access token is used — a HighLevel refresh token is single-use
+//!   `RefreshingTokenCache`: one at a time (across processes too, with a shared `TokenStore`),
+//!   and the rotated pair goes to the `TokenStore` before the new access token is used — a HighLevel refresh token is single-use
 //!   ("Reconciled points" 3).
 //! - The **agency → location exchange**: [`HighLevelOAuth::location_token`] turns a Company
 //!   token into a location token through `POST /oauth/locationToken`.

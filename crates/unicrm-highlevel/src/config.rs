@@ -5,8 +5,10 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[allow(deprecated)]
+use unicrm_core::auth::TokenSink;
 use unicrm_core::auth::{
-    BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenSink,
+    BearerToken, CredentialProvider, RefreshingTokenCache, TokenSet, TokenStore,
 };
 use unicrm_core::http::{GovernorRateLimiter, HttpClientBuilder, RateLimiter, RetryPolicy};
 use unicrm_core::time::{Clock, Sleeper};
@@ -89,7 +91,7 @@ pub struct HighLevelBuilder {
     location_id: Option<String>,
     company_id: Option<String>,
     credential: Option<Credential>,
-    sink: Option<Arc<dyn TokenSink>>,
+    store: Option<Arc<dyn TokenStore>>,
     versions: Versions,
     limiter: Option<Arc<dyn RateLimiter>>,
     burst: Option<(u32, Duration)>,
@@ -144,16 +146,26 @@ impl HighLevelBuilder {
     }
 
     /// OAuth 2.0 location tokens, refreshed through `settings` (one refresh at a time, the
-    /// rotated pair handed to the [`HighLevelBuilder::token_sink`] before it is used).
+    /// rotated pair written to the [`HighLevelBuilder::token_store`] before it is used).
     pub fn oauth(mut self, settings: OAuthSettings, tokens: TokenSet) -> Self {
         self.credential = Some(Credential::OAuth(settings, tokens));
         self
     }
 
-    /// Where rotated tokens are written (a refresh token is single-use: store the new one).
-    pub fn token_sink(mut self, sink: Arc<dyn TokenSink>) -> Self {
-        self.sink = Some(sink);
+    /// Where the OAuth tokens live (default: in memory). A refresh token is single-use:
+    /// clients (and processes) given one location's shared store (`RedisTokenStore`,
+    /// `SqliteTokenStore`) refresh one at a time and each uses the pair the other stored. On
+    /// first use the store's tokens win over those given to [`oauth`](Self::oauth).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
         self
+    }
+
+    /// Where rotated tokens are written (a refresh token is single-use: store the new one).
+    #[deprecated(note = "use token_store")]
+    #[allow(deprecated)]
+    pub fn token_sink(self, sink: Arc<dyn TokenSink>) -> Self {
+        self.token_store(Arc::new(unicrm_core::auth::SinkTokenStore::new(sink)))
     }
 
     /// Another `Version` table.
@@ -233,8 +245,8 @@ impl HighLevelBuilder {
                     }
                     let oauth = HighLevelOAuth::new(settings, base)?;
                     let mut cache = RefreshingTokenCache::new(tokens, Arc::new(oauth.clone()));
-                    if let Some(sink) = self.sink {
-                        cache = cache.with_sink(sink);
+                    if let Some(store) = self.store {
+                        cache = cache.with_store(store);
                     }
                     if let Some(c) = &self.clock {
                         cache = cache.with_clock(c.clone());

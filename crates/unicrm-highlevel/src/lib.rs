@@ -47,7 +47,9 @@ pub use client::HighLevelClient;
 pub use config::{DEFAULT_BASE_URL, HighLevelBuilder, Versions};
 pub use errors::{Refusal, refusal};
 pub use hooks::{Delivery, DeliveryError, HookEvent, WebhookKeys, WebhookVerifier};
-pub use unicrm_core::auth::{TokenSet, TokenSink};
+#[allow(deprecated)]
+pub use unicrm_core::auth::TokenSink;
+pub use unicrm_core::auth::{MemoryTokenStore, TokenSet, TokenStore};
 
 use std::sync::Arc;
 

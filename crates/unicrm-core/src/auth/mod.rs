@@ -5,7 +5,21 @@
 
 mod credentials;
 mod token_cache;
+mod token_store;
+#[cfg(feature = "redis")]
+mod token_store_redis;
+#[cfg(feature = "sqlite")]
+mod token_store_sqlite;
 
 pub use credentials::{BasicCredentials, BearerToken, CredentialProvider, NoCredentials};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use token_cache::{RefreshingTokenCache, TokenRefresher, TokenSet, TokenSink};
+#[allow(deprecated)]
+pub use token_cache::TokenSink;
+pub use token_cache::{DEFAULT_REFRESH_LEASE, RefreshingTokenCache, TokenRefresher, TokenSet};
+#[allow(deprecated)]
+pub use token_store::SinkTokenStore;
+pub use token_store::{MemoryTokenStore, RefreshLease, TokenStore, same_tokens};
+#[cfg(feature = "redis")]
+pub use token_store_redis::{RedisTokenStore, token_key};
+#[cfg(feature = "sqlite")]
+pub use token_store_sqlite::SqliteTokenStore;

@@ -2,10 +2,18 @@
 //!
 //! Concurrent requests share one token. When it is about to expire, or when the vendor answers
 //! 401, exactly one refresh happens: callers queue on one lock, and a caller whose rejected
-//! token was already replaced by someone else's refresh just retries with the new one. Rotated
-//! refresh tokens are handed to a caller-supplied [`TokenSink`] so they can be stored.
+//! token was already replaced by someone else's refresh just retries with the new one.
+//!
+//! The tokens live in a [`TokenStore`] (in memory unless one is given). With a store shared
+//! by several processes, a refresh is single-flight across them too: before refreshing, the
+//! cache re-loads the store (someone may have rotated already), takes the store's lock with a
+//! lease, re-loads again under it, and only then spends the refresh token, writing the new
+//! pair with a compare-and-swap before giving the lock back. A waiter therefore uses the pair
+//! the holder stored instead of spending the dead refresh token again. If a refresh fails,
+//! the store is read once more (a rotation by someone who did not wait for the lock).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use super::credentials::{CredentialProvider, sensitive_header};
+use super::token_store::{MemoryTokenStore, TokenStore, same_tokens};
 use crate::error::{Error, Result};
 use crate::time::{Clock, SystemClock};
 
@@ -50,25 +59,38 @@ pub trait TokenRefresher: Send + Sync + std::fmt::Debug {
 }
 
 /// Receives every new token set, to persist rotated refresh tokens.
+#[deprecated(note = "use a TokenStore; SinkTokenStore adapts a sink")]
 pub trait TokenSink: Send + Sync {
     /// Called after each successful refresh.
     fn tokens_refreshed(&self, tokens: &TokenSet);
 }
 
+#[allow(deprecated)]
 impl<F: Fn(&TokenSet) + Send + Sync> TokenSink for F {
     fn tokens_refreshed(&self, tokens: &TokenSet) {
         self(tokens)
     }
 }
 
+/// The default lease of the cross-process refresh lock: longer than a token request takes.
+pub const DEFAULT_REFRESH_LEASE: Duration = Duration::from_secs(30);
+
+struct Slot {
+    tokens: TokenSet,
+    /// Whether `tokens` came from (or went to) the store yet.
+    synced: bool,
+}
+
 /// OAuth2 credentials that refresh themselves. See the module docs.
 pub struct RefreshingTokenCache {
-    tokens: Mutex<TokenSet>,
+    slot: Mutex<Slot>,
     refresher: Arc<dyn TokenRefresher>,
-    sink: Option<Arc<dyn TokenSink>>,
+    store: Arc<dyn TokenStore>,
     clock: Arc<dyn Clock>,
     /// Refresh this long before the expiry.
     early: Duration,
+    lease: Duration,
+    refreshes: AtomicU64,
 }
 
 impl std::fmt::Debug for RefreshingTokenCache {
@@ -76,25 +98,46 @@ impl std::fmt::Debug for RefreshingTokenCache {
         f.debug_struct("RefreshingTokenCache")
             .field("tokens", &"[REDACTED]")
             .field("refresher", &self.refresher)
+            .field("store", &self.store)
             .finish()
     }
 }
 
 impl RefreshingTokenCache {
-    /// A cache starting from `tokens`.
+    /// A cache starting from `tokens`, kept in memory.
     pub fn new(tokens: TokenSet, refresher: Arc<dyn TokenRefresher>) -> Self {
         RefreshingTokenCache {
-            tokens: Mutex::new(tokens),
+            store: Arc::new(MemoryTokenStore::with_tokens(tokens.clone())),
+            slot: Mutex::new(Slot {
+                tokens,
+                synced: false,
+            }),
             refresher,
-            sink: None,
             clock: Arc::new(SystemClock),
             early: Duration::from_secs(60),
+            lease: DEFAULT_REFRESH_LEASE,
+            refreshes: AtomicU64::new(0),
         }
     }
 
+    /// Keeps the tokens in `store`, shared with every client (and process) using it. On first
+    /// use the store's tokens win; an empty store is given the tokens this cache started from.
+    pub fn with_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = store;
+        self
+    }
+
     /// Sets the sink that receives rotated tokens.
-    pub fn with_sink(mut self, sink: Arc<dyn TokenSink>) -> Self {
-        self.sink = Some(sink);
+    #[deprecated(note = "use with_store")]
+    #[allow(deprecated)]
+    pub fn with_sink(self, sink: Arc<dyn TokenSink>) -> Self {
+        self.with_store(Arc::new(super::token_store::SinkTokenStore::new(sink)))
+    }
+
+    /// How long the cross-process refresh lock is held at most (default 30 s): a holder
+    /// that dies frees it after this long.
+    pub fn with_refresh_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
         self
     }
 
@@ -106,25 +149,125 @@ impl RefreshingTokenCache {
 
     /// The current tokens.
     pub async fn tokens(&self) -> TokenSet {
-        self.tokens.lock().await.clone()
+        self.slot.lock().await.tokens.clone()
     }
 
-    async fn refresh_locked(&self, current: &mut TokenSet) -> Result<()> {
-        let Some(rt) = current.refresh_token.clone() else {
+    /// How many refreshes this cache sent to the token endpoint.
+    pub fn refreshes(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// On first use: the store's tokens win; an empty store gets ours.
+    async fn sync(&self, slot: &mut Slot) -> Result<()> {
+        if slot.synced {
+            return Ok(());
+        }
+        match self.store.load().await? {
+            Some(stored) => slot.tokens = stored,
+            None => {
+                // Ours go in unless someone else's got there first; either way the store's win.
+                self.store.compare_and_swap(None, &slot.tokens).await?;
+                if let Some(stored) = self.store.load().await? {
+                    slot.tokens = stored;
+                }
+            }
+        }
+        slot.synced = true;
+        Ok(())
+    }
+
+    fn expiring(&self, tokens: &TokenSet) -> bool {
+        tokens.expires_at.is_some_and(|at| {
+            at - chrono::Duration::from_std(self.early).unwrap_or_default() <= self.clock.now()
+        })
+    }
+
+    /// Replaces `slot.tokens` with a pair that is not `stale`: one someone else already
+    /// stored, else one this cache gets from the token endpoint, under the store's lock.
+    async fn refresh_locked(
+        &self,
+        slot: &mut Slot,
+        stale: &(dyn Fn(&TokenSet) -> bool + Sync),
+    ) -> Result<()> {
+        // Another client or process may have rotated already: use theirs.
+        if let Some(stored) = self.store.load().await? {
+            if !stale(&stored) {
+                slot.tokens = stored;
+                return Ok(());
+            }
+        }
+        let lease = self.store.lock_refresh(self.lease).await?;
+        let result = self.refresh_under_lock(slot, stale).await;
+        if let Some(lease) = lease {
+            if let Err(e) = self.store.unlock_refresh(lease).await {
+                // The lease runs out by itself; the error names no secret.
+                tracing::warn!(error = %e, "could not release the token refresh lock");
+            }
+        }
+        result
+    }
+
+    async fn refresh_under_lock(
+        &self,
+        slot: &mut Slot,
+        stale: &(dyn Fn(&TokenSet) -> bool + Sync),
+    ) -> Result<()> {
+        // Whoever held the lock before us may have rotated: re-load after taking it.
+        let stored = self.store.load().await?;
+        if let Some(s) = &stored {
+            if !stale(s) {
+                slot.tokens = s.clone();
+                return Ok(());
+            }
+        }
+        let base = stored.clone().unwrap_or_else(|| slot.tokens.clone());
+        let Some(rt) = base.refresh_token.clone() else {
             return Err(Error::Unauthenticated {
                 message: "the access token was rejected or expired and there is no refresh token"
                     .into(),
             });
         };
-        let mut fresh = self.refresher.refresh(&rt).await?;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        let mut fresh = match self.refresher.refresh(&rt).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                // Spent by someone outside the lock (a lease that ran out, a writer without
+                // one): their rotation is in the store if they finished.
+                if let Ok(Some(s)) = self.store.load().await {
+                    if !stale(&s) {
+                        slot.tokens = s;
+                        return Ok(());
+                    }
+                }
+                return Err(e);
+            }
+        };
         if fresh.refresh_token.is_none() {
             fresh.refresh_token = Some(rt);
         }
         tracing::debug!("oauth2 tokens refreshed");
-        if let Some(sink) = &self.sink {
-            sink.tokens_refreshed(&fresh);
+        let written = match self.store.compare_and_swap(stored.as_ref(), &fresh).await {
+            Ok(true) => Ok(()),
+            // Someone wrote without the lock. The vendor just issued ours, so ours are live:
+            // write them over whatever is there now.
+            Ok(false) => {
+                let now = self.store.load().await;
+                match now {
+                    Ok(now) => match self.store.compare_and_swap(now.as_ref(), &fresh).await {
+                        Ok(true) => Ok(()),
+                        Ok(false) => Err("the store changed twice during one refresh".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    },
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = written {
+            // This process keeps working with the new pair; others find it after their 401.
+            tracing::warn!(error = %why, "rotated tokens could not be written to the token store");
         }
-        *current = fresh;
+        slot.tokens = fresh;
         Ok(())
     }
 
@@ -136,24 +279,27 @@ impl RefreshingTokenCache {
 #[async_trait]
 impl CredentialProvider for RefreshingTokenCache {
     async fn authorization(&self) -> Result<Option<HeaderValue>> {
-        let mut tokens = self.tokens.lock().await;
-        let expiring = tokens.expires_at.is_some_and(|at| {
-            at - chrono::Duration::from_std(self.early).unwrap_or_default() <= self.clock.now()
-        });
-        if expiring && tokens.refresh_token.is_some() {
-            self.refresh_locked(&mut tokens).await?;
+        let mut slot = self.slot.lock().await;
+        self.sync(&mut slot).await?;
+        if self.expiring(&slot.tokens) && slot.tokens.refresh_token.is_some() {
+            let seen = slot.tokens.clone();
+            let stale = |t: &TokenSet| same_tokens(t, &seen) || self.expiring(t);
+            self.refresh_locked(&mut slot, &stale).await?;
         }
-        Self::header(&tokens).map(Some)
+        Self::header(&slot.tokens).map(Some)
     }
 
     async fn on_unauthorized(&self, rejected: Option<&HeaderValue>) -> Result<bool> {
-        let mut tokens = self.tokens.lock().await;
-        let current = Self::header(&tokens)?;
+        let mut slot = self.slot.lock().await;
+        self.sync(&mut slot).await?;
+        let current = Self::header(&slot.tokens)?;
         if rejected.is_some_and(|r| r.as_bytes() != current.as_bytes()) {
             // Someone else refreshed while this request was in flight: retry with theirs.
             return Ok(true);
         }
-        self.refresh_locked(&mut tokens).await?;
+        let seen = slot.tokens.clone();
+        let stale = |t: &TokenSet| same_tokens(t, &seen);
+        self.refresh_locked(&mut slot, &stale).await?;
         Ok(true)
     }
 }
@@ -192,20 +338,9 @@ mod tests {
     #[tokio::test]
     async fn concurrent_401s_refresh_once() {
         let refresher = Arc::new(Counting::default());
-        let rotated = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let r2 = rotated.clone();
+        let store = Arc::new(MemoryTokenStore::new());
         let cache = Arc::new(
-            RefreshingTokenCache::new(initial(), refresher.clone()).with_sink(Arc::new(
-                move |t: &TokenSet| {
-                    r2.lock().unwrap().push(
-                        t.refresh_token
-                            .as_ref()
-                            .unwrap()
-                            .expose_secret()
-                            .to_string(),
-                    )
-                },
-            )),
+            RefreshingTokenCache::new(initial(), refresher.clone()).with_store(store.clone()),
         );
         let rejected = cache.authorization().await.unwrap().unwrap();
         let mut handles = Vec::new();
@@ -222,7 +357,9 @@ mod tests {
         assert_eq!(refresher.calls.load(Ordering::SeqCst), 1);
         let now = cache.authorization().await.unwrap().unwrap();
         assert_eq!(now.to_str().unwrap(), "Bearer access-1");
-        assert_eq!(*rotated.lock().unwrap(), ["refresh-1"]);
+        let stored = store.load().await.unwrap().unwrap();
+        assert_eq!(stored.refresh_token.unwrap().expose_secret(), "refresh-1");
+        assert_eq!(cache.refreshes(), 1);
     }
 
     #[tokio::test]

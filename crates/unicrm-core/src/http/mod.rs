@@ -15,6 +15,8 @@ mod options;
 pub mod rate_limit;
 #[cfg(feature = "redis")]
 pub mod rate_limit_redis;
+#[cfg(feature = "redis")]
+pub(crate) mod redis_conn;
 mod request;
 pub mod retry;
 pub mod retry_after;

@@ -17,12 +17,11 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use tokio::sync::Mutex;
-
 use super::rate_limit::{GovernorRateLimiter, RateLimiter};
-use crate::error::{Error, Result};
+use super::redis_conn::LazyConnection;
+use crate::error::Result;
 use crate::time::{Sleeper, TokioSleeper};
+use async_trait::async_trait;
 
 /// The GCRA step, atomic in Redis. `KEYS[1]`: the budget; `ARGV[1]`: the interval in µs;
 /// `ARGV[2]`: the burst tolerance in µs (`(burst - 1) × interval`). Returns 0 when the request
@@ -54,8 +53,7 @@ pub enum RedisOutage {
 
 /// A rate limiter whose budget lives in Redis, shared by every process using the same key.
 pub struct RedisRateLimiter {
-    client: redis::Client,
-    conn: Mutex<Option<redis::aio::MultiplexedConnection>>,
+    conn: LazyConnection,
     script: redis::Script,
     key: String,
     interval_us: u64,
@@ -93,14 +91,12 @@ impl RedisRateLimiter {
         burst: NonZeroU32,
         outage: RedisOutage,
     ) -> Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::config(format!("invalid Redis URL: {}", e.category())))?;
+        let conn = LazyConnection::open(url)?;
         let interval_us = u64::try_from(interval.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
         Ok(RedisRateLimiter {
-            client,
-            conn: Mutex::new(None),
+            conn,
             script: redis::Script::new(GCRA),
             key: budget_key(vendor, tenant),
             interval_us,
@@ -125,43 +121,20 @@ impl RedisRateLimiter {
     /// One GCRA step: `None` when a request may go now (its slot is taken), else how long
     /// to wait. An error when Redis cannot be reached or refuses the script.
     pub async fn try_acquire(&self) -> Result<Option<Duration>> {
-        let mut guard = self.conn.lock().await;
-        if guard.is_none() {
-            let conn = self
-                .client
-                .get_multiplexed_async_connection()
-                .await
-                .map_err(redis_error)?;
-            *guard = Some(conn);
-        }
-        let Some(conn) = guard.as_mut() else {
-            return Err(Error::config("no Redis connection"));
-        };
+        const WHAT: &str = "Redis rate limiter";
+        let mut conn = self.conn.get(WHAT).await?;
         let answer: std::result::Result<u64, _> = self
             .script
             .key(&self.key)
             .arg(self.interval_us)
             .arg(self.tolerance_us)
-            .invoke_async(conn)
+            .invoke_async(&mut conn)
             .await;
         match answer {
             Ok(0) => Ok(None),
             Ok(us) => Ok(Some(Duration::from_micros(us))),
-            Err(e) => {
-                // A broken connection is made again on the next step.
-                *guard = None;
-                Err(redis_error(e))
-            }
+            Err(e) => Err(self.conn.failed(WHAT, &e).await),
         }
-    }
-}
-
-fn redis_error(e: redis::RedisError) -> Error {
-    // The error's text can hold the URL; its kind and category say enough.
-    Error::Transport {
-        kind: crate::error::TransportKind::Connect,
-        message: format!("Redis rate limiter: {:?} ({})", e.kind(), e.category()),
-        source: None,
     }
 }
 
