@@ -134,3 +134,142 @@ async fn read_only_custom_field_writes_are_ignored() {
         custom(&before, "Job_Number__c")
     );
 }
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/insightly/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn titled<'a>(list: &'a Value, title: &str) -> Option<&'a Value> {
+    list.as_array()?.iter().find(|r| r["TITLE"] == title)
+}
+
+// Item 21: `GET /ActivitySets` → array with `ACTIVITIES` (the vendor's shape); `POST` → 405;
+// an assignment to a project echoes the body and creates the set's task (due START + 2 days)
+// and event (START + 7 days at 14:00, 60 minutes) linked to the project; an unknown set → 404.
+#[tokio::test]
+async fn item_21_activity_sets_and_their_assignment() {
+    let t = T::new().await;
+    let (s, sets) = t.get("ActivitySets").await;
+    assert_eq!(s, 200);
+    let want = fixture("activity-sets.json");
+    let mut got_keys = keys(&sets[0]);
+    let mut want_keys = keys(&want[0]);
+    got_keys.sort();
+    want_keys.sort();
+    assert_eq!(got_keys, want_keys);
+    // The vendor's activities, but for the category: its id is the instance's "Call".
+    let (_, categories) = t.get("TaskCategories").await;
+    let call = categories
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["CATEGORY_NAME"] == "Call")
+        .expect("a Call category")["CATEGORY_ID"]
+        .clone();
+    let mut want_activities = want[0]["ACTIVITIES"].clone();
+    want_activities[0]["CATEGORY_ID"] = call.clone();
+    assert_eq!(sets[0]["ACTIVITIES"], want_activities);
+    let (s, one) = t.get("ActivitySets/41").await;
+    assert_eq!(
+        (s, &one["NAME"]),
+        (StatusCode::OK, &json!("Proposal follow-up"))
+    );
+    let (s, _) = t
+        .call(Method::POST, "ActivitySets", Some(json!({"NAME": "x"})))
+        .await;
+    assert_eq!(s, 405);
+
+    let (project, _) = t.first("Projects", "PROJECT_ID").await;
+    let body = json!({"ACTIVITYSET_ID": 41, "START_DATE": "2024-03-11 00:00:00"});
+    let (s, echo) = t
+        .call(
+            Method::POST,
+            &format!("Projects/{project}/ActivitySetAssignment"),
+            Some(body.clone()),
+        )
+        .await;
+    assert!(s.is_success(), "{s} {echo}");
+    assert_eq!(echo, body);
+    let (_, tasks) = t.get(&format!("Projects/{project}/Tasks")).await;
+    let task = titled(&tasks, "Call to confirm receipt of the proposal").expect("the task");
+    assert_eq!(task["DUE_DATE"], "2024-03-13 00:00:00");
+    assert_eq!(task["CATEGORY_ID"], call);
+    let (_, events) = t.get(&format!("Projects/{project}/Events")).await;
+    let event = titled(&events, "Review meeting").expect(&events.to_string());
+    assert_eq!(event["START_DATE_UTC"], "2024-03-18 14:00:00");
+    assert_eq!(event["END_DATE_UTC"], "2024-03-18 15:00:00");
+    // The event activity is not a task, nor the task an event.
+    assert!(titled(&tasks, "Review meeting").is_none());
+    assert!(titled(&events, "Call to confirm receipt of the proposal").is_none());
+
+    let (s, _) = t
+        .call(
+            Method::POST,
+            &format!("Projects/{project}/ActivitySetAssignment"),
+            Some(json!({"ACTIVITYSET_ID": 99, "START_DATE": "2024-03-11 00:00:00"})),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = t
+        .call(
+            Method::POST,
+            "Projects/999999/ActivitySetAssignment",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, 404);
+}
+
+// Item 22: there is no convert route (any verb → 404), and `CONVERTED` is read-only.
+#[tokio::test]
+async fn item_22_no_lead_conversion() {
+    let t = T::new().await;
+    let (lead, _) = t.first("Leads", "LEAD_ID").await;
+    for m in [Method::POST, Method::GET, Method::PUT] {
+        let (s, _) = t
+            .call(m.clone(), &format!("Leads/{lead}/Convert"), Some(json!({})))
+            .await;
+        assert_eq!(s, 404, "{m}");
+    }
+    let (s, after) = t
+        .call(
+            Method::PUT,
+            "Leads",
+            Some(json!({"LEAD_ID": lead, "CONVERTED": true})),
+        )
+        .await;
+    assert_eq!(s, 200, "{after}");
+    assert_eq!(after["CONVERTED"], false);
+    let (_, back) = t.get(&format!("Leads/{lead}")).await;
+    assert_eq!(back["CONVERTED"], false);
+}
+
+// Item 23: `GET /LeadStatuses` hides the converted status; `?include_converted=true` shows it.
+#[tokio::test]
+async fn item_23_lead_statuses_hide_the_converted_one() {
+    let t = T::new().await;
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|s| s["LEAD_STATUS"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (s, plain) = t.get("LeadStatuses").await;
+    assert_eq!(s, 200);
+    assert!(!names(&plain).contains(&"Converted".to_string()), "{plain}");
+    assert!(names(&plain).contains(&"Qualified".to_string()));
+    let (_, all) = t.get("LeadStatuses?include_converted=true").await;
+    assert_eq!(names(&all).len(), names(&plain).len() + 1);
+    assert!(names(&all).contains(&"Converted".to_string()), "{all}");
+}

@@ -27,8 +27,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::gate::gate;
 use super::handlers::{
-    Ctx, OriginalPath, Res, Shared, Sim, custom_fields, links, method_not_allowed, no_route,
-    opportunities, projects, records, reference, related, search, tags, users,
+    Ctx, OriginalPath, Res, Shared, Sim, activity_sets, custom_fields, links, method_not_allowed,
+    no_route, opportunities, projects, records, reference, related, search, tags, users,
 };
 use super::schema::{KINDS, Kind};
 
@@ -49,6 +49,7 @@ const WORDS: &[&str] = &[
     "Instance",
     "Milestones",
     "LinkEmailAddress",
+    "ActivitySetAssignment",
 ];
 
 /// The segments of a `/v3.1/…` path (prefix compared without regard to case), empty ones
@@ -378,6 +379,13 @@ const OBJECT_ROUTES: &[ObjectRoute] = &[
         when: is_project,
         fallback: bad_id_or_not_allowed,
         methods: &[(DELETE, projects::delete_milestone)],
+    },
+    // docs/vendors/insightly-v3.1-addendum.md, "Activity sets".
+    ObjectRoute {
+        path: "/{id}/ActivitySetAssignment",
+        when: activity_sets::assignable,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(POST, activity_sets::assign)],
     },
     ObjectRoute {
         path: "/{id}/LinkEmailAddress",

@@ -12,7 +12,14 @@ pub(crate) fn list_reference(sim: &Sim, ctx: &Ctx, name: &str) -> Res {
         return Err(no_route(&ctx.path));
     };
     let p = page(ctx)?;
-    let (items, total) = paged(table.rows.iter(), &p);
+    // docs/vendors/insightly-v3.1-addendum.md, "Leads": the converted status only on request.
+    let converted = crate::insightly::store::CONVERTED_LEAD_STATUS.0;
+    let hidden = |r: &&Ordered| {
+        table.path == "LeadStatuses"
+            && !ctx.flag("include_converted")
+            && r.id(table.id_key) == Some(converted)
+    };
+    let (items, total) = paged(table.rows.iter().filter(|r| !hidden(r)), &p);
     list_reply(&items, total)
 }
 
