@@ -386,3 +386,53 @@ async fn listing_people_posts_only_people_pages() {
     assert_eq!(stats.requests, pages + 1, "{stats:?}");
     h.shutdown().await;
 }
+
+/// Capsule projects have no milestones (docs/vendors/capsule-v2-addendum.md, "Projects"): the
+/// capabilities leave `milestones` out of the writable fields, so the guard answers
+/// `Unsupported` for a create or an update that carries them, before anything is sent.
+#[tokio::test]
+async fn milestones_are_unsupported_through_the_capabilities() {
+    let h = sim().await;
+    let c = client(&h);
+    let account = an_account(&c).await;
+    let caps = c.capabilities();
+    let (_, dropped) = caps
+        .resource(&ResourceKind::Project)
+        .writable_part::<Project>(&NewProject {
+            name: "x".into(),
+            milestones: vec![Milestone::default()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(dropped, vec!["milestones"]);
+    let crm = unicrm_core::guard(std::sync::Arc::new(c));
+    h.reset_stats();
+    let err = crm
+        .projects()
+        .create(&NewProject {
+            name: "With milestones".into(),
+            account_id: Some(account),
+            milestones: vec![Milestone {
+                title: "Sign-off".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_unsupported(), "{err}");
+    let err = crm
+        .projects()
+        .update(
+            &ProjectId::from("1"),
+            &ProjectPatch {
+                milestones: Patch::Clear,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_unsupported(), "{err}");
+    assert_eq!(h.stats().requests, 0);
+    h.shutdown().await;
+}

@@ -1,6 +1,6 @@
 //! The Insightly simulator over raw HTTP, the rest of docs/vendors/insightly-v3.1-addendum.md,
-//! "Simulator must reproduce": items 21 (activity sets), 22 (no lead conversion), 23 (lead
-//! statuses without the converted one), and the read-only custom fields of "Field types and
+//! "Simulator must reproduce": items 17 (write side: category writes), 21 (activity sets), 22
+//! (no lead conversion), 23 (lead statuses without the converted one), and the read-only custom fields of "Field types and
 //! value shapes" (AUTONUMBER ignores writes). One test per item, named after its number.
 
 use base64::Engine;
@@ -33,9 +33,20 @@ impl T {
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_as(&self.sim.api_key.clone(), method, path, body)
+            .await
+    }
+
+    async fn call_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let auth = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{}:", self.sim.api_key))
+            base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
         );
         let mut rb = self
             .http
@@ -272,4 +283,78 @@ async fn item_23_lead_statuses_hide_the_converted_one() {
     let (_, all) = t.get("LeadStatuses?include_converted=true").await;
     assert_eq!(names(&all).len(), names(&plain).len() + 1);
     assert!(names(&all).contains(&"Converted".to_string()), "{all}");
+}
+
+// Item 17 (write side): `POST /ProjectCategories` and `/TaskCategories` as a non-admin → 403;
+// as admin with a 7-character colour → 400, else the new active category; `DELETE` of an
+// unused category → 202 and `ACTIVE: false` (still listed); of one in use → 409. A project
+// then takes the new category id.
+#[tokio::test]
+async fn item_17_category_writes() {
+    let t = T::new().await;
+    let (_, users) = t.get("Users").await;
+    let non_admin = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["ADMINISTRATOR"] == false)
+        .and_then(|u| u["USER_ID"].as_u64())
+        .expect("a non-admin user");
+    let key = t
+        .sim
+        .user_keys()
+        .into_iter()
+        .find(|(u, _)| *u == non_admin)
+        .expect("its key")
+        .1;
+    for list in ["ProjectCategories", "TaskCategories"] {
+        let body = json!({"CATEGORY_NAME": "Refit", "BACKGROUND_COLOR": "1E88E5"});
+        let (s, _) = t
+            .call_as(&key, Method::POST, list, Some(body.clone()))
+            .await;
+        assert_eq!(s, 403, "{list}");
+        let (s, _) = t
+            .call(
+                Method::POST,
+                list,
+                Some(json!({"CATEGORY_NAME": "Refit", "BACKGROUND_COLOR": "1E88E5F"})),
+            )
+            .await;
+        assert_eq!(s, 400, "{list}");
+        let (s, created) = t.call(Method::POST, list, Some(body)).await;
+        assert!(s.is_success(), "{list}: {s} {created}");
+        assert_eq!(created["ACTIVE"], true);
+        assert_eq!(created["CATEGORY_NAME"], "Refit");
+        let id = created["CATEGORY_ID"].as_u64().expect("id");
+        let (s, _) = t
+            .call_as(&key, Method::DELETE, &format!("{list}/{id}"), None)
+            .await;
+        assert_eq!(s, 403);
+        let (s, _) = t.call(Method::DELETE, &format!("{list}/{id}"), None).await;
+        assert_eq!(s, 202, "{list}");
+        let (_, after) = t.get(&format!("{list}/{id}")).await;
+        assert_eq!(after["ACTIVE"], false);
+    }
+    // A new project category is taken by a project, and then cannot be deleted.
+    let (_, created) = t
+        .call(
+            Method::POST,
+            "ProjectCategories",
+            Some(json!({"CATEGORY_NAME": "Fit-out"})),
+        )
+        .await;
+    let id = created["CATEGORY_ID"].as_u64().expect("id");
+    let (s, p) = t
+        .call(
+            Method::POST,
+            "Projects",
+            Some(json!({"PROJECT_NAME": "Fit-out", "STATUS": "NOT STARTED", "CATEGORY_ID": id})),
+        )
+        .await;
+    assert!(s.is_success(), "{s} {p}");
+    assert_eq!(p["CATEGORY_ID"], id);
+    let (s, _) = t
+        .call(Method::DELETE, &format!("ProjectCategories/{id}"), None)
+        .await;
+    assert_eq!(s, 409);
 }

@@ -8,6 +8,7 @@ pub mod engagements;
 pub mod events;
 
 pub mod field_definitions;
+mod milestones;
 pub mod objects;
 mod pipelines;
 pub mod projects;

@@ -428,8 +428,17 @@ const READ_ONLY: &[(&str, Plain)] = &[
 fn list_routes(r: Router<Shared>, name: &'static str) -> Router<Shared> {
     let base = format!("/v3.1/{name}");
     let get = |f| methods(not_allowed).get(of_list(f, name));
-    r.route(&base, get(reference::list_reference))
-        .route(&format!("{base}/{{id}}"), get(reference::show_reference))
+    let (mut list, mut one) = (
+        get(reference::list_reference),
+        get(reference::show_reference),
+    );
+    // Item 17: the category lists take administrators' writes.
+    if reference::category_owner(name).is_some() {
+        list = list.post(of_list(reference::create_category, name));
+        one = one.delete(of_list(reference::delete_category, name));
+    }
+    r.route(&base, list)
+        .route(&format!("{base}/{{id}}"), one)
         .route(
             &format!("{base}/{{id}}/{{*rest}}"),
             methods(not_allowed).get(plain(nothing_here)),
