@@ -4,6 +4,7 @@
 //! routes and milestones), plus read-only [`UsersResource`], [`PipelinesResource`] and
 //! [`FieldDefinitionsResource`].
 
+pub mod engagement_listing;
 pub mod engagements;
 pub mod events;
 
