@@ -215,6 +215,7 @@ pub(crate) async fn update_kase(
         apply_kase(&mut db, &mut k, &input, &body, false)?;
         k.updated_at = bump(k.updated_at, db.now());
         db.kases.kases.insert(id, k);
+        sync_tasks_of_kase(&mut db, id);
         render_kase_by_id(&db, id, embed)
     };
     updated_with(&app, Vec::new(), "kase", value)
@@ -228,6 +229,9 @@ pub(crate) async fn delete_kase(State(app): State<Shared>, Path(id): Path<String
     }
     let t = db.now();
     db.kases.deleted.push((id, t));
+    // Item 9: the project's tasks go with it (entries cannot be filed on a project in
+    // this simulator yet; track instances are not simulated).
+    db.tasks.retain(|_, task| task.kase != Some(id));
     Ok(no_content())
 }
 

@@ -84,6 +84,7 @@ pub(crate) async fn categories(State(app): State<Shared>) -> ApiResult {
                 category: Some(*id),
                 party: None,
                 opportunity: None,
+                kase: None,
                 owner: None,
                 completed_at: None,
                 completed_by: None,

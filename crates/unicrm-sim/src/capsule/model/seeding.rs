@@ -396,6 +396,7 @@ pub(crate) fn build(
                 category,
                 party,
                 opportunity,
+                kase: None,
                 owner,
                 completed_at: if t.completed {
                     t.completed_at.or(Some(t.updated_at))
