@@ -1,6 +1,6 @@
 //! One test per item of docs/vendors/capsule-v2-addendum.md, "Simulator must reproduce",
-//! for the tasks of projects and the task status rules (items 8 — the task side —, 9 — the
-//! tasks of a deleted project —, and 30), in raw HTTP.
+//! for tracks, the tasks of projects and the task status rules (items 5, 8 — the task side
+//! —, 9 — the tasks and tracks of a deleted project —, 28, 29 and 30), in raw HTTP.
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -234,4 +234,162 @@ async fn item_30_task_status_filters_and_no_calendar() {
     for path in ["events", "calendar", "appointments"] {
         assert_eq!(env.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/capsule/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
+}
+
+// Item 28: `GET /trackdefinitions` → `{"trackDefinitions":[…]}` with `captureRule`,
+// `direction`, `taskDefinitions` (the vendor's example); one by id.
+#[tokio::test]
+async fn item_28_track_definitions() {
+    let env = seeded().await;
+    let r = env.get("trackdefinitions").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let got = r.json();
+    assert_eq!(got, fixture("trackdefinitions.json"));
+    for d in got["trackDefinitions"].as_array().expect("definitions") {
+        assert!(d["captureRule"].is_string() && d["direction"].is_string());
+        assert!(d["taskDefinitions"].is_array());
+    }
+    let one = env.get("trackdefinitions/3001").await.json();
+    assert_eq!(one["trackDefinition"]["description"], "Fit-out checklist");
+    assert_eq!(
+        env.get("trackdefinitions/1").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+// Item 29: `POST /tracks` with `definition` + `kase` + `trackDateOn` → 201 (the fixture's
+// shape), tasks with `hasTrack: true` due from the track date (days, workdays, weeks after
+// the last task); `trackDefinition` instead of `definition` → 422 on `definition`; an
+// OPPORTUNITY definition on a project → 422. Item 9: the track outlives its project.
+#[tokio::test]
+async fn item_29_applying_a_track_creates_its_tasks() {
+    let env = seeded().await;
+    let kase = env.new_kase().await;
+    let r = env
+        .post(
+            "tracks",
+            json!({"track": {"definition": {"id": 3001}, "kase": {"id": kase},
+                             "trackDateOn": "2025-03-20"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let track = r.json()["track"].clone();
+    let want =
+        fixture("track-and-tasks.json")["POST /api/v2/tracks"]["responseBody"]["track"].clone();
+    let mut got_keys: Vec<_> = track.as_object().expect("object").keys().cloned().collect();
+    let mut want_keys: Vec<_> = want.as_object().expect("object").keys().cloned().collect();
+    got_keys.sort();
+    want_keys.sort();
+    assert_eq!(got_keys, want_keys);
+    assert_eq!(track["description"], "Fit-out checklist");
+    assert_eq!(track["trackDateOn"], "2025-03-20");
+    let task_ids: Vec<u64> = track["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["id"].as_u64())
+        .collect();
+    assert_eq!(task_ids.len(), 3);
+    let mut dues = Vec::new();
+    for id in &task_ids {
+        let t = env.get(&format!("tasks/{id}")).await.json()["task"].clone();
+        assert_eq!(t["hasTrack"], true);
+        assert_eq!(t["kase"]["id"], kase);
+        dues.push(t["dueOn"].as_str().expect("dueOn").to_string());
+    }
+    // 2025-03-20 is a Thursday: +0 days; +3 workdays (Tue 25th, as in the vendor's example);
+    // the last task 2 weeks after the one before it.
+    assert_eq!(dues, ["2025-03-20", "2025-03-25", "2025-04-08"]);
+    let track_id = track["id"].as_u64().expect("id");
+    let listed = env.get(&format!("kases/{kase}/tracks")).await.json();
+    assert_eq!(listed["tracks"][0]["id"], track_id);
+
+    let r = env
+        .post(
+            "tracks",
+            json!({"track": {"trackDefinition": {"id": 3001}, "kase": {"id": kase}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text.contains("track definition is required"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("definition"));
+    let r = env
+        .post(
+            "tracks",
+            json!({"track": {"definition": {"id": 3002}, "kase": {"id": kase}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+
+    // Item 9: the project's tasks go with it, its track instance still answers.
+    env.call(Method::DELETE, &format!("kases/{kase}"), None)
+        .await;
+    assert_eq!(
+        env.get(&format!("tasks/{}", task_ids[0])).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        env.get(&format!("tracks/{track_id}")).await.status,
+        StatusCode::OK
+    );
+}
+
+// Item 5: `POST /kases` with `"tracks":[{"definition":{"id":3001}}]` → 201, and
+// `GET /kases/{id}/tracks` lists one track whose tasks exist in `/tasks`.
+#[tokio::test]
+async fn item_05_a_new_project_with_a_track() {
+    let env = seeded().await;
+    let r = env.get("parties?perPage=100").await.json();
+    let party = r["parties"]
+        .as_array()
+        .expect("parties")
+        .iter()
+        .find(|p| p["type"] == "organisation")
+        .and_then(|p| p["id"].as_u64())
+        .expect("an organisation");
+    let r = env
+        .post(
+            "kases",
+            json!({"kase": {"name": "Tracked", "party": {"id": party}, "owner": {"id": 1},
+                            "tracks": [{"definition": {"id": 3001}}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let kase = r.json()["kase"]["id"].as_u64().expect("id");
+    let tracks = env.get(&format!("kases/{kase}/tracks")).await.json();
+    let list = tracks["tracks"].as_array().expect("tracks");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["trackDateOn"], "2025-03-20", "today");
+    let open = env.get("tasks?perPage=100").await.json();
+    for t in list[0]["tasks"].as_array().expect("tasks") {
+        assert!(ids(&open, "tasks").contains(&t["id"].as_u64().expect("id")));
+    }
+    // An opportunity's definition cannot ride along a new project: nothing is created.
+    let before = env.get("kases?perPage=100").await.json()["kases"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let r = env
+        .post(
+            "kases",
+            json!({"kase": {"name": "Wrong", "party": {"id": party}, "owner": {"id": 1},
+                            "tracks": [{"definition": {"id": 3002}}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let after = env.get("kases?perPage=100").await.json()["kases"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(after, before);
 }

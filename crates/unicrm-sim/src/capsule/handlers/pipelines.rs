@@ -85,6 +85,7 @@ pub(crate) async fn categories(State(app): State<Shared>) -> ApiResult {
                 party: None,
                 opportunity: None,
                 kase: None,
+                has_track: false,
                 owner: None,
                 completed_at: None,
                 completed_by: None,

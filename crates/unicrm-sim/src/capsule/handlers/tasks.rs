@@ -142,7 +142,7 @@ fn task_deliveries(db: &Db, id: u64, first: &str, completed: bool) -> Vec<Delive
 /// The status `t` reads with: an `OPEN` task of a closed opportunity or project is
 /// `PENDING` — not completed but no longer relevant (docs/vendors/capsule-v2-addendum.md,
 /// Tracks, and task status; item 8).
-fn pending_if_closed(db: &Db, t: &Task) -> &'static str {
+pub(super) fn pending_if_closed(db: &Db, t: &Task) -> &'static str {
     let closed = t
         .opportunity
         .and_then(|o| db.opportunities.get(&o))
@@ -199,6 +199,7 @@ pub(crate) async fn create_task(
             party: None,
             opportunity: None,
             kase: None,
+            has_track: false,
             owner: Some(caller.user).filter(|u| db.users.contains_key(u)),
             completed_at: None,
             completed_by: None,

@@ -242,7 +242,7 @@ impl Db {
             "completedBy": completed_by,
             "createdAt": fmt_dt(&t.created_at),
             "updatedAt": fmt_dt(&t.updated_at),
-            "hasTrack": false,
+            "hasTrack": t.has_track,
             "daysAfter": null,
             "taskDelayRule": null,
             "taskDayDelayRule": null,

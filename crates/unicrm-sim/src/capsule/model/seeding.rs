@@ -397,6 +397,7 @@ pub(crate) fn build(
                 party,
                 opportunity,
                 kase: None,
+                has_track: false,
                 owner,
                 completed_at: if t.completed {
                     t.completed_at.or(Some(t.updated_at))
