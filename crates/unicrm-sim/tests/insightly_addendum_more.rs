@@ -216,7 +216,7 @@ async fn item_21_activity_sets_and_their_assignment() {
     assert_eq!(task["DUE_DATE"], "2024-03-13 00:00:00");
     assert_eq!(task["CATEGORY_ID"], call);
     let (_, events) = t.get(&format!("Projects/{project}/Events")).await;
-    let event = titled(&events, "Review meeting").expect(&events.to_string());
+    let event = titled(&events, "Review meeting").expect("the event");
     assert_eq!(event["START_DATE_UTC"], "2024-03-18 14:00:00");
     assert_eq!(event["END_DATE_UTC"], "2024-03-18 15:00:00");
     // The event activity is not a task, nor the task an event.
