@@ -386,3 +386,115 @@ async fn listing_people_posts_only_people_pages() {
     assert_eq!(stats.requests, pages + 1, "{stats:?}");
     h.shutdown().await;
 }
+
+/// Capsule projects have no milestones (docs/vendors/capsule-v2-addendum.md, "Projects"): the
+/// capabilities leave `milestones` out of the writable fields, so the guard answers
+/// `Unsupported` for a create or an update that carries them, before anything is sent.
+#[tokio::test]
+async fn milestones_are_unsupported_through_the_capabilities() {
+    let h = sim().await;
+    let c = client(&h);
+    let account = an_account(&c).await;
+    let caps = c.capabilities();
+    let (_, dropped) = caps
+        .resource(&ResourceKind::Project)
+        .writable_part::<Project>(&NewProject {
+            name: "x".into(),
+            milestones: vec![Milestone::default()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(dropped, vec!["milestones"]);
+    let crm = unicrm_core::guard(std::sync::Arc::new(c));
+    h.reset_stats();
+    let err = crm
+        .projects()
+        .create(&NewProject {
+            name: "With milestones".into(),
+            account_id: Some(account),
+            milestones: vec![Milestone {
+                title: "Sign-off".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_unsupported(), "{err}");
+    let err = crm
+        .projects()
+        .update(
+            &ProjectId::from("1"),
+            &ProjectPatch {
+                milestones: Patch::Clear,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_unsupported(), "{err}");
+    assert_eq!(h.stats().requests, 0);
+    h.shutdown().await;
+}
+
+/// docs/vendors/capsule-v2-addendum.md, "Simulator must reproduce" items 8 and 9, through the
+/// adapter: a task linked to a project (a `links` entry of kind `kase`) reads `Pending`
+/// while the project is closed and `Open` again when it reopens; deleting the project
+/// deletes the task.
+#[tokio::test]
+async fn a_projects_tasks_follow_its_status_and_its_deletion() {
+    let h = sim().await;
+    let c = client(&h);
+    let account = an_account(&c).await;
+    let project = c
+        .projects()
+        .create(&NewProject {
+            name: "Fit-out".into(),
+            account_id: Some(account),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let task = c
+        .tasks()
+        .create(&NewTask {
+            title: "Order fittings".into(),
+            due_date: chrono::NaiveDate::from_ymd_opt(2031, 1, 2),
+            links: vec![RecordLink {
+                kind: Some(unicrm_capsule::mapping::task::kase_kind()),
+                id: project.id.as_str().into(),
+                role: None,
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        task.links.iter().any(|l| l.id == project.id.as_str()),
+        "{:?}",
+        task.links
+    );
+    let status = |s: ProjectStatus| ProjectPatch {
+        status: Patch::Set(s),
+        ..Default::default()
+    };
+    c.projects()
+        .update(&project.id, &status(ProjectStatus::Closed))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.tasks().get(&task.id).await.unwrap().status,
+        Some(TaskStatus::Pending)
+    );
+    c.projects()
+        .update(&project.id, &status(ProjectStatus::Open))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.tasks().get(&task.id).await.unwrap().status,
+        Some(TaskStatus::Open)
+    );
+    c.projects().delete(&project.id).await.unwrap();
+    assert!(c.tasks().get(&task.id).await.unwrap_err().is_not_found());
+    h.shutdown().await;
+}

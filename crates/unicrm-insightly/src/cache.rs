@@ -68,8 +68,16 @@ impl Shared {
     }
 
     /// One picklist (`LeadStatuses`, `LeadSources`); empty without access to it.
-    async fn fetch_picklist<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
-        match self.send(self.http.get(path)?).await {
+    async fn fetch_picklist<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>> {
+        let mut req = self.http.get(path)?;
+        for (k, v) in query {
+            req = req.query(k, v);
+        }
+        match self.send(req).await {
             Ok(resp) => crate::wire::decode_array(&resp.body)?
                 .iter()
                 .enumerate()
@@ -92,8 +100,13 @@ impl Shared {
                 return Ok(l.clone());
             }
         }
-        let statuses = self.fetch_picklist("LeadStatuses").await?;
-        let sources = self.fetch_picklist("LeadSources").await?;
+        // The converted status is listed only with `include_converted=true`
+        // (docs/vendors/insightly-v3.1-addendum.md, "Leads"); without it a converted lead's
+        // status would have no label.
+        let statuses = self
+            .fetch_picklist("LeadStatuses", &[("include_converted", "true")])
+            .await?;
+        let sources = self.fetch_picklist("LeadSources", &[]).await?;
         let lists = Arc::new(LeadPicklists::from_wire(statuses, sources));
         *cache = Some((Instant::now(), lists.clone()));
         Ok(lists)

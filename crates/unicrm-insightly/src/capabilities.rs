@@ -120,19 +120,14 @@ pub fn capabilities() -> Capabilities {
             ResourceCapabilities::read_only(MAX_PAGE_SIZE),
         )
         // mapping/project.rs: no expected end date, team or stage name; milestones are read
-        // only (on `get`).
+        // on `get` and written as a whole list (resources/milestones.rs).
         .with(
             ResourceKind::Project,
             record(
                 true,
                 true,
                 NewProject::FIELDS,
-                &[
-                    "expected_close_date",
-                    "team_id",
-                    "milestones",
-                    "next_activity_at",
-                ],
+                &["expected_close_date", "team_id", "next_activity_at"],
             ),
         )
         // resources/field_definitions.rs: listed (one record type with `of`), read by id;

@@ -106,6 +106,7 @@ struct Inner {
     pipelines: PipelinesResource,
     projects: ProjectsResource,
     field_definitions: FieldDefinitionsResource,
+    engagements: crate::resources::engagements::EngagementsResource,
 }
 
 /// An Insightly v3.1 client: implements [`Crm`].
@@ -164,6 +165,9 @@ impl InsightlyClient {
                 pipelines: PipelinesResource::new(shared.clone()),
                 projects: ProjectsResource::new(shared.clone()),
                 field_definitions: FieldDefinitionsResource::new(shared.clone()),
+                engagements: crate::resources::engagements::EngagementsResource::new(
+                    shared.clone(),
+                ),
                 shared,
             }),
         }
@@ -217,6 +221,9 @@ impl InsightlyClient {
         &self,
     ) -> &ObjectResource<crate::resources::projects::ProjectSpec> {
         self.inner.projects.objects()
+    }
+    pub(crate) fn engagements_inner(&self) -> &crate::resources::engagements::EngagementsResource {
+        &self.inner.engagements
     }
 }
 

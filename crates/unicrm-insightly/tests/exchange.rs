@@ -419,6 +419,7 @@ async fn lead_status_labels_come_from_one_cached_picklist_fetch() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v3.1/LeadStatuses"))
+        .and(query_param("include_converted", "true"))
         .respond_with(json(
             r#"[{"LEAD_STATUS_ID":81,"LEAD_STATUS":"Not Contacted","DEFAULT_STATUS":true,"STATUS_TYPE":1,"FIELD_ORDER":1},
                 {"LEAD_STATUS_ID":84,"LEAD_STATUS":"Qualified","DEFAULT_STATUS":false,"STATUS_TYPE":1,"FIELD_ORDER":2}]"#

@@ -466,3 +466,26 @@ fn upserts(changes: &[Change<Contact, unicrm_core::ContactId>]) -> Vec<unicrm_co
         })
         .collect()
 }
+
+/// docs/vendors/insightly-v3.1-addendum.md, "Simulator must reproduce" item 23: the converted
+/// status is listed only with `include_converted=true`; the adapter asks for it, so a lead on
+/// that status has its label, and the label resolves to its id on write.
+#[tokio::test]
+async fn a_lead_on_the_converted_status_has_its_label() {
+    let s = sim(5).await;
+    let c = client(&s);
+    let lead = c
+        .leads()
+        .create(&NewLead {
+            last_name: Some("Converted".into()),
+            status: Some("converted".into()),
+            ..NewLead::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(lead.status_id.as_deref(), Some("86"));
+    let got = c.leads().get(&lead.id).await.unwrap();
+    assert_eq!(got.status.as_deref(), Some("Converted"));
+    // The vendor's own flag stays false: the status is not a conversion (item 22).
+    assert_ne!(got.converted, Some(true));
+}

@@ -5,6 +5,11 @@
 //! `;`-joined choices; NUMERIC, CURRENCY, PERCENT → exact decimal (JSON number or numeric
 //! string, parsed from its text, never through `f64`); DATE / DATETIME → date / date-time;
 //! BIT → boolean; URL → URL; LOOKUP → record id (number); AUTONUMBER → text or number.
+//! AUTONUMBER (like CALCULATED) is a field the vendor computes and ignores on write
+//! (docs/vendors/insightly-v3.1-addendum.md, "Field types and value shapes"): its definition
+//! has the open kind `Other("AUTONUMBER")`, not `Text`, so that nothing takes it for a text
+//! field it can write; its values are typed from their JSON (a string → text, an integer →
+//! number).
 //! A value that does not fit its type, or has no definition, is inferred from its JSON type
 //! or kept as [`FieldValue::Raw`]. On write, values go out by `FIELD_NAME`; on a PUT the
 //! vendor merges them by name (`null` clears one).
@@ -83,7 +88,7 @@ impl Definitions {
 /// The unified kind of an Insightly `FIELD_TYPE`.
 pub fn kind_of(field_type: &str) -> CustomFieldKind {
     match field_type.trim().to_ascii_uppercase().as_str() {
-        "TEXT" | "AUTONUMBER" => CustomFieldKind::Text,
+        "TEXT" => CustomFieldKind::Text,
         "MULTILINETEXT" => CustomFieldKind::LongText,
         "DROPDOWN" => CustomFieldKind::SingleChoice,
         "MULTISELECT" => CustomFieldKind::MultiChoice,

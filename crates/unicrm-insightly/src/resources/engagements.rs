@@ -27,7 +27,7 @@
 //! (`{"events": {at, state}, "emails": {at, state}}`) and its `at` is the earlier of the two.
 
 use async_trait::async_trait;
-use futures::stream::{BoxStream, StreamExt};
+use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use unicrm_core::crm::default_listing;
 use unicrm_core::page::Cursor;
@@ -244,16 +244,18 @@ impl Resource<Engagement> for EngagementsResource {
         })
     }
 
-    /// Every event, then every email, each concurrently paged; a listing that resumes at a
-    /// cursor or asks for a page size is core's page loop over [`Resource::list`].
+    /// Every event, then every email, each concurrently paged and the emails read ahead
+    /// while the events are listed (`resources/engagement_listing.rs`); a listing that
+    /// resumes at a cursor or asks for a page size is core's page loop over
+    /// [`Resource::list`].
     fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<Engagement>> {
         if params.cursor.is_some() || params.page_size.is_some() {
             return default_listing(self, params);
         }
-        self.events
-            .stream_listing(params.clone())
-            .chain(self.emails.stream_listing(params))
-            .boxed()
+        super::engagement_listing::events_then_emails(
+            self.events.stream_listing(params.clone()),
+            self.emails.stream_listing(params),
+        )
     }
 
     async fn get(&self, id: &EngagementId) -> Result<Engagement> {
@@ -314,8 +316,7 @@ impl Resource<Engagement> for EngagementsResource {
 }
 
 /// Engagements through the client: the [`Crm`](unicrm_core::Crm) accessor hands out the
-/// client itself, which builds an [`EngagementsResource`] over its shared plumbing per call
-/// (two reference-count increments).
+/// client itself, which delegates to the [`EngagementsResource`] it holds.
 #[async_trait]
 impl Resource<Engagement> for crate::InsightlyClient {
     fn vendor(&self) -> &str {
@@ -324,10 +325,9 @@ impl Resource<Engagement> for crate::InsightlyClient {
     async fn list(&self, params: &ListParams) -> Result<Page<Engagement>> {
         self.engagements_resource().list(params).await
     }
-    /// Core's page loop over [`Resource::list`] (the resource is built per call, so its
-    /// concurrent listing cannot be borrowed from here).
+    /// The resource's concurrent listing ([`EngagementsResource::stream_listing`]).
     fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<Engagement>> {
-        default_listing(self, params)
+        self.engagements_resource().stream_listing(params)
     }
     async fn get(&self, id: &EngagementId) -> Result<Engagement> {
         self.engagements_resource().get(id).await
@@ -351,7 +351,7 @@ impl Resource<Engagement> for crate::InsightlyClient {
 
 impl crate::InsightlyClient {
     /// Events and emails as one resource (see [`EngagementsResource`]).
-    pub fn engagements_resource(&self) -> EngagementsResource {
-        EngagementsResource::new(self.contacts_resource().shared.clone())
+    pub fn engagements_resource(&self) -> &EngagementsResource {
+        self.engagements_inner()
     }
 }

@@ -4,10 +4,12 @@
 //! routes and milestones), plus read-only [`UsersResource`], [`PipelinesResource`] and
 //! [`FieldDefinitionsResource`].
 
+pub mod engagement_listing;
 pub mod engagements;
 pub mod events;
 
 pub mod field_definitions;
+mod milestones;
 pub mod objects;
 mod pipelines;
 pub mod projects;

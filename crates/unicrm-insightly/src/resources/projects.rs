@@ -10,7 +10,7 @@
 //! - **milestones** are read on `get` (`GET /Projects/{id}/Milestones`, an array or a single
 //!   object, 200 or 201) for projects off-pipeline: a project has either milestones or a
 //!   pipeline, never both. Listings leave them empty (one request per record otherwise).
-//!   Writing milestones is not supported yet (`Unsupported`).
+//!   They are written on `create` and `update` as a whole list (`resources/milestones.rs`).
 //! - the change feed is the generic one (`/Projects/Search?updated_after_utc=` and a confirmed
 //!   id scan for deletions, see [`crate::changes`]).
 
@@ -234,15 +234,46 @@ impl Resource<Project> for ProjectsResource {
 
     /// `POST /Projects` (pipeline and stage in the body). Not retried after an unknown
     /// outcome (core's write rules).
+    ///
+    /// Milestones (docs/vendors/insightly-v3.1-addendum.md, "Projects") are checked first
+    /// (a due date each; never with a pipeline), then created on the new project.
     async fn create(&self, new: &NewProject) -> Result<Project> {
-        let p = self.objects.create(new).await?;
-        self.with_milestones(p).await
+        if new.milestones.is_empty() {
+            let p = self.objects.create(new).await?;
+            return self.with_milestones(p).await;
+        }
+        if new.pipeline_id.is_some() || new.stage_id.is_some() {
+            return Err(super::milestones::both_refused());
+        }
+        super::milestones::check(&new.milestones)?;
+        let bare = NewProject {
+            milestones: Vec::new(),
+            ..new.clone()
+        };
+        let p = self.objects.create(&bare).await?;
+        super::milestones::write(self.shared(), &p.id, &new.milestones, &[]).await?;
+        // Read again: the milestone writes moved the project's `DATE_UPDATED_UTC`.
+        self.get(&p.id).await
     }
 
     /// The pipeline change first (`/Pipeline`, `/PipelineStage`), then `PUT /Projects` with
     /// the other fields and the links through `/Links`; the project is read again.
+    ///
+    /// `milestones` is written as a whole list after the other fields (see
+    /// `resources/milestones.rs`); a patch that sets a pipeline and milestones is refused.
     async fn update(&self, id: &ProjectId, patch: &ProjectPatch) -> Result<Project> {
         let n = wire_id("PROJECT_ID", id.as_str())?;
+        let milestones = match &patch.milestones {
+            Patch::Unchanged => None,
+            Patch::Clear => Some(Vec::new()),
+            Patch::Set(m) => Some(m.clone()),
+        };
+        if let Some(m) = &milestones {
+            if !m.is_empty() && matches!(patch.pipeline_id, Patch::Set(_)) {
+                return Err(super::milestones::both_refused());
+            }
+            super::milestones::check(m)?;
+        }
         if let Some(change) = pipeline_change(patch)? {
             let url = self
                 .shared()
@@ -257,9 +288,15 @@ impl Resource<Project> for ProjectsResource {
         let rest = ProjectPatch {
             pipeline_id: Patch::Unchanged,
             stage_id: Patch::Unchanged,
+            milestones: Patch::Unchanged,
             ..patch.clone()
         };
         let p = self.objects.update(id, &rest).await?;
+        if let Some(wanted) = milestones {
+            let existing = self.milestones(id).await?;
+            super::milestones::write(self.shared(), id, &wanted, &existing).await?;
+            return self.get(id).await;
+        }
         self.with_milestones(p).await
     }
 

@@ -364,6 +364,8 @@ fn router(app: Shared) -> Router {
             get(show_kases).put(update_kase).delete(delete_kase),
         )
         .route(&p("/kases/{id}/parties"), get(kase_parties))
+        .route(&p("/kases/{id}/tracks"), get(kase_tracks))
+        .route(&p("/opportunities/{id}/tracks"), get(opportunity_tracks))
         .route(
             &p("/kases/{id}/parties/{party}"),
             post(link_kase_party).delete(unlink_kase_party),
@@ -404,7 +406,10 @@ fn router(app: Shared) -> Router {
         .route(&p("/users/{id}"), get(show_user))
         .route(&p("/site"), get(site))
         .route(&p("/jobs/{id}"), get(show_job))
-        .route(&p("/tracks"), post(tracks))
+        .route(&p("/tracks"), post(create_track))
+        .route(&p("/tracks/{id}"), get(show_track))
+        .route(&p("/trackdefinitions"), get(list_track_definitions))
+        .route(&p("/trackdefinitions/{id}"), get(show_track_definition))
         .route(&p("/resthooks"), get(list_hooks).post(create_hook))
         .route(&p("/resthooks/{id}"), get(show_hook).delete(delete_hook))
         .route(&p("/"), get(not_found))

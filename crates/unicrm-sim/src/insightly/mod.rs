@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod activity_sets;
 mod gate;
 mod handlers;
 mod limits;

@@ -153,11 +153,12 @@ impl Kind {
     }
 
     /// Whether records of this kind are listed under `/{Object}/{id}/Events` and
-    /// `/{Object}/{id}/Emails` (docs/vendors/insightly-v3.1-addendum.md, "Event endpoints").
+    /// `/{Object}/{id}/Emails` (docs/vendors/insightly-v3.1-addendum.md, "Event endpoints";
+    /// projects too, item 16).
     pub(crate) fn has_activities(self) -> bool {
         matches!(
             self,
-            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead
+            Kind::Contact | Kind::Organisation | Kind::Opportunity | Kind::Lead | Kind::Project
         )
     }
 

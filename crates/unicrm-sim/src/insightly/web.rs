@@ -27,8 +27,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::gate::gate;
 use super::handlers::{
-    Ctx, OriginalPath, Res, Shared, Sim, custom_fields, links, method_not_allowed, no_route,
-    opportunities, projects, records, reference, related, search, tags, users,
+    Ctx, OriginalPath, Res, Shared, Sim, activity_sets, custom_fields, links, method_not_allowed,
+    no_route, opportunities, projects, records, reference, related, search, tags, users,
 };
 use super::schema::{KINDS, Kind};
 
@@ -49,6 +49,7 @@ const WORDS: &[&str] = &[
     "Instance",
     "Milestones",
     "LinkEmailAddress",
+    "ActivitySetAssignment",
 ];
 
 /// The segments of a `/v3.1/…` path (prefix compared without regard to case), empty ones
@@ -379,6 +380,13 @@ const OBJECT_ROUTES: &[ObjectRoute] = &[
         fallback: bad_id_or_not_allowed,
         methods: &[(DELETE, projects::delete_milestone)],
     },
+    // docs/vendors/insightly-v3.1-addendum.md, "Activity sets".
+    ObjectRoute {
+        path: "/{id}/ActivitySetAssignment",
+        when: activity_sets::assignable,
+        fallback: bad_id_or_not_allowed,
+        methods: &[(POST, activity_sets::assign)],
+    },
     ObjectRoute {
         path: "/{id}/LinkEmailAddress",
         when: is_project,
@@ -420,8 +428,17 @@ const READ_ONLY: &[(&str, Plain)] = &[
 fn list_routes(r: Router<Shared>, name: &'static str) -> Router<Shared> {
     let base = format!("/v3.1/{name}");
     let get = |f| methods(not_allowed).get(of_list(f, name));
-    r.route(&base, get(reference::list_reference))
-        .route(&format!("{base}/{{id}}"), get(reference::show_reference))
+    let (mut list, mut one) = (
+        get(reference::list_reference),
+        get(reference::show_reference),
+    );
+    // Item 17: the category lists take administrators' writes.
+    if reference::category_owner(name).is_some() {
+        list = list.post(of_list(reference::create_category, name));
+        one = one.delete(of_list(reference::delete_category, name));
+    }
+    r.route(&base, list)
+        .route(&format!("{base}/{{id}}"), one)
         .route(
             &format!("{base}/{{id}}/{{*rest}}"),
             methods(not_allowed).get(plain(nothing_here)),

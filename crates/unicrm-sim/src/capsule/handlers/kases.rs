@@ -192,9 +192,15 @@ pub(crate) async fn create_kase(State(app): State<Shared>, uri: Uri, body: Body)
             last_contacted_at: None,
         };
         apply_kase(&mut db, &mut k, &input, &body, true)?;
+        let tracks = new_tracks(&db, &input)?;
         let id = db.kases.new_id();
         k.id = id;
         db.kases.kases.insert(id, k);
+        // Item 5: each track is applied from today.
+        let today = db.now().date_naive();
+        for def in tracks {
+            apply(&mut db, def, Target::Kase(id), today, 0)?;
+        }
         (id, render_kase_by_id(&db, id, embed))
     };
     created_with(&app, Vec::new(), "kases", id, "kase", value)
@@ -215,6 +221,7 @@ pub(crate) async fn update_kase(
         apply_kase(&mut db, &mut k, &input, &body, false)?;
         k.updated_at = bump(k.updated_at, db.now());
         db.kases.kases.insert(id, k);
+        sync_tasks_of_kase(&mut db, id);
         render_kase_by_id(&db, id, embed)
     };
     updated_with(&app, Vec::new(), "kase", value)
@@ -228,6 +235,9 @@ pub(crate) async fn delete_kase(State(app): State<Shared>, Path(id): Path<String
     }
     let t = db.now();
     db.kases.deleted.push((id, t));
+    // Item 9: the project's tasks go with it (entries cannot be filed on a project in
+    // this simulator yet; track instances are not simulated).
+    db.tasks.retain(|_, task| task.kase != Some(id));
     Ok(no_content())
 }
 
@@ -357,4 +367,34 @@ pub(crate) async fn kase_definition(
     show_one(&app, &id, "definition", |db, id| {
         db.kases.fields.get(&id).map(Db::render_definition)
     })
+}
+
+/// The track definitions of a new project's `tracks` (`[{"definition": {"id": N}}]`), each
+/// checked to exist and to apply to projects (422 otherwise) before the project is stored.
+fn new_tracks(db: &Db, input: &Map<String, Value>) -> ApiResult<Vec<u64>> {
+    let Some(list) = input.get("tracks").filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let items = list
+        .as_array()
+        .ok_or_else(|| invalid("tracks is invalid", "kase", "tracks"))?;
+    items
+        .iter()
+        .map(|t| {
+            let id = t
+                .get("definition")
+                .and_then(ref_id)
+                .ok_or_else(|| invalid("track definition is required", "track", "definition"))?;
+            let applies = db
+                .kases
+                .track_definitions
+                .iter()
+                .any(|d| d["id"].as_u64() == Some(id) && d["captureRule"] == "CASEFILE");
+            if applies {
+                Ok(id)
+            } else {
+                Err(invalid("track definition not found", "track", "definition"))
+            }
+        })
+        .collect()
 }

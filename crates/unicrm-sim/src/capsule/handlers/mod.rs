@@ -141,6 +141,7 @@ mod parties;
 mod pipelines;
 mod resthooks;
 mod tasks;
+mod tracks;
 
 pub(crate) use account::*;
 pub(crate) use boards::*;
@@ -155,12 +156,9 @@ pub(crate) use parties::*;
 pub(crate) use pipelines::*;
 pub(crate) use resthooks::*;
 pub(crate) use tasks::*;
+pub(crate) use tracks::*;
 
 // ==================================================================== fallbacks
-
-pub(crate) async fn tracks() -> ApiResult {
-    Err(ApiError::NotFound)
-}
 
 pub(crate) async fn not_found() -> Response {
     message(StatusCode::NOT_FOUND, "Could not find resource")

@@ -84,6 +84,8 @@ pub(crate) async fn categories(State(app): State<Shared>) -> ApiResult {
                 category: Some(*id),
                 party: None,
                 opportunity: None,
+                kase: None,
+                has_track: false,
                 owner: None,
                 completed_at: None,
                 completed_by: None,

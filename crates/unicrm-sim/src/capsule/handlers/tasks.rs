@@ -82,10 +82,14 @@ fn apply_task(
         }
         p => p.apply(&mut t.opportunity),
     }
-    if let Patch::Set(_) = patch_ref(obj, "kase", R)? {
-        return Err(invalid("kase not found", R, "kase"));
+    match patch_ref(obj, "kase", R)? {
+        Patch::Set(id) if !db.kases.kases.contains_key(&id) => {
+            return Err(invalid("kase not found", R, "kase"));
+        }
+        p => p.apply(&mut t.kase),
     }
-    if t.party.is_some() && t.opportunity.is_some() {
+    let links = [t.party, t.opportunity, t.kase];
+    if links.iter().filter(|l| l.is_some()).count() > 1 {
         return Err(invalid(
             "task can be linked to only one of party, opportunity or kase",
             R,
@@ -135,15 +139,18 @@ fn task_deliveries(db: &Db, id: u64, first: &str, completed: bool) -> Vec<Delive
     d
 }
 
-/// The status `t` reads with: an `OPEN` task of a closed opportunity is `PENDING` — not
-/// completed but no longer relevant (docs/vendors/capsule-v2-addendum.md, Tracks, and task
-/// status).
-fn pending_if_closed(db: &Db, t: &Task) -> &'static str {
+/// The status `t` reads with: an `OPEN` task of a closed opportunity or project is
+/// `PENDING` — not completed but no longer relevant (docs/vendors/capsule-v2-addendum.md,
+/// Tracks, and task status; item 8).
+pub(super) fn pending_if_closed(db: &Db, t: &Task) -> &'static str {
     let closed = t
         .opportunity
         .and_then(|o| db.opportunities.get(&o))
         .and_then(|o| db.milestones.get(&o.milestone))
-        .is_some_and(|m| m.complete);
+        .is_some_and(|m| m.complete)
+        || t.kase
+            .and_then(|k| db.kases.kases.get(&k))
+            .is_some_and(|k| k.status == "CLOSED");
     if closed && t.status == "OPEN" {
         "PENDING"
     } else {
@@ -191,6 +198,8 @@ pub(crate) async fn create_task(
             category: None,
             party: None,
             opportunity: None,
+            kase: None,
+            has_track: false,
             owner: Some(caller.user).filter(|u| db.users.contains_key(u)),
             completed_at: None,
             completed_by: None,
@@ -233,4 +242,24 @@ pub(crate) async fn delete_task(State(app): State<Shared>, Path(id): Path<String
     let id = one_id(&id)?;
     app.lock().tasks.remove(&id).ok_or(ApiError::NotFound)?;
     Ok(no_content())
+}
+
+/// After project `id` closed or reopened (item 8): closing turns its `OPEN` tasks `PENDING`,
+/// reopening turns its `PENDING` tasks `OPEN` again (each such task's `updatedAt` advances).
+pub(super) fn sync_tasks_of_kase(db: &mut Db, id: u64) {
+    let closed = db
+        .kases
+        .kases
+        .get(&id)
+        .is_some_and(|k| k.status == "CLOSED");
+    let now = db.now();
+    for t in db.tasks.values_mut().filter(|t| t.kase == Some(id)) {
+        let next = match (closed, t.status) {
+            (true, "OPEN") => "PENDING",
+            (false, "PENDING") => "OPEN",
+            _ => continue,
+        };
+        t.status = next;
+        t.updated_at = bump(t.updated_at, now);
+    }
 }

@@ -75,6 +75,24 @@ pub(crate) struct KaseStore {
     pub next_stage: u64,
     /// Filters: honour `orderBy` (default: accepted and ignored, results by ascending id).
     pub honour_order_by: bool,
+    /// Track definitions (`/trackdefinitions`), the vendor's example.
+    pub track_definitions: Vec<serde_json::Value>,
+    /// Track instances (`/tracks/{id}`), by id; they outlive their project (item 9).
+    pub tracks: BTreeMap<u64, Track>,
+}
+
+/// A track applied to a project or an opportunity (docs/vendors/capsule-v2-addendum.md,
+/// "Track instances").
+#[derive(Debug, Clone)]
+pub(crate) struct Track {
+    pub id: u64,
+    pub description: String,
+    pub direction: String,
+    pub track_date_on: chrono::NaiveDate,
+    pub kase: Option<u64>,
+    pub opportunity: Option<u64>,
+    /// The tasks it created, in order.
+    pub tasks: Vec<u64>,
 }
 
 impl KaseStore {
@@ -286,6 +304,15 @@ pub(crate) fn seed_kases(db: &mut Db) {
             );
         }
     }
+    s.track_definitions =
+        serde_json::from_str::<serde_json::Value>(include_str!("trackdefinitions.json"))
+            .ok()
+            .and_then(|v| {
+                v.get("trackDefinitions")
+                    .and_then(|d| d.as_array())
+                    .cloned()
+            })
+            .unwrap_or_default();
     db.kases = s;
 }
 

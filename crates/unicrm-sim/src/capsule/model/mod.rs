@@ -142,6 +142,12 @@ pub(crate) struct Task {
     pub category: Option<u64>,
     pub party: Option<u64>,
     pub opportunity: Option<u64>,
+    /// The project the task belongs to (docs/vendors/capsule-v2-addendum.md, Tracks, and
+    /// task status).
+    pub kase: Option<u64>,
+    /// Created by a track (`hasTrack`; docs/vendors/capsule-v2-addendum.md, "Tasks created
+    /// by tracks").
+    pub has_track: bool,
     pub owner: Option<u64>,
     pub completed_at: Option<DateTime<Utc>>,
     pub completed_by: Option<u64>,

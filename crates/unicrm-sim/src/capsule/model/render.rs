@@ -35,6 +35,13 @@ impl Db {
         }
     }
 
+    pub(crate) fn kase_ref(&self, id: Option<u64>) -> Value {
+        match id.and_then(|id| self.kases.kases.get(&id)) {
+            Some(k) => json!({"id": k.id, "name": k.name}),
+            None => Value::Null,
+        }
+    }
+
     pub(crate) fn opportunity_ref(&self, id: Option<u64>) -> Value {
         match id.and_then(|id| self.opportunities.get(&id)) {
             Some(o) => json!({"id": o.id, "name": o.name}),
@@ -229,13 +236,13 @@ impl Db {
             "status": t.status,
             "party": self.party_ref(t.party),
             "opportunity": self.opportunity_ref(t.opportunity),
-            "kase": null,
+            "kase": self.kase_ref(t.kase),
             "owner": self.user_ref(t.owner),
             "completedAt": dt_value(&t.completed_at),
             "completedBy": completed_by,
             "createdAt": fmt_dt(&t.created_at),
             "updatedAt": fmt_dt(&t.updated_at),
-            "hasTrack": false,
+            "hasTrack": t.has_track,
             "daysAfter": null,
             "taskDelayRule": null,
             "taskDayDelayRule": null,

@@ -396,6 +396,8 @@ pub(crate) fn build(
                 category,
                 party,
                 opportunity,
+                kase: None,
+                has_track: false,
                 owner,
                 completed_at: if t.completed {
                     t.completed_at.or(Some(t.updated_at))

@@ -270,6 +270,7 @@ fn route_params(template: &str, path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+pub(crate) mod activity_sets;
 pub(crate) mod custom_fields;
 pub(crate) mod links;
 mod listing;

@@ -322,6 +322,12 @@ fn parse_custom(db: &Db, kind: Kind, v: &Value) -> Result<Vec<(String, Option<Va
                     kind.path()
                 ))
             })?;
+        // A field the vendor computes (EDITABLE false: AUTONUMBER, CALCULATED) ignores what
+        // a write sends for it (docs/vendors/insightly-v3.1-addendum.md, "Field types and
+        // value shapes").
+        if def.extra.as_ref().is_some_and(|x| !x.editable) {
+            continue;
+        }
         let raw = obj_get(o, "FIELD_VALUE");
         if raw.is_null() {
             out.push((def.name.clone(), None));

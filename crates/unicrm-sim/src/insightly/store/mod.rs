@@ -567,4 +567,5 @@ impl Db {
 
 mod activities;
 mod reference;
+pub(crate) use reference::CONVERTED_LEAD_STATUS;
 mod seeding;

@@ -33,6 +33,10 @@ pub(super) const LEAD_STATUSES: &[(u64, &str, u8)] = &[
     (84, "Qualified", 1),
     (85, "Disqualified", 2),
 ];
+/// The converted status: set only by the web app's Convert action, hidden from
+/// `GET /LeadStatuses` unless `include_converted=true` (docs/vendors/insightly-v3.1-addendum.md,
+/// "Leads"). Its `STATUS_TYPE` code is undocumented; the simulator uses 3.
+pub(crate) const CONVERTED_LEAD_STATUS: (u64, &str, u8) = (86, "Converted", 3);
 pub(super) const INDUSTRIES: &[&str] = &[
     "Retail",
     "Manufacturing",
@@ -271,6 +275,7 @@ pub(super) fn seed_reference(db: &mut Db, d: &Dataset, base_time: &str) -> SeedR
             id_key: "LEAD_STATUS_ID",
             rows: LEAD_STATUSES
                 .iter()
+                .chain([&CONVERTED_LEAD_STATUS])
                 .enumerate()
                 .map(|(i, (id, name, ty))| {
                     Ordered(vec![

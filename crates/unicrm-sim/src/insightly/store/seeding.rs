@@ -46,6 +46,7 @@ impl Db {
         super::activities::seed_activities(&mut db, d);
 
         crate::insightly::projects::seed(&mut db, &base_time);
+        crate::insightly::activity_sets::seed(&mut db);
         db
     }
 }
