@@ -208,6 +208,15 @@ async fn migrate(
             r.unsupported
         );
     }
+    // Why, once per resource: what the target cannot hold, and the first failure.
+    for (name, r) in &report.resources {
+        if let Some(why) = r.unsupported_reasons.first() {
+            say!("  {name}: cannot hold: {why}");
+        }
+        if let Some(f) = r.failed.first() {
+            say!("  {name}: failed: {}", f.reason);
+        }
+    }
     say!(
         "users matched: {}; pipelines matched: {}; custom fields matched: {}, not copied: {}",
         report.users.matched,

@@ -13,8 +13,8 @@ async fn highlevel_passes_the_conformance_suite() {
         .expect("the simulator starts");
     println!("{report}");
     // The kit's sample deal names no contact, and a HighLevel opportunity needs one (its
-    // create refuses it with a Validation naming contact_id): the opportunity round trip is
-    // run with a contact in tests/deals.rs instead.
+    // create refuses it as Unsupported): the opportunity round trip is run with a contact in
+    // tests/deals.rs instead.
     report.assert_passed_except(&[("opportunity", "write round trip")]);
     for check in [
         "write round trip",

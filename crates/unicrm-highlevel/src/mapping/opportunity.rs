@@ -13,8 +13,9 @@
 //!
 //! Not held: description, account, other contacts, tags, close dates, reasons as text. An
 //! amount in another currency than the location's is `Unsupported` (HighLevel stores a bare
-//! number). A new opportunity without `contact_id` or `pipeline_id` is a `Validation` error
-//! naming the field (the vendor requires both); `status` defaults to `open`.
+//! number), and so is a new opportunity without `contact_id` (every HighLevel opportunity
+//! hangs on a contact); one without `pipeline_id` is a `Validation` error naming it; `status`
+//! defaults to `open`.
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -147,10 +148,12 @@ pub(crate) fn to_create(
     location_id: &str,
     currency: &Currency,
 ) -> Result<WireOpportunityWrite> {
+    // Every HighLevel opportunity hangs on a contact: one without is a record the vendor
+    // cannot hold (`Unsupported`), not a bad value.
     let contact = new
         .contact_id
         .as_ref()
-        .ok_or_else(|| required("contact_id"))?;
+        .ok_or_else(|| Error::unsupported("opportunity without contact_id", crate::VENDOR))?;
     let pipeline = new
         .pipeline_id
         .as_ref()

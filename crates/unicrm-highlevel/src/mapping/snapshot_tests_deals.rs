@@ -105,9 +105,16 @@ fn opportunity_writes_refuse_what_highlevel_cannot_hold() {
         pipeline_id: Some("p".into()),
         ..Default::default()
     };
-    match opportunity::to_create(&no_contact, "L", &eur()) {
+    let e = opportunity::to_create(&no_contact, "L", &eur()).expect_err("no contact");
+    assert!(matches!(e, unicrm_core::Error::Unsupported { .. }), "{e}");
+    let no_pipeline = NewOpportunity {
+        name: "x".into(),
+        contact_id: Some("c".into()),
+        ..Default::default()
+    };
+    match opportunity::to_create(&no_pipeline, "L", &eur()) {
         Err(unicrm_core::Error::Validation { fields, .. }) => {
-            assert_eq!(fields[0].field.as_deref(), Some("contact_id"));
+            assert_eq!(fields[0].field.as_deref(), Some("pipeline_id"));
         }
         other => panic!("expected a validation error, got {other:?}"),
     }
