@@ -7,7 +7,8 @@
 //! | --- | --- |
 //! | `capsule` (default) | [`capsule`]: Capsule CRM API v2 |
 //! | `insightly` (default) | [`insightly`]: Insightly API v3.1 |
-//! | `sim` | [`sim`]: in-process simulators of both APIs |
+//! | `highlevel` (default) | [`highlevel`]: HighLevel (LeadConnector) API v2 |
+//! | `sim` | [`sim`]: in-process simulators of the three APIs |
 //!
 //! [`connect`] turns a [`CrmConfig`] into a guarded `Arc<dyn Crm>` through the registry
 //! ([`registry`]), where each enabled adapter is registered; an adapter from another crate
@@ -27,6 +28,8 @@ pub use unicrm_core::*;
 
 #[cfg(feature = "capsule")]
 pub use unicrm_capsule as capsule;
+#[cfg(feature = "highlevel")]
+pub use unicrm_highlevel as highlevel;
 #[cfg(feature = "insightly")]
 pub use unicrm_insightly as insightly;
 #[cfg(feature = "sim")]
@@ -43,6 +46,8 @@ pub fn register_builtin() {
             unicrm_capsule::ADAPTER,
             #[cfg(feature = "insightly")]
             unicrm_insightly::ADAPTER,
+            #[cfg(feature = "highlevel")]
+            unicrm_highlevel::ADAPTER,
         ];
         for adapter in builtin {
             if known.get(adapter.vendor).is_none() {

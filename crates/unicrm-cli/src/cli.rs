@@ -72,7 +72,8 @@ pub enum Format {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start both simulators in-process, list from both, migrate Capsule → Insightly, summarise.
+    /// Start the three simulators in-process, list from each, migrate Capsule → Insightly and
+    /// Capsule → HighLevel, summarise.
     Demo(DemoArgs),
     /// Start simulators on free local ports; print one JSON line per vendor; serve until interrupted.
     Sandbox(SandboxArgs),

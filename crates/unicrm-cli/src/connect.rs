@@ -3,7 +3,7 @@
 //! The vendor is a name registered in the registry (every adapter the `unicrm` facade enables,
 //! and any registered since). Its settings come from environment variables named after it:
 //! `{VENDOR}_TOKEN`, `{VENDOR}_API_KEY`, `{VENDOR}_BASE_URL`, `{VENDOR}_POD`,
-//! `{VENDOR}_LOCATION_ID`, `{VENDOR}_REQUESTS_PER_SECOND` (so `CAPSULE_TOKEN`,
+//! `{VENDOR}_LOCATION_ID`, `{VENDOR}_COMPANY_ID`, `{VENDOR}_REQUESTS_PER_SECOND` (so `CAPSULE_TOKEN`,
 //! `INSIGHTLY_API_KEY`, `HIGHLEVEL_LOCATION_ID`, …); an adapter's required credentials name the
 //! variable to set when missing.
 
@@ -55,6 +55,10 @@ pub fn config(vendor: &str, base_url: Option<&str>) -> Result<CrmConfig, CliErro
     }
     if let Some(id) = env(&var(vendor, "location_id")) {
         config = config.location_id(id);
+    }
+    // HighLevel's agency id, for `GET /users/search` (an adapter option).
+    if let Some(id) = env(&var(vendor, "company_id")) {
+        config.options.other.insert("company_id".into(), id.into());
     }
     let rate_var = var(vendor, "requests_per_second");
     if let Some(rate) = env(&rate_var) {

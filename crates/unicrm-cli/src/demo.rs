@@ -1,5 +1,6 @@
-//! `unicrm demo`: both simulators in-process, listings through `Arc<dyn Crm>`, a Capsule →
-//! Insightly migration into a temporary state file, and a readable summary.
+//! `unicrm demo`: the three simulators in-process, listings through `Arc<dyn Crm>`, Capsule →
+//! Insightly and Capsule → HighLevel migrations into temporary state files, and a readable
+//! summary.
 
 /// `println!` that ends the demo quietly on a closed stdout instead of panicking.
 macro_rules! say {
@@ -15,8 +16,12 @@ use std::time::Instant;
 use futures::TryStreamExt;
 use unicrm_capsule::CapsuleClient;
 use unicrm_core::{Account, Contact, Crm, CrmExt, ListParams, Opportunity};
+use unicrm_highlevel::HighLevelClient;
 use unicrm_insightly::InsightlyClient;
-use unicrm_sim::{CapsuleSim, CapsuleSimOptions, InsightlySim, InsightlySimOptions, SeedOptions};
+use unicrm_sim::{
+    CapsuleSim, CapsuleSimOptions, HighLevelSim, HighLevelSimOptions, InsightlySim,
+    InsightlySimOptions, SeedOptions,
+};
 
 use crate::cli::DemoArgs;
 use crate::exit::CliError;
@@ -33,7 +38,7 @@ async fn count<R: unicrm_core::Record>(crm: &dyn Crm) -> Result<usize, CliError>
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     let t0 = Instant::now();
-    say!("unicrm demo — two simulated CRMs, one API\n");
+    say!("unicrm demo — three simulated CRMs, one API\n");
     let capsule_sim = CapsuleSim::start(CapsuleSimOptions {
         seed: SeedOptions {
             seed: args.seed,
@@ -53,10 +58,24 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     })
     .await
     .map_err(|e| CliError::runtime(format!("cannot start the Insightly simulator: {e}")))?;
+    // HighLevel likewise: an empty location but for its users, pipelines and custom fields.
+    let highlevel_sim = HighLevelSim::start(HighLevelSimOptions {
+        seed: SeedOptions {
+            seed: args.seed,
+            records: 0,
+        },
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| CliError::runtime(format!("cannot start the HighLevel simulator: {e}")))?;
     say!("Capsule CRM simulator   {}", capsule_sim.base_url);
     say!(
-        "Insightly simulator     {}  (10 requests/second, enforced)\n",
+        "Insightly simulator     {}  (10 requests/second, enforced)",
         insightly_sim.base_url
+    );
+    say!(
+        "HighLevel simulator     {}  (100 requests/10 s, enforced)\n",
+        highlevel_sim.base_url
     );
 
     let capsule: Arc<dyn Crm> = Arc::new(
@@ -71,6 +90,14 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             .api_key(insightly_sim.api_key.clone())
             .build()?,
     );
+    let highlevel: Arc<dyn Crm> = Arc::new(
+        HighLevelClient::builder()
+            .base_url(highlevel_sim.base_url.as_str())
+            .location_id(highlevel_sim.location_id.clone())
+            .company_id(highlevel_sim.company_id.clone())
+            .private_integration_token(highlevel_sim.token.clone())
+            .build()?,
+    );
 
     say!(
         "{:<12} {:>9} {:>9} {:>14}",
@@ -79,7 +106,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         "accounts",
         "opportunities"
     );
-    for crm in [&capsule, &insightly] {
+    for crm in [&capsule, &insightly, &highlevel] {
         let c = count::<Contact>(crm.as_ref()).await?;
         let a = count::<Account>(crm.as_ref()).await?;
         let o = count::<Opportunity>(crm.as_ref()).await?;
@@ -87,15 +114,71 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     }
 
     let dir = tempfile::tempdir()?;
-    let state_path = dir.path().join("migration.sqlite");
+    let mut failed = migrate(capsule.as_ref(), insightly.as_ref(), &dir, "Insightly").await?;
+    failed += migrate(capsule.as_ref(), highlevel.as_ref(), &dir, "HighLevel").await?;
+
     say!(
-        "\nMigrating Capsule → Insightly (state in {}) …",
+        "\n{:<12} {:>9} {:>9} {:>14}",
+        "after",
+        "contacts",
+        "accounts",
+        "opportunities"
+    );
+    for crm in [&capsule, &insightly, &highlevel] {
+        let c = count::<Contact>(crm.as_ref()).await?;
+        let a = count::<Account>(crm.as_ref()).await?;
+        let o = count::<Opportunity>(crm.as_ref()).await?;
+        say!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
+    }
+    for crm in [&capsule, &insightly, &highlevel] {
+        let st = crm.stats();
+        say!(
+            "requests: {:<10} {:>6} ({} retried, {} answered 429)",
+            crm.vendor(),
+            st.requests,
+            st.retries,
+            st.rate_limited
+        );
+    }
+    say!(
+        "simulators saw: capsule {} requests, insightly {} ({} rate-limited), highlevel {} ({} rate-limited)",
+        capsule_sim.stats().requests,
+        insightly_sim.stats().requests,
+        insightly_sim.stats().rate_limited,
+        highlevel_sim.stats().requests,
+        highlevel_sim.stats().rate_limited
+    );
+    say!("time taken: {:.1} s", t0.elapsed().as_secs_f64());
+    capsule_sim.shutdown().await;
+    insightly_sim.shutdown().await;
+    highlevel_sim.shutdown().await;
+    if failed > 0 {
+        return Err(CliError::runtime(format!(
+            "{failed} record(s) failed to migrate"
+        )));
+    }
+    Ok(())
+}
+
+/// Migrates `source` into `target` (named `name`) with its state file in `dir`, and prints
+/// the outcome; the number of records that failed.
+async fn migrate(
+    source: &dyn Crm,
+    target: &dyn Crm,
+    dir: &tempfile::TempDir,
+    name: &str,
+) -> Result<usize, CliError> {
+    let state_path = dir
+        .path()
+        .join(format!("migration-{}.sqlite", target.vendor()));
+    say!(
+        "\nMigrating Capsule → {name} (state in {}) …",
         state_path.display()
     );
     let state = State::open(&state_path, false)?;
     let report = Migrator::new(
-        capsule.as_ref(),
-        insightly.as_ref(),
+        source,
+        target,
         state,
         Options {
             dry_run: false,
@@ -106,22 +189,33 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     .run()
     .await?;
     say!(
-        "\n{:<14} {:>8} {:>8} {:>8}",
+        "\n{:<14} {:>8} {:>8} {:>8} {:>12}",
         "resource",
         "created",
         "skipped",
-        "failed"
+        "failed",
+        "cannot hold"
     );
     for name in ["accounts", "contacts", "opportunities", "tasks", "notes"] {
         let Some(r) = report.resources.get(name) else {
             continue;
         };
         say!(
-            "{name:<14} {:>8} {:>8} {:>8}",
+            "{name:<14} {:>8} {:>8} {:>8} {:>12}",
             r.created + r.recovered,
             r.skipped_existing,
-            r.failed.len()
+            r.failed.len(),
+            r.unsupported
         );
+    }
+    // Why, once per resource: what the target cannot hold, and the first failure.
+    for (name, r) in &report.resources {
+        if let Some(why) = r.unsupported_reasons.first() {
+            say!("  {name}: cannot hold: {why}");
+        }
+        if let Some(f) = r.failed.first() {
+            say!("  {name}: failed: {}", f.reason);
+        }
     }
     say!(
         "users matched: {}; pipelines matched: {}; custom fields matched: {}, not copied: {}",
@@ -131,44 +225,5 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         report.custom_fields.mismatched.len()
     );
 
-    say!(
-        "\n{:<12} {:>9} {:>9} {:>14}",
-        "after",
-        "contacts",
-        "accounts",
-        "opportunities"
-    );
-    for crm in [&capsule, &insightly] {
-        let c = count::<Contact>(crm.as_ref()).await?;
-        let a = count::<Account>(crm.as_ref()).await?;
-        let o = count::<Opportunity>(crm.as_ref()).await?;
-        say!("{:<12} {c:>9} {a:>9} {o:>14}", crm.vendor());
-    }
-    let cs = capsule.stats();
-    let is = insightly.stats();
-    say!(
-        "\nrequests: capsule {} ({} retried, {} answered 429), insightly {} ({} retried, {} answered 429)",
-        cs.requests,
-        cs.retries,
-        cs.rate_limited,
-        is.requests,
-        is.retries,
-        is.rate_limited
-    );
-    say!(
-        "simulators saw: capsule {} requests, insightly {} requests ({} rate-limited)",
-        capsule_sim.stats().requests,
-        insightly_sim.stats().requests,
-        insightly_sim.stats().rate_limited
-    );
-    say!("time taken: {:.1} s", t0.elapsed().as_secs_f64());
-    capsule_sim.shutdown().await;
-    insightly_sim.shutdown().await;
-    if report.failed() > 0 {
-        return Err(CliError::runtime(format!(
-            "{} record(s) failed to migrate",
-            report.failed()
-        )));
-    }
-    Ok(())
+    Ok(report.failed())
 }

@@ -11,6 +11,8 @@
 
 use std::collections::HashSet;
 
+pub(crate) mod opportunities;
+
 use unicrm_core::change::next_checkpoint;
 use unicrm_core::{Change, ChangeSet, Checkpoint, Contact, ContactId, ListParams, Result};
 

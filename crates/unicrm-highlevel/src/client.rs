@@ -11,7 +11,12 @@ use unicrm_core::*;
 
 use crate::auth::HighLevelOAuth;
 use crate::config::Versions;
+use crate::resources::accounts::Accounts;
 use crate::resources::contacts::Contacts;
+use crate::resources::field_definitions::FieldDefinitions;
+use crate::resources::opportunities::Opportunities;
+use crate::resources::pipelines::Pipelines;
+use crate::resources::users::Users;
 use crate::wire::user::WireUsers;
 use crate::{HighLevelBuilder, VENDOR};
 
@@ -23,6 +28,8 @@ pub(crate) struct Api {
     pub(crate) versions: Arc<Versions>,
     pub(crate) location_id: Arc<str>,
     pub(crate) company_id: Option<Arc<str>>,
+    /// The location's currency: opportunity amounts are bare numbers in it.
+    pub(crate) currency: Currency,
 }
 
 /// An id safe to put in a path: HighLevel ids are letters, digits, `-` and `_` (UUID stages,
@@ -73,6 +80,11 @@ pub struct HighLevelClient {
     oauth: Option<HighLevelOAuth>,
     capabilities: Capabilities,
     contacts: Contacts,
+    accounts: Accounts,
+    opportunities: Opportunities,
+    pipelines: Pipelines,
+    users: Users,
+    field_definitions: FieldDefinitions,
 }
 
 impl HighLevelClient {
@@ -84,6 +96,11 @@ impl HighLevelClient {
     pub(crate) fn new(api: Api, oauth: Option<HighLevelOAuth>) -> Self {
         HighLevelClient {
             contacts: Contacts { api: api.clone() },
+            accounts: Accounts { api: api.clone() },
+            opportunities: Opportunities { api: api.clone() },
+            pipelines: Pipelines { api: api.clone() },
+            users: Users { api: api.clone() },
+            field_definitions: FieldDefinitions { api: api.clone() },
             capabilities: crate::capabilities::capabilities(),
             oauth,
             api,
@@ -117,6 +134,21 @@ impl Crm for HighLevelClient {
     fn contacts(&self) -> &dyn Resource<Contact> {
         &self.contacts
     }
+    fn accounts(&self) -> &dyn Resource<Account> {
+        &self.accounts
+    }
+    fn opportunities(&self) -> &dyn Resource<Opportunity> {
+        &self.opportunities
+    }
+    fn pipelines(&self) -> &dyn Resource<Pipeline> {
+        &self.pipelines
+    }
+    fn users(&self) -> &dyn Resource<User> {
+        &self.users
+    }
+    fn field_definitions(&self) -> &dyn Resource<FieldDefinition> {
+        &self.field_definitions
+    }
     /// HighLevel has no "me" endpoint: the location's users are read (`GET /users/`, which
     /// needs no company id) and the first admin among them — else the first user — stands
     /// for the token's user.
@@ -148,20 +180,7 @@ impl Crm for HighLevelClient {
         &self,
         kind: ResourceKind,
     ) -> Result<Vec<CustomFieldDefinition>> {
-        let model = match kind {
-            ResourceKind::Contact => "contact",
-            ResourceKind::Opportunity => "opportunity",
-            _ => return Ok(vec![]),
-        };
-        let path = format!("locations/{}/customFields", self.api.location_id);
-        let req = self.api.request(Method::GET, &path)?.query("model", model);
-        let fields: crate::wire::field::WireFields = self.api.send(req).await?.json()?;
-        fields
-            .custom_fields
-            .into_iter()
-            .map(crate::mapping::field::from_wire)
-            .filter(|d| !matches!(d, Ok(d) if !d.applies_to.contains(&kind)))
-            .collect()
+        self.field_definitions.of(Some(&kind)).await
     }
     fn stats(&self) -> ClientStats {
         self.api.http.stats()

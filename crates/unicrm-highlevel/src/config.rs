@@ -90,6 +90,7 @@ pub struct HighLevelBuilder {
     base_url: Option<String>,
     location_id: Option<String>,
     company_id: Option<String>,
+    currency: Option<unicrm_core::Currency>,
     credential: Option<Credential>,
     store: Option<Arc<dyn TokenStore>>,
     versions: Versions,
@@ -135,6 +136,13 @@ impl HighLevelBuilder {
     /// response when there is one.
     pub fn company_id(mut self, id: impl Into<String>) -> Self {
         self.company_id = Some(id.into());
+        self
+    }
+
+    /// The location's currency (default `USD`): opportunity amounts are bare numbers in it
+    /// (docs/vendors/highlevel-v2.md, "Opportunity object").
+    pub fn currency(mut self, currency: unicrm_core::Currency) -> Self {
+        self.currency = Some(currency);
         self
     }
 
@@ -272,6 +280,10 @@ impl HighLevelBuilder {
                 versions: Arc::new(self.versions),
                 location_id: location_id.into(),
                 company_id: company_id.map(Into::into),
+                currency: self
+                    .currency
+                    .or_else(|| unicrm_core::Currency::new("USD"))
+                    .ok_or_else(|| Error::config("highlevel: no currency"))?,
             },
             oauth,
         ))

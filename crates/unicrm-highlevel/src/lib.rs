@@ -60,8 +60,10 @@ use unicrm_core::registry::{Adapter, CrmConfig};
 pub const VENDOR: &str = "highlevel";
 
 /// HighLevel as a registry adapter: the credential `token` (a sub-account private
-/// integration token) and the option `location_id` (required); `base_url` and
-/// `requests_per_second` (a client-side pace instead of the default 98 per 10 s) as options.
+/// integration token) and the option `location_id` (required); `base_url`,
+/// `requests_per_second` (a client-side pace instead of the default 98 per 10 s),
+/// `company_id` (lets users be listed by `GET /users/search`) and `currency` (the location's,
+/// `USD` by default) as options.
 pub const ADAPTER: Adapter = Adapter::new(
     VENDOR,
     "HighLevel (LeadConnector API v2)",
@@ -80,6 +82,16 @@ pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::C
         .location_id(location);
     if let Some(url) = &config.options.base_url {
         b = b.base_url(url);
+    }
+    // Adapter options: `company_id` (users search) and `currency` (opportunity amounts).
+    let other = |k: &str| config.options.other.get(k).and_then(|v| v.as_str());
+    if let Some(company) = other("company_id") {
+        b = b.company_id(company);
+    }
+    if let Some(code) = other("currency") {
+        b = b.currency(unicrm_core::Currency::new(code).ok_or_else(|| {
+            unicrm_core::Error::config("highlevel: the option currency is a 3-letter code")
+        })?);
     }
     if let Some(n) = config.options.requests_per_second {
         b = b.rate_limiter(Arc::new(

@@ -12,14 +12,30 @@ async fn highlevel_passes_the_conformance_suite() {
         .await
         .expect("the simulator starts");
     println!("{report}");
-    report.assert_passed();
+    // The kit's sample deal names no contact, and a HighLevel opportunity needs one (its
+    // create refuses it as Unsupported): the opportunity round trip is run with a contact in
+    // tests/deals.rs instead.
+    report.assert_passed_except(&[("opportunity", "write round trip")]);
     for check in [
         "write round trip",
         "paging",
         "Unsupported where a capability is false",
     ] {
         assert!(report.has_passed("contact", check), "{check}: {report}");
+        assert!(
+            report.has_passed("account", check),
+            "account {check}: {report}"
+        );
     }
+    for kind in ["opportunity", "pipeline", "user", "field_definition"] {
+        for check in ["reads", "paging", "404 → NotFound"] {
+            assert!(report.has_passed(kind, check), "{kind} {check}: {report}");
+        }
+    }
+    assert!(
+        report.has_passed("crm", "current user and definitions"),
+        "{report}"
+    );
     for check in ["401 → Unauthenticated", "429 honoured"] {
         assert!(report.has_passed("crm", check), "{check}: {report}");
     }

@@ -232,6 +232,30 @@ fn clean_tags(v: &[Tag]) -> Vec<Tag> {
     v.iter().map(|t| Tag::named(t.name.clone())).collect()
 }
 
+/// The first row of each contact-point list (emails, phones, addresses, websites): the second
+/// form for a target that holds one of each (HighLevel). `None` when every list has at most
+/// one row already (the refusal was about something else).
+macro_rules! one_of_each {
+    ($n:expr) => {{
+        let n = $n;
+        let many = n.emails.len() > 1
+            || n.phones.len() > 1
+            || n.addresses.len() > 1
+            || n.websites.len() > 1;
+        many.then(|| {
+            let mut one = n.clone();
+            // The primary row first, so the one kept is the primary.
+            one.emails.sort_by_key(|e| !e.primary);
+            one.phones.sort_by_key(|p| !p.primary);
+            one.emails.truncate(1);
+            one.phones.truncate(1);
+            one.addresses.truncate(1);
+            one.websites.truncate(1);
+            one
+        })
+    }};
+}
+
 impl Migratable for Account {
     fn to_new(&self, maps: &Maps, _links: &mut Links<'_>) -> Result<NewAccount, String> {
         if self.name.trim().is_empty() {
@@ -254,6 +278,10 @@ impl Migratable for Account {
         norm(Some(&n.name))
     }
 
+    fn fallback(n: &NewAccount) -> Option<NewAccount> {
+        one_of_each!(n)
+    }
+
     fn record_key(&self) -> String {
         norm(Some(&self.name))
     }
@@ -272,6 +300,10 @@ impl Migratable for Contact {
         n.custom_fields = maps.fields("contact", &self.custom_fields, links);
         n.links.clear();
         Ok(n)
+    }
+
+    fn fallback(n: &NewContact) -> Option<NewContact> {
+        one_of_each!(n)
     }
 
     fn new_key(n: &NewContact) -> String {

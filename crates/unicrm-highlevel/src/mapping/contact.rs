@@ -119,7 +119,7 @@ pub(crate) fn from_parsed(w: WireContact, value: &Value) -> Contact {
     }
 }
 
-fn at_most_one<'a, T>(items: &'a [T], what: &str) -> Result<Option<&'a T>> {
+pub(crate) fn at_most_one<'a, T>(items: &'a [T], what: &str) -> Result<Option<&'a T>> {
     match items {
         [] => Ok(None),
         [one] => Ok(Some(one)),
@@ -130,7 +130,7 @@ fn at_most_one<'a, T>(items: &'a [T], what: &str) -> Result<Option<&'a T>> {
     }
 }
 
-fn set(p: &Patch<String>) -> Option<Option<String>> {
+pub(crate) fn set(p: &Patch<String>) -> Option<Option<String>> {
     match p {
         Patch::Unchanged => None,
         Patch::Set(v) => Some(Some(v.clone())),
@@ -138,7 +138,7 @@ fn set(p: &Patch<String>) -> Option<Option<String>> {
     }
 }
 
-fn list<T: Clone>(p: &Patch<Vec<T>>) -> Option<Vec<T>> {
+pub(crate) fn list<T: Clone>(p: &Patch<Vec<T>>) -> Option<Vec<T>> {
     match p {
         Patch::Unchanged => None,
         Patch::Set(v) => Some(v.clone()),

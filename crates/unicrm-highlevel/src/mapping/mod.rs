@@ -1,9 +1,14 @@
 //! Wire ↔ unified, pure functions (one file per record type).
 
+pub(crate) mod account;
 pub(crate) mod contact;
 pub(crate) mod field;
 pub(crate) mod fields;
+pub(crate) mod opportunity;
+pub(crate) mod pipeline;
 pub(crate) mod user;
 
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod snapshot_tests_deals;

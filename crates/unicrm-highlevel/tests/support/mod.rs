@@ -49,11 +49,15 @@ impl HighLevelHarness {
         unicrm_highlevel::register();
         // The simulator's own limits are off here (the limits have their own tests): pace
         // fast, and let the kit's 429 check use injected bursts.
-        let config = CrmConfig::new("highlevel")
+        let mut config = CrmConfig::new("highlevel")
             .token(token.to_string())
             .location_id(sim.location_id.clone())
             .base_url(sim.base_url.as_str())
             .requests_per_second(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN));
+        // The kit's sample deals are in euros; users are listed by the agency's search.
+        let other = &mut config.options.other;
+        other.insert("currency".into(), json!("EUR"));
+        other.insert("company_id".into(), json!(sim.company_id));
         unicrm_core::registry::connect(&config).map_err(herr)
     }
 }
@@ -101,8 +105,27 @@ impl Harness for HighLevelHarness {
         &self,
         kind: &ResourceKind,
     ) -> Result<Option<Vec<VendorRecord>>, HarnessError> {
-        if *kind != ResourceKind::Contact {
-            return Ok(None);
+        let sim = self.sim()?;
+        let ids = |records: Vec<Map<String, Value>>| {
+            records
+                .into_iter()
+                .map(|r| VendorRecord {
+                    id: r["id"].as_str().unwrap_or_default().to_string(),
+                    marker: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        match kind {
+            ResourceKind::Contact => {}
+            // Businesses and opportunities have no description field, the kit's marker.
+            ResourceKind::Account => return Ok(Some(ids(sim.businesses()))),
+            ResourceKind::Opportunity => return Ok(Some(ids(sim.opportunities()))),
+            ResourceKind::Pipeline => return Ok(Some(ids(sim.pipelines()))),
+            ResourceKind::User => return Ok(Some(ids(sim.users()))),
+            ResourceKind::FieldDefinition => {
+                return Ok(Some(ids(sim.custom_field_definitions())));
+            }
+            _ => return Ok(None),
         }
         // HighLevel contacts have no job title, the kit's contact marker: no marker.
         Ok(Some(

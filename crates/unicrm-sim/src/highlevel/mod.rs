@@ -20,7 +20,9 @@
 mod gate;
 mod handlers;
 mod limits;
+mod records;
 mod seed;
+mod seed_deals;
 mod store;
 mod web;
 

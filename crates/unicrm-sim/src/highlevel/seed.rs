@@ -111,5 +111,6 @@ pub(crate) fn location(data: &Dataset, location: &str) -> Db {
             },
         );
     }
+    super::seed_deals::businesses_and_deals(data, location, &mut db);
     db
 }

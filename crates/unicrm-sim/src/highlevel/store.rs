@@ -56,6 +56,12 @@ pub(crate) struct Db {
     pub users: Vec<Map<String, Value>>,
     pub custom_fields: Vec<Map<String, Value>>,
     pub tags: Vec<Map<String, Value>>,
+    /// Businesses by id (item 36).
+    pub businesses: BTreeMap<String, Map<String, Value>>,
+    /// Opportunities by id (items 28–31).
+    pub opportunities: BTreeMap<String, Map<String, Value>>,
+    /// Pipelines with their stages (item 29).
+    pub pipelines: Vec<Map<String, Value>>,
     pub tokens: HashMap<String, TokenInfo>,
     /// Live refresh tokens → the access token kind they renew.
     pub refresh_tokens: HashMap<String, TokenKind>,

@@ -6,11 +6,11 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use http::StatusCode;
 
 use super::gate::gate;
-use super::handlers::{ApiErr, Shared, contacts, location, oauth};
+use super::handlers::{ApiErr, Shared, businesses, contacts, location, oauth, opportunities};
 
 async fn no_route(req: Request) -> axum::response::Response {
     ApiErr::new(
@@ -37,6 +37,31 @@ pub(crate) fn router(sim: Shared) -> Router {
             "/contacts/{id}/tags",
             post(contacts::tags).delete(contacts::tags),
         )
+        .route(
+            "/businesses",
+            get(businesses::list).post(businesses::create),
+        )
+        .route(
+            "/businesses/",
+            get(businesses::list).post(businesses::create),
+        )
+        .route(
+            "/businesses/{id}",
+            get(businesses::get)
+                .put(businesses::update)
+                .delete(businesses::delete),
+        )
+        .route("/opportunities/search", get(opportunities::search))
+        .route("/opportunities/pipelines", get(opportunities::pipelines))
+        .route("/opportunities", post(opportunities::create))
+        .route("/opportunities/", post(opportunities::create))
+        .route(
+            "/opportunities/{id}",
+            get(opportunities::get)
+                .put(opportunities::update)
+                .delete(opportunities::delete),
+        )
+        .route("/opportunities/{id}/status", put(opportunities::status))
         .route("/users/search", get(location::users_search))
         .route("/users", get(location::users_list))
         .route("/users/", get(location::users_list))

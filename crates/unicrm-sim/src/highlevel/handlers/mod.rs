@@ -1,9 +1,11 @@
 //! The HighLevel simulator's shared state and error envelope, and the route handlers (one
 //! file per family).
 
+pub(crate) mod businesses;
 pub(crate) mod contacts;
 pub(crate) mod location;
 pub(crate) mod oauth;
+pub(crate) mod opportunities;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
