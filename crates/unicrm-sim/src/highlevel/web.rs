@@ -25,6 +25,7 @@ async fn no_route(req: Request) -> axum::response::Response {
 pub(crate) fn router(sim: Shared) -> Router {
     Router::new()
         .route("/contacts/search", post(contacts::search))
+        .route("/contacts/upsert", post(contacts::upsert))
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route("/contacts/", get(contacts::list).post(contacts::create))
         .route(

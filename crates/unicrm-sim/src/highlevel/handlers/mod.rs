@@ -1,6 +1,8 @@
 //! The HighLevel simulator's shared state and error envelope, and the route handlers (one
 //! file per family).
 
+pub(crate) mod contact_search;
+pub(crate) mod contact_tags;
 pub(crate) mod contacts;
 pub(crate) mod location;
 pub(crate) mod oauth;
