@@ -33,5 +33,8 @@ pub fn capabilities() -> Capabilities {
     contacts.operations.changes = true;
     contacts.tags = true;
     contacts.custom_fields = true;
-    Capabilities::new(crate::VENDOR).with(ResourceKind::Contact, contacts)
+    Capabilities::new(crate::VENDOR)
+        .with(ResourceKind::Contact, contacts)
+        .with(ResourceKind::Note, crate::capabilities_records::notes())
+        .with(ResourceKind::Task, crate::capabilities_records::tasks())
 }

@@ -12,6 +12,7 @@ use unicrm_core::*;
 use crate::auth::HighLevelOAuth;
 use crate::config::Versions;
 use crate::resources::contacts::Contacts;
+use crate::resources::{notes::Notes, tasks::Tasks};
 use crate::wire::user::WireUsers;
 use crate::{HighLevelBuilder, VENDOR};
 
@@ -73,6 +74,8 @@ pub struct HighLevelClient {
     oauth: Option<HighLevelOAuth>,
     capabilities: Capabilities,
     contacts: Contacts,
+    notes: Notes,
+    tasks: Tasks,
 }
 
 impl HighLevelClient {
@@ -84,6 +87,8 @@ impl HighLevelClient {
     pub(crate) fn new(api: Api, oauth: Option<HighLevelOAuth>) -> Self {
         HighLevelClient {
             contacts: Contacts { api: api.clone() },
+            notes: Notes { api: api.clone() },
+            tasks: Tasks { api: api.clone() },
             capabilities: crate::capabilities::capabilities(),
             oauth,
             api,
@@ -116,6 +121,12 @@ impl Crm for HighLevelClient {
     }
     fn contacts(&self) -> &dyn Resource<Contact> {
         &self.contacts
+    }
+    fn notes(&self) -> &dyn Resource<Note> {
+        &self.notes
+    }
+    fn tasks(&self) -> &dyn Resource<Task> {
+        &self.tasks
     }
     /// HighLevel has no "me" endpoint: the location's users are read (`GET /users/`, which
     /// needs no company id) and the first admin among them — else the first user — stands

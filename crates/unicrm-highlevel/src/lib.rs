@@ -32,6 +32,7 @@
 
 pub mod auth;
 pub mod capabilities;
+mod capabilities_records;
 mod changes;
 mod client;
 pub mod config;

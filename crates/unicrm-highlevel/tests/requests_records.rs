@@ -4,12 +4,25 @@
 
 use serde_json::{Value, json};
 use unicrm_core::http::RetryPolicy;
-use unicrm_core::{Crm, Email, Error, NewContact};
+use unicrm_core::{
+    Crm, CrmExt, Email, Error, ListParams, NewContact, NewNote, NewTask, Note, NoteId, Patch,
+    TaskId, TaskPatch, TaskStatus,
+};
 use unicrm_highlevel::HighLevelClient;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const LOCATION: &str = "h8Qz3LmN5pRt7VwX2yBc";
+const JURGEN: &str = "Ct9fK2hL4mP6rT8vX0zB";
+
+fn fixture(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    serde_json::from_str(&text).expect("json")
+}
 
 fn client(server: &MockServer) -> HighLevelClient {
     HighLevelClient::builder()
@@ -116,5 +129,156 @@ async fn a_create_without_match_keys_or_refused_is_not_upserted() {
     assert!(
         !e.outcome_unknown() && !matches!(e, Error::NotFound { .. }),
         "{e:?}"
+    );
+}
+
+/// docs/vendors/highlevel-v2.md, "Notes": the create goes under the contact, without
+/// `locationId`; the answer's id becomes `<contactId>:<noteId>`.
+#[tokio::test]
+async fn a_note_is_created_under_its_contact_without_location() {
+    let server = MockServer::start().await;
+    let note = fixture("notes-list.json")["notes"][0].clone();
+    Mock::given(method("POST"))
+        .and(path(format!("/contacts/{JURGEN}/notes")))
+        .and(header("version", "2021-07-28"))
+        .and(body_json(
+            json!({"body": "Called", "title": "Delivery schedule"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"note": note})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let made = client(&server)
+        .notes()
+        .create(&NewNote {
+            content: "Called".into(),
+            title: Some("Delivery schedule".into()),
+            contact_id: Some(JURGEN.into()),
+            ..Default::default()
+        })
+        .await
+        .expect("created");
+    assert_eq!(made.id.as_str(), format!("{JURGEN}:Nt3eB5oD7yX9zA1cE3gI"));
+    // No contact: refused before anything is sent; a bare id names nothing.
+    let e = client(&server)
+        .notes()
+        .create(&NewNote {
+            content: "x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Validation { .. }), "{e:?}");
+    let e = client(&server)
+        .notes()
+        .get(&NoteId::from("Nt3eB5oD7yX9zA1cE3gI"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+}
+
+/// docs/vendors/highlevel-v2.md, "Tasks": the create carries `title`, `dueDate` (no
+/// milliseconds) and `completed`; a status change is `PUT …/completed`, other fields `PUT
+/// …/tasks/{id}`.
+#[tokio::test]
+async fn task_writes_send_due_date_and_completed_apart() {
+    let server = MockServer::start().await;
+    let task = fixture("tasks-list.json")["tasks"][0].clone();
+    Mock::given(method("POST"))
+        .and(path(format!("/contacts/{JURGEN}/tasks")))
+        .and(body_json(
+            json!({"title": "Send list", "dueDate": "2026-03-10T09:00:00Z", "completed": false}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"task": task})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let tid = "Tk8sA0kB2cD4eF6gH8iJ";
+    Mock::given(method("PUT"))
+        .and(path(format!("/contacts/{JURGEN}/tasks/{tid}")))
+        .and(body_json(json!({"title": "Send the list"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task": task})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut done = task.clone();
+    done["completed"] = json!(true);
+    Mock::given(method("PUT"))
+        .and(path(format!("/contacts/{JURGEN}/tasks/{tid}/completed")))
+        .and(body_json(json!({"completed": true})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task": done})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let made = c
+        .tasks()
+        .create(&NewTask {
+            title: "Send list".into(),
+            due_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 10),
+            due_time: chrono::NaiveTime::from_hms_opt(9, 0, 0),
+            contact_id: Some(JURGEN.into()),
+            ..Default::default()
+        })
+        .await
+        .expect("created");
+    assert_eq!(made.status, Some(TaskStatus::Open));
+    let updated = c
+        .tasks()
+        .update(
+            &TaskId::from(format!("{JURGEN}:{tid}")),
+            &TaskPatch {
+                title: Patch::Set("Send the list".into()),
+                status: Patch::Set(TaskStatus::Completed),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("updated");
+    assert_eq!(updated.status, Some(TaskStatus::Completed));
+}
+
+/// docs/vendors/highlevel-v2.md, "Notes": a full listing searches the contacts by
+/// `dateAdded` (stable while the walk runs) and lists each contact's notes once.
+#[tokio::test]
+async fn a_note_listing_walks_the_contacts_by_date_added() {
+    let server = MockServer::start().await;
+    let hits = json!({"contacts": [
+        {"id": "CtA000000000000000000", "searchAfter": [1, "CtA000000000000000000"]},
+        {"id": JURGEN, "searchAfter": [2, JURGEN]},
+    ], "total": 2});
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(body_json(json!({"locationId": LOCATION, "pageLimit": 500,
+                              "sort": [{"field": "dateAdded", "direction": "asc"}]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(hits))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/CtA000000000000000000/notes"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"statusCode": 400, "message": "Contact with id CtA000000000000000000 not found"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/contacts/{JURGEN}/notes")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("notes-list.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let all: Vec<Note> = client(&server)
+        .list_all(ListParams::new())
+        .await
+        .expect("listed");
+    let ids: Vec<_> = all.iter().map(|n| n.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("{JURGEN}:Nt3eB5oD7yX9zA1cE3gI"),
+            format!("{JURGEN}:Nt8kW0mQ2sU4wY6aC8eG")
+        ]
     );
 }

@@ -146,3 +146,173 @@ async fn item_17_upsert_matches_email_then_phone() {
         .await;
     assert_eq!(got.body["contact"]["city"], json!("London"));
 }
+
+fn first_contact(t: &T) -> String {
+    t.sim.contacts()[0]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn item_26_notes_envelopes_body_text_and_no_date_updated() {
+    let t = T::start(6).await;
+    assert!(t.sim.notes().len() >= 3, "seeded notes");
+    let c = first_contact(&t);
+    let made = t
+        .contacts_api(
+            Method::POST,
+            &format!("contacts/{c}/notes"),
+            Some(json!({"body": "<p>Called <b>Ada</b></p>", "title": "Call"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let note = &made.body["note"];
+    assert_eq!(note["bodyText"], json!("Called Ada"));
+    assert_eq!(note["contactId"], json!(c));
+    assert_eq!(note["userId"], Value::Null);
+    assert!(note["dateAdded"].is_string() && note.get("dateUpdated").is_none());
+    let id = note["id"].as_str().unwrap().to_string();
+    let list = t
+        .contacts_api(Method::GET, &format!("contacts/{c}/notes"), None)
+        .await;
+    assert!(
+        list.body["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["id"] == json!(id))
+    );
+    assert!(list.body["traceId"].is_string());
+    let got = t
+        .contacts_api(Method::GET, &format!("contacts/{c}/notes/{id}"), None)
+        .await;
+    assert_eq!(got.body["note"]["title"], json!("Call"));
+    let put = t
+        .contacts_api(
+            Method::PUT,
+            &format!("contacts/{c}/notes/{id}"),
+            Some(json!({"body": "plain"})),
+        )
+        .await;
+    assert_eq!(
+        (
+            put.body["note"]["body"].clone(),
+            put.body["note"]["bodyText"].clone()
+        ),
+        (json!("plain"), json!("plain"))
+    );
+    // locationId on a note body is item 15's 422; no body is a 422 too.
+    let extra = t
+        .contacts_api(
+            Method::POST,
+            &format!("contacts/{c}/notes"),
+            Some(json!({"body": "x", "locationId": t.loc()})),
+        )
+        .await;
+    assert_eq!(extra.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        extra.body["message"],
+        json!(["property locationId should not exist"])
+    );
+    let empty = t
+        .contacts_api(
+            Method::POST,
+            &format!("contacts/{c}/notes"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let del = t
+        .contacts_api(Method::DELETE, &format!("contacts/{c}/notes/{id}"), None)
+        .await;
+    assert_eq!(del.body["succeded"], json!(true));
+    let gone = t
+        .contacts_api(Method::GET, &format!("contacts/{c}/notes/{id}"), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let nobody = t
+        .contacts_api(Method::GET, "contacts/Ct0nOtThErE000000000/notes", None)
+        .await;
+    assert_eq!(nobody.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        nobody.body["message"],
+        json!("Contact with id Ct0nOtThErE000000000 not found")
+    );
+}
+
+#[tokio::test]
+async fn item_27_tasks_need_title_due_date_completed_and_echo_milliseconds() {
+    let t = T::start(6).await;
+    assert!(t.sim.tasks().len() >= 3, "seeded tasks");
+    let c = first_contact(&t);
+    let missing = t
+        .contacts_api(
+            Method::POST,
+            &format!("contacts/{c}/tasks"),
+            Some(json!({"title": "x"})),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        missing.body["message"],
+        json!([
+            "dueDate should not be empty",
+            "completed should not be empty"
+        ])
+    );
+    let made = t
+        .contacts_api(
+            Method::POST,
+            &format!("contacts/{c}/tasks"),
+            Some(json!({"title": "Call back", "dueDate": "2031-01-02T09:30:00Z", "completed": false})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(
+        made.body["task"]["dueDate"],
+        json!("2031-01-02T09:30:00.000Z")
+    );
+    let id = made.body["task"]["id"].as_str().unwrap().to_string();
+    let done = t
+        .contacts_api(
+            Method::PUT,
+            &format!("contacts/{c}/tasks/{id}/completed"),
+            Some(json!({"completed": true})),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(done.body["task"]["completed"], json!(true));
+    assert_eq!(done.body["task"]["title"], json!("Call back"));
+    let put = t
+        .contacts_api(
+            Method::PUT,
+            &format!("contacts/{c}/tasks/{id}"),
+            Some(json!({"body": "details"})),
+        )
+        .await;
+    assert_eq!(put.body["task"]["body"], json!("details"));
+    assert_eq!(put.body["task"]["completed"], json!(true));
+    let list = t
+        .contacts_api(Method::GET, &format!("contacts/{c}/tasks"), None)
+        .await;
+    assert!(
+        list.body["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == json!(id))
+    );
+    let del = t
+        .contacts_api(Method::DELETE, &format!("contacts/{c}/tasks/{id}"), None)
+        .await;
+    assert_eq!(del.body["succeded"], json!(true));
+    // A contact's deletion takes its tasks.
+    let n = t.sim.tasks().len();
+    let owned = t
+        .sim
+        .tasks()
+        .iter()
+        .filter(|x| x["contactId"] == json!(c))
+        .count();
+    t.contacts_api(Method::DELETE, &format!("contacts/{c}"), None)
+        .await;
+    assert_eq!(t.sim.tasks().len(), n - owned);
+}

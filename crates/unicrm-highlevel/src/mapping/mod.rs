@@ -3,7 +3,11 @@
 pub(crate) mod contact;
 pub(crate) mod field;
 pub(crate) mod fields;
+pub(crate) mod note;
+pub(crate) mod task;
 pub(crate) mod user;
 
+#[cfg(test)]
+mod snapshot_records;
 #[cfg(test)]
 mod snapshot_tests;

@@ -3,4 +3,6 @@
 
 pub(crate) mod contact;
 pub(crate) mod field;
+pub(crate) mod note;
+pub(crate) mod task;
 pub(crate) mod user;

@@ -18,9 +18,11 @@
 //! ```
 
 mod gate;
+mod handle_records;
 mod handlers;
 mod limits;
 mod seed;
+mod seed_records;
 mod store;
 mod web;
 
@@ -363,7 +365,12 @@ impl HighLevelSimHandle {
 
     /// Deletes a contact as someone else would; `false` when there is none.
     pub fn remove_contact(&self, id: &str) -> bool {
-        self.sim.write().contacts.remove(id).is_some()
+        let mut db = self.sim.write();
+        db.notes
+            .retain(|_, n| n.get("contactId").and_then(Value::as_str) != Some(id));
+        db.tasks
+            .retain(|_, t| t.get("contactId").and_then(Value::as_str) != Some(id));
+        db.contacts.remove(id).is_some()
     }
 
     /// Stops the server and waits for it to finish.

@@ -111,5 +111,6 @@ pub(crate) fn location(data: &Dataset, location: &str) -> Db {
             },
         );
     }
+    super::seed_records::add(data, &mut db, location);
     db
 }

@@ -391,5 +391,10 @@ pub(crate) async fn delete(
     let c = db.contacts.get(&id).ok_or_else(|| not_found(&id))?;
     same_location(&caller, c.record.get("locationId").and_then(Value::as_str))?;
     db.contacts.remove(&id);
+    // A contact's notes and tasks go with it.
+    db.notes
+        .retain(|_, n| n.get("contactId").and_then(Value::as_str) != Some(id.as_str()));
+    db.tasks
+        .retain(|_, t| t.get("contactId").and_then(Value::as_str) != Some(id.as_str()));
     ok(StatusCode::OK, json!({"succeded": true, "succeeded": true}))
 }

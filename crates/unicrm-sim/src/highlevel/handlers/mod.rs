@@ -1,10 +1,12 @@
 //! The HighLevel simulator's shared state and error envelope, and the route handlers (one
 //! file per family).
 
+pub(crate) mod calendars;
 pub(crate) mod contact_search;
 pub(crate) mod contact_tags;
 pub(crate) mod contacts;
 pub(crate) mod location;
+pub(crate) mod notes_tasks;
 pub(crate) mod oauth;
 
 use std::sync::atomic::{AtomicU64, Ordering};
