@@ -37,4 +37,8 @@ pub fn capabilities() -> Capabilities {
         .with(ResourceKind::Contact, contacts)
         .with(ResourceKind::Note, crate::capabilities_records::notes())
         .with(ResourceKind::Task, crate::capabilities_records::tasks())
+        .with(
+            ResourceKind::Engagement,
+            crate::capabilities_records::engagements(),
+        )
 }

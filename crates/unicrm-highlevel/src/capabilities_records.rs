@@ -19,6 +19,32 @@ pub const TASK_FIELDS: [&str; 7] = [
     "contact_id",
 ];
 
+/// The unified engagement fields a write may set (`mapping/engagement.rs`).
+pub const ENGAGEMENT_FIELDS: [&str; 10] = [
+    "kind",
+    "subject",
+    "body",
+    "start_at",
+    "end_at",
+    "status",
+    "location",
+    "owner_id",
+    "contact_id",
+    "calendar_id",
+];
+
+/// Appointments: CRUD, listed by walking contacts; a change feed over a window of each
+/// calendar's events. Deletions are reported only as HighLevel confirms them (an event listed
+/// with `deleted: true`), which no source says a listing does: not relied on (`None`).
+pub fn engagements() -> ResourceCapabilities {
+    let mut r = ResourceCapabilities {
+        deletions: DeletionDetection::None,
+        ..ResourceCapabilities::crud(MAX_PAGE, ENGAGEMENT_FIELDS)
+    };
+    r.operations.changes = true;
+    r
+}
+
 /// Notes: CRUD; listed by walking contacts; no change feed (no `dateUpdated`, deletions
 /// only as `NoteDelete` webhooks).
 pub fn notes() -> ResourceCapabilities {

@@ -12,7 +12,7 @@ use unicrm_core::*;
 use crate::auth::HighLevelOAuth;
 use crate::config::Versions;
 use crate::resources::contacts::Contacts;
-use crate::resources::{notes::Notes, tasks::Tasks};
+use crate::resources::{engagements::Engagements, notes::Notes, tasks::Tasks};
 use crate::wire::user::WireUsers;
 use crate::{HighLevelBuilder, VENDOR};
 
@@ -75,6 +75,7 @@ pub struct HighLevelClient {
     capabilities: Capabilities,
     contacts: Contacts,
     notes: Notes,
+    engagements: Engagements,
     tasks: Tasks,
 }
 
@@ -88,6 +89,7 @@ impl HighLevelClient {
         HighLevelClient {
             contacts: Contacts { api: api.clone() },
             notes: Notes { api: api.clone() },
+            engagements: Engagements { api: api.clone() },
             tasks: Tasks { api: api.clone() },
             capabilities: crate::capabilities::capabilities(),
             oauth,
@@ -127,6 +129,9 @@ impl Crm for HighLevelClient {
     }
     fn tasks(&self) -> &dyn Resource<Task> {
         &self.tasks
+    }
+    fn engagements(&self) -> &dyn Resource<Engagement> {
+        &self.engagements
     }
     /// HighLevel has no "me" endpoint: the location's users are read (`GET /users/`, which
     /// needs no company id) and the first admin among them — else the first user — stands

@@ -20,7 +20,7 @@ async fn highlevel_passes_the_conformance_suite() {
     ] {
         assert!(report.has_passed("contact", check), "{check}: {report}");
     }
-    for kind in ["note", "task"] {
+    for kind in ["note", "task", "engagement"] {
         for check in [
             "write round trip",
             "paging",

@@ -282,3 +282,73 @@ async fn a_note_listing_walks_the_contacts_by_date_added() {
         ]
     );
 }
+
+/// docs/vendors/highlevel-v2.md, "Calendars and appointments": calendars carry `Version:
+/// 2021-04-15`; a create without a calendar takes the location's first; the answer is the
+/// bare object; a deleted appointment reads back `deleted: true`, which is `NotFound`; the
+/// delete sends `{}`.
+#[tokio::test]
+async fn appointment_requests_use_the_calendars_version_and_bare_bodies() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/calendars/"))
+        .and(header("version", "2021-04-15"))
+        .and(wiremock::matchers::query_param("locationId", LOCATION))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"calendars": [{"id": "Ca1lE3nD5aR7iD9xY2zQ", "name": "Tastings"}]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut bare = fixture("appointment.json")["appointment"].clone();
+    bare["status"] = json!("booked");
+    Mock::given(method("POST"))
+        .and(path("/calendars/events/appointments"))
+        .and(header("version", "2021-04-15"))
+        .and(body_json(json!({
+            "calendarId": "Ca1lE3nD5aR7iD9xY2zQ", "locationId": LOCATION, "contactId": JURGEN,
+            "startTime": "2026-03-12T10:00:00+00:00", "endTime": "2026-03-12T10:30:00+00:00",
+            "title": "Tasting", "meetingLocationType": "custom"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&bare))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let id = "Ap6tM8nT0aB2cD4eF6gH";
+    let mut gone = fixture("appointment.json");
+    gone["appointment"]["deleted"] = json!(true);
+    Mock::given(method("GET"))
+        .and(path(format!("/calendars/events/appointments/{id}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gone))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/calendars/events/{id}")))
+        .and(header("version", "2021-04-15"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"succeeded": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-12T11:00:00+01:00")
+        .unwrap()
+        .to_utc();
+    let made = c
+        .engagements()
+        .create(&unicrm_core::NewEngagement {
+            kind: unicrm_core::EngagementKind::Meeting,
+            subject: Some("Tasting".into()),
+            start_at: Some(start),
+            end_at: Some(start + chrono::Duration::minutes(30)),
+            contact_id: Some(JURGEN.into()),
+            ..Default::default()
+        })
+        .await
+        .expect("created");
+    assert_eq!(made.id.as_str(), id);
+    c.engagements().delete(&id.into()).await.expect("deleted");
+    let e = c.engagements().get(&id.into()).await.unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+}

@@ -316,3 +316,137 @@ async fn item_27_tasks_need_title_due_date_completed_and_echo_milliseconds() {
         .await;
     assert_eq!(t.sim.tasks().len(), n - owned);
 }
+
+#[tokio::test]
+async fn item_32_events_need_a_window_and_a_calendar_user_or_group() {
+    let t = T::start(6).await;
+    let loc = t.loc();
+    let cal = t.sim.calendars()[0]["id"].as_str().unwrap().to_string();
+    for q in [
+        format!("calendars/events?locationId={loc}&calendarId={cal}"),
+        format!("calendars/events?locationId={loc}&startTime=0&endTime=4102444800000"),
+    ] {
+        let a = t.calendars_api(Method::GET, &q, None).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert!(a.body["message"].is_array());
+    }
+    let all = t
+        .calendars_api(
+            Method::GET,
+            &format!("calendars/events?locationId={loc}&calendarId={cal}&startTime=0&endTime=4102444800000"),
+            None,
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    let events = all.body["events"].as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["calendarId"] == json!(cal)));
+    // A window that ends before every event holds none.
+    let none = t
+        .calendars_api(
+            Method::GET,
+            &format!("calendars/events?locationId={loc}&calendarId={cal}&startTime=0&endTime=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(none.body["events"], json!([]));
+}
+
+#[tokio::test]
+async fn item_33_an_appointment_reads_wrapped_and_deleted_reads_back() {
+    let t = T::start(6).await;
+    let id = t.sim.appointments()[0]["id"].as_str().unwrap().to_string();
+    let got = t
+        .calendars_api(
+            Method::GET,
+            &format!("calendars/events/appointments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::OK);
+    let a = &got.body["appointment"];
+    assert_eq!(a["appoinmentStatus"], a["appointmentStatus"]);
+    assert_eq!(a["deleted"], json!(false));
+    let del = t
+        .calendars_api(
+            Method::DELETE,
+            &format!("calendars/events/{id}"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(del.body["succeeded"], json!(true));
+    let again = t
+        .calendars_api(
+            Method::GET,
+            &format!("calendars/events/appointments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["appointment"]["deleted"], json!(true));
+    let contact = a["contactId"].as_str().unwrap();
+    let listed = t
+        .contacts_api(
+            Method::GET,
+            &format!("contacts/{contact}/appointments"),
+            None,
+        )
+        .await;
+    assert!(
+        !listed.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == json!(id))
+    );
+}
+
+#[tokio::test]
+async fn item_34_create_answers_bare_booked_and_refuses_a_taken_slot() {
+    let t = T::start(6).await;
+    let cal = t.sim.calendars()[0]["id"].as_str().unwrap().to_string();
+    let contact = first_contact(&t);
+    let body = json!({"calendarId": cal, "locationId": t.loc(), "contactId": contact,
+                      "startTime": "2031-01-01T10:00:00+01:00", "endTime": "2031-01-01T10:30:00+01:00",
+                      "title": "Intro"});
+    let made = t
+        .calendars_api(
+            Method::POST,
+            "calendars/events/appointments",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert_eq!(made.body["status"], json!("booked"));
+    assert!(made.body["id"].is_string() && made.body.get("appointment").is_none());
+    assert_eq!(made.body["startTime"], json!("2031-01-01T10:00:00+01:00"));
+    let taken = t
+        .calendars_api(
+            Method::POST,
+            "calendars/events/appointments",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::BAD_REQUEST);
+    let mut forced = body.clone();
+    forced["ignoreFreeSlotValidation"] = json!(true);
+    let ok = t
+        .calendars_api(Method::POST, "calendars/events/appointments", Some(forced))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let mut missing = body;
+    missing.as_object_mut().unwrap().remove("contactId");
+    let bad = t
+        .calendars_api(Method::POST, "calendars/events/appointments", Some(missing))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let id = made.body["id"].as_str().unwrap();
+    let put = t
+        .calendars_api(
+            Method::PUT,
+            &format!("calendars/events/appointments/{id}"),
+            Some(json!({"title": "Intro call"})),
+        )
+        .await;
+    assert_eq!(put.body["title"], json!("Intro call"));
+}

@@ -1,6 +1,7 @@
 //! Wire ↔ unified, pure functions (one file per record type).
 
 pub(crate) mod contact;
+pub(crate) mod engagement;
 pub(crate) mod field;
 pub(crate) mod fields;
 pub(crate) mod note;

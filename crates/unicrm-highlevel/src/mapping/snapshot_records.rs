@@ -81,3 +81,29 @@ fn tasks_list_fixture_both_directions() {
     let (body, completed) = task::to_patch(&patch, Some(&tasks[0])).expect("patch");
     insta::assert_json_snapshot!("tasks_list__patch_body", (body, completed));
 }
+
+#[test]
+fn appointment_fixture_both_directions() {
+    let body = fixture("appointment.json");
+    let e = super::engagement::from_wire(body["appointment"].clone()).expect("maps");
+    assert_eq!(e.kind, unicrm_core::EngagementKind::Appointment);
+    insta::assert_json_snapshot!("appointment__unified", unified(&[e.clone()]));
+    let new = unicrm_core::NewEngagement {
+        // Participants are read only.
+        participants: vec![],
+        ..unicrm_core::NewEngagement::from(&e)
+    };
+    let create = super::engagement::to_create(&new, "h8Qz3LmN5pRt7VwX2yBc", "Ca1lE3nD5aR7iD9xY2zQ")
+        .expect("create body");
+    insta::assert_json_snapshot!("appointment__create_body", create);
+    let patch = unicrm_core::EngagementPatch {
+        status: Patch::Set(unicrm_core::EngagementStatus::Cancelled),
+        kind: Patch::Set(unicrm_core::EngagementKind::Meeting),
+        location: Patch::Clear,
+        ..Default::default()
+    };
+    insta::assert_json_snapshot!(
+        "appointment__patch_body",
+        super::engagement::to_patch(&patch).expect("patch")
+    );
+}

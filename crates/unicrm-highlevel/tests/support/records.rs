@@ -25,6 +25,16 @@ pub fn vendor_records(sim: &HighLevelSimHandle, kind: &ResourceKind) -> Option<V
     match kind {
         ResourceKind::Note => Some(sub(sim.notes())),
         ResourceKind::Task => Some(sub(sim.tasks())),
+        ResourceKind::Engagement => Some(
+            sim.appointments()
+                .iter()
+                .filter(|a| a.get("deleted") != Some(&serde_json::Value::Bool(true)))
+                .map(|a| VendorRecord {
+                    id: text(a, "id"),
+                    marker: None,
+                })
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -35,6 +45,7 @@ pub fn missing_id(kind: &ResourceKind) -> Option<String> {
         ResourceKind::Note | ResourceKind::Task => {
             Some("Ct0nOtThErE000000000:Nt0nOtThErE000000000".into())
         }
+        ResourceKind::Engagement => Some("Ap0nOtThErE000000000".into()),
         _ => None,
     }
 }
