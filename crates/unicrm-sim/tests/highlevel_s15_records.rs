@@ -450,3 +450,141 @@ async fn item_34_create_answers_bare_booked_and_refuses_a_taken_slot() {
         .await;
     assert_eq!(put.body["title"], json!("Intro call"));
 }
+
+/// A receiver answering with `statuses` in turn (the last one repeated), counting calls and
+/// keeping the signature header and body of each.
+async fn receiver(
+    statuses: Vec<u16>,
+) -> (
+    url::Url,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let log = log.clone();
+                let statuses = statuses.clone();
+                async move {
+                    let mut l = log.lock().unwrap();
+                    let sig = headers
+                        .get("x-ghl-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    l.push((sig, body.to_vec()));
+                    let s = statuses[(l.len() - 1).min(statuses.len() - 1)];
+                    axum::http::StatusCode::from_u16(s).unwrap()
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (
+        url::Url::parse(&format!("http://{addr}/hook")).unwrap(),
+        seen,
+    )
+}
+
+async fn wait_deliveries(t: &T, n: usize) -> Vec<unicrm_sim::highlevel::webhooks::DeliveryRecord> {
+    for _ in 0..2_000 {
+        let d = t.sim.webhook_deliveries();
+        if d.len() >= n {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!(
+        "{n} deliveries expected, got {:?}",
+        t.sim.webhook_deliveries()
+    );
+}
+
+#[tokio::test]
+async fn item_38_writes_emit_signed_deliveries_retried_only_on_429() {
+    let t = T::start(3).await;
+    // 429 twice, then accepted: three attempts of the same bytes.
+    let (url, seen) = receiver(vec![429, 429, 204]).await;
+    t.sim
+        .set_webhook_target(Some(url), std::time::Duration::ZERO);
+    let made = t
+        .contacts_api(
+            Method::POST,
+            "contacts/",
+            Some(json!({"locationId": t.loc(), "firstName": "Ada"})),
+        )
+        .await;
+    let id = made.body["contact"]["id"].as_str().unwrap().to_string();
+    let d = wait_deliveries(&t, 1).await;
+    assert_eq!(
+        (d[0].event_type.as_str(), d[0].attempts, d[0].status),
+        ("ContactCreate", 3, Some(204))
+    );
+    {
+        let s = seen.lock().unwrap();
+        assert_eq!(s.len(), 3);
+        assert!(
+            s.iter()
+                .all(|(sig, body)| *sig == t.sim.sign(body) && *body == s[0].1)
+        );
+        let body: Value = serde_json::from_slice(&s[0].1).unwrap();
+        assert_eq!(body["type"], json!("ContactCreate"));
+        assert_eq!(body["id"], json!(id));
+        assert_eq!(body["locationId"], json!(t.loc()));
+        assert_eq!(body["webhookId"].as_str().map(str::len), Some(36));
+        let now = t
+            .sim
+            .clock()
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        assert_eq!(body["timestamp"], json!(now));
+        assert!(body.get("firstNameLowerCase").is_none());
+    }
+    // Always 429: the first attempt and 6 retries, then it is given up.
+    let (url, seen) = receiver(vec![429]).await;
+    t.sim
+        .set_webhook_target(Some(url), std::time::Duration::ZERO);
+    t.contacts_api(
+        Method::PUT,
+        &format!("contacts/{id}"),
+        Some(json!({"city": "Paris"})),
+    )
+    .await;
+    let d = wait_deliveries(&t, 2).await;
+    assert_eq!(
+        (d[1].event_type.as_str(), d[1].attempts, d[1].status),
+        ("ContactUpdate", 7, Some(429))
+    );
+    assert_eq!(seen.lock().unwrap().len(), 7);
+    // Any other answer is final; each delivery has its own webhookId.
+    let (url, seen) = receiver(vec![500]).await;
+    t.sim
+        .set_webhook_target(Some(url), std::time::Duration::ZERO);
+    t.contacts_api(
+        Method::POST,
+        &format!("contacts/{id}/tags"),
+        Some(json!({"tags": ["vip"]})),
+    )
+    .await;
+    t.contacts_api(Method::DELETE, &format!("contacts/{id}"), None)
+        .await;
+    let d = wait_deliveries(&t, 4).await;
+    assert_eq!(
+        (d[2].event_type.as_str(), d[2].attempts),
+        ("ContactTagUpdate", 1)
+    );
+    assert_eq!(
+        (d[3].event_type.as_str(), d[3].attempts),
+        ("ContactDelete", 1)
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    let ids: std::collections::HashSet<_> = d.iter().map(|x| x.webhook_id.clone()).collect();
+    assert_eq!(ids.len(), 4);
+}

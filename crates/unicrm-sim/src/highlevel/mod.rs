@@ -25,6 +25,7 @@ mod seed;
 mod seed_records;
 mod store;
 mod web;
+pub mod webhooks;
 
 pub use store::{TokenInfo, TokenKind};
 
@@ -172,6 +173,7 @@ impl HighLevelSim {
             search_delay: RwLock::new(lag(options.search_delay)),
             traces: AtomicU64::new(0),
             seed: s,
+            hooks: webhooks::Hooks::default(),
         });
         let faults = Faults::with_clock(
             options.faults.clone(),

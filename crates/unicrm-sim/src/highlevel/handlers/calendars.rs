@@ -256,6 +256,7 @@ pub(crate) async fn create(
     a.insert("dateUpdated".into(), json!(iso(now)));
     merge(&mut a, body);
     db.appointments.insert(id, a.clone());
+    crate::highlevel::webhooks::emit_appointment(&sim, "AppointmentCreate", &a);
     ok(StatusCode::OK, Value::Object(a))
 }
 
@@ -293,6 +294,7 @@ pub(crate) async fn update(
     }
     a.insert("dateUpdated".into(), json!(iso(now)));
     db.appointments.insert(id, a.clone());
+    crate::highlevel::webhooks::emit_appointment(&sim, "AppointmentUpdate", &a);
     ok(StatusCode::OK, Value::Object(a))
 }
 
@@ -313,6 +315,8 @@ pub(crate) async fn delete(
     same_location(&caller, a.get("locationId").and_then(Value::as_str))?;
     a.insert("deleted".into(), json!(true));
     a.insert("dateUpdated".into(), json!(iso(now)));
+    let gone = a.clone();
+    crate::highlevel::webhooks::emit_appointment(&sim, "AppointmentDelete", &gone);
     ok(StatusCode::OK, json!({"succeeded": true}))
 }
 

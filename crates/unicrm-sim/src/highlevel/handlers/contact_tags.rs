@@ -69,6 +69,11 @@ pub(crate) async fn tags(
     }
     c.record.insert("tags".into(), json!(tags));
     c.record.insert("dateUpdated".into(), json!(iso(now)));
+    crate::highlevel::webhooks::emit(
+        &sim,
+        "ContactTagUpdate",
+        crate::highlevel::webhooks::contact_fields(&c.record),
+    );
     db.contacts.insert(id, c);
     ok(
         if adding {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiErr, Caller, Res, Shared, body_object, ok, same_location, whitelist};
 use crate::highlevel::store::{Db, StoredContact, iso};
+use crate::highlevel::webhooks as hooks;
 
 pub(crate) use super::contact_search::{list, search};
 pub(crate) use super::contact_tags::tags;
@@ -327,6 +328,7 @@ pub(crate) async fn create(
         .with_meta(json!({"contactId": id, "contactName": name, "matchingField": field})));
     }
     let record = insert_new(&mut db, body, &location, now, delay);
+    hooks::emit(&sim, "ContactCreate", hooks::contact_fields(&record));
     ok(StatusCode::CREATED, json!({"contact": record}))
 }
 
@@ -355,6 +357,12 @@ pub(crate) async fn upsert(
         Some(c) => (false, merge_into(&mut db, c, body, now, delay)),
         None => (true, insert_new(&mut db, body, &location, now, delay)),
     };
+    let event = if new {
+        "ContactCreate"
+    } else {
+        "ContactUpdate"
+    };
+    hooks::emit(&sim, event, hooks::contact_fields(&record));
     ok(StatusCode::OK, json!({"new": new, "contact": record}))
 }
 
@@ -378,6 +386,7 @@ pub(crate) async fn update(
         .ok_or_else(|| not_found(&id))?;
     same_location(&caller, c.record.get("locationId").and_then(Value::as_str))?;
     let record = merge_into(&mut db, c, body, now, delay);
+    hooks::emit(&sim, "ContactUpdate", hooks::contact_fields(&record));
     ok(StatusCode::OK, json!({"succeded": true, "contact": record}))
 }
 
@@ -390,7 +399,9 @@ pub(crate) async fn delete(
     let mut db = sim.write();
     let c = db.contacts.get(&id).ok_or_else(|| not_found(&id))?;
     same_location(&caller, c.record.get("locationId").and_then(Value::as_str))?;
-    db.contacts.remove(&id);
+    if let Some(gone) = db.contacts.remove(&id) {
+        hooks::emit(&sim, "ContactDelete", hooks::contact_fields(&gone.record));
+    }
     // A contact's notes and tasks go with it.
     db.notes
         .retain(|_, n| n.get("contactId").and_then(Value::as_str) != Some(id.as_str()));

@@ -37,6 +37,8 @@ pub(crate) struct Sim {
     pub search_delay: RwLock<chrono::Duration>,
     pub traces: AtomicU64,
     pub seed: u64,
+    /// The webhook emitter (item 38).
+    pub hooks: crate::highlevel::webhooks::Hooks,
 }
 
 /// The state as the routes hold it.

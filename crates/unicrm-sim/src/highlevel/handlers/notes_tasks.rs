@@ -46,11 +46,30 @@ impl Kind {
             Kind::Task => TASK_KEYS,
         }
     }
+    /// The webhook `type` of a create, an update and a delete (tasks have no update event;
+    /// completing one is `TaskComplete`).
+    fn event(self, what: &str) -> Option<&'static str> {
+        match (self, what) {
+            (Kind::Note, "create") => Some("NoteCreate"),
+            (Kind::Note, "update") => Some("NoteUpdate"),
+            (Kind::Note, _) => Some("NoteDelete"),
+            (Kind::Task, "create") => Some("TaskCreate"),
+            (Kind::Task, "complete") => Some("TaskComplete"),
+            (Kind::Task, "delete") => Some("TaskDelete"),
+            (Kind::Task, _) => None,
+        }
+    }
     fn table(self, db: &mut Db) -> &mut std::collections::BTreeMap<String, Map<String, Value>> {
         match self {
             Kind::Note => &mut db.notes,
             Kind::Task => &mut db.tasks,
         }
+    }
+}
+
+fn emit(sim: &Shared, event: Option<&str>, record: &Map<String, Value>) {
+    if let Some(e) = event {
+        crate::highlevel::webhooks::emit(sim, e, record.clone());
     }
 }
 
@@ -170,6 +189,7 @@ async fn create(kind: Kind, sim: Shared, caller: Caller, contact: String, bytes:
     }
     merge(kind, &mut record, body)?;
     kind.table(&mut db).insert(id, record.clone());
+    emit(&sim, kind.event("create"), &record);
     ok(StatusCode::CREATED, json!({ kind.one(): record }))
 }
 
@@ -194,8 +214,15 @@ async fn update(
     check_contact(&db, &caller, &contact)?;
     let r = find(kind, &mut db, &contact, &id)?;
     let mut next = r.clone();
+    let completes =
+        body.get("completed") == Some(&json!(true)) && r.get("completed") != Some(&json!(true));
     merge(kind, &mut next, body)?;
     *r = next.clone();
+    emit(
+        &sim,
+        kind.event(if completes { "complete" } else { "update" }),
+        &next,
+    );
     ok(StatusCode::OK, json!({ kind.one(): next }))
 }
 
@@ -203,7 +230,9 @@ async fn delete(kind: Kind, sim: Shared, caller: Caller, contact: String, id: St
     let mut db = sim.write();
     check_contact(&db, &caller, &contact)?;
     find(kind, &mut db, &contact, &id)?;
-    kind.table(&mut db).remove(&id);
+    if let Some(gone) = kind.table(&mut db).remove(&id) {
+        emit(&sim, kind.event("delete"), &gone);
+    }
     ok(StatusCode::OK, json!({"succeded": true}))
 }
 
