@@ -451,16 +451,13 @@ async fn item_34_create_answers_bare_booked_and_refuses_a_taken_slot() {
     assert_eq!(put.body["title"], json!("Intro call"));
 }
 
+/// What a receiver was sent: each delivery's signature header and body.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A receiver answering with `statuses` in turn (the last one repeated), counting calls and
 /// keeping the signature header and body of each.
-async fn receiver(
-    statuses: Vec<u16>,
-) -> (
-    url::Url,
-    std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
-) {
-    use std::sync::{Arc, Mutex};
-    let seen: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+async fn receiver(statuses: Vec<u16>) -> (url::Url, Seen) {
+    let seen = Seen::default();
     let log = seen.clone();
     let app = axum::Router::new().route(
         "/hook",

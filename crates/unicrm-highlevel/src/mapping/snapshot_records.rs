@@ -87,7 +87,7 @@ fn appointment_fixture_both_directions() {
     let body = fixture("appointment.json");
     let e = super::engagement::from_wire(body["appointment"].clone()).expect("maps");
     assert_eq!(e.kind, unicrm_core::EngagementKind::Appointment);
-    insta::assert_json_snapshot!("appointment__unified", unified(&[e.clone()]));
+    insta::assert_json_snapshot!("appointment__unified", unified(std::slice::from_ref(&e)));
     let new = unicrm_core::NewEngagement {
         // Participants are read only.
         participants: vec![],

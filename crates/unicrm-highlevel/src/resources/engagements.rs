@@ -194,8 +194,8 @@ impl Resource<Engagement> for Engagements {
                 .request(Method::GET, "calendars/events")?
                 .query("locationId", &*self.api.location_id)
                 .query("calendarId", &calendar)
-                .query("startTime", &start.to_string())
-                .query("endTime", &end.to_string())
+                .query("startTime", start.to_string())
+                .query("endTime", end.to_string())
                 .repeatable(true);
             let resp = self.api.send(req).await?;
             let date = resp.date();

@@ -6,9 +6,9 @@
 //! `ContactTagUpdate`, `Note*`, `TaskCreate`/`TaskComplete`/`TaskDelete`, `Appointment*`).
 //! Each delivery is the §13 body (flat records; appointments nested under `appointment`)
 //! with `locationId`, a fresh `webhookId` and the current `timestamp`, POSTed as exact bytes
-//! with `x-ghl-signature` (Ed25519 over those bytes, the simulator's key) and, when a legacy
-//! header value function is not configured, no `x-wh-signature` (the simulator holds no RSA
-//! key). Deliveries go out one at a time, in order. A `429` answer is retried after the
+//! with `x-ghl-signature` (Ed25519 over those bytes, the simulator's key). The legacy
+//! `x-wh-signature` is optional and not sent: the simulator holds no RSA key (clients must
+//! not need it when `x-ghl-signature` is there). Deliveries go out one at a time, in order. A `429` answer is retried after the
 //! configured interval, at most 6 times; any other answer, or no answer, is final.
 
 use std::sync::{Arc, Mutex};
