@@ -47,6 +47,12 @@ pub fn capabilities() -> Capabilities {
             ResourceCapabilities::read_only(crate::resources::users::MAX_PAGE),
         )
         .with(ResourceKind::FieldDefinition, field_definitions())
+        .with(ResourceKind::Note, crate::capabilities_records::notes())
+        .with(ResourceKind::Task, crate::capabilities_records::tasks())
+        .with(
+            ResourceKind::Engagement,
+            crate::capabilities_records::engagements(),
+        )
 }
 
 /// The unified opportunity fields HighLevel stores (see `mapping/opportunity.rs`).

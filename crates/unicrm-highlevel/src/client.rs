@@ -17,6 +17,7 @@ use crate::resources::field_definitions::FieldDefinitions;
 use crate::resources::opportunities::Opportunities;
 use crate::resources::pipelines::Pipelines;
 use crate::resources::users::Users;
+use crate::resources::{engagements::Engagements, notes::Notes, tasks::Tasks};
 use crate::wire::user::WireUsers;
 use crate::{HighLevelBuilder, VENDOR};
 
@@ -85,6 +86,9 @@ pub struct HighLevelClient {
     pipelines: Pipelines,
     users: Users,
     field_definitions: FieldDefinitions,
+    notes: Notes,
+    engagements: Engagements,
+    tasks: Tasks,
 }
 
 impl HighLevelClient {
@@ -101,6 +105,9 @@ impl HighLevelClient {
             pipelines: Pipelines { api: api.clone() },
             users: Users { api: api.clone() },
             field_definitions: FieldDefinitions { api: api.clone() },
+            notes: Notes { api: api.clone() },
+            engagements: Engagements { api: api.clone() },
+            tasks: Tasks { api: api.clone() },
             capabilities: crate::capabilities::capabilities(),
             oauth,
             api,
@@ -148,6 +155,15 @@ impl Crm for HighLevelClient {
     }
     fn field_definitions(&self) -> &dyn Resource<FieldDefinition> {
         &self.field_definitions
+    }
+    fn notes(&self) -> &dyn Resource<Note> {
+        &self.notes
+    }
+    fn tasks(&self) -> &dyn Resource<Task> {
+        &self.tasks
+    }
+    fn engagements(&self) -> &dyn Resource<Engagement> {
+        &self.engagements
     }
     /// HighLevel has no "me" endpoint: the location's users are read (`GET /users/`, which
     /// needs no company id) and the first admin among them — else the first user — stands

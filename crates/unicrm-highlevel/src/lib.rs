@@ -14,6 +14,7 @@
 //! | [`capabilities`] | what the adapter supports, as data |
 //! | `changes.rs` | the contact change feed (`dateUpdated`, the vendor's clock) |
 //! | [`hooks`] | webhook deliveries: Ed25519 (and legacy RSA) signatures, replays, unified events |
+//! | [`hook_events`] | [`HighLevelHookEvents`]: core's `WebhookSource` (deliveries → `Event`s) |
 //! | `resources/*.rs` | one struct per resource |
 //! | `mapping/*.rs` | wire ↔ unified, pure functions |
 //! | `wire/*.rs` | HighLevel's JSON, as serde types |
@@ -32,10 +33,12 @@
 
 pub mod auth;
 pub mod capabilities;
+mod capabilities_records;
 mod changes;
 mod client;
 pub mod config;
 pub mod errors;
+pub mod hook_events;
 pub mod hooks;
 mod mapping;
 mod paging;
@@ -46,6 +49,7 @@ pub use auth::{HighLevelOAuth, HighLevelTokens, OAuthSettings, UserType};
 pub use client::HighLevelClient;
 pub use config::{DEFAULT_BASE_URL, HighLevelBuilder, Versions};
 pub use errors::{Refusal, refusal};
+pub use hook_events::HighLevelHookEvents;
 pub use hooks::{Delivery, DeliveryError, HookEvent, WebhookKeys, WebhookVerifier};
 #[allow(deprecated)]
 pub use unicrm_core::auth::TokenSink;

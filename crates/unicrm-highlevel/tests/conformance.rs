@@ -36,6 +36,15 @@ async fn highlevel_passes_the_conformance_suite() {
         report.has_passed("crm", "current user and definitions"),
         "{report}"
     );
+    for kind in ["note", "task", "engagement"] {
+        for check in [
+            "write round trip",
+            "paging",
+            "stream returns every seeded record",
+        ] {
+            assert!(report.has_passed(kind, check), "{kind} {check}: {report}");
+        }
+    }
     for check in ["401 → Unauthenticated", "429 honoured"] {
         assert!(report.has_passed("crm", check), "{check}: {report}");
     }

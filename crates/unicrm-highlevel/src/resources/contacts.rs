@@ -48,6 +48,15 @@ pub(crate) fn search_body(location_id: &str, params: &ListParams) -> Result<Valu
     Ok(body)
 }
 
+/// Whether a create body has what upsert matches on (an email or a phone).
+fn has_match_key(body: &crate::wire::contact::WireContactWrite) -> bool {
+    [&body.email, &body.phone].into_iter().any(|v| {
+        v.as_ref()
+            .and_then(Option::as_deref)
+            .is_some_and(|v| !v.is_empty())
+    })
+}
+
 impl Contacts {
     /// One search page, with the vendor's `Date`.
     pub(crate) async fn search(
@@ -112,9 +121,25 @@ impl Resource<Contact> for Contacts {
 
     async fn create(&self, new: &NewContact) -> Result<Contact> {
         let body = map::to_create(new, &self.api.location_id)?;
-        // Not repeatable: a create whose outcome is unknown is not sent again.
+        // Not repeatable: a create whose outcome is unknown is not sent again as a create.
         let req = self.api.request(Method::POST, "contacts/")?.json(&body)?;
-        self.one(req).await
+        match self.one(req).await {
+            Err(e) if e.outcome_unknown() && has_match_key(&body) => {
+                // docs/vendors/highlevel-v2.md, "Duplicates and upsert": upsert updates the
+                // first contact with this email (then phone), so sending the contact again
+                // through it updates the one the first attempt may have made instead of
+                // making a second. Without an email or phone nothing can match: the unknown
+                // outcome is returned as it is.
+                tracing::info!(error = %e, "highlevel: contact create outcome unknown; upserting by email/phone");
+                let req = self
+                    .api
+                    .request(Method::POST, "contacts/upsert")?
+                    .json(&body)?
+                    .repeatable(true);
+                self.one(req).await
+            }
+            other => other,
+        }
     }
 
     async fn update(&self, id: &ContactId, patch: &ContactPatch) -> Result<Contact> {

@@ -66,7 +66,12 @@ impl Limits {
         Counted {
             verdict,
             burst_max,
-            burst_remaining: burst_max.saturating_sub(k.in_window),
+            // Limits off: a window that never runs out (a 0 would tell clients to wait).
+            burst_remaining: if off {
+                u32::MAX
+            } else {
+                burst_max.saturating_sub(k.in_window)
+            },
             daily_max,
             daily_remaining: daily_max.saturating_sub(k.today),
         }

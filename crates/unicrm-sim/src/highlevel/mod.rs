@@ -18,13 +18,16 @@
 //! ```
 
 mod gate;
+mod handle_records;
 mod handlers;
 mod limits;
 mod records;
 mod seed;
 mod seed_deals;
+mod seed_records;
 mod store;
 mod web;
+pub mod webhooks;
 
 pub use store::{TokenInfo, TokenKind};
 
@@ -172,6 +175,7 @@ impl HighLevelSim {
             search_delay: RwLock::new(lag(options.search_delay)),
             traces: AtomicU64::new(0),
             seed: s,
+            hooks: webhooks::Hooks::default(),
         });
         let faults = Faults::with_clock(
             options.faults.clone(),
@@ -365,7 +369,12 @@ impl HighLevelSimHandle {
 
     /// Deletes a contact as someone else would; `false` when there is none.
     pub fn remove_contact(&self, id: &str) -> bool {
-        self.sim.write().contacts.remove(id).is_some()
+        let mut db = self.sim.write();
+        db.notes
+            .retain(|_, n| n.get("contactId").and_then(Value::as_str) != Some(id));
+        db.tasks
+            .retain(|_, t| t.get("contactId").and_then(Value::as_str) != Some(id));
+        db.contacts.remove(id).is_some()
     }
 
     /// Stops the server and waits for it to finish.

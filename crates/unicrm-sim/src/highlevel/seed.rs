@@ -112,5 +112,6 @@ pub(crate) fn location(data: &Dataset, location: &str) -> Db {
         );
     }
     super::seed_deals::businesses_and_deals(data, location, &mut db);
+    super::seed_records::add(data, &mut db, location);
     db
 }

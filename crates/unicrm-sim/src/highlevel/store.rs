@@ -62,6 +62,12 @@ pub(crate) struct Db {
     pub opportunities: BTreeMap<String, Map<String, Value>>,
     /// Pipelines with their stages (item 29).
     pub pipelines: Vec<Map<String, Value>>,
+    /// Notes and tasks by id, each naming its `contactId` (records.rs).
+    pub notes: BTreeMap<String, Map<String, Value>>,
+    pub tasks: BTreeMap<String, Map<String, Value>>,
+    /// Calendars, and appointments by id (deleted ones kept with `deleted: true`).
+    pub calendars: Vec<Map<String, Value>>,
+    pub appointments: BTreeMap<String, Map<String, Value>>,
     pub tokens: HashMap<String, TokenInfo>,
     /// Live refresh tokens → the access token kind they renew.
     pub refresh_tokens: HashMap<String, TokenKind>,

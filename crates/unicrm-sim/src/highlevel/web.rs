@@ -10,7 +10,10 @@ use axum::routing::{get, post, put};
 use http::StatusCode;
 
 use super::gate::gate;
-use super::handlers::{ApiErr, Shared, businesses, contacts, location, oauth, opportunities};
+use super::handlers::{
+    ApiErr, Shared, businesses, calendars as cal, contacts, location, notes_tasks as nt, oauth,
+    opportunities,
+};
 
 async fn no_route(req: Request) -> axum::response::Response {
     ApiErr::new(
@@ -25,6 +28,7 @@ async fn no_route(req: Request) -> axum::response::Response {
 pub(crate) fn router(sim: Shared) -> Router {
     Router::new()
         .route("/contacts/search", post(contacts::search))
+        .route("/contacts/upsert", post(contacts::upsert))
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route("/contacts/", get(contacts::list).post(contacts::create))
         .route(
@@ -62,6 +66,31 @@ pub(crate) fn router(sim: Shared) -> Router {
                 .delete(opportunities::delete),
         )
         .route("/opportunities/{id}/status", put(opportunities::status))
+        .route("/contacts/{id}/notes", get(nt::notes).post(nt::note_create))
+        .route(
+            "/contacts/{id}/notes/{sub}",
+            get(nt::note).put(nt::note).delete(nt::note),
+        )
+        .route("/contacts/{id}/tasks", get(nt::tasks).post(nt::task_create))
+        .route(
+            "/contacts/{id}/tasks/{sub}",
+            get(nt::task).put(nt::task).delete(nt::task),
+        )
+        .route(
+            "/contacts/{id}/tasks/{sub}/completed",
+            axum::routing::put(nt::task_completed),
+        )
+        .route("/contacts/{id}/appointments", get(cal::of_contact))
+        .route("/calendars", get(cal::calendars))
+        .route("/calendars/", get(cal::calendars))
+        .route("/calendars/events", get(cal::events))
+        .route("/calendars/events/appointments", post(cal::create))
+        .route(
+            "/calendars/events/appointments/{id}",
+            get(cal::appointment).put(cal::update),
+        )
+        .route("/calendars/events/{id}", axum::routing::delete(cal::delete))
+        .route("/calendars/{id}", get(cal::calendar))
         .route("/users/search", get(location::users_search))
         .route("/users", get(location::users_list))
         .route("/users/", get(location::users_list))

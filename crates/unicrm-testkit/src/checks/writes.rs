@@ -58,6 +58,36 @@ async fn text_custom_field<R: Record>(crm: &dyn Crm, n: u32) -> Option<CustomFie
     })
 }
 
+/// A vendor whose records hang under a contact rather than an account (HighLevel notes,
+/// tasks and appointments) gets the sample linked to the contact the links found.
+fn link_to_contact<R: Record>(
+    crm: &dyn Crm,
+    links: &SampleLinks,
+    new: &mut R::New,
+    asserted: &mut Vec<String>,
+) {
+    let caps = crm.capabilities().resource(&R::KIND);
+    let Some(contact) = &links.contact_id else {
+        return;
+    };
+    if !caps.can_write("contact_id") || caps.can_write("account_id") {
+        return;
+    }
+    let Ok(Value::Object(mut v)) = serde_json::to_value(&*new) else {
+        return;
+    };
+    if v.get("contact_id").is_some_and(|c| !c.is_null()) {
+        return;
+    }
+    v.insert("contact_id".into(), Value::String(contact.to_string()));
+    if let Ok(linked) = serde_json::from_value(Value::Object(v)) {
+        *new = linked;
+        asserted.push(format!(
+            "linked to contact {contact} (the account link is not writable)"
+        ));
+    }
+}
+
 /// Create → get → patch one field → get → delete → get, for `R`.
 ///
 /// Asserts: every scalar and money field of the new record is stored as sent, and every list
@@ -98,6 +128,7 @@ where
             dropped.join(", ")
         ));
     }
+    link_to_contact::<R>(crm, &links, &mut new, &mut asserted);
     let tagged = gate.carries(&kind, FieldKind::Tags) && R::add_tag(&mut new, Tag::named(KIT_TAG));
     let custom = if gate.carries(&kind, FieldKind::CustomFields) {
         match text_custom_field::<R>(crm, n).await {

@@ -2,8 +2,12 @@
 //! file per family).
 
 pub(crate) mod businesses;
+pub(crate) mod calendars;
+pub(crate) mod contact_search;
+pub(crate) mod contact_tags;
 pub(crate) mod contacts;
 pub(crate) mod location;
+pub(crate) mod notes_tasks;
 pub(crate) mod oauth;
 pub(crate) mod opportunities;
 
@@ -35,6 +39,8 @@ pub(crate) struct Sim {
     pub search_delay: RwLock<chrono::Duration>,
     pub traces: AtomicU64,
     pub seed: u64,
+    /// The webhook emitter (item 38).
+    pub hooks: crate::highlevel::webhooks::Hooks,
 }
 
 /// The state as the routes hold it.
