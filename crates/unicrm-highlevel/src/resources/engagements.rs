@@ -82,12 +82,22 @@ impl Engagements {
     }
 
     async fn calendars(&self) -> Result<Vec<String>> {
+        Ok(self.calendars_dated().await?.0)
+    }
+
+    /// The calendars' ids and the answer's `Date` (the vendor's clock).
+    async fn calendars_dated(
+        &self,
+    ) -> Result<(Vec<String>, Option<chrono::DateTime<chrono::Utc>>)> {
         let req = self
             .api
             .request(Method::GET, "calendars/")?
-            .query("locationId", &*self.api.location_id);
-        let list: WireCalendars = self.api.send(req).await?.json()?;
-        Ok(list.calendars.into_iter().map(|c| c.id).collect())
+            .query("locationId", &*self.api.location_id)
+            .repeatable(true);
+        let resp = self.api.send(req).await?;
+        let date = resp.date();
+        let list: WireCalendars = resp.json()?;
+        Ok((list.calendars.into_iter().map(|c| c.id).collect(), date))
     }
 
     async fn one(&self, req: unicrm_core::http::Request) -> Result<Engagement> {
@@ -170,25 +180,18 @@ impl Resource<Engagement> for Engagements {
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Engagement, EngagementId>> {
         let since = checkpoint.at - OVERLAP;
-        let (mut first, mut last) = (None, None);
+        let (calendars, date) = self.calendars_dated().await?;
+        let (mut first, mut last) = (date, date);
         let mut seen = HashSet::new();
         let mut changes = Vec::new();
-        let mut window: Option<(i64, i64)> = None;
-        for calendar in self.calendars().await? {
+        // The window is placed on the vendor's clock (its `Date`), else on ours.
+        let now = date.unwrap_or_else(chrono::Utc::now);
+        let (start, end) = (
+            (now - FEED_PAST).timestamp_millis(),
+            (now + FEED_AHEAD).timestamp_millis(),
+        );
+        for calendar in calendars {
             check_id("calendar", &calendar)?;
-            let (start, end) = match window {
-                Some(w) => w,
-                None => {
-                    // The window is placed on the vendor's clock once known, else on ours.
-                    let now = first.unwrap_or_else(chrono::Utc::now);
-                    let w = (
-                        (now - FEED_PAST).timestamp_millis(),
-                        (now + FEED_AHEAD).timestamp_millis(),
-                    );
-                    window = Some(w);
-                    w
-                }
-            };
             let req = self
                 .api
                 .request(Method::GET, "calendars/events")?
