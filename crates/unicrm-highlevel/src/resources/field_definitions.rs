@@ -1,5 +1,5 @@
 //! `Resource<FieldDefinition>` over `GET /locations/{locationId}/customFields?model=…`
-//! (docs/vendors/highlevel-v2.md, "Location metadata"): `ListParams::of` picks the model
+//! (docs/vendors/highlevel-v2.md, "Custom fields, tags and location metadata"): `ListParams::of` picks the model
 //! (contact → `contact`, opportunity → `opportunity`; kinds without custom fields here list
 //! nothing, and no `of` lists `all`). The vendor answers the whole list; core's `Page::slice`
 //! pages it. `get` searches that list (one request either way). Read-only here.

@@ -1,5 +1,5 @@
 //! `Resource<Opportunity>` over `/opportunities/*` (docs/vendors/highlevel-v2.md,
-//! "Opportunities and pipelines", "GET search"): listing through `GET /opportunities/search`
+//! "Opportunities and pipelines", "Opportunity GET search"): listing through `GET /opportunities/search`
 //! with the snake_case `location_id` (camelCase is a 422 there), `limit` ≤ 100, paged by the
 //! `meta.startAfter` / `meta.startAfterId` cursor the vendor gives (never `page`, which stops
 //! at 10,000 records); `POST /opportunities/` → 201 `{opportunity}`; `PUT` → `{opportunity}`;

@@ -1,6 +1,7 @@
 //! Seeding a location's businesses, pipelines and opportunities from the vendor-neutral
 //! dataset ([`crate::seed`]): organisations become businesses (24-hex ids) and their people's
-//! contacts are linked to them; pipelines keep their open stages (HighLevel has no won/lost
+//! contacts are linked to them (`businessId`, and `companyName` as the free text; a GET carries
+//! no `businessName`, a search-only key); pipelines keep their open stages (HighLevel has no won/lost
 //! stages: that is the opportunity `status`), with UUID stage ids and integer positions;
 //! opportunities hang on a contact (the organisation's first person where the party is an
 //! organisation).
@@ -72,7 +73,6 @@ pub(crate) fn businesses_and_deals(data: &Dataset, location: &str, db: &mut Db) 
         };
         if let Some(c) = db.contacts.get_mut(&id20("Ct", p.id)) {
             c.record.insert("businessId".into(), json!(hex24(o.id)));
-            c.record.insert("businessName".into(), json!(o.name));
             c.record.insert("companyName".into(), json!(o.name));
         }
     }
