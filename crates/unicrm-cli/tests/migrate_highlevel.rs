@@ -95,14 +95,22 @@ fn capsule_to_highlevel_under_faults_then_a_rerun_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.sqlite");
     let mut done = None;
+    let mut last = String::new();
     for _ in 0..6 {
         let out = migrate(&s, &state);
         if out.status.success() {
             done = Some(out);
             break;
         }
+        last = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let out = done.expect("the migration did not complete in 6 runs under faults");
+    let out = done.unwrap_or_else(|| {
+        panic!("the migration did not complete in 6 runs under faults; the last run:\n{last}")
+    });
     assert!(
         s.highlevel.stats().server_errors > 0,
         "no fault was injected"

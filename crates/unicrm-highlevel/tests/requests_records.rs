@@ -159,7 +159,8 @@ async fn a_note_is_created_under_its_contact_without_location() {
         .await
         .expect("created");
     assert_eq!(made.id.as_str(), format!("{JURGEN}:Nt3eB5oD7yX9zA1cE3gI"));
-    // No contact: refused before anything is sent; a bare id names nothing.
+    // No contact: refused before anything is sent, as something HighLevel cannot hold; a bare
+    // id names nothing.
     let e = client(&server)
         .notes()
         .create(&NewNote {
@@ -168,7 +169,7 @@ async fn a_note_is_created_under_its_contact_without_location() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Validation { .. }), "{e:?}");
+    assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
     let e = client(&server)
         .notes()
         .get(&NoteId::from("Nt3eB5oD7yX9zA1cE3gI"))

@@ -139,6 +139,9 @@ pub struct Migrator<'a> {
     target_clock: Option<DateTime<Utc>>,
     /// What the target holds at most (for `--strict`).
     capacity: losses::Capacity,
+    /// Records the target refused in this run as something it cannot hold (kind, source
+    /// id): links to them are reported lost, never left pending.
+    unheld: std::collections::HashSet<(String, String)>,
 }
 
 impl<'a> Migrator<'a> {
@@ -170,6 +173,7 @@ impl<'a> Migrator<'a> {
             bars,
             target_clock: None,
             capacity: losses::known_capacity(target.vendor()),
+            unheld: Default::default(),
             opts,
         }
     }

@@ -55,13 +55,21 @@ impl Migrator<'_> {
     pub(super) async fn build<R: Migratable>(
         &self,
         record: &R,
-    ) -> Result<(Result<R::New, String>, Vec<MissingLink>, u64), CliError> {
+    ) -> Result<
+        (
+            Result<R::New, String>,
+            Vec<MissingLink>,
+            u64,
+            Vec<&'static str>,
+        ),
+        CliError,
+    > {
         let mut known = Known::new();
         loop {
             let mut links = Links::new(&known);
             let built = record.to_new(&self.maps, &mut links);
             if links.asked.is_empty() {
-                return Ok((built, links.missing, links.dropped_fields));
+                return Ok((built, links.missing, links.dropped_fields, links.unheld));
             }
             let asked = std::mem::take(&mut links.asked);
             for (kind, id) in asked {
@@ -71,7 +79,15 @@ impl Migrator<'_> {
                         self.state.get(&kind, &id).await?,
                         Some(Entry::Pending { .. } | Entry::Waiting(_))
                     );
-                known.insert((kind, id), Resolved { target, waits });
+                let unheld = target.is_none() && self.unheld.contains(&(kind.clone(), id.clone()));
+                known.insert(
+                    (kind, id),
+                    Resolved {
+                        target,
+                        waits,
+                        unheld,
+                    },
+                );
             }
         }
     }
@@ -232,7 +248,15 @@ impl Migrator<'_> {
             self.rep(label).skipped_existing += 1;
             return Ok(());
         }
-        let (built, missing, dropped) = self.build(record).await?;
+        let (built, missing, dropped, unheld) = self.build(record).await?;
+        for field in &unheld {
+            // A link to a record the target cannot hold is dropped and counted as lost.
+            *self
+                .rep(label)
+                .lost
+                .entry(format!("link:{field}"))
+                .or_default() += 1;
+        }
         if let Some(m) = missing.iter().find(|m| m.waits) {
             let reason = format!(
                 "waits for {} {} (its create's outcome is not known yet); a later run writes it with the link",
@@ -248,6 +272,19 @@ impl Migrator<'_> {
         }
         let new = match built {
             Ok(n) => n,
+            Err(reason) if !unheld.is_empty() && !matches!(entry, Some(Entry::Pending { .. })) => {
+                // Nothing left to attach it to: its linked records are what the target cannot
+                // hold. Counted as such each run, with no row kept (as a create refused as
+                // unsupported before sending).
+                if !self.opts.dry_run {
+                    self.state.forget(&kind, &sid).await?;
+                }
+                self.cannot_hold(
+                    label,
+                    format!("{reason}: its linked record is one the target cannot hold"),
+                );
+                return Ok(());
+            }
             Err(reason) => {
                 if !self.opts.dry_run {
                     self.state.mark_failed(&kind, &sid, &reason).await?;
@@ -325,7 +362,10 @@ impl Migrator<'_> {
                     .await?;
             }
             Outcome::Failed(reason) => self.fail(label, &sid, reason),
-            Outcome::Unsupported(reason) => self.cannot_hold(label, reason),
+            Outcome::Unsupported(reason) => {
+                self.unheld.insert((kind.clone(), sid.clone()));
+                self.cannot_hold(label, reason)
+            }
             Outcome::Unknown(reason) => {
                 self.state.note_ambiguous(&kind, &sid, &reason).await?;
                 self.rep(label).pending += 1;

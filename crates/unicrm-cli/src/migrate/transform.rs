@@ -33,6 +33,9 @@ pub struct Resolved {
     pub target: Option<String>,
     /// Whether it is `pending` or `waiting`.
     pub waits: bool,
+    /// Whether the target refused it in this run as something it cannot hold: the link can
+    /// never be filled, so it is reported as lost instead of stored as pending.
+    pub unheld: bool,
 }
 
 /// Linked records already looked up in the id map: (kind, source id) → what it says.
@@ -52,6 +55,8 @@ pub struct Links<'s> {
     pub missing: Vec<MissingLink>,
     /// Custom field values with no matching definition in the target.
     pub dropped_fields: u64,
+    /// Links to records the target cannot hold (unified field names), dropped and reported.
+    pub unheld: Vec<&'static str>,
 }
 
 impl<'s> Links<'s> {
@@ -62,6 +67,7 @@ impl<'s> Links<'s> {
             asked: Vec::new(),
             missing: Vec::new(),
             dropped_fields: 0,
+            unheld: Vec::new(),
         }
     }
 
@@ -88,6 +94,10 @@ impl<'s> Links<'s> {
         let found = self.look(kind, &id);
         match found.target {
             Some(t) => Ok(Some(T::from(t))),
+            None if found.unheld => {
+                self.unheld.push(field);
+                Ok(None)
+            }
             None => {
                 self.missing.push(MissingLink {
                     field,

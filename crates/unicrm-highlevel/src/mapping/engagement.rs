@@ -51,9 +51,12 @@ fn status_to(s: &EngagementStatus) -> Result<&'static str> {
         EngagementStatus::NoShow => "noshow",
         EngagementStatus::Invalid => "invalid",
         other => {
-            return Err(Error::validation(format!(
-                "HighLevel cannot set an appointment's status to {other}"
-            )));
+            // A status the calendar cannot hold (docs/vendors/highlevel-v2.md, Calendars and
+            // appointments): not the caller's mistake, something the target cannot store.
+            return Err(Error::unsupported(
+                format!("engagements with status {other}"),
+                crate::VENDOR,
+            ));
         }
     })
 }
@@ -117,9 +120,11 @@ fn location_type(kind: &EngagementKind) -> Result<Option<String>> {
     match kind {
         EngagementKind::Meeting => Ok(Some("custom".into())),
         EngagementKind::Appointment => Ok(None),
-        other => Err(Error::validation(format!(
-            "a HighLevel calendar holds appointments and meetings, not a {other}"
-        ))),
+        // A calendar holds appointments and meetings only (same section).
+        other => Err(Error::unsupported(
+            format!("engagements of kind {other}"),
+            crate::VENDOR,
+        )),
     }
 }
 
@@ -130,8 +135,10 @@ pub(crate) fn to_create(
     calendar: &str,
 ) -> Result<WireAppointmentWrite> {
     let Some(contact) = &e.contact_id else {
-        return Err(Error::validation(
-            "a HighLevel appointment needs a contact_id",
+        // Every appointment belongs to a contact (same section).
+        return Err(Error::unsupported(
+            "engagements without contact_id",
+            crate::VENDOR,
         ));
     };
     let Some(start) = &e.start_at else {

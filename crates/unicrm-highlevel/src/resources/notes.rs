@@ -80,8 +80,10 @@ impl Resource<Note> for Notes {
 
     async fn create(&self, new: &NewNote) -> Result<Note> {
         let Some(contact) = &new.contact_id else {
-            return Err(unicrm_core::Error::validation(
-                "a HighLevel note belongs to a contact: set contact_id",
+            // Notes live under a contact (docs/vendors/highlevel-v2.md, Notes).
+            return Err(unicrm_core::Error::unsupported(
+                "notes without contact_id",
+                crate::VENDOR,
             ));
         };
         check_id("contact", contact.as_str())?;

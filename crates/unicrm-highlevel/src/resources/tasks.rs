@@ -81,8 +81,10 @@ impl Resource<Task> for Tasks {
 
     async fn create(&self, new: &NewTask) -> Result<Task> {
         let Some(contact) = &new.contact_id else {
-            return Err(unicrm_core::Error::validation(
-                "a HighLevel task belongs to a contact: set contact_id",
+            // Tasks live under a contact (docs/vendors/highlevel-v2.md, Tasks).
+            return Err(unicrm_core::Error::unsupported(
+                "tasks without contact_id",
+                crate::VENDOR,
             ));
         };
         check_id("contact", contact.as_str())?;
