@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::capability::Capabilities;
-use crate::change::{ChangeSet, Checkpoint};
+use crate::change::{Change, ChangeSet, Checkpoint};
 use crate::error::{Error, Result};
 use crate::models::*;
 use crate::page::{ListParams, Page, guarded_pages};
@@ -116,6 +116,19 @@ pub trait Resource<R: Record>: Send + Sync {
         Err(unsupported::<R>(self.vendor(), "changes_since"))
     }
 
+    /// The changes since `checkpoint` as a stream of batches, each with the checkpoint that
+    /// resumes after it (see [`ChangeStream`] for the contract). Save a batch's
+    /// [`ChangeSet::next`] once its changes are applied: a run that stops mid-way continues
+    /// from there, and memory holds one batch at a time (plus whatever the adapter keeps in
+    /// its checkpoint state).
+    ///
+    /// The default is [`Resource::changes_since`] as a single batch. An adapter whose feed
+    /// reads pages overrides it to yield a batch per page (and may then implement
+    /// `changes_since` as [`collect_changes`] over its stream).
+    fn change_stream(&self, checkpoint: Checkpoint) -> ChangeStream<'_, R> {
+        stream::once(async move { self.changes_since(&checkpoint).await }).boxed()
+    }
+
     /// Every record of a full listing from `params` on, as a stream: what
     /// [`ResourceExt::stream_all`], [`CrmExt::stream_all`] and [`CrmExt::list_all`] return.
     ///
@@ -127,6 +140,60 @@ pub trait Resource<R: Record>: Send + Sync {
     fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<R>> {
         default_listing(self, params)
     }
+}
+
+/// A change feed as a stream of batches ([`Resource::change_stream`]).
+///
+/// The contract every adapter keeps (the test kit checks it):
+/// - the stream yields at least one batch, and ends after the first error;
+/// - each batch's [`ChangeSet::next`] is a checkpoint: a stream started from it yields every
+///   change not yet yielded (a change may be yielded again after a resume, never lost);
+/// - the last batch's `next` is what [`Resource::changes_since`] would have returned;
+/// - within a batch a record appears at most once, upserts before deletions, and a deletion
+///   is yielded only once it is confirmed, as in [`Resource::changes_since`]; a record may
+///   appear again in a later batch (a newer version, or its deletion);
+/// - an error yields no checkpoint: the caller resumes from the last batch it applied.
+pub type ChangeStream<'a, R> = BoxStream<'a, Result<ChangeSet<R, <R as Record>::Id>>>;
+
+/// A [`ChangeStream`] collected into one [`ChangeSet`], as [`Resource::changes_since`]
+/// returns it: each record once, in first-seen order, upserts before deletions, its last
+/// state winning (a record deleted after it was upserted is reported deleted; a version
+/// upserted after a deletion of the same id is reported upserted), and the last batch's
+/// checkpoint (`checkpoint` itself if the stream yields no batch).
+pub async fn collect_changes<R: Record>(
+    checkpoint: &Checkpoint,
+    mut stream: ChangeStream<'_, R>,
+) -> Result<ChangeSet<R, R::Id>> {
+    use std::collections::HashMap;
+    let mut order: Vec<R::Id> = Vec::new();
+    let mut last: HashMap<R::Id, Change<R, R::Id>> = HashMap::new();
+    let mut next = checkpoint.clone();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        for change in batch.changes {
+            let id = match &change {
+                Change::Upserted { record } => record.id().clone(),
+                Change::Deleted { id, .. } => id.clone(),
+            };
+            if last.insert(id.clone(), change).is_none() {
+                order.push(id);
+            }
+        }
+        next = batch.next;
+    }
+    let (mut upserts, mut deletions) = (Vec::new(), Vec::new());
+    for id in order {
+        match last.remove(&id) {
+            Some(c @ Change::Upserted { .. }) => upserts.push(c),
+            Some(c @ Change::Deleted { .. }) => deletions.push(c),
+            None => {}
+        }
+    }
+    upserts.extend(deletions);
+    Ok(ChangeSet {
+        changes: upserts,
+        next,
+    })
 }
 
 /// Core's page loop over `resource`'s [`Resource::list`], with the guards of
@@ -324,6 +391,12 @@ pub trait CrmExt: Crm {
     /// Every record of type `R`, collected ([`Resource::stream_listing`]).
     fn list_all<R: Record>(&self, params: ListParams) -> BoxFuture<'_, Result<Vec<R>>> {
         Box::pin(R::resource(self).stream_listing(params).try_collect())
+    }
+
+    /// Changes to records of type `R` since `checkpoint`, as a stream of batches
+    /// ([`Resource::change_stream`]).
+    fn change_stream<R: Record>(&self, checkpoint: Checkpoint) -> ChangeStream<'_, R> {
+        R::resource(self).change_stream(checkpoint)
     }
 
     /// Changes to records of type `R` since `checkpoint`.
@@ -572,5 +645,107 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.to_string(), "lead.delete is not supported by capsule");
         assert!(err.is_unsupported());
+    }
+
+    /// A resource whose feed is only `changes_since`: the default stream is one batch of it.
+    struct OnlyChangesSince;
+
+    #[async_trait]
+    impl Resource<Contact> for OnlyChangesSince {
+        fn vendor(&self) -> &str {
+            "test"
+        }
+        async fn changes_since(
+            &self,
+            checkpoint: &Checkpoint,
+        ) -> Result<ChangeSet<Contact, ContactId>> {
+            Ok(ChangeSet {
+                changes: vec![Change::Upserted { record: contact(3) }],
+                next: Checkpoint::at(checkpoint.at + chrono::Duration::seconds(5)),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_change_stream_is_one_batch_of_changes_since() {
+        let cp = Checkpoint::at(DateTime::<Utc>::UNIX_EPOCH);
+        let r: &dyn Resource<Contact> = &OnlyChangesSince;
+        let batches: Vec<_> = r.change_stream(cp.clone()).try_collect().await.unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0], r.changes_since(&cp).await.unwrap());
+        let mut failing = Resource::<Contact>::change_stream(&UNSUPPORTED_CONTACTS, cp);
+        assert!(matches!(
+            failing.next().await,
+            Some(Err(Error::Unsupported { .. }))
+        ));
+        assert!(failing.next().await.is_none());
+    }
+
+    static UNSUPPORTED_CONTACTS: UnsupportedResource = UnsupportedResource::new("test");
+
+    fn batch(
+        changes: Vec<Change<Contact, ContactId>>,
+        at: i64,
+    ) -> Result<ChangeSet<Contact, ContactId>> {
+        Ok(ChangeSet {
+            changes,
+            next: Checkpoint::at(DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(at)),
+        })
+    }
+
+    fn up(id: u64, name: &str) -> Change<Contact, ContactId> {
+        let mut c = contact(id);
+        c.first_name = Some(name.to_string());
+        Change::Upserted { record: c }
+    }
+
+    fn del(id: u64) -> Change<Contact, ContactId> {
+        Change::Deleted {
+            id: id.into(),
+            deleted_at: None,
+        }
+    }
+
+    fn summary(set: &ChangeSet<Contact, ContactId>) -> Vec<String> {
+        set.changes
+            .iter()
+            .map(|c| match c {
+                Change::Upserted { record } => {
+                    format!(
+                        "+{}{}",
+                        record.id,
+                        record.first_name.as_deref().unwrap_or("")
+                    )
+                }
+                Change::Deleted { id, .. } => format!("-{id}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn collected_batches_keep_each_records_last_state_upserts_first() {
+        let cp = Checkpoint::at(DateTime::<Utc>::UNIX_EPOCH);
+        let s = stream::iter([
+            batch(vec![up(1, "a"), up(2, "a"), del(9)], 10),
+            batch(vec![up(1, "b"), del(2), up(3, "a")], 20),
+            batch(vec![del(4), up(9, "back")], 30),
+        ])
+        .boxed();
+        let set = collect_changes(&cp, s).await.unwrap();
+        assert_eq!(summary(&set), ["+1b", "+9back", "+3a", "-2", "-4"]);
+        assert_eq!(set.next.at.timestamp(), 30, "the last batch's checkpoint");
+    }
+
+    #[tokio::test]
+    async fn collecting_nothing_keeps_the_checkpoint_and_an_error_is_returned() {
+        let cp = Checkpoint::at(DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(7));
+        let empty = stream::iter(Vec::<Result<ChangeSet<Contact, ContactId>>>::new()).boxed();
+        assert_eq!(collect_changes(&cp, empty).await.unwrap().next, cp);
+        let failing = stream::iter([
+            batch(vec![up(1, "a")], 10),
+            Err(Error::unsupported("x", "test")),
+        ])
+        .boxed();
+        assert!(collect_changes(&cp, failing).await.is_err());
     }
 }

@@ -142,6 +142,14 @@ impl<R: Record> Resource<R> for Guard<R> {
         self.target().changes_since(checkpoint).await
     }
 
+    /// The adapter's own change stream, after the same check as [`Resource::changes_since`].
+    fn change_stream(&self, checkpoint: Checkpoint) -> crate::crm::ChangeStream<'_, R> {
+        match self.allow(Operation::Changes) {
+            Ok(()) => self.target().change_stream(checkpoint),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+
     /// The adapter's own full listing (Insightly's concurrent pages, say), after the same
     /// checks as [`Resource::list`].
     fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<R>> {

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::capability::DeletionDetection;
 use crate::crm::CrmExt;
+use futures::TryStreamExt as _;
 use crate::{CustomFieldId, CustomFieldValue, Patch, Tag};
 
 /// Records what reached it; answers every call with success.
@@ -56,6 +57,16 @@ impl Resource<Contact> for Recorder {
     async fn delete(&self, _id: &ContactId) -> Result<()> {
         self.log("delete");
         Ok(())
+    }
+    fn change_stream(&self, checkpoint: Checkpoint) -> crate::ChangeStream<'_, Contact> {
+        self.log("change_stream");
+        let batch = |n: i64| ChangeSet {
+            changes: vec![crate::Change::Upserted {
+                record: contact(&n.to_string()),
+            }],
+            next: Checkpoint::at(checkpoint.at + chrono::Duration::seconds(n)),
+        };
+        stream::iter([Ok(batch(1)), Ok(batch(2))]).boxed()
     }
     fn stream_listing(&self, params: ListParams) -> BoxStream<'_, Result<Contact>> {
         self.log("stream_listing");
@@ -249,6 +260,28 @@ async fn supported_calls_reach_the_adapter_and_return_its_answer() {
         p.contacts.calls(),
         ["get", "create", "list", "delete", "changes_since"]
     );
+}
+
+#[tokio::test]
+async fn the_adapters_change_stream_is_forwarded_and_refused_without_the_changes_flag() {
+    let cp = Checkpoint::at(chrono::DateTime::UNIX_EPOCH);
+    let (p, g) = probe(full());
+    let batches: Vec<ChangeSet<Contact, ContactId>> = g
+        .change_stream::<Contact>(cp.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(batches.len(), 2, "the adapter's own batches, not one");
+    assert_eq!(batches[1].next.at, cp.at + chrono::Duration::seconds(2));
+    assert_eq!(p.contacts.calls(), ["change_stream"]);
+
+    let mut caps = full();
+    caps.operations.changes = false;
+    let (p, g) = probe(caps);
+    let mut s = g.contacts().change_stream(cp);
+    assert_unsupported(s.next().await.unwrap(), "contact.changes_since");
+    assert!(s.next().await.is_none(), "the stream ends after its error");
+    assert!(p.contacts.calls().is_empty(), "{:?}", p.contacts.calls());
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ pub use capability::{
     Capabilities, DeletionDetection, Filter, Filters, Operation, Operations, ResourceCapabilities,
 };
 pub use change::{Change, ChangeSet, Checkpoint, fingerprint};
-pub use crm::{Crm, CrmExt, Record, Resource, ResourceExt};
+pub use crm::{ChangeStream, Crm, CrmExt, Record, Resource, ResourceExt, collect_changes};
 pub use error::{Error, FieldError, Result};
 pub use guard::{Guarded, guard};
 pub use models::*;
