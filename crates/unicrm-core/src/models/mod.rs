@@ -17,11 +17,13 @@ mod record_macro;
 mod engagements;
 mod field_definitions;
 mod projects;
+mod raw;
 mod records;
 mod values;
 
 pub use engagements::*;
 pub use field_definitions::*;
 pub use projects::*;
+pub use raw::*;
 pub use records::*;
 pub use values::*;

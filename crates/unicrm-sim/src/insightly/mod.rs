@@ -17,6 +17,7 @@
 //! ```
 
 mod activity_sets;
+mod coerce;
 mod gate;
 mod handlers;
 mod limits;
