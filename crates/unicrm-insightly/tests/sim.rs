@@ -286,6 +286,41 @@ async fn leads_tasks_and_notes_round_trip() {
         .unwrap();
     assert_eq!(note.title.as_deref(), Some("Call"));
     assert_eq!(note.content, "<p>bye</p>");
+
+    // Insightly requires a title: clearing it sets the one derived from the content (as a
+    // create does; a mirror clears a title its source has not), and without content in the
+    // same update the clear is refused before anything is sent.
+    let note = c
+        .notes()
+        .update(
+            &note.id,
+            &NotePatch {
+                title: Patch::Clear,
+                content: Patch::Set("<p>Follow-up call</p>\n<p>later</p>".into()),
+                ..NotePatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(note.title.as_deref(), Some("Follow-up call"));
+    let before = c.stats().requests;
+    let refused = c
+        .notes()
+        .update(
+            &note.id,
+            &NotePatch {
+                title: Patch::Clear,
+                ..NotePatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Validation { .. }), "{refused:?}");
+    assert_eq!(c.stats().requests, before, "nothing sent");
+    assert_eq!(
+        c.notes().get(&note.id).await.unwrap().title.as_deref(),
+        Some("Follow-up call")
+    );
     c.notes().delete(&note.id).await.unwrap();
     assert!(c.notes().get(&note.id).await.unwrap_err().is_not_found());
 }

@@ -114,6 +114,30 @@ pub fn create_body(new: &NewNote) -> Result<Body> {
     patch_body(&p, Mode::Create)
 }
 
+/// The PUT fields of an update. Insightly requires a title, so clearing it (or setting it
+/// blank) sets the title derived from the patch's content, as a create does; without content
+/// in the same patch there is nothing to derive it from, and the update is refused before
+/// anything is sent.
+pub fn update_body(p: &NotePatch) -> Result<Body> {
+    let blank = match &p.title {
+        Patch::Clear => true,
+        Patch::Set(t) => t.trim().is_empty(),
+        Patch::Unchanged => false,
+    };
+    if !blank {
+        return patch_body(p, Mode::Update);
+    }
+    let Patch::Set(content) = &p.content else {
+        return Err(unicrm_core::Error::validation(
+            "an Insightly note needs a TITLE: clearing the title needs the content in the same \
+             update, to derive the title from",
+        ));
+    };
+    let mut p = p.clone();
+    p.title = Patch::Set(derived_title(content));
+    patch_body(&p, Mode::Update)
+}
+
 /// The fields of a patch (see [`super::contact::patch_body`]). Parents are not changed by
 /// an update.
 pub fn patch_body(p: &NotePatch, mode: Mode) -> Result<Body> {

@@ -294,7 +294,7 @@ impl ObjectSpec for NoteSpec {
         _defs: &Definitions,
         _lists: &LeadPicklists,
     ) -> Result<Body> {
-        mapping::note::patch_body(patch, Mode::Update)
+        mapping::note::update_body(patch)
     }
     fn link_scopes(patch: &<Note as Record>::Patch) -> Vec<LinkScope> {
         [
