@@ -9,6 +9,7 @@
 //! | `unicrm_rate_limited_total` | counter | `vendor`, `tenant` (answers 429) |
 //! | `unicrm_request_duration_seconds` | histogram | `vendor`, `tenant`, `method` |
 //! | `unicrm_limit_wait_seconds` | histogram | `vendor`, `tenant` (time held by the limiter and the budget) |
+//! | `unicrm_limiter_redis_unreachable_total` | counter | `vendor`, `tenant`, `outage` (`fail_closed` or `fall_back_to_local`): a Redis rate limiter could not reach Redis (feature `redis`) |
 //!
 //! The span of one attempt is `unicrm.request`, with `vendor`, `tenant`, `method`, `path`,
 //! `attempt` and, once answered, `status`.
@@ -27,6 +28,9 @@ pub const RATE_LIMITED: &str = "unicrm_rate_limited_total";
 pub const DURATION: &str = "unicrm_request_duration_seconds";
 /// Time held before a send by the rate limiter and the budget.
 pub const LIMIT_WAIT: &str = "unicrm_limit_wait_seconds";
+/// A Redis rate limiter's attempts that could not reach Redis (each held or locally paced
+/// request counts once per attempt).
+pub const REDIS_UNREACHABLE: &str = "unicrm_limiter_redis_unreachable_total";
 
 /// The labels of one client.
 #[derive(Debug, Clone)]
