@@ -162,6 +162,10 @@ pub async fn child(kind: &str) -> R<()> {
                 .build()
                 .map_err(s)?;
             let params = ListParams::new().page_size(1);
+            // Warm up before the window: the first listing also reads the field definitions
+            // (requests through the same budget that are not listings); after it, one
+            // listing is one request.
+            client.contacts().list(&params).await.map_err(s)?;
             while now_ms() < c.start_ms {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
@@ -309,8 +313,9 @@ pub async fn token_rotation_lockouts() -> R<()> {
 
 /// `redis_shared_rate`: four worker processes share one Insightly key (one simulator with
 /// its strict sliding 10 req/s window, 20 ms latency) through one Redis GCRA budget at one
-/// request per 102 ms, for 8 s. Combined successful requests/s ÷ 10 (target ≥ 0.95) and the
-/// simulator's 429 count (target 0).
+/// request per 102 ms, for 8 s, after one warm-up listing each (it caches the field
+/// definitions). Combined successful listings/s (one request each) ÷ 10 (target ≥ 0.95) and
+/// the simulator's 429 count (target 0).
 pub async fn redis_shared_rate() -> R<()> {
     const WORKERS: usize = 4;
     let redis = redis_server::Redis::start_on(redis_server::free_port());

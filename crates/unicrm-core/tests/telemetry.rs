@@ -1,13 +1,14 @@
 //! Every request reports through the `metrics` facade: requests by status, retries, 429s,
-//! latency and limiter waits, labelled by vendor and tenant (wiremock answers).
+//! latency and limiter waits, labelled by vendor and tenant (wiremock answers). The spans are
+//! tested in `spans.rs`.
 
 use std::sync::Arc;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use unicrm_core::auth::BearerToken;
-use unicrm_core::http::telemetry::{DURATION, RATE_LIMITED, REQUESTS, RETRIES};
-use unicrm_core::http::{ClientOptions, HttpClientBuilder, RetryPolicy};
-use unicrm_core::time::RecordingSleeper;
+use unicrm_core::http::telemetry::{DURATION, LIMIT_WAIT, RATE_LIMITED, REQUESTS, RETRIES};
+use unicrm_core::http::{ClientOptions, GovernorRateLimiter, HttpClientBuilder, RetryPolicy};
+use unicrm_core::time::{ManualClock, RecordingSleeper};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -33,6 +34,7 @@ fn a_429_then_a_success_is_two_requests_one_retry_and_one_rate_limited() {
                 .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
                 .mount(&server)
                 .await;
+            let clock = ManualClock::new(chrono::Utc::now());
             let client = HttpClientBuilder::new("acme", &format!("{}/api", server.uri()))
                 .unwrap()
                 .credentials(Arc::new(BearerToken::new("s3cret-token".to_string())))
@@ -42,6 +44,12 @@ fn a_429_then_a_success_is_two_requests_one_retry_and_one_rate_limited() {
                 })
                 .sleeper(Arc::new(RecordingSleeper::default()))
                 .options(&ClientOptions::new().tenant("tenant-7"))
+                .rate_limiter(Arc::new(GovernorRateLimiter::every_with(
+                    std::time::Duration::from_millis(100),
+                    std::num::NonZeroU32::MIN,
+                    Arc::new(clock.clone()),
+                    Arc::new(RecordingSleeper::with_clock(clock)),
+                )))
                 .build()
                 .unwrap();
             client.send(client.get("parties").unwrap()).await.unwrap();
@@ -82,6 +90,17 @@ fn a_429_then_a_success_is_two_requests_one_retry_and_one_rate_limited() {
         })
         .sum();
     assert_eq!(samples, 2, "one latency sample per request");
+    // Both attempts passed the rate limiter: one wait sample each (its length is not
+    // checked: it is measured).
+    let waits: usize = snap
+        .iter()
+        .filter(|(k, ..)| k.key().name() == LIMIT_WAIT)
+        .map(|(.., v)| match v {
+            DebugValue::Histogram(h) => h.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(waits, 2, "one limiter wait sample per attempt");
     // No label carries the secret.
     assert!(
         snap.iter()

@@ -249,6 +249,7 @@ impl HttpClient {
             "unicrm.request",
             vendor = inner.vendor,
             tenant = inner.labels.tenant.as_str(),
+            resource = %super::telemetry::resource_of(&inner.base_url, url),
             method = %req.method,
             path = url.path(),
             attempt,

@@ -9,9 +9,11 @@
 //! | `unicrm_rate_limited_total` | counter | `vendor`, `tenant` (answers 429) |
 //! | `unicrm_request_duration_seconds` | histogram | `vendor`, `tenant`, `method` |
 //! | `unicrm_limit_wait_seconds` | histogram | `vendor`, `tenant` (time held by the limiter and the budget) |
+//! | `unicrm_limiter_redis_unreachable_total` | counter | `vendor`, `tenant`, `outage` (`fail_closed` or `fall_back_to_local`): a Redis rate limiter could not reach Redis (feature `redis`) |
 //!
-//! The span of one attempt is `unicrm.request`, with `vendor`, `tenant`, `method`, `path`,
-//! `attempt` and, once answered, `status`.
+//! The span of one attempt is `unicrm.request`, with `vendor`, `tenant`, `resource` (the first
+//! segment of the path under the client's base URL: `parties`, `Contacts`, …), `method`,
+//! `path`, `attempt` and, once answered, `status`.
 
 use std::time::Duration;
 
@@ -27,6 +29,21 @@ pub const RATE_LIMITED: &str = "unicrm_rate_limited_total";
 pub const DURATION: &str = "unicrm_request_duration_seconds";
 /// Time held before a send by the rate limiter and the budget.
 pub const LIMIT_WAIT: &str = "unicrm_limit_wait_seconds";
+/// A Redis rate limiter's attempts that could not reach Redis (each held or locally paced
+/// request counts once per attempt).
+pub const REDIS_UNREACHABLE: &str = "unicrm_limiter_redis_unreachable_total";
+
+/// The resource a request names: the first segment of `url`'s path under `base`'s path (the
+/// first segment of the path when `url` is elsewhere, e.g. a token endpoint), or `""`.
+pub(crate) fn resource_of(base: &url::Url, url: &url::Url) -> String {
+    let path = url.path();
+    let under = path.strip_prefix(base.path()).unwrap_or(path);
+    under
+        .split('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
 
 /// The labels of one client.
 #[derive(Debug, Clone)]
