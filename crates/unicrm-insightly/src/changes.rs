@@ -478,7 +478,6 @@ async fn scan_batch<S: ObjectSpec>(
     res: &ObjectResource<S>,
     mut run: Box<Run<S>>,
 ) -> Result<(Batch<S>, Phase<S>)> {
-    run.before_last.extend(run.last_page.drain(..));
     let found = deletion_scan::scan(res, &run.ids).await?;
     let hold = deletions_hold(&found.gone, &run.before_last, run.resumed);
     let (at, seen) = finish(&run.window, &run.state.seen, hold, &found.gone);
