@@ -101,10 +101,12 @@ fn finish_keeps_the_next_window_only() {
     // Date 10:00:11 → checkpoint 10:00:10; the next query asks after 10:00:09.
     assert_eq!(at, t(10));
     assert_eq!(seen.keys().copied().collect::<Vec<_>>(), vec![1, 7]);
-    // Held: the checkpoint stays, and so does everything inside the window.
+    // Held: the checkpoint stays, and so do the previous reports inside the window; 8 was
+    // dropped from the window's own reports when its page was read (a listing ending then
+    // would not keep it), so a held relisting may repeat it: a repeat, never a loss.
     let (held, seen) = finish(&w, &prev, true, &ids(&[]));
     assert_eq!(held, t(0));
-    assert_eq!(seen.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3, 7, 8]);
+    assert_eq!(seen.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3, 7]);
 }
 
 #[test]
