@@ -33,7 +33,11 @@ pub async fn sync_idle_poll_requests() -> R<()> {
     })
     .await
     .map_err(s)?;
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).single().unwrap_or_default());
+    let clock = ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0)
+            .single()
+            .unwrap_or_default(),
+    );
     let client = InsightlyClient::builder()
         .base_url(sim.base_url.as_str())
         .api_key(sim.api_key.clone())

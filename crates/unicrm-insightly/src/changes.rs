@@ -408,7 +408,10 @@ impl<S: ObjectSpec> Run<S> {
     }
 
     /// Reads the next page of the upsert listing; `true` when it ended the listing.
-    async fn page(&mut self, res: &ObjectResource<S>) -> Result<(Vec<Change<S::R, <S::R as Record>::Id>>, bool)> {
+    async fn page(
+        &mut self,
+        res: &ObjectResource<S>,
+    ) -> Result<(Vec<Change<S::R, <S::R as Record>::Id>>, bool)> {
         self.pages += 1;
         if self.pages > DEFAULT_MAX_PAGES {
             return Err(Error::Paging {

@@ -97,7 +97,9 @@ impl DeletionScanPolicy {
     pub fn next_due(&self, last: &LastScan, quota: Option<u64>) -> DateTime<Utc> {
         let wait = chrono::Duration::from_std(self.interval(quota, last.requests))
             .unwrap_or(chrono::Duration::MAX);
-        last.at.checked_add_signed(wait).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        last.at
+            .checked_add_signed(wait)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Whether a scan is due at `now`: always without a previous scan (the baseline).
@@ -261,17 +263,17 @@ mod tests {
         assert_eq!(p.interval(Some(0), 20), Duration::from_secs(17_280));
         // Enterprise, 100,000 a day: 10,000 for scans, 200 pages each: every 1,728 s.
         assert_eq!(p.interval(Some(100_000), 200), Duration::from_secs(1_728));
-        let half = DeletionScanPolicy {
-            share: 0.5,
-            ..p
-        };
+        let half = DeletionScanPolicy { share: 0.5, ..p };
         assert_eq!(half.interval(Some(1_000), 20), Duration::from_secs(3_456));
         let floor = DeletionScanPolicy {
             min_interval: Duration::from_secs(20_000),
             ..p
         };
         assert_eq!(floor.interval(Some(1_000), 20), Duration::from_secs(20_000));
-        assert_eq!(floor.interval(Some(100_000), 20), Duration::from_secs(20_000));
+        assert_eq!(
+            floor.interval(Some(100_000), 20),
+            Duration::from_secs(20_000)
+        );
     }
 
     #[test]

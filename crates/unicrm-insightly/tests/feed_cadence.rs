@@ -14,8 +14,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use unicrm_core::time::ManualClock;
 use unicrm_core::{
-    Change, ChangeSet, Checkpoint, Contact, ContactId, ContactPatch, Crm, CrmExt, ListParams,
-    Patch,
+    Change, ChangeSet, Checkpoint, Contact, ContactId, ContactPatch, Crm, CrmExt, ListParams, Patch,
 };
 use unicrm_insightly::InsightlyClient;
 use unicrm_insightly::changes::FeedState;
@@ -129,7 +128,10 @@ async fn a_resume_from_each_batch_checkpoint_loses_nothing_while_a_writer_edits(
         let mut stream = c.contacts().change_stream(cp.clone());
         for _ in 0..=k {
             let b = stream.next().await.expect("a batch").unwrap();
-            assert_eq!(b.next.at, start_at, "a mid-way checkpoint does not move `at`");
+            assert_eq!(
+                b.next.at, start_at,
+                "a mid-way checkpoint does not move `at`"
+            );
             assert!(state(&b.next).window.is_some(), "batch {k} is mid-way");
             apply(&mut replica, &b);
             cp = b.next;
@@ -211,7 +213,11 @@ async fn the_scan_runs_at_the_cadence_the_quota_share_allows() {
         clock.advance(Duration::from_secs(step));
         let before = c.stats().requests;
         let set = c.contacts().changes_since(&cp).await.unwrap();
-        assert_eq!(c.stats().requests - before, 1, "an idle poll costs one request");
+        assert_eq!(
+            c.stats().requests - before,
+            1,
+            "an idle poll costs one request"
+        );
         assert!(deleted(&set).is_empty(), "{:?}", set.changes);
         cp = set.next;
     }
@@ -228,7 +234,10 @@ async fn the_scan_runs_at_the_cadence_the_quota_share_allows() {
     assert_eq!(stats.scans, 2);
     assert_eq!(stats.requests, 1 + 2);
     let report = stats.last.unwrap();
-    assert_eq!((report.pages, report.read_backs, report.requests), (1, 1, 2));
+    assert_eq!(
+        (report.pages, report.read_backs, report.requests),
+        (1, 1, 2)
+    );
     assert_eq!(report.deleted, 1);
     assert_eq!(report.ids, ids.len() as u64 - 1);
     assert_eq!(report.object, "Contacts");
@@ -250,7 +259,10 @@ async fn the_scan_runs_at_the_cadence_the_quota_share_allows() {
     s.set_rate_limits(0, 100_000);
     c.contacts().changes_since(&cp).await.unwrap();
     let stats = c.deletion_scan_stats();
-    assert_eq!(stats.scans, 3, "the quota the responses report sets the cadence");
+    assert_eq!(
+        stats.scans, 3,
+        "the quota the responses report sets the cadence"
+    );
     let last = stats.last.unwrap();
     assert_eq!((last.next_due - last.at).num_milliseconds(), 8_640);
 }

@@ -114,13 +114,22 @@ fn a_total_that_drops_mid_listing_holds() {
     let mut w = Window::new(t(0));
     w.observe(Some(t(10)), Some(5));
     w.observe(Some(t(11)), Some(6));
-    assert!(!w.hold, "a record joining the window shifts pages forward: a repeat");
+    assert!(
+        !w.hold,
+        "a record joining the window shifts pages forward: a repeat"
+    );
     assert_eq!(w.end_at(false), t(8));
     w.observe(None, None);
     assert!(!w.hold);
-    assert_eq!((w.first_date, w.last_date, w.total), (Some(t(10)), Some(t(11)), Some(6)));
+    assert_eq!(
+        (w.first_date, w.last_date, w.total),
+        (Some(t(10)), Some(t(11)), Some(6))
+    );
     w.observe(Some(t(12)), Some(5));
-    assert!(w.hold, "a record left the window: deleted, later pages shifted back");
+    assert!(
+        w.hold,
+        "a record left the window: deleted, later pages shifted back"
+    );
     assert_eq!(w.end_at(false), t(0));
 }
 

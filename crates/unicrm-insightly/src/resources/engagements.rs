@@ -325,25 +325,22 @@ impl Resource<Engagement> for EngagementsResource {
                 let last_events = std::sync::Arc::new(std::sync::Mutex::new(events_cp.clone()));
                 let seen_events = last_events.clone();
                 let emails_start = emails_cp.clone();
-                let events = crate::changes::change_stream(&self.events, events_cp).map(
-                    move |batch| {
+                let events =
+                    crate::changes::change_stream(&self.events, events_cp).map(move |batch| {
                         let batch = batch?;
                         if let Ok(mut l) = seen_events.lock() {
                             *l = batch.next.clone();
                         }
                         join(batch, empty(emails_cp.clone()))
-                    },
-                );
-                let emails = crate::changes::change_stream(&self.emails, emails_start).map(
-                    move |batch| {
+                    });
+                let emails =
+                    crate::changes::change_stream(&self.emails, emails_start).map(move |batch| {
                         let batch = batch?;
-                        let events_next = last_events
-                            .lock()
-                            .map(|l| l.clone())
-                            .map_err(|_| Error::config("the engagements feed lost its events checkpoint"))?;
+                        let events_next = last_events.lock().map(|l| l.clone()).map_err(|_| {
+                            Error::config("the engagements feed lost its events checkpoint")
+                        })?;
                         join(empty(events_next), batch)
-                    },
-                );
+                    });
                 // One error ends the whole stream (the emails feed does not start after a
                 // failed events feed).
                 events.chain(emails).scan(false, |failed, item| {
