@@ -261,7 +261,8 @@ fn latest_first_seen<R: Record>(records: Vec<R>) -> Vec<R> {
     out
 }
 
-type Seen = BTreeMap<u64, (DateTime<Utc>, u64)>;
+/// id → (`DATE_UPDATED_UTC`, fingerprint) of reported upserts.
+pub type Seen = BTreeMap<u64, (DateTime<Utc>, u64)>;
 
 /// Whether a reading at `t` with fingerprint `fp` was already reported per `seen`: a newer
 /// version, or this one (same time and content).
@@ -307,10 +308,10 @@ pub fn page_changes<R: Record>(
 /// reports to keep for the next call's window, without the ids in `gone`.
 pub fn finish(
     window: &Window,
-    prev_seen: &BTreeMap<u64, (DateTime<Utc>, u64)>,
+    prev_seen: &Seen,
     hold: bool,
     gone: &BTreeSet<u64>,
-) -> (DateTime<Utc>, BTreeMap<u64, (DateTime<Utc>, u64)>) {
+) -> (DateTime<Utc>, Seen) {
     let at = window.end_at(hold);
     let keep_from = since_query(at);
     let mut seen: Seen = prev_seen.clone();
