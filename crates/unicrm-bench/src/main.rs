@@ -14,6 +14,7 @@ mod mapping;
 mod mapping_projects;
 mod rss;
 mod scale;
+mod sync_idle;
 mod tenants;
 
 use std::time::Instant;
@@ -89,6 +90,9 @@ fn main() {
         }
         if wanted("migration_throughput") {
             figures::migration_throughput().await?;
+        }
+        if wanted("sync_idle_poll_requests") {
+            sync_idle::sync_idle_poll_requests().await?;
         }
         if wanted("token_rotation_lockouts") {
             scale::token_rotation_lockouts().await?;

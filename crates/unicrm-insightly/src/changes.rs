@@ -1,11 +1,16 @@
 //! The change feed (docs/vendors/insightly-v3.1.md, "Search endpoints"): upserts since a
-//! checkpoint, and deletions.
+//! checkpoint, and deletions, as a stream of batches (`Resource::change_stream`), each with
+//! the checkpoint that resumes after it; `changes_since` is that stream collected.
 //!
 //! **Upserts** come from `GET /{Obj}/Search?updated_after_utc=…` (full records), read page
 //! after page (`top` = 500 unless `change_page_size` says otherwise), `count_total=true` on
 //! each page: a short page ends the listing only when the total agrees. The filter is
 //! *exclusive* and has *one-second* resolution, so the feed asks from one second before the
-//! checkpoint's whole second.
+//! checkpoint's whole second. **One batch per page.** A batch's checkpoint keeps `at` where
+//! the listing started and the listing in progress in its state ([`Window`]: the next
+//! `skip`, the first page's `Date`, the last total): a stream started from it reads the next
+//! page of the same window. Only the batch that ends the listing moves `at`, to what the
+//! listing read in one go would have given.
 //!
 //! *The next checkpoint comes from the vendor's clock*, never ours: the `Date` header of the
 //! listing's first response (T₀, as of the start of the listing), minus the listing's duration
@@ -19,36 +24,47 @@
 //! content (FNV-1a of the unified record's JSON). A record listed again with the same time
 //! **and** content is not reported again; a second change within the same vendor second
 //! (same time, new content) is. A version older than the one reported is not reported.
+//! While a listing is in progress the window's own reports are kept likewise (those a
+//! listing ending now would keep), so a resume repeats as little as it can; a repeat is
+//! allowed, a loss is not.
 //!
-//! **Deletions**: Insightly has no tombstones. Each call lists every id with `brief=true` at
-//! `top=500` — the cheapest possible listing — and compares it with the id set stored in the
-//! checkpoint (compact ranges, `"1001-1240,1300"`). An id missing from that scan is only a
-//! *candidate*: offset paging skips records under concurrent deletes. Each candidate is read
+//! **Deletions**: Insightly has no tombstones. When a scan is due ([`crate::deletion_scan`]:
+//! its own cadence, on a share of the daily quota), the stream lists every id with
+//! `brief=true` at `top=500` — the cheapest possible listing — and compares it with the id set
+//! stored in the checkpoint (compact ranges, `"1001-1240,1300"`): every id of the last scan
+//! and every id reported since. An id missing from that scan is only a *candidate*: offset
+//! paging skips records under concurrent deletes. Each candidate is read
 //! (`GET /{Obj}/{id}`; Insightly has no multi-get): a 404 (or 403: no longer visible to this
-//! key) is a deletion; a record that answers stays in the set. Records returned by the upsert
-//! listing but absent from the scan are candidates too, so every id ever reported is in the
-//! stored set and its later deletion is seen. The first call (a checkpoint without state)
-//! records the baseline and reports no deletions of ids it never saw.
+//! key) is a deletion; a record that answers stays in the set. The deletions are a batch of
+//! their own, after the upserts. The first call (a checkpoint without state) records the
+//! baseline and reports no deletions of ids it never saw. The id set is the one O(records)
+//! piece of the feed's memory and state.
 //!
 //! *Offset paging under concurrent deletes*: a deletion shifts the later pages of the upsert
 //! listing back by one, so a record at a page boundary can be skipped — only when a record
 //! already read on a page before the last is deleted before the listing ends (the listing is
-//! ordered by id in practice: "Paging, counting and brief"). When such a record is found
-//! deleted, the checkpoint is **held** where it was: the next call lists the same window again
-//! (de-duplicated), until a listing runs undisturbed.
+//! ordered by id in practice: "Paging, counting and brief"). The checkpoint is **held** where
+//! it was (the next call lists the same window again, de-duplicated) when the listing's total
+//! drops between two pages (a record left the window: deleted) and, when a scan runs, when
+//! it confirms the deletion of a record read on a page before the last (of any record, when
+//! the listing was resumed and its earlier pages are not known).
 //!
-//! **Cost per call**: `ceil(changed / 500)` search requests (at least 1) plus
-//! `ceil(total / 500)` brief id-scan requests, plus one read per deletion candidate, plus one
-//! custom field definitions request per five minutes (for leads also `/LeadStatuses` and
-//! `/LeadSources`, for the labels). For 10,000 contacts with 30 changes that is 1 + 20 = 21
-//! requests, about two and a half seconds at 9 requests/second.
+//! **Cost per call**: `ceil(changed / 500)` search requests (at least 1), plus, when a scan
+//! is due, `ceil(total / 500)` brief id-scan requests and one read per deletion candidate,
+//! plus one custom field definitions request per five minutes (for leads also
+//! `/LeadStatuses` and `/LeadSources`, for the labels). An idle poll between scans costs 1
+//! request; for 10,000 contacts a scan costs 20.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
-use unicrm_core::{Change, ChangeSet, Checkpoint, Error, Record, Result};
+use unicrm_core::page::DEFAULT_MAX_PAGES;
+use unicrm_core::{Change, ChangeSet, ChangeStream, Checkpoint, Error, Record, Result};
 
+use crate::deletion_scan::{self, DeletionScanReport, LastScan};
 use crate::mapping::dates;
 use crate::paging::{self, Listing};
 use crate::resources::{ObjectResource, ObjectSpec, since_query};
@@ -59,13 +75,90 @@ pub const PRECISION: Duration = Duration::seconds(1);
 /// What the checkpoint's `state` holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct FeedState {
-    /// Format version (2; version 1 kept `boundary` pairs instead of `seen`).
+    /// Format version (3; version 2 had no `window` nor `last_scan`, version 1 kept
+    /// `boundary` pairs instead of `seen`).
     pub v: u32,
-    /// Every id present at the last call, as ranges (`"1-5,9"`).
+    /// Every id present at the last scan and every id reported since, as ranges (`"1-5,9"`).
     pub ids: String,
-    /// id → (`DATE_UPDATED_UTC`, fingerprint) of the upserts reported inside the window.
+    /// id → (`DATE_UPDATED_UTC`, fingerprint) of the upserts reported inside the window of
+    /// the next listing (as of the last finished listing).
     #[serde(default)]
     pub seen: BTreeMap<u64, (DateTime<Utc>, u64)>,
+    /// The upsert listing in progress, when the checkpoint is from mid-way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// The last deletion scan: when, and what it cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_scan: Option<LastScan>,
+}
+
+/// An upsert listing in progress (see the module docs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    /// The checkpoint time the listing started from (its `updated_after_utc` is
+    /// one second before this time's whole second).
+    pub since: DateTime<Utc>,
+    /// The `skip` of the next page.
+    pub skip: u64,
+    /// `Date` of the listing's first response.
+    #[serde(default)]
+    pub first_date: Option<DateTime<Utc>>,
+    /// `Date` of its latest response.
+    #[serde(default)]
+    pub last_date: Option<DateTime<Utc>>,
+    /// The total its latest page reported.
+    #[serde(default)]
+    pub total: Option<u64>,
+    /// Whether the checkpoint must stay at `since` when the listing ends.
+    #[serde(default)]
+    pub hold: bool,
+    /// The window's own reports a listing ending now would keep (as `FeedState::seen`).
+    #[serde(default)]
+    pub seen: BTreeMap<u64, (DateTime<Utc>, u64)>,
+}
+
+impl Window {
+    /// A listing starting from `since`.
+    pub fn new(since: DateTime<Utc>) -> Self {
+        Window {
+            since,
+            skip: 0,
+            first_date: None,
+            last_date: None,
+            total: None,
+            hold: false,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Takes in a page's `Date` and total: a total lower than the last one means a record
+    /// left the window while it was listed (a deletion), so the checkpoint is held.
+    pub fn observe(&mut self, date: Option<DateTime<Utc>>, total: Option<u64>) {
+        if self.first_date.is_none() {
+            self.first_date = date;
+        }
+        if date.is_some() {
+            self.last_date = date;
+        }
+        if let (Some(before), Some(now)) = (self.total, total)
+            && now < before
+        {
+            self.hold = true;
+        }
+        if total.is_some() {
+            self.total = total;
+        }
+    }
+
+    /// The checkpoint the listing gives if it ends now (held or not).
+    pub fn end_at(&self, hold: bool) -> DateTime<Utc> {
+        next_at(
+            self.since,
+            self.first_date,
+            self.last_date,
+            self.hold || hold,
+        )
+    }
 }
 
 /// The content fingerprint used to de-duplicate re-read records (core's, FNV-1a of the JSON).
@@ -140,19 +233,6 @@ fn state_of(cp: &Checkpoint) -> Result<Option<FeedState>> {
     }
 }
 
-/// What the upsert listing read.
-#[derive(Debug)]
-pub struct UpsertListing<R> {
-    /// The records, in order.
-    pub records: Vec<R>,
-    /// Ids read on pages before the last.
-    pub before_last: HashSet<u64>,
-    /// `Date` of the first response.
-    pub first_date: Option<DateTime<Utc>>,
-    /// `Date` of the last response.
-    pub last_date: Option<DateTime<Utc>>,
-}
-
 /// The Insightly id of a record: its unified id, or the number after a kind prefix
 /// (`event-7001`, see [`crate::resources::engagements`]).
 fn numeric_id<R: Record>(r: &R) -> Option<u64> {
@@ -181,208 +261,274 @@ fn latest_first_seen<R: Record>(records: Vec<R>) -> Vec<R> {
     out
 }
 
-/// Whether a deletion may have made the upsert listing skip a record (see the module docs).
-pub fn must_hold<R>(listing: &UpsertListing<R>, gone: &BTreeSet<u64>) -> bool {
-    gone.iter().any(|id| listing.before_last.contains(id))
+/// id → (`DATE_UPDATED_UTC`, fingerprint) of reported upserts.
+pub type Seen = BTreeMap<u64, (DateTime<Utc>, u64)>;
+
+/// Whether a reading at `t` with fingerprint `fp` was already reported per `seen`: a newer
+/// version, or this one (same time and content).
+fn reported(seen: &Seen, n: u64, t: DateTime<Utc>, fp: u64) -> bool {
+    seen.get(&n)
+        .is_some_and(|(pt, pfp)| *pt > t || (*pt == t && *pfp == fp))
 }
 
-/// The ids to read back: those of the previous set and of the listing that the scan missed.
-pub fn candidates<R: Record>(
-    listing: &UpsertListing<R>,
-    scanned: &BTreeSet<u64>,
-    prev_ids: Option<&BTreeSet<u64>>,
-) -> BTreeSet<u64> {
-    let mut out: BTreeSet<u64> = prev_ids
-        .map(|p| p.difference(scanned).copied().collect())
-        .unwrap_or_default();
-    out.extend(
-        listing
-            .records
-            .iter()
-            .filter_map(numeric_id)
-            .filter(|id| !scanned.contains(id)),
-    );
-    out
-}
-
-/// The change set and the next checkpoint, per the module docs. `present` is every id known
-/// to exist (the scan plus the candidates that answered), `gone` the candidates that did not.
-pub fn assemble<R: Record>(
-    listing: UpsertListing<R>,
-    present: &BTreeSet<u64>,
-    gone: &BTreeSet<u64>,
-    prev: Option<&FeedState>,
-    checkpoint_at: DateTime<Utc>,
-    make_id: impl Fn(u64) -> R::Id,
-) -> Result<ChangeSet<R, R::Id>> {
-    let hold = must_hold(&listing, gone);
-    let at = next_at(checkpoint_at, listing.first_date, listing.last_date, hold);
-    // The next call asks for records updated after `since_query(at)`.
-    let keep_from = since_query(at);
-    let mut seen: BTreeMap<u64, (DateTime<Utc>, u64)> = prev
-        .map(|p| {
-            p.seen
-                .iter()
-                .filter(|(_, (t, _))| *t >= keep_from)
-                .map(|(k, v)| (*k, *v))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut ids: BTreeSet<u64> = present.difference(gone).copied().collect();
+/// The upserts of one page of `window` (whose `Date` and total are already observed), not
+/// already reported per `prev_seen` (the last finished listing's) or the window's own
+/// reports. Every id read joins `ids`; the window's reports are pruned to those a listing
+/// ending now would keep.
+pub fn page_changes<R: Record>(
+    records: Vec<R>,
+    prev_seen: &BTreeMap<u64, (DateTime<Utc>, u64)>,
+    window: &mut Window,
+    ids: &mut BTreeSet<u64>,
+) -> Vec<Change<R, R::Id>> {
     let mut changes = Vec::new();
-    for record in latest_first_seen(listing.records) {
+    for record in latest_first_seen(records) {
         let Some(n) = numeric_id(&record) else {
             changes.push(Change::Upserted { record });
             continue;
         };
-        if gone.contains(&n) {
-            continue;
-        }
         ids.insert(n);
         let Some(t) = record.updated_at() else {
             changes.push(Change::Upserted { record });
             continue;
         };
         let fp = fingerprint(&record);
-        let already = prev
-            .and_then(|p| p.seen.get(&n))
-            .is_some_and(|(pt, pfp)| *pt > t || (*pt == t && *pfp == fp));
-        if already {
+        if reported(prev_seen, n, t, fp) || reported(&window.seen, n, t, fp) {
             continue;
         }
-        if t >= keep_from {
-            seen.insert(n, (t, fp));
-        }
+        window.seen.insert(n, (t, fp));
         changes.push(Change::Upserted { record });
     }
-    for id in gone {
-        seen.remove(id);
-        changes.push(Change::Deleted {
-            id: make_id(*id),
-            deleted_at: None,
-        });
+    let keep_from = since_query(window.end_at(false));
+    window.seen.retain(|_, (t, _)| *t >= keep_from);
+    changes
+}
+
+/// Ends `window`: the next checkpoint time (held when the window or `hold` says so) and the
+/// reports to keep for the next call's window, without the ids in `gone`.
+pub fn finish(
+    window: &Window,
+    prev_seen: &Seen,
+    hold: bool,
+    gone: &BTreeSet<u64>,
+) -> (DateTime<Utc>, Seen) {
+    let at = window.end_at(hold);
+    let keep_from = since_query(at);
+    let mut seen: Seen = prev_seen.clone();
+    for (n, v) in &window.seen {
+        match seen.get(n) {
+            Some(old) if old.0 > v.0 => {}
+            _ => {
+                seen.insert(*n, *v);
+            }
+        }
     }
-    let state = FeedState {
-        v: 2,
-        ids: encode_ids(&ids),
-        seen,
-    };
-    Ok(ChangeSet {
-        changes,
-        next: Checkpoint {
-            at,
-            state: Some(serde_json::to_value(&state).map_err(|e| Error::config(e.to_string()))?),
-        },
+    seen.retain(|n, (t, _)| *t >= keep_from && !gone.contains(n));
+    (at, seen)
+}
+
+/// Whether confirmed deletions may have made the listing skip a record: one of `gone` was
+/// read on a page before the last (`before_last`), or, for a resumed listing whose earlier
+/// pages are unknown, any deletion at all.
+pub fn deletions_hold(gone: &BTreeSet<u64>, before_last: &HashSet<u64>, resumed: bool) -> bool {
+    if resumed {
+        !gone.is_empty()
+    } else {
+        gone.iter().any(|id| before_last.contains(id))
+    }
+}
+
+/// One run of the stream: the state carried from batch to batch.
+struct Run<S: ObjectSpec> {
+    state: FeedState,
+    ids: BTreeSet<u64>,
+    window: Window,
+    before_last: HashSet<u64>,
+    last_page: Vec<u64>,
+    resumed: bool,
+    pages: u64,
+    defs: Arc<crate::mapping::Definitions>,
+    lists: Arc<crate::mapping::lead::LeadPicklists>,
+    _spec: std::marker::PhantomData<fn() -> S>,
+}
+
+enum Phase<S: ObjectSpec> {
+    Start(Checkpoint),
+    Listing(Box<Run<S>>),
+    Scan(Box<Run<S>>),
+    Done,
+}
+
+type Batch<S> = ChangeSet<<S as ObjectSpec>::R, <<S as ObjectSpec>::R as Record>::Id>;
+
+fn checkpoint_of(at: DateTime<Utc>, state: &FeedState) -> Result<Checkpoint> {
+    Ok(Checkpoint {
+        at,
+        state: Some(serde_json::to_value(state).map_err(|e| Error::config(e.to_string()))?),
     })
 }
 
-/// Every id of the object, by a `brief=true` listing.
-async fn id_scan<S: ObjectSpec>(res: &ObjectResource<S>) -> Result<BTreeSet<u64>> {
-    let listing = Listing {
-        brief: true,
-        ..Listing::new(S::PATH)
-    };
-    let raw = paging::fetch_all(&res.shared, &listing).await?;
-    let mut ids = BTreeSet::new();
-    for (i, r) in raw.iter().enumerate() {
-        let m: serde_json::Map<String, serde_json::Value> =
-            crate::wire::decode_at(r.get(), &format!("[{i}]"))?;
-        match m.get(S::ID_KEY).and_then(serde_json::Value::as_u64) {
-            Some(id) => {
-                ids.insert(id);
+impl<S: ObjectSpec> Run<S> {
+    async fn start(res: &ObjectResource<S>, checkpoint: &Checkpoint) -> Result<Self> {
+        let mut state = state_of(checkpoint)?.unwrap_or_default();
+        let ids = decode_ids(&state.ids)?;
+        let window = state
+            .window
+            .take()
+            .unwrap_or_else(|| Window::new(checkpoint.at));
+        Ok(Run {
+            resumed: window.skip > 0,
+            state,
+            ids,
+            window,
+            before_last: HashSet::new(),
+            last_page: Vec::new(),
+            pages: 0,
+            defs: res.defs().await?,
+            lists: res.lists().await?,
+            _spec: std::marker::PhantomData,
+        })
+    }
+
+    /// The checkpoint after a batch: mid-way (`window` kept, `at` unmoved) or final.
+    fn checkpoint(&self, finished: Option<DateTime<Utc>>) -> Result<Checkpoint> {
+        let mut state = FeedState {
+            v: 3,
+            ids: encode_ids(&self.ids),
+            seen: self.state.seen.clone(),
+            window: Some(self.window.clone()),
+            last_scan: self.state.last_scan,
+        };
+        match finished {
+            Some(at) => {
+                state.window = None;
+                checkpoint_of(at, &state)
             }
-            None => {
-                return Err(Error::decode(
-                    format!("[{i}].{}", S::ID_KEY),
-                    "missing or not an integer id",
-                ));
-            }
+            None => checkpoint_of(self.window.since, &state),
         }
     }
-    Ok(ids)
-}
 
-/// The upsert listing, page after page.
-async fn read_upserts<S: ObjectSpec>(
-    res: &ObjectResource<S>,
-    checkpoint: &Checkpoint,
-) -> Result<UpsertListing<S::R>> {
-    let listing = Listing {
-        path: format!("{}/Search", S::PATH),
-        query: vec![(
-            "updated_after_utc".into(),
-            dates::format_query(&since_query(checkpoint.at)),
-        )],
-        brief: false,
-    };
-    let top = paging::page_size(res.shared.feed_page_size);
-    let defs = res.defs().await?;
-    let lists = res.lists().await?;
-    let pages = paging::fetch_sequential(&res.shared, &listing, top).await?;
-    let mut out = UpsertListing {
-        records: Vec::new(),
-        before_last: HashSet::new(),
-        first_date: pages.first().and_then(|p| p.date),
-        last_date: pages.last().and_then(|p| p.date),
-    };
-    let mut offset = 0usize;
-    for (i, page) in pages.iter().enumerate() {
+    /// Reads the next page of the upsert listing; `true` when it ended the listing.
+    async fn page(
+        &mut self,
+        res: &ObjectResource<S>,
+    ) -> Result<(Vec<Change<S::R, <S::R as Record>::Id>>, bool)> {
+        self.pages += 1;
+        if self.pages > DEFAULT_MAX_PAGES {
+            return Err(Error::Paging {
+                message: format!(
+                    "insightly {}/Search needs more than {DEFAULT_MAX_PAGES} pages (the limit)",
+                    S::PATH
+                ),
+            });
+        }
+        let listing = Listing {
+            path: format!("{}/Search", S::PATH),
+            query: vec![(
+                "updated_after_utc".into(),
+                dates::format_query(&since_query(self.window.since)),
+            )],
+            brief: false,
+        };
+        let top = paging::page_size(res.shared.feed_page_size);
+        let page = paging::fetch_page(&res.shared, &listing, self.window.skip, top, true).await?;
+        self.window.observe(page.date, page.total);
+        let mut records = Vec::with_capacity(page.items.len());
         for (j, raw) in page.items.iter().enumerate() {
-            let r = S::read(raw, &defs, &lists, &format!("[{}]", offset + j))?;
-            if i + 1 < pages.len() {
-                out.before_last.extend(numeric_id(&r));
-            }
-            out.records.push(r);
+            let at = self.window.skip as usize + j;
+            records.push(S::read(raw, &self.defs, &self.lists, &format!("[{at}]"))?);
         }
-        offset += page.items.len();
+        self.before_last.extend(self.last_page.drain(..));
+        self.last_page = records.iter().filter_map(numeric_id).collect();
+        let changes = page_changes(records, &self.state.seen, &mut self.window, &mut self.ids);
+        self.window.skip = self.window.skip.saturating_add(page.items.len() as u64);
+        Ok((changes, page.next.is_none()))
     }
-    Ok(out)
 }
 
-/// Reads each candidate: (those that answered, those that are gone).
-async fn read_back<S: ObjectSpec>(
+/// The next batch of the stream (see the module docs).
+async fn step<S: ObjectSpec>(
     res: &ObjectResource<S>,
-    candidates: &BTreeSet<u64>,
-) -> Result<(BTreeSet<u64>, BTreeSet<u64>)> {
-    let mut present = BTreeSet::new();
-    let mut gone = BTreeSet::new();
-    for id in candidates {
-        match res.shared.get_object(&format!("{}/{id}", S::PATH)).await {
-            Ok(_) => {
-                present.insert(*id);
-            }
-            Err(e) if e.is_not_found() || e.status() == Some(403) => {
-                gone.insert(*id);
-            }
-            Err(e) => return Err(e),
-        }
+    phase: Phase<S>,
+) -> Result<Option<(Batch<S>, Phase<S>)>> {
+    let mut run = match phase {
+        Phase::Done => return Ok(None),
+        Phase::Start(cp) => Box::new(Run::<S>::start(res, &cp).await?),
+        Phase::Listing(run) => run,
+        Phase::Scan(run) => return scan_batch(res, run).await.map(Some),
+    };
+    let (changes, ended) = run.page(res).await?;
+    if !ended {
+        let next = run.checkpoint(None)?;
+        return Ok(Some((ChangeSet { changes, next }, Phase::Listing(run))));
     }
-    Ok((present, gone))
+    let policy = &res.shared.deletion_scans;
+    let now = res.shared.clock.now();
+    let quota = res.shared.http.last_rate_limit().limit;
+    if policy.due(run.state.last_scan.as_ref(), now, quota) {
+        // The listing is read; the checkpoint moves once the scan has said whether to hold.
+        let next = run.checkpoint(None)?;
+        return Ok(Some((ChangeSet { changes, next }, Phase::Scan(run))));
+    }
+    res.shared.scan_stats.skipped();
+    let (at, seen) = finish(&run.window, &run.state.seen, false, &BTreeSet::new());
+    run.state.seen = seen;
+    let next = run.checkpoint(Some(at))?;
+    Ok(Some((ChangeSet { changes, next }, Phase::Done)))
 }
 
-/// The change feed of one object (see the module docs).
+/// The deletion scan and the batch of its confirmed deletions, with the final checkpoint.
+async fn scan_batch<S: ObjectSpec>(
+    res: &ObjectResource<S>,
+    mut run: Box<Run<S>>,
+) -> Result<(Batch<S>, Phase<S>)> {
+    let found = deletion_scan::scan(res, &run.ids).await?;
+    let hold = deletions_hold(&found.gone, &run.before_last, run.resumed);
+    let (at, seen) = finish(&run.window, &run.state.seen, hold, &found.gone);
+    let last = LastScan {
+        at: res.shared.clock.now(),
+        requests: found.pages + found.read_backs,
+    };
+    let quota = res.shared.http.last_rate_limit().limit;
+    res.shared.scan_stats.record(DeletionScanReport {
+        object: S::PATH,
+        at: last.at,
+        pages: found.pages,
+        read_backs: found.read_backs,
+        requests: last.requests,
+        ids: found.present.len() as u64,
+        deleted: found.gone.len() as u64,
+        next_due: res.shared.deletion_scans.next_due(&last, quota),
+    });
+    run.state.seen = seen;
+    run.state.last_scan = Some(last);
+    run.ids = found.present;
+    let changes = found
+        .gone
+        .iter()
+        .map(|id| Change::Deleted {
+            id: S::make_id(*id),
+            deleted_at: None,
+        })
+        .collect();
+    let next = run.checkpoint(Some(at))?;
+    Ok((ChangeSet { changes, next }, Phase::Done))
+}
+
+/// The change feed of one object as a stream of batches (see the module docs).
+pub(crate) fn change_stream<S: ObjectSpec>(
+    res: &ObjectResource<S>,
+    checkpoint: Checkpoint,
+) -> ChangeStream<'_, S::R> {
+    stream::try_unfold(Phase::Start(checkpoint), move |phase| step(res, phase)).boxed()
+}
+
+/// The change feed of one object: [`change_stream`] collected.
 pub(crate) async fn changes_since<S: ObjectSpec>(
     res: &ObjectResource<S>,
     checkpoint: &Checkpoint,
-) -> Result<ChangeSet<S::R, <S::R as Record>::Id>> {
-    let prev = state_of(checkpoint)?;
-    let prev_ids = match &prev {
-        Some(p) => Some(decode_ids(&p.ids)?),
-        None => None,
-    };
-    let listing = read_upserts(res, checkpoint).await?;
-    let mut scanned = id_scan(res).await?;
-    let to_read = candidates(&listing, &scanned, prev_ids.as_ref());
-    let (present, gone) = read_back(res, &to_read).await?;
-    scanned.extend(present);
-    assemble(
-        listing,
-        &scanned,
-        &gone,
-        prev.as_ref(),
-        checkpoint.at,
-        S::make_id,
-    )
+) -> Result<Batch<S>> {
+    unicrm_core::collect_changes(checkpoint, change_stream(res, checkpoint.clone())).await
 }
 
 #[cfg(test)]

@@ -39,6 +39,12 @@ pub(crate) struct Shared {
     pub(crate) feed_page_size: Option<u32>,
     /// The custom field definitions and lead picklists caches (see [`crate::cache`]).
     pub(crate) caches: Caches,
+    /// When the change feeds scan for deletions.
+    pub(crate) deletion_scans: crate::deletion_scan::DeletionScanPolicy,
+    /// The clock of the deletion scan cadence.
+    pub(crate) clock: Arc<dyn unicrm_core::time::Clock>,
+    /// The deletion scans so far.
+    pub(crate) scan_stats: crate::deletion_scan::ScanCounter,
 }
 
 impl Shared {
@@ -144,13 +150,16 @@ impl InsightlyClient {
     pub(crate) fn assemble(
         http: HttpClient,
         pod: Option<String>,
-        feed_page_size: Option<u32>,
+        feed: crate::config::FeedOptions,
     ) -> InsightlyClient {
         let shared = Arc::new(Shared {
             http,
             pod,
-            feed_page_size,
+            feed_page_size: feed.page_size,
             caches: Caches::default(),
+            deletion_scans: feed.deletion_scans,
+            clock: feed.clock,
+            scan_stats: Default::default(),
         });
         InsightlyClient {
             inner: Arc::new(Inner {
@@ -197,6 +206,13 @@ impl InsightlyClient {
     /// is left of it.
     pub fn rate_limit_status(&self) -> RateLimitHeaders {
         self.inner.shared.http.last_rate_limit()
+    }
+
+    /// The change feeds' deletion scans so far: how many ran, how many polls skipped one,
+    /// the requests they spent and the last scan's cost and next due time (see
+    /// [`crate::deletion_scan`]).
+    pub fn deletion_scan_stats(&self) -> crate::deletion_scan::DeletionScanStats {
+        self.inner.shared.scan_stats.snapshot()
     }
 
     pub(crate) fn contacts_resource(&self) -> &ObjectResource<ContactSpec> {

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use unicrm_core::http::{ClientOptions, HttpClientBuilder, RateLimiter, RetryPolicy};
-use unicrm_core::time::{Clock, Sleeper};
+use unicrm_core::time::{Clock, Sleeper, SystemClock};
+
+use crate::deletion_scan::{DeletionScanPolicy, check_share};
 
 use crate::client::{InsightlyClient, VENDOR};
 use crate::errors::{InsightlyErrors, InsightlyRateLimits};
@@ -89,6 +91,15 @@ pub struct InsightlyClientBuilder {
     request_interval: Duration,
     instance: Option<String>,
     feed_page_size: Option<u32>,
+    deletion_scans: DeletionScanPolicy,
+    share_error: Option<f64>,
+}
+
+/// What the builder hands the client for its change feeds.
+pub(crate) struct FeedOptions {
+    pub(crate) page_size: Option<u32>,
+    pub(crate) deletion_scans: DeletionScanPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for InsightlyClientBuilder {
@@ -99,6 +110,7 @@ impl std::fmt::Debug for InsightlyClientBuilder {
             .field("options", &self.options)
             .field("request_interval", &self.request_interval)
             .field("instance", &self.instance)
+            .field("deletion_scans", &self.deletion_scans)
             .finish()
     }
 }
@@ -112,6 +124,8 @@ impl Default for InsightlyClientBuilder {
             request_interval: REQUEST_INTERVAL,
             instance: None,
             feed_page_size: None,
+            deletion_scans: DeletionScanPolicy::default(),
+            share_error: None,
         }
     }
 }
@@ -203,6 +217,32 @@ impl InsightlyClientBuilder {
         self
     }
 
+    /// The share of the daily quota (`X-RateLimit-Limit`) the deletion scans of each change
+    /// feed may use, a fraction in (0, 1] (default 0.1: 10 %, safe on the Free plan's 1,000
+    /// requests a day). The next scan is due the last scan's cost × 86,400 s / (quota ×
+    /// share) after it (see [`crate::deletion_scan`]). `build` refuses a share outside (0, 1].
+    pub fn deletion_scan_share(mut self, share: f64) -> Self {
+        match check_share(share) {
+            Ok(s) => self.deletion_scans.share = s,
+            Err(_) => self.share_error = Some(share),
+        }
+        self
+    }
+
+    /// The shortest time between two deletion scans of a feed, whatever the budget allows
+    /// (default none).
+    pub fn deletion_scan_min_interval(mut self, interval: Duration) -> Self {
+        self.deletion_scans.min_interval = interval;
+        self
+    }
+
+    /// Scan for deletions on every change feed call (the behaviour before scans had a
+    /// cadence: every call then costs a full id scan).
+    pub fn deletion_scan_every_call(mut self) -> Self {
+        self.deletion_scans.every_call = true;
+        self
+    }
+
     /// Whole-request timeout (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = Some(timeout);
@@ -221,6 +261,9 @@ impl InsightlyClientBuilder {
         let key = self.api_key.ok_or_else(|| {
             Error::config("an Insightly API key is required (User Settings → API)")
         })?;
+        if let Some(bad) = self.share_error {
+            check_share(bad)?;
+        }
         let credentials = crate::auth::credentials(&key)?;
         let (base_url, pod) = resolve(self.pod.as_deref(), self.options.base_url.as_deref())?;
         let limiter = match self.options.rate_limiter.clone() {
@@ -241,10 +284,19 @@ impl InsightlyClientBuilder {
             .rate_limiter(limiter)
             .error_parser(Arc::new(InsightlyErrors))
             .rate_limit_reader(Arc::new(InsightlyRateLimits));
+        let clock: Arc<dyn Clock> = self
+            .options
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
         Ok(InsightlyClient::assemble(
             http.build()?,
             pod,
-            self.feed_page_size,
+            FeedOptions {
+                page_size: self.feed_page_size,
+                deletion_scans: self.deletion_scans,
+                clock,
+            },
         ))
     }
 }

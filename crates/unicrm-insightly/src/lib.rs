@@ -7,6 +7,7 @@ mod capabilities;
 pub mod changes;
 mod client;
 pub mod config;
+pub mod deletion_scan;
 pub mod errors;
 pub mod mapping;
 pub mod paging;
@@ -41,7 +42,28 @@ pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::C
     if let Some(url) = &config.options.base_url {
         b = b.base_url(url);
     }
+    if let Some(share) = deletion_scan_share_from_env()? {
+        b = b.deletion_scan_share(share);
+    }
     Ok(Arc::new(b.build()?))
+}
+
+/// `INSIGHTLY_DELETION_SCAN_SHARE`: the share of the daily quota the deletion scans of each
+/// feed may use (a fraction, `0.1` = 10 %, the default; see [`deletion_scan`]).
+pub const DELETION_SCAN_SHARE_VAR: &str = "INSIGHTLY_DELETION_SCAN_SHARE";
+
+fn deletion_scan_share_from_env() -> unicrm_core::Result<Option<f64>> {
+    match std::env::var(DELETION_SCAN_SHARE_VAR) {
+        Ok(v) if !v.trim().is_empty() => {
+            let share: f64 = v.trim().parse().map_err(|_| {
+                unicrm_core::Error::config(format!(
+                    "{DELETION_SCAN_SHARE_VAR} must be a fraction such as 0.1, not {v:?}"
+                ))
+            })?;
+            deletion_scan::check_share(share).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Registers [`ADAPTER`] in the process-wide registry.

@@ -10,8 +10,8 @@
 //!   (still paced by the client's rate limiter, which every request passes) and kept in order.
 //!   Listing 1,234 records costs exactly 3 requests. Without a total (or when the server
 //!   capped `top`), the rest is read page after page through core's guarded page loop
-//!   ([`unicrm_core::page::guarded_pages`]), as are the change feed's listings
-//!   (`fetch_sequential`). This is what `stream_all` / `list_all` use, through
+//!   ([`unicrm_core::page::guarded_pages`]); the change feed reads its upsert listings
+//!   page by page itself (`fetch_page`, one batch per page). This is what `stream_all` / `list_all` use, through
 //!   `Resource::stream_listing`, also on an `Arc<dyn Crm>`.
 //! - No sort parameter exists (order is by id in practice); offset paging over data that
 //!   changes underneath can skip or repeat a record, so callers de-duplicate by id.
@@ -24,7 +24,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::value::RawValue;
 use unicrm_core::http::Method;
 use unicrm_core::http::Request;
-use unicrm_core::page::{DEFAULT_MAX_PAGES, Paged, collect_pages, guarded_pages};
+use unicrm_core::page::{DEFAULT_MAX_PAGES, Paged, guarded_pages};
 use unicrm_core::{Cursor, Error, ListParams, Result};
 
 use crate::client::Shared;
@@ -239,21 +239,6 @@ pub(crate) async fn fetch_all(shared: &Shared, listing: &Listing) -> Result<Vec<
         .try_collect()
         .await?;
     Ok(pages.into_iter().flat_map(|p| p.items).collect())
-}
-
-/// A listing read page after page (never concurrently), each page with its total and
-/// `Date`: the change feed's upserts, where the order of the reads matters.
-pub(crate) async fn fetch_sequential(
-    shared: &Shared,
-    listing: &Listing,
-    top: u32,
-) -> Result<Vec<RawPage>> {
-    collect_pages(
-        what(listing),
-        ListParams::new(),
-        sequential(shared, Arc::new(listing.clone()), top),
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -89,6 +89,8 @@ impl InsightlyHarness {
             .api_key(key.to_string())
             // The simulator runs without its 10/s limit here; 429s come from the fault knob.
             .requests_per_second(NonZeroU32::new(1000).unwrap())
+            // Deletions on every call (the cadence is tested in `feed_cadence.rs`).
+            .deletion_scan_every_call()
             .build()
             .map_err(herr)?;
         Ok(unicrm_core::guard(Arc::new(c)))

@@ -23,7 +23,9 @@ fn client(server: &MockServer, page_size: Option<u32>) -> InsightlyClient {
             jitter: false,
             ..RetryPolicy::default()
         })
-        .sleeper(Arc::new(RecordingSleeper::new()));
+        .sleeper(Arc::new(RecordingSleeper::new()))
+        // These exchanges scan on every call (the cadence is tested in `feed_cadence.rs`).
+        .deletion_scan_every_call();
     if let Some(n) = page_size {
         b = b.change_page_size(n);
     }

@@ -31,6 +31,8 @@ fn crm(s: &InsightlySimHandle) -> Arc<dyn Crm> {
         .api_key(s.api_key.clone())
         .base_url(s.base_url.as_str())
         .requests_per_second(NonZeroU32::new(1000).unwrap())
+        // Deletions on every call (the cadence is tested in `feed_cadence.rs`).
+        .deletion_scan_every_call()
         .build()
         .unwrap();
     unicrm_core::guard(Arc::new(c))

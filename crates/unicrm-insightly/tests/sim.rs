@@ -426,6 +426,7 @@ async fn change_feed_reports_updates_once_and_deletions() {
         .api_key(s.api_key.clone())
         .base_url(s.base_url.as_str())
         .requests_per_second(NonZeroU32::new(1000).unwrap())
+        .deletion_scan_every_call()
         .build()
         .unwrap();
     let all: Vec<Contact> = c

@@ -308,10 +308,51 @@ impl Resource<Engagement> for EngagementsResource {
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Engagement, EngagementId>> {
-        let (events_cp, emails_cp) = split_checkpoint(checkpoint)?;
-        let events = crate::changes::changes_since(&self.events, &events_cp).await?;
-        let emails = crate::changes::changes_since(&self.emails, &emails_cp).await?;
-        join(events, emails)
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
+    }
+
+    /// The events feed's batches, then the emails feed's (see [`crate::changes`]), each with
+    /// the combined checkpoint of both feeds as far as they have gone; the stream ends after
+    /// the first error.
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Engagement> {
+        use futures::{StreamExt, TryStreamExt, stream};
+        let empty = |next: Checkpoint| ChangeSet {
+            changes: Vec::new(),
+            next,
+        };
+        stream::once(async move { split_checkpoint(&checkpoint) })
+            .map_ok(move |(events_cp, emails_cp)| {
+                let last_events = std::sync::Arc::new(std::sync::Mutex::new(events_cp.clone()));
+                let seen_events = last_events.clone();
+                let emails_start = emails_cp.clone();
+                let events =
+                    crate::changes::change_stream(&self.events, events_cp).map(move |batch| {
+                        let batch = batch?;
+                        if let Ok(mut l) = seen_events.lock() {
+                            *l = batch.next.clone();
+                        }
+                        join(batch, empty(emails_cp.clone()))
+                    });
+                let emails =
+                    crate::changes::change_stream(&self.emails, emails_start).map(move |batch| {
+                        let batch = batch?;
+                        let events_next = last_events.lock().map(|l| l.clone()).map_err(|_| {
+                            Error::config("the engagements feed lost its events checkpoint")
+                        })?;
+                        join(empty(events_next), batch)
+                    });
+                // One error ends the whole stream (the emails feed does not start after a
+                // failed events feed).
+                events.chain(emails).scan(false, |failed, item| {
+                    let out = (!*failed).then(|| {
+                        *failed = item.is_err();
+                        item
+                    });
+                    futures::future::ready(out)
+                })
+            })
+            .try_flatten()
+            .boxed()
     }
 }
 
@@ -346,6 +387,9 @@ impl Resource<Engagement> for crate::InsightlyClient {
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Engagement, EngagementId>> {
         self.engagements_resource().changes_since(checkpoint).await
+    }
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Engagement> {
+        self.engagements_resource().change_stream(checkpoint)
     }
 }
 

@@ -461,4 +461,10 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
     ) -> Result<ChangeSet<S::R, <S::R as Record>::Id>> {
         crate::changes::changes_since(self, checkpoint).await
     }
+
+    /// A batch per page of the upsert listing, then the deletion scan's batch when one is
+    /// due (see [`crate::changes`]).
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, S::R> {
+        crate::changes::change_stream(self, checkpoint)
+    }
 }

@@ -310,4 +310,8 @@ impl Resource<Project> for ProjectsResource {
     ) -> Result<ChangeSet<Project, <Project as Record>::Id>> {
         self.objects.changes_since(checkpoint).await
     }
+
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Project> {
+        self.objects.change_stream(checkpoint)
+    }
 }

@@ -77,6 +77,8 @@ impl SoakVendor for Insightly {
             .api_key(self.sim.api_key.clone())
             .base_url(self.sim.base_url.as_str())
             .requests_per_second(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN))
+            // Deletions on every call (the cadence is tested in `feed_cadence.rs`).
+            .deletion_scan_every_call()
             .build()
             .map_err(|e| HarnessError::new(e.to_string()))?;
         Ok(Arc::new(client))
