@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod figures;
+mod highlevel;
 mod mapping;
 mod mapping_projects;
 mod rss;
@@ -17,6 +18,10 @@ mod scale;
 mod tenants;
 
 use std::time::Instant;
+
+/// Capsule records seeded for `migration_throughput.capsule_to_highlevel` (about a minute and
+/// a half at HighLevel's 10 requests/s).
+const HIGHLEVEL_MIGRATION_PEOPLE: usize = 300;
 
 /// One measured figure.
 #[derive(Debug, serde::Serialize)]
@@ -75,6 +80,9 @@ fn main() {
         if wanted("mapping_cost") {
             figures::mapping_cost().await?;
         }
+        if wanted("mapping_cost.highlevel") {
+            figures::mapping_cost_highlevel().await?;
+        }
         if wanted("request_economy") {
             figures::request_economy().await?;
         }
@@ -89,6 +97,9 @@ fn main() {
         }
         if wanted("migration_throughput") {
             figures::migration_throughput().await?;
+        }
+        if wanted("migration_throughput.capsule_to_highlevel") {
+            highlevel::migration_throughput(HIGHLEVEL_MIGRATION_PEOPLE).await?;
         }
         if wanted("token_rotation_lockouts") {
             scale::token_rotation_lockouts().await?;
