@@ -27,7 +27,7 @@ async fn an_opportunity_on_an_organisation_goes_to_its_lowest_held_person() {
         records: 0,
     };
     let capsule = CapsuleSim::start(CapsuleSimOptions {
-        seed: seed.clone(),
+        seed,
         ..Default::default()
     })
     .await
