@@ -22,7 +22,11 @@ pub fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-async fn capsule_sim(records: usize, budget: u32, window: Duration) -> R<CapsuleSimHandle> {
+pub(crate) async fn capsule_sim(
+    records: usize,
+    budget: u32,
+    window: Duration,
+) -> R<CapsuleSimHandle> {
     CapsuleSim::start(CapsuleSimOptions {
         seed: SeedOptions { seed: 9, records },
         hourly_budget: budget,
@@ -45,7 +49,7 @@ async fn insightly_sim(records: usize, rps: u32, faults: FaultConfig) -> R<Insig
     .map_err(s)
 }
 
-fn capsule_client(h: &CapsuleSimHandle, retry: Option<RetryPolicy>) -> R<CapsuleClient> {
+pub(crate) fn capsule_client(h: &CapsuleSimHandle, retry: Option<RetryPolicy>) -> R<CapsuleClient> {
     let mut b = CapsuleClient::builder()
         .base_url(h.base_url.as_str())
         .personal_access_token(h.token.clone());
@@ -72,6 +76,23 @@ pub async fn mapping_cost() -> R<()> {
     let http = reqwest::Client::new();
     let mut pages = crate::mapping::fetch_pages(&http, &capsule, &insightly).await?;
     pages.extend(crate::mapping_projects::fetch_pages(&http, &insightly).await?);
+    measure_mapping(pages)?;
+    capsule.shutdown().await;
+    insightly.shutdown().await;
+    Ok(())
+}
+
+/// `mapping_cost.highlevel.<resource>`: figure 1 for HighLevel's pages.
+pub async fn mapping_cost_highlevel() -> R<()> {
+    let http = reqwest::Client::new();
+    let (sim, pages) = crate::highlevel::fetch_pages(&http).await?;
+    measure_mapping(pages)?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Emits figure 1 for each page: the decoder's records/s against a `Value` parse's.
+fn measure_mapping(pages: Vec<(String, Vec<u8>, usize, crate::mapping::Decoder)>) -> R<()> {
     for (name, bytes, records, decode) in pages {
         let value_rate = rate(records, || {
             let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(s)?;
@@ -86,8 +107,6 @@ pub async fn mapping_cost() -> R<()> {
             ">= 0.5",
         );
     }
-    capsule.shutdown().await;
-    insightly.shutdown().await;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod figures;
+mod highlevel;
 mod mapping;
 mod mapping_projects;
 mod rss;
@@ -18,6 +19,10 @@ mod sync_idle;
 mod tenants;
 
 use std::time::Instant;
+
+/// Capsule records seeded for `migration_throughput.capsule_to_highlevel` (about a minute and
+/// a half at HighLevel's 10 requests/s).
+const HIGHLEVEL_MIGRATION_PEOPLE: usize = 300;
 
 /// One measured figure.
 #[derive(Debug, serde::Serialize)]
@@ -76,6 +81,9 @@ fn main() {
         if wanted("mapping_cost") {
             figures::mapping_cost().await?;
         }
+        if wanted("mapping_cost.highlevel") {
+            figures::mapping_cost_highlevel().await?;
+        }
         if wanted("request_economy") {
             figures::request_economy().await?;
         }
@@ -93,6 +101,9 @@ fn main() {
         }
         if wanted("sync_idle_poll_requests") {
             sync_idle::sync_idle_poll_requests().await?;
+        }
+        if wanted("migration_throughput.capsule_to_highlevel") {
+            highlevel::migration_throughput(HIGHLEVEL_MIGRATION_PEOPLE).await?;
         }
         if wanted("token_rotation_lockouts") {
             scale::token_rotation_lockouts().await?;

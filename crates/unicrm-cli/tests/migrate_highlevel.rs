@@ -1,7 +1,8 @@
 //! `unicrm migrate --from capsule --to highlevel` end to end: under faults on the HighLevel
 //! simulator the migration completes within a few runs with nothing duplicated, a rerun
 //! creates nothing, and what HighLevel cannot hold (notes, tasks and engagements until the
-//! adapter has them; opportunities without a contact) is reported, never silently dropped.
+//! adapter has them; opportunities on an organisation without people, see
+//! tests/migrate_highlevel_deals.rs) is reported, never silently dropped.
 
 use assert_cmd::Command;
 use unicrm_sim::{

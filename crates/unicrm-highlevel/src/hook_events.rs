@@ -189,6 +189,12 @@ impl WebhookSource for HighLevelHookEvents {
         self.max_bytes
     }
 
+    /// HighLevel delivers again only after a `429` (docs/vendors/highlevel-v2.md, "Webhook
+    /// retries"): a busy receiver answers that, never `503`, or the delivery is lost.
+    fn retry_status(&self) -> u16 {
+        429
+    }
+
     fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<Vec<Event>, WebhookError> {
         if body.len() > self.max_bytes {
             return Err(WebhookError::TooLarge {

@@ -10,6 +10,7 @@
 //! | [`auth`] | OAuth 2.0: consent URL, code exchange, refresh with rotation, agency → location tokens |
 //! | `client.rs` | [`HighLevelClient`], its `Crm` impl, and the request plumbing (`Version`, errors) |
 //! | [`errors`] | the error-body parser, the kinds of refusal, the rate-limit headers |
+//! | [`pages`] | page bodies → unified records, without a client (the mapping-cost figure) |
 //! | `paging.rs` | `searchAfter` paging as core cursors |
 //! | [`capabilities`] | what the adapter supports, as data |
 //! | `changes.rs` | the contact change feed (`dateUpdated`, the vendor's clock) |
@@ -41,6 +42,7 @@ pub mod errors;
 pub mod hook_events;
 pub mod hooks;
 mod mapping;
+pub mod pages;
 mod paging;
 mod resources;
 mod wire;

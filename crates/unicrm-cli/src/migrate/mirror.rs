@@ -286,7 +286,7 @@ impl Migrator<'_> {
         let Some(Entry::Done(tid)) = self.state.get(&kind, &sid).await? else {
             return Ok(None);
         };
-        let (built, missing, dropped, _unheld) = self.build(record).await?;
+        let (built, missing, dropped, _unheld, _cannot_hold) = self.build(record).await?;
         let new = match built {
             Ok(n) => n,
             Err(reason) => {

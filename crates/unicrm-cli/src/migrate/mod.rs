@@ -27,6 +27,7 @@ mod records;
 pub mod report;
 pub mod state;
 mod transform;
+mod transform_links;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -59,6 +60,11 @@ pub struct Maps {
     fields: HashMap<(String, String), CustomFieldDefinition>,
     /// The source account's default currency, for amounts stored without one.
     default_currency: Option<unicrm_core::Currency>,
+    /// The people of each source organisation (filled as the source's contacts stream by).
+    people: transform::People,
+    /// The target's opportunities need a contact and cannot link an account (HighLevel): an
+    /// opportunity on an organisation is attached to one of its people.
+    deals_need_a_contact: bool,
 }
 
 /// Migration options.
@@ -223,6 +229,13 @@ impl<'a> Migrator<'a> {
         self.match_users().await?;
         self.match_pipelines().await?;
         self.maps.default_currency = self.default_currency().await;
+        let deals = self
+            .target
+            .capabilities()
+            .resource(&ResourceKind::Opportunity)
+            .clone();
+        self.maps.deals_need_a_contact =
+            deals.can_write("contact_id") && !deals.can_write("account_id");
         for kind in [
             ResourceKind::Contact,
             ResourceKind::Account,

@@ -51,7 +51,9 @@ impl Migrator<'_> {
     /// The new target record for a source record (or why it cannot be written), the links
     /// that cannot be translated yet and the custom field values with no home: the record is
     /// translated over the linked records looked up so far, then again once the ones it asked
-    /// for are looked up in the state.
+    /// for are looked up in the state. The last item says why the target cannot hold the
+    /// record at all, when the translation found that.
+    #[allow(clippy::type_complexity)]
     pub(super) async fn build<R: Migratable>(
         &self,
         record: &R,
@@ -61,6 +63,7 @@ impl Migrator<'_> {
             Vec<MissingLink>,
             u64,
             Vec<&'static str>,
+            Option<String>,
         ),
         CliError,
     > {
@@ -69,7 +72,13 @@ impl Migrator<'_> {
             let mut links = Links::new(&known);
             let built = record.to_new(&self.maps, &mut links);
             if links.asked.is_empty() {
-                return Ok((built, links.missing, links.dropped_fields, links.unheld));
+                return Ok((
+                    built,
+                    links.missing,
+                    links.dropped_fields,
+                    links.unheld,
+                    links.cannot_hold,
+                ));
             }
             let asked = std::mem::take(&mut links.asked);
             for (kind, id) in asked {
@@ -165,6 +174,9 @@ impl Migrator<'_> {
             // A failed read of the source stops the run; the id map makes the rerun resume.
             let record = item?;
             pb.inc(1);
+            if let Some((org, person)) = record.member_of() {
+                self.maps.people.add(org, person);
+            }
             self.migrate_one::<R>(label, &record).await?;
             since_save += 1;
             if since_save >= 200 {
@@ -248,7 +260,16 @@ impl Migrator<'_> {
             self.rep(label).skipped_existing += 1;
             return Ok(());
         }
-        let (built, missing, dropped, unheld) = self.build(record).await?;
+        let (built, missing, dropped, unheld, cannot_hold) = self.build(record).await?;
+        if let Some(reason) = cannot_hold.filter(|_| !matches!(entry, Some(Entry::Pending { .. })))
+        {
+            // Nothing in the target can hold it: counted as such each run, no row kept.
+            if !self.opts.dry_run {
+                self.state.forget(&kind, &sid).await?;
+            }
+            self.cannot_hold(label, reason);
+            return Ok(());
+        }
         for field in &unheld {
             // A link to a record the target cannot hold is dropped and counted as lost.
             *self

@@ -7,142 +7,9 @@ use unicrm_core::{
     OpportunityId, Phone, Project, ProjectId, Record, Tag, Task, UserId, Website,
 };
 
-use std::collections::HashMap;
-
 use super::Maps;
 
-/// A link whose record is not migrated (yet): the record is written without it and the link
-/// is stored in the state to be filled once the linked record exists in the target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingLink {
-    /// Unified field (`account_id`, `contact_ids`, …).
-    pub field: &'static str,
-    /// Kind of the linked record.
-    pub link_kind: &'static str,
-    /// Source ids of the linked records.
-    pub source_ids: Vec<String>,
-    /// Whether a linked record is `pending` or `waiting`: it will be resolved by the next run,
-    /// so the record waits for it instead of being written without the link.
-    pub waits: bool,
-}
-
-/// What the id map says of one linked record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Resolved {
-    /// Its target id (a placeholder in a dry run's plan), when it is migrated.
-    pub target: Option<String>,
-    /// Whether it is `pending` or `waiting`.
-    pub waits: bool,
-    /// Whether the target refused it in this run as something it cannot hold: the link can
-    /// never be filled, so it is reported as lost instead of stored as pending.
-    pub unheld: bool,
-}
-
-/// Linked records already looked up in the id map: (kind, source id) → what it says.
-pub type Known = HashMap<(String, String), Resolved>;
-
-/// Translates source ids of linked records into target ids, collecting the links that cannot
-/// be translated yet.
-///
-/// Translation is synchronous over the records looked up already ([`Known`]); a record not
-/// looked up yet is noted in [`Links::asked`] (and counts as not migrated): the caller looks
-/// those up in the state and translates again (see `Migrator::build`).
-pub struct Links<'s> {
-    known: &'s Known,
-    /// Linked records not looked up yet.
-    pub asked: Vec<(String, String)>,
-    /// The links that could not be translated.
-    pub missing: Vec<MissingLink>,
-    /// Custom field values with no matching definition in the target.
-    pub dropped_fields: u64,
-    /// Links to records the target cannot hold (unified field names), dropped and reported.
-    pub unheld: Vec<&'static str>,
-}
-
-impl<'s> Links<'s> {
-    /// A resolver over the records looked up already.
-    pub fn new(known: &'s Known) -> Self {
-        Links {
-            known,
-            asked: Vec::new(),
-            missing: Vec::new(),
-            dropped_fields: 0,
-            unheld: Vec::new(),
-        }
-    }
-
-    fn look(&mut self, kind: &str, id: &str) -> Resolved {
-        let key = (kind.to_string(), id.to_string());
-        match self.known.get(&key) {
-            Some(r) => r.clone(),
-            None => {
-                self.asked.push(key);
-                Resolved::default()
-            }
-        }
-    }
-
-    /// The target id of one linked record.
-    fn one<T: From<String>>(
-        &mut self,
-        field: &'static str,
-        kind: &'static str,
-        id: Option<&impl std::fmt::Display>,
-    ) -> Result<Option<T>, String> {
-        let Some(id) = id else { return Ok(None) };
-        let id = id.to_string();
-        let found = self.look(kind, &id);
-        match found.target {
-            Some(t) => Ok(Some(T::from(t))),
-            None if found.unheld => {
-                self.unheld.push(field);
-                Ok(None)
-            }
-            None => {
-                self.missing.push(MissingLink {
-                    field,
-                    link_kind: kind,
-                    source_ids: vec![id],
-                    waits: found.waits,
-                });
-                Ok(None)
-            }
-        }
-    }
-
-    /// The target ids of a list of linked records: all of them, or the ones already migrated
-    /// with the whole list stored as a missing link.
-    fn many<T: From<String>>(
-        &mut self,
-        field: &'static str,
-        kind: &'static str,
-        ids: &[impl std::fmt::Display],
-    ) -> Result<Vec<T>, String> {
-        let mut out = Vec::new();
-        let mut waits = false;
-        let mut complete = true;
-        for id in ids {
-            let id = id.to_string();
-            let found = self.look(kind, &id);
-            match found.target {
-                Some(t) => out.push(T::from(t)),
-                None => {
-                    complete = false;
-                    waits |= found.waits;
-                }
-            }
-        }
-        if !complete {
-            self.missing.push(MissingLink {
-                field,
-                link_kind: kind,
-                source_ids: ids.iter().map(|i| i.to_string()).collect(),
-                waits,
-            });
-        }
-        Ok(out)
-    }
-}
+pub use super::transform_links::{Known, Links, MissingLink, People, Resolved};
 
 /// A record the migration copies.
 pub trait Migratable: Record {
@@ -157,6 +24,11 @@ pub trait Migratable: Record {
     /// changes is measured as a loss like any other. `None`: no second form.
     fn fallback(new: &Self::New) -> Option<Self::New> {
         let _ = new;
+        None
+    }
+    /// The source organisation this record is a person of, and its own source id (contacts
+    /// only): gathered into [`People`] as the source streams by.
+    fn member_of(&self) -> Option<(String, String)> {
         None
     }
 }
@@ -316,6 +188,10 @@ impl Migratable for Contact {
         one_of_each!(n)
     }
 
+    fn member_of(&self) -> Option<(String, String)> {
+        Some((self.account_id.as_ref()?.to_string(), self.id.to_string()))
+    }
+
     fn new_key(n: &NewContact) -> String {
         format!(
             "{}|{}|{}",
@@ -342,6 +218,11 @@ impl Migratable for Opportunity {
         n.account_id = links.one::<AccountId>("account_id", "account", self.account_id.as_ref())?;
         n.contact_id = links.one::<ContactId>("contact_id", "contact", self.contact_id.as_ref())?;
         n.contact_ids = links.many::<ContactId>("contact_ids", "contact", &self.contact_ids)?;
+        if self.contact_id.is_none() && maps.deals_need_a_contact {
+            if let Some(org) = &self.account_id {
+                n.contact_id = links.person_of(maps, org.as_str()).map(ContactId::from);
+            }
+        }
         (n.pipeline_id, n.stage_id) = maps.stage(self.pipeline_id.as_ref(), self.stage_id.as_ref());
         if n.amount.is_none() {
             // An amount the source stored without a currency is in the account's currency

@@ -14,7 +14,7 @@ use super::offset;
 use crate::VENDOR;
 use crate::client::Api;
 use crate::mapping::account as map;
-use crate::wire::business::{WireBusinesses, one};
+use crate::wire::business::one;
 
 /// The largest page asked for (the vendor's documented default).
 pub const MAX_PAGE: u32 = 100;
@@ -47,13 +47,8 @@ impl Resource<Account> for Accounts {
             .query("locationId", &*self.api.location_id)
             .query("limit", limit.to_string())
             .query("skip", skip.to_string());
-        let page: WireBusinesses = self.api.send(req).await?.json()?;
-        let hits = page.businesses.len();
-        let items = page
-            .businesses
-            .into_iter()
-            .map(map::from_wire)
-            .collect::<Result<Vec<_>>>()?;
+        let items = crate::pages::accounts(&self.api.send(req).await?.body)?;
+        let hits = items.len();
         Ok(Page {
             items,
             next: offset::next(skip, hits, limit, None),

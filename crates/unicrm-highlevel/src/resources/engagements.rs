@@ -67,12 +67,7 @@ async fn of_contact(api: Api, contact: String) -> Result<Vec<Engagement>> {
     let req = api
         .request(Method::GET, &format!("contacts/{contact}/appointments"))?
         .repeatable(true);
-    let list: WireEvents = api.send(req).await?.json()?;
-    list.events
-        .into_iter()
-        .filter(|e| !map::is_deleted(e))
-        .map(map::from_wire)
-        .collect()
+    crate::pages::engagements(&api.send(req).await?.body)
 }
 
 impl Engagements {

@@ -16,7 +16,7 @@ use super::sub_id;
 use crate::VENDOR;
 use crate::client::{Api, check_id};
 use crate::mapping::note as map;
-use crate::wire::note::{WireNoteOne, WireNotes};
+use crate::wire::note::WireNoteOne;
 
 /// HighLevel's notes.
 #[derive(Debug, Clone)]
@@ -30,11 +30,7 @@ async fn of_contact(api: Api, contact: String) -> Result<Vec<Note>> {
     let req = api
         .request(Method::GET, &format!("contacts/{contact}/notes"))?
         .repeatable(true);
-    let list: WireNotes = api.send(req).await?.json()?;
-    list.notes
-        .into_iter()
-        .map(|n| map::from_wire(n, Some(&contact)))
-        .collect()
+    crate::pages::notes(&api.send(req).await?.body, &contact)
 }
 
 impl Notes {

@@ -17,7 +17,7 @@ use super::sub_id;
 use crate::VENDOR;
 use crate::client::{Api, check_id};
 use crate::mapping::task as map;
-use crate::wire::task::{WireTaskOne, WireTasks};
+use crate::wire::task::WireTaskOne;
 
 /// HighLevel's tasks.
 #[derive(Debug, Clone)]
@@ -31,11 +31,7 @@ async fn of_contact(api: Api, contact: String) -> Result<Vec<Task>> {
     let req = api
         .request(Method::GET, &format!("contacts/{contact}/tasks"))?
         .repeatable(true);
-    let list: WireTasks = api.send(req).await?.json()?;
-    list.tasks
-        .into_iter()
-        .map(|t| map::from_wire(t, Some(&contact)))
-        .collect()
+    crate::pages::tasks(&api.send(req).await?.body, &contact)
 }
 
 impl Tasks {

@@ -38,10 +38,12 @@ pub async fn sample_links(crm: &dyn Crm) -> SampleLinks {
     links
 }
 
-/// The field that identifies a list row (an email's address, a phone's number, a website's
-/// URL, a tag's name), and its value.
+/// The field that identifies a list row (a custom field value's definition id, an email's
+/// address, a phone's number, a website's URL, a tag's name), and its value. A custom field
+/// value is identified by its definition, not its name: a vendor may answer values without the
+/// definition's name (HighLevel answers `{id, value}`).
 fn identity(row: &Value) -> Option<(&'static str, &Value)> {
-    ["address", "number", "url", "name"]
+    ["definition_id", "address", "number", "url", "name"]
         .into_iter()
         .find_map(|k| row.get(k).map(|v| (k, v)))
 }
