@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use super::*;
 use crate::capability::DeletionDetection;
 use crate::crm::CrmExt;
-use futures::TryStreamExt as _;
 use crate::{CustomFieldId, CustomFieldValue, Patch, Tag};
+use futures::TryStreamExt as _;
 
 /// Records what reached it; answers every call with success.
 #[derive(Default)]
