@@ -14,6 +14,7 @@ mod mapping;
 mod mapping_projects;
 mod rss;
 mod scale;
+mod sync;
 mod tenants;
 
 use std::time::Instant;
@@ -89,6 +90,9 @@ fn main() {
         }
         if wanted("migration_throughput") {
             figures::migration_throughput().await?;
+        }
+        if wanted("sync_lag") || wanted("sync_requests_per_change") {
+            sync::sync_lag().await?;
         }
         if wanted("token_rotation_lockouts") {
             scale::token_rotation_lockouts().await?;
