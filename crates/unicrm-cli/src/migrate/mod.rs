@@ -362,15 +362,15 @@ impl<'a> Migrator<'a> {
                 .cloned();
             if found.is_none() && can_create && !self.opts.dry_run {
                 match self.create_pipeline(p, &mut target).await? {
-                    pipelines::Created::Created(created) => {
+                    pipelines::PipelineCreate::Created(created) => {
                         self.report.pipelines.created.push(p.name.clone());
                         found = Some(created);
                     }
-                    pipelines::Created::Found(t) => {
+                    pipelines::PipelineCreate::Found(t) => {
                         self.report.pipelines.matched.push(p.name.clone());
                         found = Some(t);
                     }
-                    pipelines::Created::Failed(e) => self
+                    pipelines::PipelineCreate::Failed(e) => self
                         .report
                         .pipelines
                         .missing

@@ -189,7 +189,7 @@ async fn a_pipeline_created_meanwhile_is_found_under_the_lease() {
     });
     let created = a.create_pipeline(&sales(), &mut listed).await.unwrap();
     assert!(
-        matches!(&created, super::pipelines::Created::Found(p) if p.id.as_str() == "t9"),
+        matches!(&created, super::pipelines::PipelineCreate::Found(p) if p.id.as_str() == "t9"),
         "{created:?}"
     );
     assert_eq!(target.pipelines.creates.load(Ordering::SeqCst), 0);

@@ -19,7 +19,7 @@ const LEASE_PAUSE: Duration = Duration::from_millis(500);
 
 /// How the creation of a pipeline missing in the target ended.
 #[derive(Debug)]
-pub(super) enum Created {
+pub(super) enum PipelineCreate {
     /// Created by this worker.
     Created(Pipeline),
     /// Found in the target after taking the lease (another worker created it).
@@ -42,7 +42,7 @@ impl Migrator<'_> {
         &mut self,
         p: &Pipeline,
         target: &mut Vec<Pipeline>,
-    ) -> Result<Created, CliError> {
+    ) -> Result<PipelineCreate, CliError> {
         let sid = p.id.to_string();
         for attempt in 0..LEASE_TRIES {
             if attempt > 0 {
@@ -54,7 +54,7 @@ impl Migrator<'_> {
             let result = self.create_pipeline_leased(p, target).await;
             return self.release(LEASE_KIND, &sid, result).await;
         }
-        Ok(Created::Failed(
+        Ok(PipelineCreate::Failed(
             "another worker sharing the state is creating it (leased); a later run matches it"
                 .into(),
         ))
@@ -65,19 +65,19 @@ impl Migrator<'_> {
         &mut self,
         p: &Pipeline,
         target: &mut Vec<Pipeline>,
-    ) -> Result<Created, CliError> {
+    ) -> Result<PipelineCreate, CliError> {
         // Read again under the lease: another worker may have created it meanwhile.
         *target = self.target.list_all(ListParams::new()).await?;
         if let Some(t) = target.iter().find(|t| same_pipeline(t, p)) {
-            return Ok(Created::Found(t.clone()));
+            return Ok(PipelineCreate::Found(t.clone()));
         }
         let new: NewPipeline = p.into();
         match self.target.pipelines().create(&new).await {
             Ok(created) => {
                 target.push(created.clone());
-                Ok(Created::Created(created))
+                Ok(PipelineCreate::Created(created))
             }
-            Err(e) => Ok(Created::Failed(e.to_string())),
+            Err(e) => Ok(PipelineCreate::Failed(e.to_string())),
         }
     }
 }
