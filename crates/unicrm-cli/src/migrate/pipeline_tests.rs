@@ -195,3 +195,49 @@ async fn a_pipeline_created_meanwhile_is_found_under_the_lease() {
     assert_eq!(target.pipelines.creates.load(Ordering::SeqCst), 0);
     assert_eq!(listed.len(), 1, "the listing is read again");
 }
+
+#[tokio::test(start_paused = true)]
+async fn pipelines_match_by_name_and_purpose() {
+    let projects = Pipeline {
+        id: PipelineId::from("8"),
+        name: "Sales".into(),
+        applies_to: Some(ResourceKind::Project),
+        ..Default::default()
+    };
+    let other = Pipeline {
+        id: PipelineId::from("9"),
+        name: "Renewals".into(),
+        ..Default::default()
+    };
+    let source = double(vec![sales(), projects, other]);
+    // The target has the opportunity pipeline "Sales" (any case, spaces trimmed) only.
+    let target = double(vec![Pipeline {
+        id: PipelineId::from("t0"),
+        name: " SALES ".into(),
+        ..Default::default()
+    }]);
+    let (_dir, store) = store();
+    let mut a = Migrator::new(
+        &source,
+        &target,
+        State::from_store(store),
+        Options::default(),
+    );
+    a.match_pipelines().await.unwrap();
+    assert_eq!(target.pipelines.creates.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        a.maps.pipelines.get(&PipelineId::from("7")),
+        Some(&PipelineId::from("t0"))
+    );
+    let (p8, p9) = (
+        a.maps.pipelines.get(&PipelineId::from("8")).cloned(),
+        a.maps.pipelines.get(&PipelineId::from("9")).cloned(),
+    );
+    assert!(p8.is_some() && p9.is_some() && p8 != p9, "{p8:?} {p9:?}");
+    assert_ne!(
+        p8,
+        Some(PipelineId::from("t0")),
+        "a project pipeline of the same name is another"
+    );
+    assert_eq!(a.report.pipelines.matched, vec!["Sales".to_string()]);
+}
