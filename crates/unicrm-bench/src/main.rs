@@ -15,6 +15,7 @@ mod mapping;
 mod mapping_projects;
 mod rss;
 mod scale;
+mod sync;
 mod sync_idle;
 mod tenants;
 
@@ -104,6 +105,9 @@ fn main() {
         }
         if wanted("migration_throughput.capsule_to_highlevel") {
             highlevel::migration_throughput(HIGHLEVEL_MIGRATION_PEOPLE).await?;
+        }
+        if wanted("sync_lag") || wanted("sync_requests_per_change") {
+            sync::sync_lag().await?;
         }
         if wanted("token_rotation_lockouts") {
             scale::token_rotation_lockouts().await?;

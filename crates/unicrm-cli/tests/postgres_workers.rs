@@ -247,3 +247,97 @@ fn two_sync_workers_on_one_postgres_state_mirror_every_record_once() {
         sb.insightly.stats().per_path
     );
 }
+
+fn updates_received(sb: &Sandboxes) -> u64 {
+    sb.insightly
+        .stats()
+        .per_path
+        .iter()
+        .filter(|(k, _)| k.starts_with("PUT "))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+#[test]
+fn two_sync_workers_on_one_postgres_state_send_each_update_once() {
+    let pg = pg();
+    let sb = sandboxes(20);
+    let url = sb.runtime.block_on(pg.create_database("updates")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let out = dir.path().join(name);
+        (worker(&sb, &url, &["sync", "--once"], &out), out)
+    };
+    let once = |name: &str| {
+        let (mut w, out) = run(name);
+        let status = w.wait().unwrap();
+        let cycle = last_json(&out);
+        assert!(status.success(), "{cycle}");
+        assert_eq!(cycle["failed"], 0, "{cycle}");
+        cycle
+    };
+    // Everything mirrored, then a cycle with nothing new: the records it reads again are
+    // the versions their images hold, so it sends no update.
+    once("first.out");
+    let settled = updates_received(&sb);
+    let idle = once("idle.out");
+    assert_eq!(
+        updates_received(&sb),
+        settled,
+        "an idle cycle sends no update: {idle} {:?}",
+        sb.insightly.stats().per_path
+    );
+
+    // Another user edits some people at the source.
+    let (capsule, insightly) = clients(&sb);
+    let people: Vec<Contact> = sb
+        .runtime
+        .block_on(capsule.list_all(ListParams::new()))
+        .unwrap();
+    let edited: Vec<&Contact> = people.iter().take(5).collect();
+    sb.runtime.block_on(async {
+        for (n, p) in edited.iter().enumerate() {
+            let patch = unicrm_core::ContactPatch {
+                job_title: unicrm_core::Patch::Set(format!("Mirror {n}")),
+                ..Default::default()
+            };
+            capsule.contacts().update(&p.id, &patch).await.unwrap();
+        }
+    });
+    let before = updates_received(&sb);
+    // Two workers on the one state read the same changes; a third cycle reads again what
+    // either left to the other (leased).
+    let mut workers = vec![run("a.out"), run("b.out")];
+    for (w, _) in &mut workers {
+        assert!(w.wait().unwrap().success());
+    }
+    once("c.out");
+    assert_eq!(
+        updates_received(&sb) - before,
+        edited.len() as u64,
+        "each edit sent once: {:?} {:?}",
+        workers
+            .iter()
+            .map(|(_, o)| last_json(o))
+            .collect::<Vec<_>>(),
+        sb.insightly.stats().per_path
+    );
+    let titles: Vec<Option<String>> = sb
+        .runtime
+        .block_on(insightly.list_all::<Contact>(ListParams::new()))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.job_title)
+        .collect();
+    for n in 0..edited.len() {
+        let title = format!("Mirror {n}");
+        assert_eq!(
+            titles
+                .iter()
+                .filter(|t| t.as_deref() == Some(title.as_str()))
+                .count(),
+            1,
+            "{title} mirrored"
+        );
+    }
+}

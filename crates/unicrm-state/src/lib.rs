@@ -57,3 +57,13 @@ pub(crate) fn parse_losses(text: Option<String>) -> BTreeMap<String, u64> {
     text.and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
 }
+
+/// An applied fingerprint as stored (16 hexadecimal digits).
+pub(crate) fn fingerprint_text(fingerprint: u64) -> String {
+    format!("{fingerprint:016x}")
+}
+
+/// An applied fingerprint read back (unreadable text counts as none: the update is sent again).
+pub(crate) fn parse_fingerprint(text: Option<String>) -> Option<u64> {
+    text.and_then(|t| u64::from_str_radix(&t, 16).ok())
+}

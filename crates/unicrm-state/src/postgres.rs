@@ -24,7 +24,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 use unicrm_core::sync::{Entry, Mark, PendingLink, StateError, StateStore};
 
-use crate::{entry_of, losses_text, parse_losses};
+use crate::{entry_of, fingerprint_text, losses_text, parse_fingerprint, parse_losses};
 
 /// The PostgreSQL state store.
 pub struct PostgresStore {
@@ -58,6 +58,7 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS unicrm_id_map (
          updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
          PRIMARY KEY (kind, source_id)
      );
+     ALTER TABLE unicrm_id_map ADD COLUMN IF NOT EXISTS applied TEXT;
      CREATE INDEX IF NOT EXISTS unicrm_id_map_target ON unicrm_id_map (kind, target_id);
      CREATE TABLE IF NOT EXISTS unicrm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE IF NOT EXISTS unicrm_pending_links (
@@ -256,7 +257,7 @@ impl StateStore for PostgresStore {
             "INSERT INTO unicrm_id_map (kind, source_id, status, target_id, losses)
              VALUES ($1, $2, 'done', $3, $4)
              ON CONFLICT (kind, source_id) DO UPDATE SET status = 'done', target_id = $3,
-                 error = NULL, losses = $4, updated_at = now()",
+                 error = NULL, losses = $4, applied = NULL, updated_at = now()",
             &[&kind, &source_id, &target_id, &text],
         )
         .await
@@ -294,6 +295,35 @@ impl StateStore for PostgresStore {
             }
         };
         n.map(drop)
+    }
+
+    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, StateError> {
+        if !self.ready {
+            return Ok(None);
+        }
+        let rows = self
+            .query(
+                "SELECT applied FROM unicrm_id_map
+                 WHERE kind = $1 AND source_id = $2 AND status = 'done'",
+                &[&kind, &source_id],
+            )
+            .await?;
+        Ok(parse_fingerprint(rows.first().and_then(|r| r.get(0))))
+    }
+
+    async fn set_applied(
+        &self,
+        kind: &str,
+        source_id: &str,
+        fingerprint: u64,
+    ) -> Result<(), StateError> {
+        self.exec(
+            "UPDATE unicrm_id_map SET applied = $3
+             WHERE kind = $1 AND source_id = $2 AND status = 'done'",
+            &[&kind, &source_id, &fingerprint_text(fingerprint)],
+        )
+        .await
+        .map(drop)
     }
 
     async fn forget(&self, kind: &str, source_id: &str) -> Result<(), StateError> {

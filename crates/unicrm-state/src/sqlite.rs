@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use unicrm_core::sync::{Entry, Mark, PendingLink, StateError, StateStore};
 
-use crate::{entry_of, losses_text, parse_losses};
+use crate::{entry_of, fingerprint_text, losses_text, parse_fingerprint, parse_losses};
 
 /// The SQLite state store.
 pub struct SqliteStore {
@@ -40,6 +40,8 @@ pub struct SqliteStore {
     /// Whether `id_map` has the columns added after the first release (a file opened
     /// read-only may not).
     current_schema: bool,
+    /// Whether `id_map` has the `applied` column (a file opened read-only may not).
+    applied_column: bool,
     path: PathBuf,
 }
 
@@ -101,10 +103,11 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS id_map (
      );";
 
 /// Columns added after the first release, for state files written by it.
-const ADDED_COLUMNS: [(&str, &str); 3] = [
+const ADDED_COLUMNS: [(&str, &str); 4] = [
     ("sent_after", "TEXT"),
     ("attempts", "INTEGER NOT NULL DEFAULT 0"),
     ("losses", "TEXT"),
+    ("applied", "TEXT"),
 ];
 
 /// The upsert of a row's status, target id and reason.
@@ -126,14 +129,15 @@ impl SqliteStore {
     /// Opens (and creates) the state file and locks it for this process; with `read_only`, a
     /// missing file is an empty state and nothing is ever written.
     pub fn open(path: &Path, read_only: bool) -> Result<SqliteStore, StateError> {
-        let store = |conn: Option<Connection>, current_schema| SqliteStore {
+        let store = |conn: Option<Connection>, current_schema, applied_column| SqliteStore {
             conn: conn.map(Mutex::new),
             current_schema,
+            applied_column,
             path: path.to_path_buf(),
         };
         if read_only {
             if !path.exists() {
-                return Ok(store(None, true));
+                return Ok(store(None, true, true));
             }
             let conn =
                 Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -141,16 +145,18 @@ impl SqliteStore {
             // A dry run reads a file that another migration may be writing: say so clearly.
             conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
                 .map_err(|e| open_err(path, e))?;
-            let current_schema = conn
-                .query_row(
-                    "SELECT 1 FROM pragma_table_info('id_map') WHERE name = 'sent_after'",
-                    [],
+            let has = |col: &str| {
+                conn.query_row(
+                    "SELECT 1 FROM pragma_table_info('id_map') WHERE name = ?1",
+                    [col],
                     |_| Ok(()),
                 )
                 .optional()
-                .map_err(db_err)?
-                .is_some();
-            return Ok(store(Some(conn), current_schema));
+                .map_err(db_err)
+                .map(|r| r.is_some())
+            };
+            let (current_schema, applied_column) = (has("sent_after")?, has("applied")?);
+            return Ok(store(Some(conn), current_schema, applied_column));
         }
         let conn = Connection::open(path).map_err(db_err)?;
         // No waiting on a lock held by another process: refuse at once.
@@ -178,7 +184,7 @@ impl SqliteStore {
         // Holding the exclusive lock proves that the process of every lease in the file has
         // ended (a killed run leaves its leases behind): they are void.
         conn.execute_batch("DELETE FROM leases;").map_err(db_err)?;
-        Ok(store(Some(conn), true))
+        Ok(store(Some(conn), true, true))
     }
 
     /// The connection, or `None` for a read-only view of a missing file.
@@ -305,7 +311,7 @@ impl StateStore for SqliteStore {
             "INSERT INTO id_map (kind, source_id, status, target_id, losses)
              VALUES (?1, ?2, 'done', ?3, ?4)
              ON CONFLICT (kind, source_id) DO UPDATE SET status = 'done', target_id = ?3,
-                 error = NULL, losses = ?4,
+                 error = NULL, losses = ?4, applied = NULL,
                  updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
             params![kind, source_id, target_id, text],
         );
@@ -333,6 +339,36 @@ impl StateStore for SqliteStore {
                 params![kind, source_id, "deleted", Some(t), None::<String>],
             ),
         }
+    }
+
+    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, StateError> {
+        let Some(conn) = self.conn() else {
+            return Ok(None);
+        };
+        if !self.applied_column {
+            return Ok(None);
+        }
+        let text: Option<Option<String>> = conn
+            .query_row(
+                "SELECT applied FROM id_map WHERE kind = ?1 AND source_id = ?2 AND status = 'done'",
+                params![kind, source_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(parse_fingerprint(text.flatten()))
+    }
+
+    async fn set_applied(
+        &self,
+        kind: &str,
+        source_id: &str,
+        fingerprint: u64,
+    ) -> Result<(), StateError> {
+        self.exec(
+            "UPDATE id_map SET applied = ?3 WHERE kind = ?1 AND source_id = ?2 AND status = 'done'",
+            params![kind, source_id, fingerprint_text(fingerprint)],
+        )
     }
 
     async fn forget(&self, kind: &str, source_id: &str) -> Result<(), StateError> {

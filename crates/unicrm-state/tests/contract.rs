@@ -34,6 +34,29 @@ async fn rows(s: &dyn StateStore) {
         .unwrap();
     assert!(s.losses("contact", "1").await.unwrap().is_empty());
 
+    // The applied fingerprint: kept on a `done` row, cleared when its target id is written
+    // again, never on a row that is not `done`.
+    assert_eq!(s.applied("contact", "1").await.unwrap(), None);
+    s.set_applied("contact", "1", u64::MAX).await.unwrap();
+    assert_eq!(s.applied("contact", "1").await.unwrap(), Some(u64::MAX));
+    s.set_applied("contact", "1", 7).await.unwrap();
+    assert_eq!(s.applied("contact", "1").await.unwrap(), Some(7));
+    assert_eq!(s.applied("contact", "2").await.unwrap(), None, "no row");
+    s.mark_done("contact", "1", "99", &lost).await.unwrap();
+    assert_eq!(
+        s.applied("contact", "1").await.unwrap(),
+        None,
+        "a new image"
+    );
+    s.set_applied("contact", "1", 7).await.unwrap();
+    s.mark("contact", "1", Mark::Deleted("99".into()))
+        .await
+        .unwrap();
+    assert_eq!(s.applied("contact", "1").await.unwrap(), None, "not done");
+    s.mark_done("contact", "1", "99", &BTreeMap::new())
+        .await
+        .unwrap();
+
     // Every status reads back.
     s.mark("note", "1", Mark::Waiting("waits for contact 2".into()))
         .await

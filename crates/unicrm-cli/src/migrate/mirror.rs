@@ -9,7 +9,10 @@
 //! - an upsert of a mirrored record becomes an update: every field the target can write is
 //!   set to the source's value, or cleared where the source has none; a field the source has
 //!   but the target cannot take (an unmatched owner, a link to a record not mirrored yet) is
-//!   left as it is, and a link is stored to fill once its record exists;
+//!   left as it is, and a link is stored to fill once its record exists. The id map keeps
+//!   the fingerprint of the source version each image holds (set after its create or
+//!   update), and an upsert of that same version sends nothing: a feed reading a change
+//!   again, or two workers sharing the state, never send the same update twice;
 //! - a deletion deletes the mirrored record (with `--deletes propagate`; a target that answers
 //!   404 has it deleted already), and the row becomes `deleted`.
 //!
@@ -51,6 +54,10 @@ pub struct Cycle {
     pub deleted: u64,
     /// Changes not applied (retried by the next cycle: the checkpoint did not pass them).
     pub failed: u64,
+    /// Upserts of a source version the target already holds (applied by this worker before,
+    /// or by another one sharing the state): nothing sent.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unchanged: u64,
     /// The longest delay, in milliseconds, from a record's change at the source to its write
     /// to the target, among changes made since the previous cycle's checkpoint (0: none).
     pub lag_ms: u64,
@@ -64,6 +71,10 @@ pub struct Cycle {
     /// Whether a signal stopped the cycle before its end (its state is saved).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn empty(v: Option<&Value>) -> bool {
@@ -273,7 +284,8 @@ impl Migrator<'_> {
 
     /// Updates a mirrored record, under its lease: `Some(true)` when updated, `Some(false)`
     /// when the target no longer has it (forgotten: the caller mirrors it again), `None` when
-    /// it was not written (a failure counted, or no longer mirrored).
+    /// it was not written (a failure counted, the same source version applied already, or no
+    /// longer mirrored).
     async fn update_leased<R: Migratable>(
         &mut self,
         label: &'static str,
@@ -286,6 +298,13 @@ impl Migrator<'_> {
         let Some(Entry::Done(tid)) = self.state.get(&kind, &sid).await? else {
             return Ok(None);
         };
+        // The same source version applied already (a feed reading it again, or another
+        // worker that held the lease first): an update with equal values is not sent twice.
+        let fingerprint = unicrm_core::fingerprint(record);
+        if self.state.applied(&kind, &sid).await? == Some(fingerprint) {
+            cycle.unchanged += 1;
+            return Ok(None);
+        }
         let (built, missing, dropped, _unheld, _cannot_hold) = self.build(record).await?;
         let new = match built {
             Ok(n) => n,
@@ -326,6 +345,7 @@ impl Migrator<'_> {
         match self.target.resource::<R>().update(&id, &patch).await {
             Ok(stored) => {
                 self.observe(&stored);
+                self.state.set_applied(&kind, &sid, fingerprint).await?;
                 for m in &missing {
                     self.state
                         .add_pending_link(&PendingLink {

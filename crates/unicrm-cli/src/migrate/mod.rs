@@ -23,6 +23,9 @@
 
 mod losses;
 pub mod mirror;
+#[cfg(test)]
+mod pipeline_tests;
+mod pipelines;
 mod records;
 pub mod report;
 pub mod state;
@@ -365,23 +368,22 @@ impl<'a> Migrator<'a> {
             .resource(&ResourceKind::Pipeline)
             .operations
             .create;
-        // A pipeline without a stated purpose is an opportunity pipeline.
-        let purpose = |p: &Pipeline| p.applies_to.clone().unwrap_or(ResourceKind::Opportunity);
         for p in &source {
-            let key = p.name.trim().to_lowercase();
             let mut found = target
                 .iter()
-                .find(|t| t.name.trim().to_lowercase() == key && purpose(t) == purpose(p))
+                .find(|t| pipelines::same_pipeline(t, p))
                 .cloned();
             if found.is_none() && can_create && !self.opts.dry_run {
-                let new: unicrm_core::NewPipeline = p.into();
-                match self.target.pipelines().create(&new).await {
-                    Ok(created) => {
+                match self.create_pipeline(p, &mut target).await? {
+                    pipelines::PipelineCreate::Created(created) => {
                         self.report.pipelines.created.push(p.name.clone());
-                        target.push(created.clone());
                         found = Some(created);
                     }
-                    Err(e) => self
+                    pipelines::PipelineCreate::Found(t) => {
+                        self.report.pipelines.matched.push(p.name.clone());
+                        found = Some(t);
+                    }
+                    pipelines::PipelineCreate::Failed(e) => self
                         .report
                         .pipelines
                         .missing

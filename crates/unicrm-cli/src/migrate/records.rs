@@ -378,7 +378,16 @@ impl Migrator<'_> {
             (o, _) => o,
         };
         match outcome {
-            Outcome::Created(r) | Outcome::Recovered(r) => {
+            Outcome::Created(r) => {
+                self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)
+                    .await?;
+                // The image holds this source version: a sync reading it again sends nothing.
+                self.state
+                    .set_applied(&kind, &sid, unicrm_core::fingerprint(record))
+                    .await?;
+            }
+            // Found after an unknown outcome: its create may be from an older version.
+            Outcome::Recovered(r) => {
                 self.finish::<R>(label, &kind, &sid, &sent, dropped, &missing, &r)
                     .await?;
             }

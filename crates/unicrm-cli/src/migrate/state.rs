@@ -162,6 +162,22 @@ impl State {
         Ok(self.store.forget(kind, source_id).await?)
     }
 
+    /// The fingerprint of the source version the record's image holds (see
+    /// [`StateStore::applied`]).
+    pub async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, CliError> {
+        Ok(self.store.applied(kind, source_id).await?)
+    }
+
+    /// Records that the record's image holds the source version with this fingerprint.
+    pub async fn set_applied(
+        &self,
+        kind: &str,
+        source_id: &str,
+        fingerprint: u64,
+    ) -> Result<(), CliError> {
+        Ok(self.store.set_applied(kind, source_id, fingerprint).await?)
+    }
+
     /// Records that the source deleted the record and a sync deleted `target_id` in the target.
     pub async fn mark_deleted(
         &self,

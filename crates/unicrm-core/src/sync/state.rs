@@ -116,13 +116,30 @@ pub trait StateStore: Send + Sync {
         reason: &str,
     ) -> Result<(), StateError>;
 
-    /// Records the target id and what the target could not hold of the record (field → count).
+    /// Records the target id and what the target could not hold of the record (field → count);
+    /// the applied fingerprint is cleared (see [`StateStore::applied`]).
     async fn mark_done(
         &self,
         kind: &str,
         source_id: &str,
         target_id: &str,
         losses: &BTreeMap<String, u64>,
+    ) -> Result<(), StateError>;
+
+    /// The fingerprint (`crate::fingerprint` of the source record) of the source version
+    /// whose image the target holds, for a `done` row whose writer recorded it; `None` when
+    /// unknown (no row, not `done`, or written without one). A `done` row's fingerprint is
+    /// cleared whenever its target id is (re)written ([`StateStore::mark_done`]).
+    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, StateError>;
+
+    /// Records that the target image of a `done` row now holds the source version with this
+    /// fingerprint (written after the target accepted it). A row that is not `done` is left
+    /// as it is.
+    async fn set_applied(
+        &self,
+        kind: &str,
+        source_id: &str,
+        fingerprint: u64,
     ) -> Result<(), StateError>;
 
     /// Changes a row's state (see [`Mark`] for what a `pending` row keeps).
