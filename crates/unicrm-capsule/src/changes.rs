@@ -50,13 +50,14 @@ pub mod projects;
 
 pub mod entries;
 pub mod scan;
+pub mod stream;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
-use unicrm_core::page::{Paged, collect_pages};
+use unicrm_core::page::Paged;
 use unicrm_core::{Change, ChangeSet, Checkpoint, Cursor, ListParams, Record};
 
 use crate::client::Api;
@@ -147,6 +148,10 @@ pub struct WindowState {
     /// id → `deletedAt` of the deletions reported inside the window.
     #[serde(default)]
     pub deleted: BTreeMap<u64, DateTime<Utc>>,
+    /// The listing in progress, in a mid-way checkpoint of a change stream (`None` once the
+    /// window's listing and deletions were read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<stream::InProgress>,
 }
 
 fn window_state(cp: &Checkpoint) -> WindowState {
@@ -200,6 +205,7 @@ pub fn assemble<R: Record>(
             .filter(|(_, t)| **t >= keep_from)
             .map(|(k, v)| (*k, *v))
             .collect(),
+        listing: None,
     };
 
     let deleted_ids: HashSet<R::Id> = deleted.iter().map(|d| id_from(d.id)).collect();
@@ -292,57 +298,43 @@ pub(crate) fn feed_params(api: &Api, since: DateTime<Utc>) -> ListParams {
     params
 }
 
-/// Changes of contacts or accounts (`pick` keeps the wanted kind).
-pub(crate) async fn party_changes<R: Record>(
+/// The change stream of contacts or accounts (`pick` keeps the wanted kind), see
+/// [`stream`].
+pub(crate) fn party_stream<R: Record>(
     api: &Api,
-    checkpoint: &Checkpoint,
-    pick: impl Fn(PartyRecord) -> Option<R>,
-    id_from: impl Fn(u64) -> R::Id,
-) -> Result<ChangeSet<R, R::Id>> {
-    let since = since_of(checkpoint);
-    let pages = collect_pages(
+    checkpoint: Checkpoint,
+    pick: fn(PartyRecord) -> Option<R>,
+    id_from: fn(u64) -> R::Id,
+) -> unicrm_core::ChangeStream<'_, R> {
+    stream::since_stream(
+        api,
+        checkpoint,
         "capsule party feed",
-        feed_params(api, since),
-        |params: ListParams| async move { api.party_page_dated(&params).await },
+        "parties",
+        move |params: ListParams| async move {
+            let page = api.party_page_dated(&params).await?;
+            Ok(FeedPage {
+                items: page.items.into_iter().filter_map(pick).collect(),
+                ids: page.ids,
+                next: page.next,
+                date: page.date,
+            })
+        },
+        id_from,
     )
-    .await?;
-    let mut listing = Listing::default();
-    let mut last_ids = Vec::new();
-    for page in pages {
-        let page = FeedPage {
-            items: page.items.into_iter().filter_map(&pick).collect(),
-            ids: page.ids,
-            next: page.next,
-            date: page.date,
-        };
-        listing.push(page, &mut last_ids);
-    }
-    let deleted = deleted_since(api, "parties", since).await?;
-    Ok(assemble(listing, deleted, id_from, checkpoint))
 }
 
-/// Changes of opportunities.
-pub(crate) async fn opportunity_changes(
+/// The change stream of opportunities, see [`stream`].
+pub(crate) fn opportunity_stream(
     api: &Api,
-    checkpoint: &Checkpoint,
-) -> Result<ChangeSet<unicrm_core::Opportunity, unicrm_core::OpportunityId>> {
-    let since = since_of(checkpoint);
-    let pages = collect_pages(
-        "capsule opportunity feed",
-        feed_params(api, since),
-        |params: ListParams| async move { api.opportunity_page_dated(&params).await },
-    )
-    .await?;
-    let mut listing = Listing::default();
-    let mut last_ids = Vec::new();
-    for page in pages {
-        listing.push(page, &mut last_ids);
-    }
-    let deleted = deleted_since(api, "opportunities", since).await?;
-    Ok(assemble(
-        listing,
-        deleted,
-        unicrm_core::OpportunityId::from,
+    checkpoint: Checkpoint,
+) -> unicrm_core::ChangeStream<'_, unicrm_core::Opportunity> {
+    stream::since_stream(
+        api,
         checkpoint,
-    ))
+        "capsule opportunity feed",
+        "opportunities",
+        move |params: ListParams| async move { api.opportunity_page_dated(&params).await },
+        unicrm_core::OpportunityId::from,
+    )
 }

@@ -307,7 +307,11 @@ impl Resource<Opportunity> for OpportunitiesResource {
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Opportunity, OpportunityId>> {
-        crate::changes::opportunity_changes(&self.api, checkpoint).await
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
+    }
+
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Opportunity> {
+        crate::changes::opportunity_stream(&self.api, checkpoint)
     }
 }
 

@@ -341,16 +341,19 @@ impl Resource<Contact> for ContactsResource {
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Contact, ContactId>> {
-        crate::changes::party_changes(
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
+    }
+
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Contact> {
+        crate::changes::party_stream(
             &self.api,
             checkpoint,
             |r| match r {
-                PartyRecord::Contact(c) => Some(c),
+                PartyRecord::Contact(x) => Some(x),
                 PartyRecord::Account(_) => None,
             },
             ContactId::from,
         )
-        .await
     }
 }
 
@@ -424,15 +427,18 @@ impl Resource<Account> for AccountsResource {
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Account, AccountId>> {
-        crate::changes::party_changes(
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
+    }
+
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Account> {
+        crate::changes::party_stream(
             &self.api,
             checkpoint,
             |r| match r {
-                PartyRecord::Account(a) => Some(a),
+                PartyRecord::Account(x) => Some(x),
                 PartyRecord::Contact(_) => None,
             },
             AccountId::from,
         )
-        .await
     }
 }

@@ -254,6 +254,10 @@ impl Resource<Project> for ProjectsResource {
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Project, ProjectId>> {
-        crate::changes::projects::project_changes(&self.api, checkpoint).await
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
+    }
+
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Project> {
+        crate::changes::projects::project_stream(&self.api, checkpoint)
     }
 }
