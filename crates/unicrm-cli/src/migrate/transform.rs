@@ -27,7 +27,7 @@ pub trait Migratable: Record {
         None
     }
     /// The source organisation this record is a person of, and its own source id (contacts
-    /// only): gathered into [`People`] as the source streams by.
+    /// only): gathered into the people index (`People`) as the source streams by.
     fn member_of(&self) -> Option<(String, String)> {
         None
     }
