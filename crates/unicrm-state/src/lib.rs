@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use unicrm_core::sync::{Entry, StateError};
+use unicrm_core::sync::{Applied, Entry, StateError};
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -58,12 +58,32 @@ pub(crate) fn parse_losses(text: Option<String>) -> BTreeMap<String, u64> {
         .unwrap_or_default()
 }
 
-/// An applied fingerprint as stored (16 hexadecimal digits).
-pub(crate) fn fingerprint_text(fingerprint: u64) -> String {
-    format!("{fingerprint:016x}")
+/// An applied version as stored: the fingerprint in 16 hexadecimal digits, then, when known,
+/// a space and the change time in RFC 3339 (a state written before the time was kept holds
+/// the fingerprint alone, and reads back without one).
+pub(crate) fn applied_text(version: &Applied) -> String {
+    match version.updated_at {
+        Some(t) => format!(
+            "{:016x} {}",
+            version.fingerprint,
+            t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        ),
+        None => format!("{:016x}", version.fingerprint),
+    }
 }
 
-/// An applied fingerprint read back (unreadable text counts as none: the update is sent again).
-pub(crate) fn parse_fingerprint(text: Option<String>) -> Option<u64> {
-    text.and_then(|t| u64::from_str_radix(&t, 16).ok())
+/// An applied version read back (unreadable text counts as none: the update is sent again; an
+/// unreadable time counts as unknown).
+pub(crate) fn parse_applied(text: Option<String>) -> Option<Applied> {
+    let text = text?;
+    let (fp, at) = match text.split_once(' ') {
+        Some((fp, at)) => (fp, Some(at)),
+        None => (text.as_str(), None),
+    };
+    Some(Applied {
+        fingerprint: u64::from_str_radix(fp, 16).ok()?,
+        updated_at: at
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+    })
 }

@@ -22,9 +22,9 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
-use unicrm_core::sync::{Entry, Mark, PendingLink, StateError, StateStore};
+use unicrm_core::sync::{Applied, Entry, Mark, PendingLink, StateError, StateStore};
 
-use crate::{entry_of, fingerprint_text, losses_text, parse_fingerprint, parse_losses};
+use crate::{applied_text, entry_of, losses_text, parse_applied, parse_losses};
 
 /// The PostgreSQL state store.
 pub struct PostgresStore {
@@ -297,7 +297,7 @@ impl StateStore for PostgresStore {
         n.map(drop)
     }
 
-    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, StateError> {
+    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<Applied>, StateError> {
         if !self.ready {
             return Ok(None);
         }
@@ -308,19 +308,19 @@ impl StateStore for PostgresStore {
                 &[&kind, &source_id],
             )
             .await?;
-        Ok(parse_fingerprint(rows.first().and_then(|r| r.get(0))))
+        Ok(parse_applied(rows.first().and_then(|r| r.get(0))))
     }
 
     async fn set_applied(
         &self,
         kind: &str,
         source_id: &str,
-        fingerprint: u64,
+        version: Applied,
     ) -> Result<(), StateError> {
         self.exec(
             "UPDATE unicrm_id_map SET applied = $3
              WHERE kind = $1 AND source_id = $2 AND status = 'done'",
-            &[&kind, &source_id, &fingerprint_text(fingerprint)],
+            &[&kind, &source_id, &applied_text(&version)],
         )
         .await
         .map(drop)

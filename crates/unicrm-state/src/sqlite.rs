@@ -30,9 +30,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
-use unicrm_core::sync::{Entry, Mark, PendingLink, StateError, StateStore};
+use unicrm_core::sync::{Applied, Entry, Mark, PendingLink, StateError, StateStore};
 
-use crate::{entry_of, fingerprint_text, losses_text, parse_fingerprint, parse_losses};
+use crate::{applied_text, entry_of, losses_text, parse_applied, parse_losses};
 
 /// The SQLite state store.
 pub struct SqliteStore {
@@ -341,7 +341,7 @@ impl StateStore for SqliteStore {
         }
     }
 
-    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, StateError> {
+    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<Applied>, StateError> {
         let Some(conn) = self.conn() else {
             return Ok(None);
         };
@@ -356,18 +356,18 @@ impl StateStore for SqliteStore {
             )
             .optional()
             .map_err(db_err)?;
-        Ok(parse_fingerprint(text.flatten()))
+        Ok(parse_applied(text.flatten()))
     }
 
     async fn set_applied(
         &self,
         kind: &str,
         source_id: &str,
-        fingerprint: u64,
+        version: Applied,
     ) -> Result<(), StateError> {
         self.exec(
             "UPDATE id_map SET applied = ?3 WHERE kind = ?1 AND source_id = ?2 AND status = 'done'",
-            params![kind, source_id, fingerprint_text(fingerprint)],
+            params![kind, source_id, applied_text(&version)],
         )
     }
 

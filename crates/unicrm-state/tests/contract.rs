@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use unicrm_core::sync::{Entry, Mark, PendingLink, StateStore};
+use unicrm_core::sync::{Applied, Entry, Mark, PendingLink, StateStore};
 use unicrm_state::sqlite::SqliteStore;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -34,13 +34,31 @@ async fn rows(s: &dyn StateStore) {
         .unwrap();
     assert!(s.losses("contact", "1").await.unwrap().is_empty());
 
-    // The applied fingerprint: kept on a `done` row, cleared when its target id is written
-    // again, never on a row that is not `done`.
+    // The applied version: kept on a `done` row (with its change time to the second and
+    // below, or without one), cleared when its target id is written again, never on a row
+    // that is not `done`.
+    let at = |text: &str| Some(text.parse::<DateTime<Utc>>().unwrap());
+    let max = Applied {
+        fingerprint: u64::MAX,
+        updated_at: None,
+    };
+    let seven = Applied {
+        fingerprint: 7,
+        updated_at: at("2026-03-04T05:06:07.123456Z"),
+    };
     assert_eq!(s.applied("contact", "1").await.unwrap(), None);
-    s.set_applied("contact", "1", u64::MAX).await.unwrap();
-    assert_eq!(s.applied("contact", "1").await.unwrap(), Some(u64::MAX));
-    s.set_applied("contact", "1", 7).await.unwrap();
-    assert_eq!(s.applied("contact", "1").await.unwrap(), Some(7));
+    s.set_applied("contact", "1", max).await.unwrap();
+    assert_eq!(s.applied("contact", "1").await.unwrap(), Some(max));
+    s.set_applied("contact", "1", seven).await.unwrap();
+    assert_eq!(s.applied("contact", "1").await.unwrap(), Some(seven));
+    assert!(
+        Applied {
+            fingerprint: 8,
+            updated_at: at("2026-03-04T05:06:07Z")
+        }
+        .is_older_than(&seven)
+    );
+    assert!(!max.is_older_than(&seven), "an unknown time is not older");
     assert_eq!(s.applied("contact", "2").await.unwrap(), None, "no row");
     s.mark_done("contact", "1", "99", &lost).await.unwrap();
     assert_eq!(
@@ -48,7 +66,7 @@ async fn rows(s: &dyn StateStore) {
         None,
         "a new image"
     );
-    s.set_applied("contact", "1", 7).await.unwrap();
+    s.set_applied("contact", "1", seven).await.unwrap();
     s.mark("contact", "1", Mark::Deleted("99".into()))
         .await
         .unwrap();

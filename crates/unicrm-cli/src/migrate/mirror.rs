@@ -31,6 +31,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
+use unicrm_core::sync::Applied;
 use unicrm_core::{Change, Checkpoint, CrmExt, Error};
 
 use super::Migrator;
@@ -59,8 +60,9 @@ pub struct Cycle {
     pub deleted: u64,
     /// Changes not applied (retried by the next cycle: the checkpoint did not pass them).
     pub failed: u64,
-    /// Upserts of a source version the target already holds (applied by this worker before,
-    /// or by another one sharing the state): nothing sent.
+    /// Upserts of a source version the target already holds, or of an older one than it
+    /// holds (applied by this worker before, or by another one sharing the state): nothing
+    /// sent.
     #[serde(skip_serializing_if = "is_zero")]
     pub unchanged: u64,
     /// The longest delay, in milliseconds, from a record's change at the source to its write
@@ -285,7 +287,7 @@ impl Migrator<'_> {
     }
 
     /// Applies one upsert; `true` when the target now has the record.
-    async fn upsert<R: Migratable>(
+    pub(super) async fn upsert<R: Migratable>(
         &mut self,
         label: &'static str,
         record: &R,
@@ -334,10 +336,16 @@ impl Migrator<'_> {
         };
         // The same source version applied already (a feed reading it again, or another
         // worker that held the lease first): an update with equal values is not sent twice.
-        let fingerprint = unicrm_core::fingerprint(record);
-        if self.state.applied(&kind, &sid).await? == Some(fingerprint) {
-            cycle.unchanged += 1;
-            return Ok(None);
+        // Nor is an older version than the image holds (a worker that read the record before
+        // another worker applied a later edit): it would overwrite the later edit, and the
+        // feed, whose checkpoint the other worker moved past that edit, would not bring it
+        // back.
+        let version = Applied::of(record);
+        if let Some(held) = self.state.applied(&kind, &sid).await? {
+            if held.fingerprint == version.fingerprint || version.is_older_than(&held) {
+                cycle.unchanged += 1;
+                return Ok(None);
+            }
         }
         let (built, missing, dropped, _unheld, _cannot_hold) = self.build(record).await?;
         let new = match built {
@@ -379,7 +387,7 @@ impl Migrator<'_> {
         match self.target.resource::<R>().update(&id, &patch).await {
             Ok(stored) => {
                 self.observe(&stored);
-                self.state.set_applied(&kind, &sid, fingerprint).await?;
+                self.state.set_applied(&kind, &sid, version).await?;
                 for m in &missing {
                     self.state
                         .add_pending_link(&PendingLink {

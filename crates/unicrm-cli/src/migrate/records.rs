@@ -383,7 +383,7 @@ impl Migrator<'_> {
                     .await?;
                 // The image holds this source version: a sync reading it again sends nothing.
                 self.state
-                    .set_applied(&kind, &sid, unicrm_core::fingerprint(record))
+                    .set_applied(&kind, &sid, unicrm_core::sync::Applied::of(record))
                     .await?;
             }
             // Found after an unknown outcome: its create may be from an older version.

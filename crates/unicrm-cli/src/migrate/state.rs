@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-pub use unicrm_core::sync::{Entry, Mark, PendingLink, StateError, StateStore};
+pub use unicrm_core::sync::{Applied, Entry, Mark, PendingLink, StateError, StateStore};
 use unicrm_state::sqlite::SqliteStore;
 
 use crate::exit::CliError;
@@ -162,20 +162,19 @@ impl State {
         Ok(self.store.forget(kind, source_id).await?)
     }
 
-    /// The fingerprint of the source version the record's image holds (see
-    /// [`StateStore::applied`]).
-    pub async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, CliError> {
+    /// The source version the record's image holds (see [`StateStore::applied`]).
+    pub async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<Applied>, CliError> {
         Ok(self.store.applied(kind, source_id).await?)
     }
 
-    /// Records that the record's image holds the source version with this fingerprint.
+    /// Records that the record's image holds this source version.
     pub async fn set_applied(
         &self,
         kind: &str,
         source_id: &str,
-        fingerprint: u64,
+        version: Applied,
     ) -> Result<(), CliError> {
-        Ok(self.store.set_applied(kind, source_id, fingerprint).await?)
+        Ok(self.store.set_applied(kind, source_id, version).await?)
     }
 
     /// Records that the source deleted the record and a sync deleted `target_id` in the target.

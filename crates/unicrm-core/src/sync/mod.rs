@@ -3,4 +3,4 @@
 
 pub mod state;
 
-pub use state::{Entry, Mark, PendingLink, StateError, StateStore};
+pub use state::{Applied, Entry, Mark, PendingLink, StateError, StateStore};

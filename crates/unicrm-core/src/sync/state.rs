@@ -77,6 +77,33 @@ pub struct PendingLink {
     pub link_source_ids: Vec<String>,
 }
 
+/// The source version a target image holds: what a mirror compares an incoming version
+/// with, so that the same version is not sent twice and an older one never overwrites a newer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// `crate::fingerprint` of the source record.
+    pub fingerprint: u64,
+    /// When the source changed that version (`Record::updated_at`), when known.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Applied {
+    /// The version of `record`.
+    pub fn of<R: crate::Record>(record: &R) -> Self {
+        Applied {
+            fingerprint: crate::fingerprint(record),
+            updated_at: record.updated_at(),
+        }
+    }
+
+    /// Whether `self` (an incoming version) is older than `held`: both change times known
+    /// and `self`'s earlier. Equal times are not older (two edits within the vendor clock's
+    /// precision are told apart by their fingerprints only).
+    pub fn is_older_than(&self, held: &Applied) -> bool {
+        matches!((self.updated_at, held.updated_at), (Some(a), Some(b)) if a < b)
+    }
+}
+
 /// A state store failure. The message is complete and safe to show (no password).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -126,20 +153,19 @@ pub trait StateStore: Send + Sync {
         losses: &BTreeMap<String, u64>,
     ) -> Result<(), StateError>;
 
-    /// The fingerprint (`crate::fingerprint` of the source record) of the source version
-    /// whose image the target holds, for a `done` row whose writer recorded it; `None` when
-    /// unknown (no row, not `done`, or written without one). A `done` row's fingerprint is
+    /// The source version whose image the target holds (its fingerprint, and its change time
+    /// when the writer knew it), for a `done` row whose writer recorded it; `None` when
+    /// unknown (no row, not `done`, or written without one). A `done` row's version is
     /// cleared whenever its target id is (re)written ([`StateStore::mark_done`]).
-    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<u64>, StateError>;
+    async fn applied(&self, kind: &str, source_id: &str) -> Result<Option<Applied>, StateError>;
 
-    /// Records that the target image of a `done` row now holds the source version with this
-    /// fingerprint (written after the target accepted it). A row that is not `done` is left
-    /// as it is.
+    /// Records that the target image of a `done` row now holds this source version (written
+    /// after the target accepted it). A row that is not `done` is left as it is.
     async fn set_applied(
         &self,
         kind: &str,
         source_id: &str,
-        fingerprint: u64,
+        version: Applied,
     ) -> Result<(), StateError>;
 
     /// Changes a row's state (see [`Mark`] for what a `pending` row keeps).
