@@ -1,6 +1,9 @@
 //! HighLevel webhooks end to end: the simulator's emitter (signed deliveries of the writes the
 //! adapter makes) → core's `webhook_router` → `HighLevelHookEvents` → unified events; and the
 //! deliveries that must be rejected with nothing emitted: forged, stale, replayed, oversized.
+//! The legacy `x-wh-signature` (docs/vendors/highlevel-v2.md, "Webhook signatures"): the
+//! simulator signs with its fixed RSA key when asked, the adapter checks it only without an
+//! `x-ghl-signature`, with the simulator's public RSA key configured.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +18,7 @@ use unicrm_core::{
     TaskPatch, TaskStatus,
 };
 use unicrm_highlevel::{HighLevelClient, HighLevelHookEvents, WebhookKeys};
+use unicrm_sim::highlevel::{LEGACY_WEBHOOK_RSA_SPKI, WebhookSignatures};
 use unicrm_sim::{HighLevelSim, HighLevelSimHandle, HighLevelSimOptions, SeedOptions, SimClock};
 
 /// The simulator's clock as the adapter's (so timestamps are judged on the vendor's time).
@@ -36,6 +40,12 @@ struct Rig {
 }
 
 async fn rig(max_bytes: usize) -> Rig {
+    rig_with(max_bytes, WebhookSignatures::Current, false).await
+}
+
+/// A rig whose simulator sends `signatures`; the adapter also holds the simulator's legacy
+/// RSA key when `rsa_key`.
+async fn rig_with(max_bytes: usize, signatures: WebhookSignatures, rsa_key: bool) -> Rig {
     let sim = HighLevelSim::start(HighLevelSimOptions {
         seed: SeedOptions {
             seed: 5,
@@ -43,11 +53,16 @@ async fn rig(max_bytes: usize) -> Rig {
         },
         clock: SimClock::manual_default(),
         burst_max: 0,
+        webhook_signatures: signatures,
         ..HighLevelSimOptions::default()
     })
     .await
     .expect("sim");
-    let keys = WebhookKeys::from_spki_base64(Some(&sim.webhook_public_key), None).expect("key");
+    let keys = WebhookKeys::from_spki_base64(
+        Some(&sim.webhook_public_key),
+        rsa_key.then_some(LEGACY_WEBHOOK_RSA_SPKI),
+    )
+    .expect("key");
     let source = HighLevelHookEvents::new(keys, sim.location_id.clone())
         .clock(Arc::new(VendorTime(sim.clock())))
         .max_bytes(max_bytes);
@@ -84,15 +99,40 @@ impl Rig {
     }
 
     async fn post(&self, body: &[u8], signature: &str) -> u16 {
-        self.http
-            .post(&self.hook_url)
-            .header("x-ghl-signature", signature)
+        self.post_signed(body, Some(signature), None).await
+    }
+
+    /// Posts `body` with the two signature headers given (`None`: header absent).
+    async fn post_signed(&self, body: &[u8], ghl: Option<&str>, wh: Option<&str>) -> u16 {
+        let mut request = self.http.post(&self.hook_url);
+        if let Some(s) = ghl {
+            request = request.header("x-ghl-signature", s);
+        }
+        if let Some(s) = wh {
+            request = request.header("x-wh-signature", s);
+        }
+        request
             .body(body.to_vec())
             .send()
             .await
             .expect("posted")
             .status()
             .as_u16()
+    }
+
+    /// The deliveries the simulator finished, once there are `n`.
+    async fn deliveries(&self, n: usize) -> Vec<unicrm_sim::highlevel::webhooks::DeliveryRecord> {
+        for _ in 0..4_000 {
+            let d = self.sim.webhook_deliveries();
+            if d.len() >= n {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!(
+            "{n} deliveries expected: {:?}",
+            self.sim.webhook_deliveries()
+        );
     }
 }
 
@@ -278,4 +318,94 @@ async fn forged_stale_replayed_and_oversized_deliveries_emit_nothing() {
         (ResourceKind::Contact, EventAction::Updated)
     );
     assert!(r.events.try_recv().is_err(), "the replay emitted nothing");
+}
+
+async fn create_contact(r: &Rig, name: &str) -> unicrm_core::Contact {
+    r.client
+        .contacts()
+        .create(&NewContact {
+            first_name: Some(name.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_legacy_only_delivery_from_the_simulator_is_verified_with_the_rsa_key() {
+    let mut r = rig_with(64 * 1024, WebhookSignatures::LegacyOnly, true).await;
+    let c = create_contact(&r, "Grace").await;
+    let e = r.next().await;
+    assert_eq!(
+        (kind_action(&e), e.id.clone()),
+        (
+            (ResourceKind::Contact, EventAction::Created),
+            c.id.to_string()
+        )
+    );
+    let d = r.deliveries(1).await;
+    assert_eq!((d[0].attempts, d[0].status), (1, Some(204)));
+    // The legacy signature of other bytes, or over a tampered body, is refused.
+    r.sim.set_webhook_target(None, Duration::ZERO);
+    let (body, _) = r.sim.signed_delivery(contact_update(c.id.as_str()));
+    let good = r.sim.sign_legacy(&body).expect("legacy signature");
+    let mut tampered = body.clone();
+    if let Some(b) = tampered.iter_mut().find(|b| **b == b'F') {
+        *b = b'G';
+    }
+    assert_eq!(r.post_signed(&tampered, None, Some(&good)).await, 401);
+    let other = r.sim.sign_legacy(b"other").expect("legacy signature");
+    assert_eq!(r.post_signed(&body, None, Some(&other)).await, 401);
+    assert_eq!(r.post_signed(&body, Some("N/A"), Some("N/A")).await, 401);
+    assert!(r.events.try_recv().is_err(), "nothing emitted");
+    assert_eq!(r.post_signed(&body, Some("N/A"), Some(&good)).await, 204);
+    assert_eq!(
+        kind_action(&r.next().await),
+        (ResourceKind::Contact, EventAction::Updated)
+    );
+}
+
+#[tokio::test]
+async fn without_the_rsa_key_a_legacy_only_delivery_is_refused() {
+    let mut r = rig_with(64 * 1024, WebhookSignatures::LegacyOnly, false).await;
+    create_contact(&r, "Grace").await;
+    let d = r.deliveries(1).await;
+    assert_eq!((d[0].attempts, d[0].status), (1, Some(401)));
+    assert!(r.events.try_recv().is_err(), "nothing emitted");
+}
+
+#[tokio::test]
+async fn with_both_headers_the_ed25519_one_decides() {
+    let mut r = rig_with(64 * 1024, WebhookSignatures::Both, true).await;
+    // The emitter's own deliveries (both headers, both valid) are accepted.
+    let c = create_contact(&r, "Hopper").await;
+    assert_eq!(
+        kind_action(&r.next().await),
+        (ResourceKind::Contact, EventAction::Created)
+    );
+    assert_eq!(r.deliveries(1).await[0].status, Some(204));
+    r.sim.set_webhook_target(None, Duration::ZERO);
+    // A broken Ed25519 signature with a valid RSA one fails: no fallback.
+    let (body, ed) = r.sim.signed_delivery(contact_update(c.id.as_str()));
+    let rsa = r.sim.sign_legacy(&body).expect("legacy signature");
+    let broken_ed = r.sim.sign(b"other");
+    assert_eq!(
+        r.post_signed(&body, Some(&broken_ed), Some(&rsa)).await,
+        401
+    );
+    assert!(r.events.try_recv().is_err(), "nothing emitted");
+    // A valid Ed25519 signature with a broken RSA one passes: RSA is not looked at.
+    let broken_rsa = r.sim.sign_legacy(b"other").expect("legacy signature");
+    assert_eq!(
+        r.post_signed(&body, Some(&ed), Some(&broken_rsa)).await,
+        204
+    );
+    let e = r.next().await;
+    assert_eq!(
+        (kind_action(&e), e.id.clone()),
+        (
+            (ResourceKind::Contact, EventAction::Updated),
+            c.id.to_string()
+        )
+    );
 }

@@ -21,6 +21,9 @@
 //! by an update once the linked record exists. What the target cannot hold is measured on every
 //! write (see `losses.rs`); `--strict` refuses records that would lose something.
 
+mod create;
+mod fill_links;
+mod lookup;
 mod losses;
 pub mod mirror;
 #[cfg(test)]

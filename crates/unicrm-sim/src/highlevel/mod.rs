@@ -30,6 +30,7 @@ mod web;
 pub mod webhooks;
 
 pub use store::{TokenInfo, TokenKind};
+pub use webhooks::{LEGACY_WEBHOOK_RSA_SPKI, WebhookSignatures};
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
@@ -64,6 +65,9 @@ pub struct HighLevelSimOptions {
     pub invalid_token_message: String,
     /// The vendor's clock (default: the system clock).
     pub clock: SimClock,
+    /// The signature headers webhook deliveries carry (item 38; default: `x-ghl-signature`
+    /// only, the legacy `x-wh-signature` being optional and announced as retired).
+    pub webhook_signatures: webhooks::WebhookSignatures,
 }
 
 impl Default for HighLevelSimOptions {
@@ -77,6 +81,7 @@ impl Default for HighLevelSimOptions {
             search_delay: Duration::ZERO,
             invalid_token_message: "Invalid token: access token is invalid".into(),
             clock: SimClock::system(),
+            webhook_signatures: webhooks::WebhookSignatures::Current,
         }
     }
 }
@@ -103,6 +108,7 @@ pub struct HighLevelSimHandle {
     /// The public half of the webhook signing key, SPKI base64 (the form HighLevel publishes).
     pub webhook_public_key: String,
     signer: Arc<ring::signature::Ed25519KeyPair>,
+    signatures: webhooks::WebhookSignatures,
     sim: Arc<handlers::Sim>,
     served: Served,
 }
@@ -215,6 +221,7 @@ impl HighLevelSim {
             client_secret,
             webhook_public_key,
             signer: Arc::new(signer),
+            signatures: options.webhook_signatures,
             sim,
             served,
         })
@@ -266,9 +273,17 @@ impl HighLevelSimHandle {
         )
     }
 
+    /// The legacy `x-wh-signature` of `body` (base64 RSA PKCS#1 v1.5 SHA-256 over the exact
+    /// bytes, with the key [`webhooks::LEGACY_WEBHOOK_RSA_SPKI`] verifies; item 38), whatever
+    /// [`HighLevelSimOptions::webhook_signatures`] says. `None` only if the checked-in key
+    /// cannot be read.
+    pub fn sign_legacy(&self, body: &[u8]) -> Option<String> {
+        webhooks::legacy_signature(body)
+    }
+
     /// A delivery of `event` (`type`, the record's fields) as the simulator would send it:
     /// with `locationId`, a fresh `webhookId` and the current `timestamp` added, the exact
-    /// bytes and their `x-ghl-signature` (item 38; the emitter that POSTs is not built).
+    /// bytes and their `x-ghl-signature` (item 38; what the emitter would POST).
     pub fn signed_delivery(&self, event: Map<String, Value>) -> (Vec<u8>, String) {
         let mut body = event;
         body.insert("locationId".into(), Value::String(self.location_id.clone()));

@@ -6,12 +6,16 @@
 //! `ContactTagUpdate`, `Note*`, `TaskCreate`/`TaskComplete`/`TaskDelete`, `Appointment*`).
 //! Each delivery is the §13 body (flat records; appointments nested under `appointment`)
 //! with `locationId`, a fresh `webhookId` and the current `timestamp`, POSTed as exact bytes
-//! with `x-ghl-signature` (Ed25519 over those bytes, the simulator's key). The legacy
-//! `x-wh-signature` is optional and not sent: the simulator holds no RSA key (clients must
-//! not need it when `x-ghl-signature` is there). Deliveries go out one at a time, in order. A `429` answer is retried after the
+//! with the headers [`WebhookSignatures`] chooses: by default `x-ghl-signature` alone
+//! (Ed25519 over those bytes, the simulator's key). The legacy `x-wh-signature` (RSA PKCS#1
+//! v1.5 over SHA-256, base64) is optional in item 38 and its retirement was announced for
+//! 2026-07-01 or 2026-09-01 ("Uncertain" 12), so it is sent only when asked for, signed with
+//! a fixed RSA-2048 key checked in beside this file ([`LEGACY_WEBHOOK_RSA_SPKI`] is its
+//! public half; HighLevel's own legacy key is RSA-4096, and verifiers take 2048 to 8192
+//! bits). Deliveries go out one at a time, in order. A `429` answer is retried after the
 //! configured interval, at most 6 times; any other answer, or no answer, is final.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -20,6 +24,67 @@ use tokio::sync::mpsc;
 use super::HighLevelSimHandle;
 use super::handlers::Sim;
 use super::store::iso;
+
+/// The public half of the simulator's legacy webhook key (RSA-2048), SPKI base64: what a
+/// receiver configures to check `x-wh-signature`. Not part of the sandbox line.
+pub const LEGACY_WEBHOOK_RSA_SPKI: &str = include_str!("keys/legacy-webhook-rsa-2048.spki.b64");
+
+/// The private half, PKCS#8 DER (a test key made once with `openssl genrsa 2048`; never
+/// generated at run time).
+const LEGACY_WEBHOOK_RSA_PKCS8: &[u8] = include_bytes!("keys/legacy-webhook-rsa-2048.pk8.der");
+
+/// Which signature headers the emitter puts on a delivery (item 38).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WebhookSignatures {
+    /// `x-ghl-signature` (Ed25519) only: the current scheme (default).
+    #[default]
+    Current,
+    /// `x-ghl-signature` and the legacy `x-wh-signature` (RSA), as HighLevel sent both
+    /// until the legacy header's retirement.
+    Both,
+    /// The legacy `x-wh-signature` alone (a delivery from before the Ed25519 header; tests
+    /// of a receiver's fallback).
+    LegacyOnly,
+}
+
+impl WebhookSignatures {
+    fn ed25519(self) -> bool {
+        matches!(self, WebhookSignatures::Current | WebhookSignatures::Both)
+    }
+
+    fn legacy(self) -> bool {
+        matches!(
+            self,
+            WebhookSignatures::Both | WebhookSignatures::LegacyOnly
+        )
+    }
+}
+
+/// The legacy signer, parsed from the checked-in key on first use.
+fn legacy_signer() -> Option<&'static ring::signature::RsaKeyPair> {
+    static SIGNER: OnceLock<Option<ring::signature::RsaKeyPair>> = OnceLock::new();
+    SIGNER
+        .get_or_init(|| ring::signature::RsaKeyPair::from_pkcs8(LEGACY_WEBHOOK_RSA_PKCS8).ok())
+        .as_ref()
+}
+
+/// The `x-wh-signature` of `body`: base64 RSA PKCS#1 v1.5 SHA-256 over the exact bytes.
+pub(crate) fn legacy_signature(body: &[u8]) -> Option<String> {
+    let pair = legacy_signer()?;
+    let mut sig = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        body,
+        &mut sig,
+    )
+    .ok()?;
+    Some(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sig,
+    ))
+}
 
 /// Retries after a 429 (docs/vendors/highlevel-v2.md, "Webhook retries").
 pub const MAX_RETRIES: u32 = 6;
@@ -96,6 +161,7 @@ impl HighLevelSimHandle {
         *queue = Some(tx);
         let sim = self.sim.clone();
         let signer = self.signer.clone();
+        let signatures = self.signatures;
         let log = self.sim.hooks.log.clone();
         tokio::spawn(async move {
             let http = reqwest::Client::new();
@@ -110,17 +176,29 @@ impl HighLevelSimHandle {
                     .unwrap_or_default()
                     .to_string();
                 let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
-                let signature = base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    signer.sign(&bytes).as_ref(),
-                );
+                let signature = signatures.ed25519().then(|| {
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        signer.sign(&bytes).as_ref(),
+                    )
+                });
+                let legacy = signatures
+                    .legacy()
+                    .then(|| legacy_signature(&bytes))
+                    .flatten();
                 let mut attempts = 0;
                 let status = loop {
                     attempts += 1;
-                    let answer = http
+                    let mut request = http
                         .post(url.clone())
-                        .header("content-type", "application/json")
-                        .header("x-ghl-signature", &signature)
+                        .header("content-type", "application/json");
+                    if let Some(s) = &signature {
+                        request = request.header("x-ghl-signature", s);
+                    }
+                    if let Some(s) = &legacy {
+                        request = request.header("x-wh-signature", s);
+                    }
+                    let answer = request
                         .body(bytes.clone())
                         .timeout(Duration::from_secs(10))
                         .send()
