@@ -145,7 +145,10 @@ async fn links_equal_to_those_the_put_answer_shows_send_nothing_more() {
     // No `GET …/Links`: the PUT's answer carries `LINKS` with their ids.
     assert_eq!(sent(&server).await, ["PUT /v3.1/Contacts"]);
     let received = server.received_requests().await.unwrap();
-    let put = received.iter().find(|r| r.method.as_str() == "PUT").unwrap();
+    let put = received
+        .iter()
+        .find(|r| r.method.as_str() == "PUT")
+        .unwrap();
     assert_eq!(
         serde_json::from_slice::<Value>(&put.body).unwrap(),
         json!({"CONTACT_ID": 1001, "TITLE": "CEO", "ORGANISATION_ID": 2001}),
@@ -319,7 +322,11 @@ async fn a_mirrored_update_keeps_the_organisation_link_and_costs_one_request() {
         ..ContactPatch::default()
     };
     let updated = c.contacts().update(&contact.id, &patch).await.unwrap();
-    assert_eq!(s.stats().requests - before, 3, "PUT, DELETE of the link, GET");
+    assert_eq!(
+        s.stats().requests - before,
+        3,
+        "PUT, DELETE of the link, GET"
+    );
     assert_eq!(updated.links.len(), 1, "{:?}", updated.links);
     assert!(org_link(&updated.links));
     s.shutdown().await;

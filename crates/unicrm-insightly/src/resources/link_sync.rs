@@ -170,11 +170,9 @@ mod tests {
     #[test]
     fn a_body_gives_its_links_with_their_ids_and_the_links_its_keys_make() {
         let k = known(
-            &raw(
-                r#"{"CONTACT_ID": 1, "ORGANISATION_ID": 7, "LINKS": [
+            &raw(r#"{"CONTACT_ID": 1, "ORGANISATION_ID": 7, "LINKS": [
                 {"LINK_ID": 31, "LINK_OBJECT_NAME": "Organisation", "LINK_OBJECT_ID": 7},
-                {"LINK_ID": 32, "LINK_OBJECT_NAME": "Opportunity", "LINK_OBJECT_ID": 9}]}"#,
-            ),
+                {"LINK_ID": 32, "LINK_OBJECT_NAME": "Opportunity", "LINK_OBJECT_ID": 9}]}"#),
             &[ORG],
         )
         .unwrap();
@@ -227,7 +225,11 @@ mod tests {
             (None, links::link(ResourceKind::Lead, "5")),
         ];
         let (delete, add) = plan(&all(vec![]), &current, std::slice::from_ref(&org));
-        assert_eq!(delete, vec![32, 33], "the organisation ORGANISATION_ID names stays");
+        assert_eq!(
+            delete,
+            vec![32, 33],
+            "the organisation ORGANISATION_ID names stays"
+        );
         assert!(add.is_empty());
         // Within one kind only; adding only adds.
         let scope = LinkScope {
@@ -246,6 +248,9 @@ mod tests {
             &current,
             &[],
         );
-        assert!(delete.is_empty(), "a scope that does not prune deletes nothing");
+        assert!(
+            delete.is_empty(),
+            "a scope that does not prune deletes nothing"
+        );
     }
 }
