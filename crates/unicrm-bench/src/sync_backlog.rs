@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use unicrm_sim::{CapsuleSim, CapsuleSimOptions, InsightlySim, InsightlySimOptions, SeedOptions};
 
 use crate::emit;
+use crate::rss::vm_hwm_kib;
 use crate::figures::s;
 
 type R<T> = Result<T, String>;
@@ -31,15 +32,6 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Backlog sizes (people at the source) when `UNICRM_BENCH_BACKLOG` does not give them
 /// (`UNICRM_BENCH_BACKLOG=10000,100000`: the smaller first, then the larger).
 const DEFAULT_SIZES: [usize; 2] = [10_000, 100_000];
-
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
 
 /// The two backlog sizes: `UNICRM_BENCH_BACKLOG` (two comma-separated counts) or the default.
 fn sizes() -> R<[usize; 2]> {
