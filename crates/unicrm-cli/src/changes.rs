@@ -1,8 +1,10 @@
-//! `unicrm changes`: the change feed as JSON lines, then the next checkpoint.
+//! `unicrm changes`: the change feed as JSON lines, written batch by batch as the change
+//! stream yields them, then the next checkpoint.
 
 use std::io::Write;
 use std::path::Path;
 
+use futures::StreamExt;
 use unicrm_core::{Checkpoint, Crm, Record};
 
 use crate::cli::{ChangesArgs, ResourceName};
@@ -30,25 +32,46 @@ async fn feed<R: Record>(crm: &dyn Crm, args: &ChangesArgs) -> Result<(), CliErr
         id: None,
         base_url: base_url.as_deref(),
     };
-    let set = R::resource(crm)
-        .changes_since(&cp)
-        .await
-        .map_err(|e| CliError::crm(e, &op))?;
-    let mut out = std::io::stdout().lock();
-    for c in &set.changes {
-        let mut v = serde_json::to_value(c)?;
-        if let Some(serde_json::Value::Object(rec)) = v.get_mut("record") {
-            rec.remove("raw");
+    // Batch by batch: each batch's lines are written (and flushed) as it arrives, so memory
+    // holds one batch, and `--save` keeps the checkpoint after the last batch written in full:
+    // a feed that fails part-way can be resumed from there without losing a change.
+    let mut stream = R::resource(crm).change_stream(cp.clone());
+    let mut next = None;
+    while let Some(batch) = stream.next().await {
+        let set = match batch {
+            Ok(set) => set,
+            Err(e) => {
+                if let (Some(path), Some(_)) = (&args.save, &next) {
+                    eprintln!(
+                        "unicrm: the feed failed part-way; {} holds the checkpoint after the last change written",
+                        path.display()
+                    );
+                }
+                return Err(CliError::crm(e, &op));
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        for c in &set.changes {
+            let mut v = serde_json::to_value(c)?;
+            if let Some(serde_json::Value::Object(rec)) = v.get_mut("record") {
+                rec.remove("raw");
+            }
+            serde_json::to_writer(&mut out, &v)?;
+            out.write_all(b"\n")?;
         }
-        serde_json::to_writer(&mut out, &v)?;
-        out.write_all(b"\n")?;
+        out.flush()?;
+        if let Some(path) = &args.save {
+            save_atomically(path, &serde_json::to_vec(&set.next)?)?;
+        }
+        next = Some(set.next);
     }
-    serde_json::to_writer(&mut out, &serde_json::json!({ "checkpoint": set.next }))?;
+    // A stream always ends with a batch; an adapter that ended without one read nothing, and
+    // the caller's checkpoint still holds.
+    let next = next.unwrap_or(cp);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &serde_json::json!({ "checkpoint": next }))?;
     out.write_all(b"\n")?;
     out.flush()?;
-    if let Some(path) = &args.save {
-        save_atomically(path, &serde_json::to_vec(&set.next)?)?;
-    }
     Ok(())
 }
 

@@ -16,14 +16,19 @@
 //! - a deletion deletes the mirrored record (with `--deletes propagate`; a target that answers
 //!   404 has it deleted already), and the row becomes `deleted`.
 //!
-//! The checkpoint of a resource moves only after all its changes were applied, so a run
-//! stopped half-way (a signal, a crash, a spent budget) applies the rest on the next cycle;
-//! re-applying an update is harmless and creates go through the id map.
+//! The feed is read as a change stream, one batch at a time, and a resource's checkpoint
+//! moves to a batch's checkpoint once every change of that batch and of the batches before it
+//! was applied: a run stopped half-way (a signal, a crash, a spent budget, a failed read)
+//! resumes after the last batch applied in full, and a change that failed is read again by
+//! the next cycle (later batches are still applied, but their checkpoints are not saved).
+//! Re-applying an update is harmless (and skipped by its fingerprint), and creates go
+//! through the id map.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use unicrm_core::{Change, Checkpoint, CrmExt, Error};
@@ -189,63 +194,92 @@ impl Migrator<'_> {
             })?,
             None => Checkpoint::at(DateTime::<Utc>::UNIX_EPOCH),
         };
-        let set = self.source.changes_since::<R>(&from).await?;
         let can_create = self
             .target
             .capabilities()
             .resource(&R::KIND)
             .operations
             .create;
-        let failed_before = self
-            .report
-            .resources
-            .get(label)
-            .map_or(0, |r| r.failed.len());
-        for change in set.changes {
-            if stop.load(Ordering::SeqCst) {
-                cycle.interrupted = true;
-                return Ok(());
+        // One batch at a time: memory holds a batch, and each batch's checkpoint is saved
+        // once its changes are applied, so a stop or a failure part-way through a long feed
+        // costs at most the batch in flight.
+        let source = self.source;
+        let mut stream = source.change_stream::<R>(from.clone());
+        // Whether every batch so far applied cleanly: after a failed change no later
+        // checkpoint is saved (they would pass it), though later changes are still applied.
+        let mut clean = true;
+        while let Some(batch) = stream.next().await {
+            // A read that fails part-way keeps the checkpoints of the batches before it.
+            let set = batch?;
+            let failed_before = self.failures(label);
+            for change in set.changes {
+                if stop.load(Ordering::SeqCst) {
+                    cycle.interrupted = true;
+                    return Ok(());
+                }
+                self.apply_change::<R>(label, change, &from, can_create, deletes, cycle)
+                    .await?;
             }
-            match change {
-                Change::Upserted { record } => {
-                    if !can_create {
-                        *cycle.lost.entry(label.to_string()).or_default() += 1;
-                        continue;
-                    }
-                    let changed = record.updated_at();
-                    if self.upsert::<R>(label, &record, cycle).await? {
-                        cycle.upserted += 1;
-                        if let Some(t) =
-                            changed.filter(|t| *t >= from.at && from.at.timestamp() > 0)
-                        {
-                            let lag = (Utc::now() - t).num_milliseconds().max(0) as u64;
-                            cycle.lag_ms = cycle.lag_ms.max(lag);
-                        }
-                    }
+            let failed_now = self.failures(label);
+            if failed_now != failed_before {
+                if clean {
+                    // Some change was not applied: the checkpoint stays before this batch,
+                    // and the next cycle reads it again.
+                    tracing::warn!(
+                        resource = label,
+                        failed = failed_now - failed_before,
+                        "changes not applied; the checkpoint is kept before them"
+                    );
                 }
-                Change::Deleted { id, .. } if deletes == Deletes::Propagate => {
-                    let deleted = self.delete::<R>(label, &id.to_string()).await?;
-                    cycle.deleted += u64::from(deleted);
-                }
-                _ => {}
+                clean = false;
+            }
+            if clean {
+                self.state
+                    .set_meta(&key, &serde_json::to_string(&set.next)?)
+                    .await?;
             }
         }
-        let failed_now = self
-            .report
+        Ok(())
+    }
+
+    /// Failures recorded so far for `label`.
+    fn failures(&self, label: &str) -> usize {
+        self.report
             .resources
             .get(label)
-            .map_or(0, |r| r.failed.len());
-        if failed_now == failed_before {
-            self.state
-                .set_meta(&key, &serde_json::to_string(&set.next)?)
-                .await?;
-        } else {
-            // Some change was not applied: the checkpoint stays, the next cycle reads it again.
-            tracing::warn!(
-                resource = label,
-                failed = failed_now - failed_before,
-                "changes not applied; the checkpoint is kept"
-            );
+            .map_or(0, |r| r.failed.len())
+    }
+
+    /// Applies one change of a feed that started at `from`.
+    async fn apply_change<R: Migratable>(
+        &mut self,
+        label: &'static str,
+        change: Change<R, R::Id>,
+        from: &Checkpoint,
+        can_create: bool,
+        deletes: Deletes,
+        cycle: &mut Cycle,
+    ) -> Result<(), CliError> {
+        match change {
+            Change::Upserted { record } => {
+                if !can_create {
+                    *cycle.lost.entry(label.to_string()).or_default() += 1;
+                    return Ok(());
+                }
+                let changed = record.updated_at();
+                if self.upsert::<R>(label, &record, cycle).await? {
+                    cycle.upserted += 1;
+                    if let Some(t) = changed.filter(|t| *t >= from.at && from.at.timestamp() > 0) {
+                        let lag = (Utc::now() - t).num_milliseconds().max(0) as u64;
+                        cycle.lag_ms = cycle.lag_ms.max(lag);
+                    }
+                }
+            }
+            Change::Deleted { id, .. } if deletes == Deletes::Propagate => {
+                let deleted = self.delete::<R>(label, &id.to_string()).await?;
+                cycle.deleted += u64::from(deleted);
+            }
+            _ => {}
         }
         Ok(())
     }

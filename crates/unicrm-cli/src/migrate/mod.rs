@@ -24,6 +24,8 @@
 mod losses;
 pub mod mirror;
 #[cfg(test)]
+mod mirror_tests;
+#[cfg(test)]
 mod pipeline_tests;
 mod pipelines;
 mod records;
