@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use unicrm_sim::{CapsuleSim, CapsuleSimOptions, InsightlySim, InsightlySimOptions, SeedOptions};
 
 use crate::emit;
-use crate::rss::vm_hwm_kib;
 use crate::figures::s;
+use crate::rss::vm_hwm_kib;
 
 type R<T> = Result<T, String>;
 
