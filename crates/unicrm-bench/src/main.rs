@@ -16,6 +16,7 @@ mod mapping_projects;
 mod rss;
 mod scale;
 mod sync;
+mod sync_backlog;
 mod sync_idle;
 mod tenants;
 
@@ -108,6 +109,9 @@ fn main() {
         }
         if wanted("sync_lag") || wanted("sync_requests_per_change") {
             sync::sync_lag().await?;
+        }
+        if wanted("sync_backlog_peak_rss") {
+            sync_backlog::sync_backlog_peak_rss().await?;
         }
         if wanted("token_rotation_lockouts") {
             scale::token_rotation_lockouts().await?;

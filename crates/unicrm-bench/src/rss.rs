@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
+/// The peak resident memory (`VmHWM`) of process `pid`, in KiB.
+pub(crate) fn vm_hwm_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

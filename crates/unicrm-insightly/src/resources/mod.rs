@@ -9,6 +9,7 @@ pub mod engagements;
 pub mod events;
 
 pub mod field_definitions;
+mod link_sync;
 mod milestones;
 pub mod objects;
 mod pipelines;
@@ -43,7 +44,7 @@ use crate::client::{Shared, VENDOR};
 use crate::mapping::lead::LeadPicklists;
 use crate::mapping::{Definitions, dates, links, wire_id};
 use crate::paging::{self, Listing, decode_cursor, encode_cursor};
-use crate::wire::{Body, LinkWire, decode_array, decode_at};
+use crate::wire::Body;
 
 /// A whole listing in one call: every page, fetched concurrently once the total is known
 /// (see [`crate::paging`]), de-duplicated by id. Implemented by [`crate::InsightlyClient`] for
@@ -147,6 +148,11 @@ pub trait ObjectSpec: Send + Sync + 'static {
     ) -> Result<Body>;
     /// Link changes a patch asks for (applied through `/{Obj}/{id}/Links`).
     fn link_scopes(patch: &<Self::R as Record>::Patch) -> Vec<LinkScope>;
+    /// The foreign keys whose record also shows as a link (wire key → kind of the record it
+    /// names): an update never deletes such a link while the key names its record.
+    fn implied_link_keys() -> Vec<(&'static str, ResourceKind)> {
+        Vec::new()
+    }
     /// The unified id for an Insightly id.
     fn make_id(id: u64) -> <Self::R as Record>::Id;
     /// The Insightly id of a unified id (the inverse of [`ObjectSpec::make_id`]).
@@ -291,57 +297,6 @@ impl<S: ObjectSpec> ObjectResource<S> {
             .try_collect()
             .await
     }
-
-    /// The links of record `id` (`GET /{Obj}/{id}/Links`), with their link ids.
-    async fn current_links(&self, id: u64) -> Result<Vec<(Option<u64>, RecordLink)>> {
-        let path = format!("{}/{id}/Links", S::PATH);
-        let resp = self.shared.send(self.shared.http.get(&path)?).await?;
-        let wire: Vec<LinkWire> = decode_array(&resp.body)?
-            .iter()
-            .enumerate()
-            .map(|(i, r)| decode_at(r.get(), &format!("[{i}]")))
-            .collect::<Result<_>>()?;
-        Ok(wire
-            .into_iter()
-            .filter_map(|w| {
-                let link_id = w.link_id;
-                let one = links::read(&Some(vec![w])).pop()?;
-                Some((link_id, one))
-            })
-            .collect())
-    }
-
-    /// Brings the links within each scope to the desired ones through `/{Obj}/{id}/Links`:
-    /// POST the missing, DELETE the extra (only when the scope prunes).
-    async fn sync_links(&self, id: u64, scopes: &[LinkScope]) -> Result<()> {
-        let path = format!("{}/{id}/Links", S::PATH);
-        for scope in scopes {
-            let current = self.current_links(id).await?;
-            let in_scope = |l: &RecordLink| match &scope.kind {
-                None => true,
-                Some(k) => l.kind.as_ref() == Some(k),
-            };
-            if scope.prune {
-                for (link_id, l) in current.iter().filter(|(_, l)| in_scope(l)) {
-                    if scope.desired.iter().any(|d| links::same_target(d, l)) {
-                        continue;
-                    }
-                    if let Some(link_id) = link_id {
-                        let url = self.shared.http.url(&format!("{path}/{link_id}"))?;
-                        self.shared.send(Request::new(Method::DELETE, url)).await?;
-                    }
-                }
-            }
-            for d in &scope.desired {
-                if !current.iter().any(|(_, l)| links::same_target(d, l)) {
-                    let req = Request::new(Method::POST, self.shared.http.url(&path)?)
-                        .json(&links::to_wire(d)?)?;
-                    self.shared.send(req).await?;
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 /// The `updated_after_utc` value for "updated at or after `t`": Insightly's filter is
@@ -416,8 +371,11 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
     }
 
     /// `PUT /{Obj}` with the id and exactly the fields the patch touches (v3.1 PUT is
-    /// partial): untouched fields are not sent, so never wiped. Link changes go through
-    /// `/{Obj}/{id}/Links`, after which the record is read again.
+    /// partial): untouched fields are not sent, so never wiped, and no read comes first. Link
+    /// changes go through `/{Obj}/{id}/Links`, starting from the links the PUT's answer (or,
+    /// for a links-only patch, one read of the record) shows, and only where they differ (see
+    /// `link_sync`); the record is read again only when a link was written. An update of
+    /// fields only costs the PUT.
     async fn update(
         &self,
         id: &<S::R as Record>::Id,
@@ -428,22 +386,34 @@ impl<S: ObjectSpec> Resource<S::R> for ObjectResource<S> {
         let lists = self.lists().await?;
         let mut body = S::patch_body(patch, &defs, &lists)?;
         let scopes = S::link_scopes(patch);
-        let mut record = None;
+        let mut answered = None;
         if !body.is_empty() {
             body.set(S::ID_KEY, &n)?;
-            let raw = self
-                .shared
-                .write_object(Method::PUT, S::PATH, &body)
-                .await?;
-            record = Some(S::read(&raw, &defs, &lists, "")?);
+            answered = Some(
+                self.shared
+                    .write_object(Method::PUT, S::PATH, &body)
+                    .await?,
+            );
         }
-        if !scopes.is_empty() {
-            self.sync_links(n, &scopes).await?;
-            record = None;
+        if scopes.is_empty() {
+            return match answered {
+                Some(raw) => S::read(&raw, &defs, &lists, ""),
+                None => self.get(id).await,
+            };
         }
-        match record {
-            Some(r) => Ok(r),
-            None => self.get(id).await,
+        let raw = match answered {
+            Some(raw) => raw,
+            None => self.shared.get_object(&format!("{}/{n}", S::PATH)).await?,
+        };
+        let known = link_sync::known(&raw, &S::implied_link_keys())?;
+        let current = match known.links {
+            Some(held) => held,
+            None => self.current_links(n).await?,
+        };
+        if self.sync_links(n, &scopes, current, &known.implied).await? {
+            self.get(id).await
+        } else {
+            S::read(&raw, &defs, &lists, "")
         }
     }
 

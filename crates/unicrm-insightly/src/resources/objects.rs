@@ -68,6 +68,10 @@ impl ObjectSpec for ContactSpec {
     fn link_scopes(patch: &<Contact as Record>::Patch) -> Vec<LinkScope> {
         LinkScope::all(&patch.links).into_iter().collect()
     }
+    /// `ORGANISATION_ID` also appears as a link (docs/vendors/insightly-v3.1.md, "Contact").
+    fn implied_link_keys() -> Vec<(&'static str, ResourceKind)> {
+        vec![("ORGANISATION_ID", ResourceKind::Account)]
+    }
     fn make_id(id: u64) -> <Contact as Record>::Id {
         id.into()
     }
@@ -168,6 +172,10 @@ impl ObjectSpec for OpportunitySpec {
         });
         out
     }
+    /// `ORGANISATION_ID`, as for contacts (the create path leaves its link out of `LINKS`).
+    fn implied_link_keys() -> Vec<(&'static str, ResourceKind)> {
+        vec![("ORGANISATION_ID", ResourceKind::Account)]
+    }
     fn make_id(id: u64) -> <Opportunity as Record>::Id {
         id.into()
     }
@@ -254,6 +262,10 @@ impl ObjectSpec for TaskSpec {
         .into_iter()
         .flatten()
         .collect()
+    }
+    /// `OPPORTUNITY_ID` (the create path leaves its link out of `LINKS`).
+    fn implied_link_keys() -> Vec<(&'static str, ResourceKind)> {
+        vec![("OPPORTUNITY_ID", ResourceKind::Opportunity)]
     }
     fn make_id(id: u64) -> <Task as Record>::Id {
         id.into()
