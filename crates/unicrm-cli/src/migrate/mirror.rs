@@ -95,12 +95,18 @@ fn empty(v: Option<&Value>) -> bool {
 }
 
 /// The patch that makes a mirrored record equal to `new` on every field in `fields`: set
-/// where `new` has a value, cleared where the source record (`source`) has none, untouched
-/// where the source has a value the target cannot take (`new` lacks it).
+/// where `new` has a value, cleared where the source record (`source`) has none and the
+/// source keeps that field (`source_keeps`), untouched where the source has a value the
+/// target cannot take (`new` lacks it) or never keeps the field.
+///
+/// A field the source does not keep is not cleared: its emptiness says nothing. For instance
+/// Capsule keeps no links on a person, while Insightly shows on a contact the links that
+/// mirrored opportunities, tasks and notes made to it; clearing `links` would delete those.
 pub fn mirror_patch(
     new: &Value,
     source: &Value,
     fields: &[&str],
+    source_keeps: impl Fn(&str) -> bool,
 ) -> serde_json::Map<String, Value> {
     let mut patch = serde_json::Map::new();
     for f in fields {
@@ -108,7 +114,7 @@ pub fn mirror_patch(
             Some(v) if !empty(Some(v)) => {
                 patch.insert(f.to_string(), v.clone());
             }
-            _ if empty(source.get(*f)) => {
+            _ if empty(source.get(*f)) && source_keeps(f) => {
                 patch.insert(f.to_string(), Value::Null);
             }
             _ => {}
@@ -362,10 +368,14 @@ impl Migrator<'_> {
             .copied()
             .filter(|f| caps.can_write(f))
             .collect();
+        // What the source keeps: the fields it can write (an adapter marks a unified field it
+        // does not store as not writable).
+        let source_caps = self.source.capabilities().of::<R>().clone();
         let patch = mirror_patch(
             &serde_json::to_value(&new)?,
             &serde_json::to_value(record)?,
             &fields,
+            |f| source_caps.can_write(f),
         );
         let mut lost = BTreeMap::new();
         // Fields the target derives itself (a linked account's name, the last activity) are
@@ -462,12 +472,21 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_mirror_patch_sets_clears_and_leaves_what_the_target_cannot_take() {
+    fn a_mirror_patch_sets_clears_and_leaves_what_the_target_cannot_take_or_the_source_does_not_keep()
+     {
         let source = json!({"first_name": "Ada", "job_title": null, "owner_id": "7", "tags": []});
         // The owner has no match in the target, so the transformed record lacks it.
         let new = json!({"first_name": "Ada", "tags": []});
-        let fields = ["first_name", "job_title", "owner_id", "tags", "department"];
-        let patch = mirror_patch(&new, &source, &fields);
+        let fields = [
+            "first_name",
+            "job_title",
+            "owner_id",
+            "tags",
+            "department",
+            "links",
+        ];
+        // The source keeps every field but links.
+        let patch = mirror_patch(&new, &source, &fields, |f| f != "links");
         assert_eq!(patch.get("first_name"), Some(&json!("Ada")));
         assert_eq!(
             patch.get("job_title"),
@@ -487,6 +506,10 @@ mod tests {
         assert!(
             !patch.contains_key("owner_id"),
             "an unmatched owner is left alone"
+        );
+        assert!(
+            !patch.contains_key("links"),
+            "a field the source does not keep is never cleared"
         );
     }
 }

@@ -524,3 +524,46 @@ async fn an_older_version_never_overwrites_a_newer_one_another_worker_applied() 
         .unwrap();
     assert_eq!(image.job_title.as_deref(), Some("Same second"));
 }
+
+/// A mirrored update leaves alone what the source does not keep: Capsule keeps no links on a
+/// person, and the links that mirrored opportunities, tasks and notes made to the Insightly
+/// contact stay after the person is edited.
+#[tokio::test]
+async fn an_update_keeps_the_links_other_mirrored_records_made_to_the_image() {
+    let s = setup(6).await;
+    assert_eq!(s.cycle(1).await.unwrap().failed, 0);
+    let links_of = |cs: &[Contact]| {
+        let mut out: Vec<(String, Vec<String>)> = cs
+            .iter()
+            .map(|c| {
+                let mut l: Vec<String> = c.links.iter().map(|l| format!("{l:?}")).collect();
+                l.sort();
+                (c.id.to_string(), l)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let before = links_of(&s.mirrored().await);
+    assert!(
+        before.iter().any(|(_, l)| !l.is_empty()),
+        "the seed links records to people: {before:?}"
+    );
+    for p in s.people().await {
+        let patch = ContactPatch {
+            job_title: Patch::Set(format!("Edited {}", p.id)),
+            ..Default::default()
+        };
+        s.source
+            .inner
+            .contacts()
+            .update(&p.id, &patch)
+            .await
+            .unwrap();
+    }
+    let second = s.cycle(2).await.unwrap();
+    assert_eq!((second.upserted, second.failed), (6, 0), "{second:?}");
+    let after = s.mirrored().await;
+    assert!(after.iter().all(|c| c.job_title.is_some()));
+    assert_eq!(links_of(&after), before, "no link was removed");
+}
