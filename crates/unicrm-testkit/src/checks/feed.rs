@@ -28,6 +28,9 @@ pub struct ConvergenceOptions {
     pub write_pause: Duration,
     /// Pause between two polls of the feed.
     pub poll_pause: Duration,
+    /// The change-stream resume check run after convergence on the same kinds
+    /// ([`check_resume`](crate::checks::stream::check_resume)); `None` skips it.
+    pub resume: Option<crate::checks::stream::ResumeOptions>,
 }
 
 impl Default for ConvergenceOptions {
@@ -38,6 +41,7 @@ impl Default for ConvergenceOptions {
             latency: Duration::from_millis(15),
             write_pause: Duration::from_millis(5),
             poll_pause: Duration::from_millis(0),
+            resume: Some(crate::checks::stream::ResumeOptions::default()),
         }
     }
 }
@@ -104,10 +108,10 @@ impl Convergence {
 }
 
 /// SplitMix64: the writer's choices, replayable for a seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -115,7 +119,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }
