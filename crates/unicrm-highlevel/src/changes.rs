@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn dates_keep_the_first_and_the_latest() {
-        let t = |s| DateTime::<Utc>::from_timestamp(1_800_000_000 + s, 0);
+        let t = |s: i64| DateTime::<Utc>::from_timestamp(1_800_000_000 + s, 0);
         let mut d = Dates::default();
         d.add(None);
         assert_eq!(d, Dates::default());
