@@ -291,6 +291,28 @@ where
     Ok(figures)
 }
 
+/// The skip line of a feed check of `kind` (`None`: the check runs): when `changes` is false
+/// (the unsupported check asserts that `operation` answers `Unsupported`) or the harness's
+/// other user cannot write this kind.
+pub(crate) fn feed_skip(
+    ctx: &Ctx,
+    crm: &dyn Crm,
+    harness: &dyn Harness,
+    kind: &unicrm_core::ResourceKind,
+    operation: &str,
+) -> Option<CheckRecord> {
+    if !Gate::of(crm).supports(kind, Operation::Changes) {
+        return Some(ctx.skip(
+            "changes is false",
+            format!("{operation} answers Unsupported (unsupported check)"),
+        ));
+    }
+    if !harness.other_user_kinds().contains(kind) {
+        return Some(ctx.skip("the harness's other user cannot write this kind", "nothing"));
+    }
+    None
+}
+
 /// [`converge`], judged: 0 stale, 0 missing, 0 ghosts (when the feed reports deletions), and
 /// no deletion reported that did not happen.
 ///
@@ -305,17 +327,9 @@ pub async fn check_convergence<R: Sample>(
 where
     R::New: Default,
 {
-    let kind = R::KIND;
-    let ctx = Ctx::new(crm.vendor(), &kind, "change-feed convergence");
-    let gate = Gate::of(crm);
-    if !gate.supports(&kind, Operation::Changes) {
-        return Ok(ctx.skip(
-            "changes is false",
-            "changes_since answers Unsupported (unsupported check)",
-        ));
-    }
-    if !harness.other_user_kinds().contains(&kind) {
-        return Ok(ctx.skip("the harness's other user cannot write this kind", "nothing"));
+    let ctx = Ctx::new(crm.vendor(), R::KIND, "change-feed convergence");
+    if let Some(skipped) = feed_skip(&ctx, crm, harness, &R::KIND, "changes_since") {
+        return Ok(skipped);
     }
     let f = converge::<R>(crm, harness, options).await?;
     ctx.ensure(f.deletions_reported || f.reported_deletions == 0, || {

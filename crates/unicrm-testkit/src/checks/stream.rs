@@ -23,7 +23,7 @@ use serde::Serialize;
 use unicrm_core::{Change, ChangeSet, Checkpoint, Crm, collect_changes};
 
 use super::res;
-use crate::gate::{Deletions, Gate, Operation};
+use crate::gate::{Deletions, Gate};
 use crate::harness::Harness;
 use crate::report::{CheckRecord, Ctx, Failure};
 use crate::samples::Sample;
@@ -461,16 +461,9 @@ pub async fn check_resume<R: Sample>(
 where
     R::New: Default,
 {
-    let kind = R::KIND;
-    let ctx = Ctx::new(crm.vendor(), &kind, CHECK);
-    if !Gate::of(crm).supports(&kind, Operation::Changes) {
-        return Ok(ctx.skip(
-            "changes is false",
-            "change_stream answers Unsupported (unsupported check)",
-        ));
-    }
-    if !harness.other_user_kinds().contains(&kind) {
-        return Ok(ctx.skip("the harness's other user cannot write this kind", "nothing"));
+    let ctx = Ctx::new(crm.vendor(), R::KIND, CHECK);
+    if let Some(skipped) = super::feed::feed_skip(&ctx, crm, harness, &R::KIND, "change_stream") {
+        return Ok(skipped);
     }
     let f = resume::<R>(crm, harness, options).await?;
     Ok(ctx.pass(format!("resumed after every batch: {}", f.summary())))
