@@ -197,6 +197,9 @@ pub fn assemble<R: Record>(
     }
 }
 
+/// What [`assemble_state`] gives: the changes, the next state and the next `at`.
+pub(crate) type Assembled<R> = (Vec<Change<R, <R as Record>::Id>>, EntryState, DateTime<Utc>);
+
 /// [`assemble`]: the changes, the next state and the next `at`.
 pub(crate) fn assemble_state<R: Record>(
     records: Vec<R>,
@@ -206,7 +209,7 @@ pub(crate) fn assemble_state<R: Record>(
     vendor_now: Option<DateTime<Utc>>,
     checkpoint: &Checkpoint,
     id_from: impl Fn(u64) -> R::Id,
-) -> (Vec<Change<R, R::Id>>, EntryState, DateTime<Utc>) {
+) -> Assembled<R> {
     let since = since_of(checkpoint);
     let mut state = EntryState {
         entries: 1,

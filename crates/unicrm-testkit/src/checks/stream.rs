@@ -337,8 +337,10 @@ where
     let requests_before = crm.stats().requests;
     let epoch = Checkpoint::at(chrono::DateTime::UNIX_EPOCH);
     let mut figures = Resume::default();
-    let mut known = Known::default();
-    known.ours = truth(&ctx, harness, &kind).await?.into_keys().collect();
+    let mut known = Known {
+        ours: truth(&ctx, harness, &kind).await?.into_keys().collect(),
+        ..Known::default()
+    };
 
     // Enough records for several batches.
     let mut batches = read_all::<R>(&ctx, crm, &epoch).await?;
