@@ -2,9 +2,9 @@
 //! change streams: one batch per vendor page, each with a checkpoint a stream can resume
 //! from (`Resource::change_stream`); `changes_since` is the stream collected.
 //!
-//! - Contacts ([`contacts`]): `POST /contacts/search` with `dateUpdated >= checkpoint −
+//! - Contacts (`contacts`): `POST /contacts/search` with `dateUpdated >= checkpoint −
 //!   overlap`, sorted by `dateUpdated` ascending and paged by `searchAfter`.
-//! - Opportunities ([`opportunities`]): a full sweep of `GET /opportunities/search`, diffed
+//! - Opportunities (`opportunities`): a full sweep of `GET /opportunities/search`, diffed
 //!   against the ids of the previous sweep.
 //!
 //! **Mid-way checkpoints.** A batch's checkpoint keeps `at` at the window's start (the

@@ -197,7 +197,7 @@ pub fn assemble<R: Record>(
     }
 }
 
-/// What [`assemble_state`] gives: the changes, the next state and the next `at`.
+/// What `assemble_state` gives: the changes, the next state and the next `at`.
 pub(crate) type Assembled<R> = (Vec<Change<R, <R as Record>::Id>>, EntryState, DateTime<Utc>);
 
 /// [`assemble`]: the changes, the next state and the next `at`.

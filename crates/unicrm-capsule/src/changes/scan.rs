@@ -1,5 +1,5 @@
 //! The id-scan change feed of tasks, as a change stream of one batch per page: see the
-//! parent module's docs and [`task_stream`].
+//! parent module's docs and `task_stream`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -287,7 +287,7 @@ async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeS
     Ok((found, gone))
 }
 
-/// The task feed: [`task_stream`] collected.
+/// The task feed: `task_stream` collected.
 pub(crate) async fn task_changes(
     api: &Api,
     checkpoint: &Checkpoint,
