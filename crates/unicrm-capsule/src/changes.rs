@@ -49,6 +49,7 @@
 pub mod projects;
 
 pub mod entries;
+pub mod entry_stream;
 pub mod scan;
 pub mod stream;
 

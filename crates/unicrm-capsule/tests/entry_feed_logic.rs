@@ -43,6 +43,7 @@ fn state(seen: &[(&Engagement,)], full_at: Option<DateTime<Utc>>) -> EntryState 
             })
             .collect(),
         full_at,
+        walk: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub(crate) struct Api {
     pub(crate) company_id: Option<Arc<str>>,
     /// The location's currency: opportunity amounts are bare numbers in it.
     pub(crate) currency: Currency,
+    /// The change feeds' page size (`None`: the vendor's largest).
+    pub(crate) feed_page_size: Option<u32>,
 }
 
 /// An id safe to put in a path: HighLevel ids are letters, digits, `-` and `_` (UUID stages,

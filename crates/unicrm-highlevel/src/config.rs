@@ -99,6 +99,7 @@ pub struct HighLevelBuilder {
     retry: Option<RetryPolicy>,
     sleeper: Option<Arc<dyn Sleeper>>,
     clock: Option<Arc<dyn Clock>>,
+    feed_page_size: Option<u32>,
 }
 
 impl std::fmt::Debug for HighLevelBuilder {
@@ -213,6 +214,13 @@ impl HighLevelBuilder {
         self
     }
 
+    /// The page size of the change feeds' listings (each page is one batch of a change
+    /// stream); the vendor's largest page by default.
+    pub fn feed_page_size(mut self, n: u32) -> Self {
+        self.feed_page_size = Some(n);
+        self
+    }
+
     /// The client. Fails without a location or credentials, or with a bad base URL.
     pub fn build(self) -> Result<HighLevelClient> {
         let location_id = self
@@ -280,6 +288,7 @@ impl HighLevelBuilder {
                 versions: Arc::new(self.versions),
                 location_id: location_id.into(),
                 company_id: company_id.map(Into::into),
+                feed_page_size: self.feed_page_size,
                 currency: self
                     .currency
                     .or_else(|| unicrm_core::Currency::new("USD"))

@@ -68,8 +68,9 @@ pub const VENDOR: &str = "highlevel";
 /// HighLevel as a registry adapter: the credential `token` (a sub-account private
 /// integration token) and the option `location_id` (required); `base_url`,
 /// `requests_per_second` (a client-side pace instead of the default 98 per 10 s),
-/// `company_id` (lets users be listed by `GET /users/search`) and `currency` (the location's,
-/// `USD` by default) as options.
+/// `company_id` (lets users be listed by `GET /users/search`), `currency` (the location's,
+/// `USD` by default) and `feed_page_size` (a number: the change streams' page, so the batch,
+/// size) as options.
 pub const ADAPTER: Adapter = Adapter::new(
     VENDOR,
     "HighLevel (LeadConnector API v2)",
@@ -97,6 +98,15 @@ pub fn connect(config: &CrmConfig) -> unicrm_core::Result<Arc<dyn unicrm_core::C
     if let Some(code) = other("currency") {
         b = b.currency(unicrm_core::Currency::new(code).ok_or_else(|| {
             unicrm_core::Error::config("highlevel: the option currency is a 3-letter code")
+        })?);
+    }
+    if let Some(v) = config.options.other.get("feed_page_size") {
+        let n = v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0);
+        b = b.feed_page_size(n.ok_or_else(|| {
+            unicrm_core::Error::config("highlevel: the option feed_page_size is a positive number")
         })?);
     }
     if let Some(n) = config.options.requests_per_second {

@@ -115,6 +115,11 @@ pub struct Window {
     /// The window's own reports a listing ending now would keep (as `FeedState::seen`).
     #[serde(default)]
     pub seen: BTreeMap<u64, (DateTime<Utc>, u64)>,
+    /// Whether the listing is read and the deletion scan comes next (the checkpoint of the
+    /// listing's last batch when a scan is due): a stream resumed from it scans at once,
+    /// without reading the listing's end again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub listed: bool,
 }
 
 impl Window {
@@ -128,6 +133,7 @@ impl Window {
             total: None,
             hold: false,
             seen: BTreeMap::new(),
+            listed: false,
         }
     }
 
@@ -453,7 +459,14 @@ async fn step<S: ObjectSpec>(
 ) -> Result<Option<(Batch<S>, Phase<S>)>> {
     let mut run = match phase {
         Phase::Done => return Ok(None),
-        Phase::Start(cp) => Box::new(Run::<S>::start(res, &cp).await?),
+        Phase::Start(cp) => {
+            let run = Box::new(Run::<S>::start(res, &cp).await?);
+            // Resumed between the listing and its scan: the scan is next.
+            if run.window.listed {
+                return scan_batch(res, run).await.map(Some);
+            }
+            run
+        }
         Phase::Listing(run) => run,
         Phase::Scan(run) => return scan_batch(res, run).await.map(Some),
     };
@@ -467,6 +480,7 @@ async fn step<S: ObjectSpec>(
     let quota = res.shared.http.last_rate_limit().limit;
     if policy.due(run.state.last_scan.as_ref(), now, quota) {
         // The listing is read; the checkpoint moves once the scan has said whether to hold.
+        run.window.listed = true;
         let next = run.checkpoint(None)?;
         return Ok(Some((ChangeSet { changes, next }, Phase::Scan(run))));
     }

@@ -17,6 +17,8 @@
 //! - paging over more than 2 pages, each record once, the page size honoured; `stream_all`
 //!   returns every record the vendor holds ([`checks::paging`]);
 //! - change-feed convergence under concurrent writers ([`checks::feed`]);
+//! - change streams resumed after every batch, while a writer edits between batches, give the
+//!   same replica as an uninterrupted read and as `changes_since` ([`checks::stream`]);
 //! - the error taxonomy: 401, 404, 422 with field names, 429 waited out ([`checks::errors`]);
 //! - `Unsupported` wherever a capability is false ([`checks::unsupported`]).
 //!
@@ -43,6 +45,7 @@ pub mod soak;
 use unicrm_core::ResourceKind;
 
 pub use checks::feed::{Convergence, ConvergenceOptions};
+pub use checks::stream::{Resume, ResumeOptions};
 pub use harness::{Harness, HarnessError, InvalidWrite, VendorRecord};
 pub use report::{CheckRecord, Failure, Outcome, Report};
 pub use samples::{Sample, marker_field};
@@ -206,7 +209,8 @@ pub async fn run(harness: &dyn Harness, options: &SuiteOptions) -> Result<Report
 }
 
 /// The convergence check alone, on a freshly reset vendor, for every kind the harness's
-/// other user writes.
+/// other user writes; then (unless [`ConvergenceOptions::resume`] is `None`) the
+/// change-stream resume check of the same kinds.
 pub async fn run_convergence(
     harness: &dyn Harness,
     options: &ConvergenceOptions,
@@ -217,6 +221,11 @@ pub async fn run_convergence(
     let mut report = Report::new(crm.vendor());
     for kind in harness.other_user_kinds() {
         report.record(with_kind!(kind.clone(), R => checks::feed::check_convergence::<R>(crm, harness, options).await));
+    }
+    if let Some(resume) = &options.resume {
+        for kind in harness.other_user_kinds() {
+            report.record(with_kind!(kind.clone(), R => checks::stream::check_resume::<R>(crm, harness, resume).await));
+        }
     }
     if report.checks.is_empty() {
         report.skipped(

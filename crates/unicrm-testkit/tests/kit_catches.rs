@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use unicrm_core::crm::{ClientStats, UnsupportedResource};
 use unicrm_core::*;
-use unicrm_testkit::checks::{errors, feed, paging, reads, unsupported, writes};
+use unicrm_testkit::checks::{errors, feed, paging, reads, stream, unsupported, writes};
 use unicrm_testkit::{
     CheckRecord, ConvergenceOptions, Failure, Harness, HarnessError, Outcome, VendorRecord,
 };
@@ -27,7 +28,22 @@ struct Bugs {
     feed_reports_unknown_deletion: bool,
     feed_never_reports_deletions: bool,
     caps_say_no_deletions: bool,
+    stream_resume_skips_a_page: bool,
+    stream_invents_deletion: bool,
 }
+
+/// A mid-way checkpoint of the double's change stream (the window's start version, the ids
+/// it knows, the version when the window began, the last id listed).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Mid {
+    v: u64,
+    ids: BTreeSet<u64>,
+    top: u64,
+    after: u64,
+}
+
+/// Rows per batch of the double's change stream.
+const STREAM_PAGE: usize = 4;
 
 #[derive(Default)]
 struct Store {
@@ -181,6 +197,89 @@ impl Resource<Contact> for Mem {
     }
     /// The checkpoint state is the last version seen and the ids seen: upserts are rows with
     /// a newer version, deletions the seen ids that are gone.
+    /// A batch per [`STREAM_PAGE`] rows changed since the window's start version, in id order;
+    /// deletions (ids known and gone) with the last page.
+    fn change_stream(&self, cp: Checkpoint) -> ChangeStream<'_, Contact> {
+        let mid = cp
+            .state
+            .clone()
+            .and_then(|s| serde_json::from_value::<Mid>(s).ok())
+            .unwrap_or_else(|| {
+                let (v, ids): (u64, BTreeSet<u64>) = cp
+                    .state
+                    .clone()
+                    .and_then(|s| serde_json::from_value(s).ok())
+                    .unwrap_or_default();
+                let top = self.store.lock().unwrap().version;
+                Mid {
+                    v,
+                    ids,
+                    top,
+                    after: 0,
+                }
+            });
+        let at = cp.at;
+        futures::stream::unfold(Some(mid), move |state| async move {
+            let mut mid = state?;
+            let st = self.store.lock().unwrap();
+            let changed: Vec<&Contact> = st
+                .rows
+                .range(mid.after + 1..)
+                .filter(|(id, _)| st.versions[*id] > mid.v)
+                .map(|(_, c)| c)
+                .collect();
+            let page: Vec<&Contact> = changed.iter().take(STREAM_PAGE).copied().collect();
+            let mut changes: Vec<Change<Contact, ContactId>> = page
+                .iter()
+                .map(|c| Change::Upserted {
+                    record: (*c).clone(),
+                })
+                .collect();
+            mid.ids.extend(page.iter().filter_map(|c| c.id.as_u64()));
+            if changed.len() > STREAM_PAGE {
+                let id_at = |n: usize| changed.get(n - 1).and_then(|c| c.id.as_u64());
+                if self.bugs.stream_invents_deletion && mid.after > 0 {
+                    if let Some(id) = st.rows.keys().next() {
+                        changes.push(Change::Deleted {
+                            id: (*id).into(),
+                            deleted_at: None,
+                        });
+                    }
+                }
+                mid.after = id_at(STREAM_PAGE).unwrap_or(u64::MAX);
+                let mut saved = Mid {
+                    ids: mid.ids.clone(),
+                    ..mid
+                };
+                // The bug: the saved cursor lands a page too far (the stream itself reads on
+                // correctly; only a resume skips).
+                if self.bugs.stream_resume_skips_a_page {
+                    saved.after = id_at(2 * STREAM_PAGE).unwrap_or(mid.after);
+                }
+                let next = Checkpoint {
+                    at,
+                    state: Some(serde_json::to_value(&saved).unwrap()),
+                };
+                return Some((Ok(ChangeSet { changes, next }), Some(mid)));
+            }
+            for id in &mid.ids {
+                if !st.rows.contains_key(id) {
+                    changes.push(Change::Deleted {
+                        id: (*id).into(),
+                        deleted_at: None,
+                    });
+                }
+            }
+            let ids: BTreeSet<u64> = st.rows.keys().copied().collect();
+            let next = Checkpoint {
+                at,
+                state: Some(serde_json::to_value((mid.top, ids)).unwrap()),
+            };
+            Some((Ok(ChangeSet { changes, next }), None))
+        })
+        .boxed()
+    }
+
     async fn changes_since(&self, cp: &Checkpoint) -> Result<ChangeSet<Contact, ContactId>> {
         let st = self.store.lock().unwrap();
         let (seen_v, seen_ids): (u64, BTreeSet<u64>) = match &cp.state {
@@ -578,4 +677,58 @@ async fn a_deletion_of_an_id_the_run_never_knew_is_counted_not_failed() {
     assert!(f.converged(), "{}", f.summary());
     assert!(f.unknown_deletions >= 1, "{}", f.summary());
     assert!(f.invented_deletions.is_empty(), "{}", f.summary());
+}
+
+fn quick_resume() -> stream::ResumeOptions {
+    stream::ResumeOptions {
+        max_created: 20,
+        ..stream::ResumeOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_stream_resumed_after_every_batch_passes() {
+    let m = mem(Bugs::default(), 10);
+    let h = MemHarness(m.clone());
+    let f = stream::resume::<Contact>(m.as_ref(), &h, &quick_resume())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // 10 rows, 4 a batch: 3 batches, and nothing created to get there.
+    assert_eq!((f.batches, f.filled), (3, 0), "{}", f.summary());
+    assert_eq!(f.quiet_resumes, 3, "{}", f.summary());
+    assert!(f.writing_resumes >= 3, "{}", f.summary());
+    let (c, u, d) = f.writes;
+    assert_eq!(c + u + d, 2 * (f.writing_resumes - 1), "{}", f.summary());
+    passes(stream::check_resume::<Contact>(m.as_ref(), &h, &quick_resume()).await);
+}
+
+#[tokio::test]
+async fn the_resume_check_creates_records_until_the_stream_spans_several_batches() {
+    let m = mem(Bugs::default(), 3);
+    let h = MemHarness(m.clone());
+    let f = stream::resume::<Contact>(m.as_ref(), &h, &quick_resume())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // 3 rows are one batch; 20 more (the cap) make 23 rows: 6 batches.
+    assert_eq!((f.batches, f.filled), (6, 20), "{}", f.summary());
+}
+
+#[tokio::test]
+async fn a_checkpoint_that_skips_a_page_fails_the_resume_check() {
+    let m = mem(with(|b| b.stream_resume_skips_a_page = true), 20);
+    let h = MemHarness(m.clone());
+    fails_with(
+        stream::check_resume::<Contact>(m.as_ref(), &h, &quick_resume()).await,
+        "resuming after every batch gives another replica than the uninterrupted read",
+    );
+}
+
+#[tokio::test]
+async fn a_stream_inventing_a_deletion_fails_the_resume_check() {
+    let m = mem(with(|b| b.stream_invents_deletion = true), 20);
+    let h = MemHarness(m.clone());
+    fails_with(
+        stream::check_resume::<Contact>(m.as_ref(), &h, &quick_resume()).await,
+        "deleted, but it is alive",
+    );
 }

@@ -34,12 +34,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
-use unicrm_core::page::collect_pages;
-use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Record};
+use unicrm_core::{Change, ChangeSet, Checkpoint, Record};
 
 use super::{PRECISION, fingerprint, since_of};
 use crate::client::Api;
-use crate::paging::{DatedPage, fetch_dated};
 use crate::wire::{self, Decoded, WireEntry};
 
 /// The settings of the entry feeds.
@@ -77,9 +75,12 @@ pub struct EntryState {
     /// When the last full walk started, on the vendor's clock.
     #[serde(default)]
     pub full_at: Option<DateTime<Utc>>,
+    /// The walk in progress, in a mid-way checkpoint of a change stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk: Option<super::entry_stream::WalkProgress>,
 }
 
-fn previous(cp: &Checkpoint) -> Option<EntryState> {
+pub(crate) fn previous(cp: &Checkpoint) -> Option<EntryState> {
     cp.state
         .clone()
         .and_then(|s| serde_json::from_value::<EntryState>(s).ok())
@@ -111,46 +112,6 @@ pub struct Walk {
     pub full: bool,
 }
 
-/// Walks the feed. Whether the walk is full is decided on the first response's `Date`
-/// (without one, on the checkpoint); a partial walk stops after the first page whose oldest
-/// entry is older than the cutoff.
-async fn walk(
-    api: &Api,
-    checkpoint: &Checkpoint,
-    last_full: Option<DateTime<Utc>>,
-    settings: EntryFeedSettings,
-) -> Result<Walk> {
-    let mut params = ListParams::new();
-    params.page_size = api.feed_page_size;
-    let first = &crate::resources::engagements::first_page(&params);
-    let cutoff = walk_cutoff(checkpoint, settings.overlap);
-    let decided: std::sync::Mutex<Option<bool>> = std::sync::Mutex::new(None);
-    let decided = &decided;
-    let pages: Vec<DatedPage<WireEntry>> =
-        collect_pages("capsule entry feed", params, |p: ListParams| async move {
-            let mut page =
-                fetch_dated::<WireEntry>(api, first, &p, "entries", |_| true, |e| e.id).await?;
-            let now = page.date.unwrap_or(checkpoint.at);
-            let full = {
-                let mut d = decided.lock().unwrap_or_else(|e| e.into_inner());
-                *d.get_or_insert_with(|| full_walk_due(last_full, now, settings.full_walk_interval))
-            };
-            let oldest = page.items.last().and_then(|d| d.wire.entry_at);
-            if !full && oldest.is_some_and(|o| o < cutoff) {
-                page.next = None;
-            }
-            Ok(page)
-        })
-        .await?;
-    let date = pages.iter().find_map(|p| p.date);
-    let full = decided.lock().map(|d| d.unwrap_or(true)).unwrap_or(true);
-    Ok(Walk {
-        entries: pages.into_iter().flat_map(|p| p.items).collect(),
-        date,
-        full,
-    })
-}
-
 /// The outcome of reading one entry back.
 #[derive(Debug)]
 pub enum ReadBack<R> {
@@ -160,7 +121,7 @@ pub enum ReadBack<R> {
     Gone,
 }
 
-async fn read_back<R>(
+pub(crate) async fn read_back<R>(
     api: &Api,
     id: u64,
     keep: fn(&WireEntry) -> bool,
@@ -189,16 +150,25 @@ pub fn to_confirm(walk: &Walk, prev: &EntryState, keep: fn(&WireEntry) -> bool) 
         .filter(|d| keep(&d.wire))
         .map(|d| d.wire.id)
         .collect();
-    let mut out: Vec<u64> = walk
+    let others = walk
         .entries
         .iter()
-        .filter(|d| {
-            !keep(&d.wire) && prev.seen.contains_key(&d.wire.id) && !ours.contains(&d.wire.id)
-        })
-        .map(|d| d.wire.id)
-        .collect();
-    if walk.full {
-        out.extend(prev.seen.keys().filter(|id| !ours.contains(id)).copied());
+        .filter(|d| !keep(&d.wire) && prev.seen.contains_key(&d.wire.id))
+        .map(|d| d.wire.id);
+    confirm_ids(others, prev, walk.full, |id| ours.contains(&id))
+}
+
+/// The ids to read back: `others` (known ids met as another kind) not met as ours, and,
+/// after a `full` walk, every id of `prev` not met as ours; sorted, each once.
+pub(crate) fn confirm_ids(
+    others: impl Iterator<Item = u64>,
+    prev: &EntryState,
+    full: bool,
+    is_ours: impl Fn(u64) -> bool,
+) -> Vec<u64> {
+    let mut out: Vec<u64> = others.filter(|id| !is_ours(*id)).collect();
+    if full {
+        out.extend(prev.seen.keys().copied().filter(|id| !is_ours(*id)));
     }
     out.sort_unstable();
     out.dedup();
@@ -216,11 +186,36 @@ pub fn assemble<R: Record>(
     checkpoint: &Checkpoint,
     id_from: impl Fn(u64) -> R::Id,
 ) -> ChangeSet<R, R::Id> {
+    let (changes, state, at) =
+        assemble_state(records, gone, prev, full, vendor_now, checkpoint, id_from);
+    ChangeSet {
+        changes,
+        next: Checkpoint {
+            at,
+            state: serde_json::to_value(&state).ok(),
+        },
+    }
+}
+
+/// What `assemble_state` gives: the changes, the next state and the next `at`.
+pub(crate) type Assembled<R> = (Vec<Change<R, <R as Record>::Id>>, EntryState, DateTime<Utc>);
+
+/// [`assemble`]: the changes, the next state and the next `at`.
+pub(crate) fn assemble_state<R: Record>(
+    records: Vec<R>,
+    gone: &[u64],
+    prev: Option<&EntryState>,
+    full: bool,
+    vendor_now: Option<DateTime<Utc>>,
+    checkpoint: &Checkpoint,
+    id_from: impl Fn(u64) -> R::Id,
+) -> Assembled<R> {
     let since = since_of(checkpoint);
     let mut state = EntryState {
         entries: 1,
         seen: prev.map(|p| p.seen.clone()).unwrap_or_default(),
         full_at: prev.and_then(|p| p.full_at),
+        walk: None,
     };
     // One reading per id: the later one, unless it is older.
     let mut order = Vec::new();
@@ -277,16 +272,11 @@ pub fn assemble<R: Record>(
     if full {
         state.full_at = Some(at);
     }
-    ChangeSet {
-        changes,
-        next: Checkpoint {
-            at,
-            state: serde_json::to_value(&state).ok(),
-        },
-    }
+    (changes, state, at)
 }
 
-/// An entry feed: `keep` picks the resource's entries, `map` maps them.
+/// An entry feed: `keep` picks the resource's entries, `map` maps them; the change stream
+/// (`entry_stream.rs`) collected.
 pub(crate) async fn entry_changes<R: Record>(
     api: &Api,
     checkpoint: &Checkpoint,
@@ -296,38 +286,6 @@ pub(crate) async fn entry_changes<R: Record>(
 where
     R::Id: From<u64>,
 {
-    let prev = previous(checkpoint);
-    let walk = walk(
-        api,
-        checkpoint,
-        prev.as_ref().and_then(|p| p.full_at),
-        api.entry_settings,
-    )
-    .await?;
-    let confirm = prev
-        .as_ref()
-        .map(|p| to_confirm(&walk, p, keep))
-        .unwrap_or_default();
-    let mut records: Vec<R> = walk
-        .entries
-        .iter()
-        .filter(|d| keep(&d.wire))
-        .map(map)
-        .collect();
-    let mut gone = Vec::new();
-    for id in confirm {
-        match read_back(api, id, keep, map).await? {
-            ReadBack::Ours(r) => records.push(r),
-            ReadBack::Gone => gone.push(id),
-        }
-    }
-    Ok(assemble(
-        records,
-        &gone,
-        prev.as_ref(),
-        walk.full,
-        walk.date,
-        checkpoint,
-        R::Id::from,
-    ))
+    let stream = super::entry_stream::entry_stream(api, checkpoint.clone(), keep, map);
+    unicrm_core::collect_changes(checkpoint, stream).await
 }

@@ -1,118 +1,66 @@
-//! The id-scan change feed of tasks: see the parent module's docs.
+//! The id-scan change feed of tasks, as a change stream of one batch per page: see the
+//! parent module's docs and `task_stream`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use serde::{Deserialize, Serialize};
 use unicrm_core::error::Result;
-use unicrm_core::page::collect_pages;
-use unicrm_core::{Change, ChangeSet, Checkpoint, ListParams, Record, Task, TaskId};
+use unicrm_core::page::guarded_pages;
+use unicrm_core::{
+    Change, ChangeSet, ChangeStream, Checkpoint, Cursor, ListParams, Record, Task, TaskId,
+};
 
 use super::{PRECISION, fingerprint, since_of};
 use crate::client::Api;
 use crate::mapping::task::task_from_wire;
 use crate::paging::{DatedPage, fetch_dated};
-use crate::wire::{self, Decoded, WireTask};
+use crate::wire::{self, WireTask};
 
 /// Ids per multi-show request (docs/vendors/capsule-v2.md, "Multi-show").
 pub const MULTI_SHOW: usize = 10;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ScanState {
-    /// Format version (2; version 1 stored `updatedAt` instead of a fingerprint).
+    /// Format version (2; version 1 stored `updatedAt` instead of a fingerprint; 0 in a
+    /// mid-way checkpoint of a first scan, which has no map yet).
     scan: u32,
-    /// id → fingerprint (version 2).
+    /// id → fingerprint (version 2) of the last complete scan.
     #[serde(default)]
     ids: BTreeMap<String, serde_json::Value>,
+    /// The scan in progress, in a mid-way checkpoint of the change stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sweep: Option<Sweep>,
+}
+
+/// A scan in progress: what a mid-way checkpoint keeps.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Sweep {
+    /// The `Date` of the scan's first response.
+    #[serde(default)]
+    date: Option<DateTime<Utc>>,
+    /// The next page; `None` once every page was read (the read-backs are next).
+    #[serde(default)]
+    next: Option<Cursor>,
+    /// id → fingerprint of the tasks this scan has met.
+    #[serde(default)]
+    seen: BTreeMap<String, u64>,
 }
 
 /// The previous id → fingerprint map (`None` on a first run). A version-1 map keeps its ids
 /// (for deletions) with no fingerprint, so each record is reported once more.
-fn previous(cp: &Checkpoint) -> Option<BTreeMap<String, Option<u64>>> {
-    let s: ScanState = serde_json::from_value(cp.state.clone()?).ok()?;
-    match s.scan {
+fn previous(state: &ScanState) -> Option<BTreeMap<String, Option<u64>>> {
+    match state.scan {
         1 | 2 => Some(
-            s.ids
-                .into_iter()
-                .map(|(k, v)| (k, if s.scan == 2 { v.as_u64() } else { None }))
+            state
+                .ids
+                .iter()
+                .map(|(k, v)| (k.clone(), if state.scan == 2 { v.as_u64() } else { None }))
                 .collect(),
         ),
         _ => None,
-    }
-}
-
-/// The ids of the previous scan that a listing did not return: to be read back.
-pub fn missing_ids<R: Record>(records: &[R], checkpoint: &Checkpoint) -> Vec<String> {
-    let Some(prev) = previous(checkpoint) else {
-        return Vec::new();
-    };
-    let listed: HashSet<String> = records.iter().map(|r| r.id().to_string()).collect();
-    prev.into_keys().filter(|id| !listed.contains(id)).collect()
-}
-
-/// One record per id, in first-seen order; a record read twice (offset paging repeats records
-/// under concurrent inserts) keeps its later reading unless that one is older.
-fn latest_first_seen<R: Record>(records: Vec<R>) -> Vec<R> {
-    let mut index: std::collections::HashMap<R::Id, usize> = std::collections::HashMap::new();
-    let mut out: Vec<R> = Vec::new();
-    for r in records {
-        match index.get(r.id()) {
-            Some(&i) if out[i].updated_at() <= r.updated_at() => out[i] = r,
-            Some(_) => {}
-            None => {
-                index.insert(r.id().clone(), out.len());
-                out.push(r);
-            }
-        }
-    }
-    out
-}
-
-/// Id-scan changes (see the module docs): `records` is the listing plus the missing ids
-/// that answered when read back, `gone` the missing ids that answered 404. `vendor_now` is the
-/// `Date` of the listing's first response.
-pub fn scanned_changes<R: Record>(
-    records: Vec<R>,
-    gone: &BTreeSet<String>,
-    checkpoint: &Checkpoint,
-    vendor_now: Option<DateTime<Utc>>,
-) -> ChangeSet<R, R::Id> {
-    let previous = previous(checkpoint);
-    let since = since_of(checkpoint);
-    let mut ids: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-    let mut changes = Vec::new();
-    for r in latest_first_seen(records) {
-        let id = r.id().to_string();
-        if gone.contains(&id) {
-            continue;
-        }
-        let fp = fingerprint(&r);
-        ids.insert(id.clone(), fp.into());
-        let changed = match &previous {
-            Some(prev) => prev.get(&id) != Some(&Some(fp)),
-            None => r.updated_at().is_none_or(|u| u > since),
-        };
-        if changed {
-            changes.push(Change::Upserted { record: r });
-        }
-    }
-    if let Some(prev) = &previous {
-        for id in gone.iter().filter(|id| prev.contains_key(*id)) {
-            if let Ok(id) = serde_json::from_value::<R::Id>(serde_json::Value::String(id.clone())) {
-                changes.push(Change::Deleted {
-                    id,
-                    deleted_at: None,
-                });
-            }
-        }
-    }
-    let at = vendor_now.map_or(checkpoint.at, |t| (t - PRECISION).max(checkpoint.at));
-    ChangeSet {
-        changes,
-        next: Checkpoint {
-            at,
-            state: serde_json::to_value(ScanState { scan: 2, ids }).ok(),
-        },
     }
 }
 
@@ -122,28 +70,169 @@ fn scan_params(api: &Api) -> ListParams {
     params
 }
 
-/// The records of every page, mapped, with the first `Date` any page carried.
-fn flatten_dated<T, R>(
-    pages: Vec<DatedPage<T>>,
-    map: impl Fn(&Decoded<T>) -> R,
-) -> (Vec<R>, Option<DateTime<Utc>>) {
-    let date = pages.iter().find_map(|p| p.date);
-    let out = pages
-        .iter()
-        .flat_map(|p| p.items.iter().map(&map))
-        .collect();
-    (out, date)
+/// A scan being read (see the stream's docs).
+struct Run<'a> {
+    api: &'a Api,
+    checkpoint: Checkpoint,
+    /// The checkpoint's state without its sweep (kept verbatim in mid-way checkpoints).
+    prior: ScanState,
+    previous: Option<BTreeMap<String, Option<u64>>>,
+    sweep: Sweep,
+    pages: BoxStream<'a, Result<DatedPage<WireTask>>>,
+    done: bool,
 }
 
-/// Every task (all statuses), with the first response's `Date`.
-async fn list_tasks(api: &Api) -> Result<(Vec<Task>, Option<DateTime<Utc>>)> {
-    let params = scan_params(api);
-    let first = &crate::resources::tasks::first_page(&params);
-    let pages = collect_pages("capsule task scan", params, |p: ListParams| async move {
-        fetch_dated::<WireTask>(api, first, &p, "tasks", |_| true, |t| t.id).await
+impl Run<'_> {
+    /// The upserts among `records`: new ids and changed fingerprints (on a first run, records
+    /// updated after the checkpoint); a record met again with the same fingerprint (offset
+    /// paging repeats records under concurrent inserts) is not reported again.
+    fn upserts(&mut self, records: Vec<Task>) -> Vec<Change<Task, TaskId>> {
+        let since = since_of(&self.checkpoint);
+        let mut changes = Vec::new();
+        for r in records {
+            let id = r.id().to_string();
+            let fp = fingerprint(&r);
+            if self.sweep.seen.insert(id.clone(), fp) == Some(fp) {
+                continue;
+            }
+            let changed = match &self.previous {
+                Some(prev) => prev.get(&id) != Some(&Some(fp)),
+                None => r.updated_at().is_none_or(|u| u > since),
+            };
+            if changed {
+                changes.push(Change::Upserted { record: r });
+            }
+        }
+        changes
+    }
+
+    /// The checkpoint after a page with a next one: `at` unmoved, the scan in the state.
+    fn mid_way(&self) -> Checkpoint {
+        let mut state = self.prior.clone();
+        state.sweep = Some(self.sweep.clone());
+        Checkpoint {
+            at: self.checkpoint.at,
+            state: serde_json::to_value(state).ok(),
+        }
+    }
+
+    /// The last batch's read-backs and deletions, and the final checkpoint: the ids of the
+    /// previous scan this one did not meet are read back; those that answer count as listed,
+    /// those that answer 404 are deleted.
+    async fn finish(
+        &mut self,
+        mut changes: Vec<Change<Task, TaskId>>,
+    ) -> Result<ChangeSet<Task, TaskId>> {
+        let missing: Vec<String> = self
+            .previous
+            .as_ref()
+            .map(|p| {
+                p.keys()
+                    .filter(|id| !self.sweep.seen.contains_key(*id))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (found, gone) = read_back_tasks(self.api, &missing).await?;
+        let found: Vec<Task> = found
+            .into_iter()
+            .filter(|t| !gone.contains(&t.id().to_string()))
+            .collect();
+        changes.extend(self.upserts(found));
+        for id in &gone {
+            self.sweep.seen.remove(id);
+            if let Ok(id) = serde_json::from_value::<TaskId>(serde_json::Value::String(id.clone()))
+            {
+                changes.push(Change::Deleted {
+                    id,
+                    deleted_at: None,
+                });
+            }
+        }
+        let cp = &self.checkpoint;
+        let at = self
+            .sweep
+            .date
+            .map_or(cp.at, |t| (t - PRECISION).max(cp.at));
+        let ids = std::mem::take(&mut self.sweep.seen)
+            .into_iter()
+            .map(|(k, v)| (k, v.into()))
+            .collect();
+        Ok(ChangeSet {
+            changes,
+            next: Checkpoint {
+                at,
+                state: serde_json::to_value(ScanState {
+                    scan: 2,
+                    ids,
+                    sweep: None,
+                })
+                .ok(),
+            },
+        })
+    }
+}
+
+/// The task feed as a stream (see the parent module's docs): one batch per page of the
+/// scan, the read-backs and deletions with the last page. A mid-way checkpoint keeps `at`,
+/// the previous scan's map verbatim and the scan in progress (its first `Date`, the next
+/// page, the ids met with their fingerprints); a stream started from it continues the same
+/// scan and ends as an uninterrupted one would. An unreadable state starts a first run.
+pub(crate) fn task_stream(api: &Api, checkpoint: Checkpoint) -> ChangeStream<'_, Task> {
+    let mut prior: ScanState = checkpoint
+        .state
+        .clone()
+        .and_then(|s| serde_json::from_value(s).ok())
+        .unwrap_or_default();
+    let sweep = prior.sweep.take();
+    let resumed = sweep.is_some();
+    let sweep = sweep.unwrap_or_default();
+    let mut params = scan_params(api);
+    params.cursor = sweep.next.clone();
+    let pages = if resumed && sweep.next.is_none() {
+        stream::empty().boxed()
+    } else {
+        guarded_pages(
+            "capsule task scan",
+            params,
+            move |p: ListParams| async move {
+                let first = crate::resources::tasks::first_page(&p);
+                fetch_dated::<WireTask>(api, &first, &p, "tasks", |_| true, |t| t.id).await
+            },
+        )
+    };
+    let run = Run {
+        api,
+        previous: previous(&prior),
+        prior,
+        checkpoint,
+        sweep,
+        pages,
+        done: false,
+    };
+    stream::try_unfold(run, |mut run| async move {
+        if run.done {
+            return Ok(None);
+        }
+        let (changes, next) = match run.pages.next().await {
+            Some(page) => {
+                let page = page?;
+                run.sweep.date = run.sweep.date.or(page.date);
+                let records = page.items.iter().map(task_from_wire).collect();
+                (run.upserts(records), page.next)
+            }
+            None => (Vec::new(), None),
+        };
+        if next.is_some() {
+            run.sweep.next = next;
+            let next = run.mid_way();
+            return Ok(Some((ChangeSet { changes, next }, run)));
+        }
+        run.done = true;
+        let set = run.finish(changes).await?;
+        Ok(Some((set, run)))
     })
-    .await?;
-    Ok(flatten_dated(pages, task_from_wire))
+    .boxed()
 }
 
 /// Reads back one task: `Some` when it answers, `None` on 404 (gone).
@@ -198,14 +287,10 @@ async fn read_back_tasks(api: &Api, ids: &[String]) -> Result<(Vec<Task>, BTreeS
     Ok((found, gone))
 }
 
-/// The task feed.
+/// The task feed: `task_stream` collected.
 pub(crate) async fn task_changes(
     api: &Api,
     checkpoint: &Checkpoint,
 ) -> Result<ChangeSet<Task, TaskId>> {
-    let (mut records, date) = list_tasks(api).await?;
-    let missing = missing_ids(&records, checkpoint);
-    let (found, gone) = read_back_tasks(api, &missing).await?;
-    records.extend(found);
-    Ok(scanned_changes(records, &gone, checkpoint, date))
+    unicrm_core::collect_changes(checkpoint, task_stream(api, checkpoint.clone())).await
 }

@@ -165,6 +165,15 @@ impl Resource<Engagement> for EngagementsResource {
         self.api.delete_path(&path).await
     }
 
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Engagement> {
+        crate::changes::entry_stream::entry_stream(
+            &self.api,
+            checkpoint,
+            WireEntry::is_engagement,
+            engagement_from_wire,
+        )
+    }
+
     async fn changes_since(
         &self,
         checkpoint: &Checkpoint,

@@ -110,6 +110,15 @@ impl Resource<Note> for NotesResource {
         self.api.delete_path(&path).await
     }
 
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Note> {
+        crate::changes::entry_stream::entry_stream(
+            &self.api,
+            checkpoint,
+            WireEntry::is_note,
+            note_from_wire,
+        )
+    }
+
     async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Note, NoteId>> {
         crate::changes::entries::entry_changes(
             &self.api,

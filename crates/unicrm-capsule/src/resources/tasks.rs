@@ -105,6 +105,10 @@ impl Resource<Task> for TasksResource {
         self.api.delete_path(&task_path(id)?).await
     }
 
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Task> {
+        crate::changes::scan::task_stream(&self.api, checkpoint)
+    }
+
     async fn changes_since(&self, checkpoint: &Checkpoint) -> Result<ChangeSet<Task, TaskId>> {
         crate::changes::scan::task_changes(&self.api, checkpoint).await
     }

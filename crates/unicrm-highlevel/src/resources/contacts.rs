@@ -160,10 +160,14 @@ impl Resource<Contact> for Contacts {
         self.api.send(req).await.map(drop)
     }
 
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Contact> {
+        crate::changes::contacts::stream(self, checkpoint)
+    }
+
     async fn changes_since(
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Contact, ContactId>> {
-        crate::changes::contacts(self, checkpoint).await
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
     }
 }

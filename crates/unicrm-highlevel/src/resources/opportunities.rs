@@ -152,11 +152,15 @@ impl Resource<Opportunity> for Opportunities {
         self.api.send(req).await.map(drop)
     }
 
+    fn change_stream(&self, checkpoint: Checkpoint) -> unicrm_core::ChangeStream<'_, Opportunity> {
+        crate::changes::opportunities::stream(self, checkpoint)
+    }
+
     async fn changes_since(
         &self,
         checkpoint: &Checkpoint,
     ) -> Result<ChangeSet<Opportunity, OpportunityId>> {
-        crate::changes::opportunities::changes(self, checkpoint).await
+        unicrm_core::collect_changes(checkpoint, self.change_stream(checkpoint.clone())).await
     }
 }
 

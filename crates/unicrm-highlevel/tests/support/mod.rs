@@ -18,6 +18,9 @@ use unicrm_testkit::{Harness, HarnessError, InvalidWrite, VendorRecord};
 /// Contacts seeded: more than 2 pages at the kit's page sizes.
 pub const RECORDS: usize = 12;
 
+/// The change feeds' page size: the seeded contacts span 3 batches.
+pub const FEED_PAGE: u32 = 5;
+
 fn herr(e: impl std::fmt::Display) -> HarnessError {
     HarnessError::new(e.to_string())
 }
@@ -60,6 +63,8 @@ impl HighLevelHarness {
         let other = &mut config.options.other;
         other.insert("currency".into(), json!("EUR"));
         other.insert("company_id".into(), json!(sim.company_id));
+        // Change streams of several batches over the seeded records (the kit's resume check).
+        other.insert("feed_page_size".into(), json!(FEED_PAGE));
         unicrm_core::registry::connect(&config).map_err(herr)
     }
 }

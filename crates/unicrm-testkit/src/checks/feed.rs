@@ -28,6 +28,9 @@ pub struct ConvergenceOptions {
     pub write_pause: Duration,
     /// Pause between two polls of the feed.
     pub poll_pause: Duration,
+    /// The change-stream resume check run after convergence on the same kinds
+    /// ([`check_resume`](crate::checks::stream::check_resume)); `None` skips it.
+    pub resume: Option<crate::checks::stream::ResumeOptions>,
 }
 
 impl Default for ConvergenceOptions {
@@ -38,6 +41,7 @@ impl Default for ConvergenceOptions {
             latency: Duration::from_millis(15),
             write_pause: Duration::from_millis(5),
             poll_pause: Duration::from_millis(0),
+            resume: Some(crate::checks::stream::ResumeOptions::default()),
         }
     }
 }
@@ -104,10 +108,10 @@ impl Convergence {
 }
 
 /// SplitMix64: the writer's choices, replayable for a seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -115,7 +119,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }
@@ -287,6 +291,28 @@ where
     Ok(figures)
 }
 
+/// The skip line of a feed check of `kind` (`None`: the check runs): when `changes` is false
+/// (the unsupported check asserts that `operation` answers `Unsupported`) or the harness's
+/// other user cannot write this kind.
+pub(crate) fn feed_skip(
+    ctx: &Ctx,
+    crm: &dyn Crm,
+    harness: &dyn Harness,
+    kind: &unicrm_core::ResourceKind,
+    operation: &str,
+) -> Option<CheckRecord> {
+    if !Gate::of(crm).supports(kind, Operation::Changes) {
+        return Some(ctx.skip(
+            "changes is false",
+            format!("{operation} answers Unsupported (unsupported check)"),
+        ));
+    }
+    if !harness.other_user_kinds().contains(kind) {
+        return Some(ctx.skip("the harness's other user cannot write this kind", "nothing"));
+    }
+    None
+}
+
 /// [`converge`], judged: 0 stale, 0 missing, 0 ghosts (when the feed reports deletions), and
 /// no deletion reported that did not happen.
 ///
@@ -301,17 +327,9 @@ pub async fn check_convergence<R: Sample>(
 where
     R::New: Default,
 {
-    let kind = R::KIND;
-    let ctx = Ctx::new(crm.vendor(), &kind, "change-feed convergence");
-    let gate = Gate::of(crm);
-    if !gate.supports(&kind, Operation::Changes) {
-        return Ok(ctx.skip(
-            "changes is false",
-            "changes_since answers Unsupported (unsupported check)",
-        ));
-    }
-    if !harness.other_user_kinds().contains(&kind) {
-        return Ok(ctx.skip("the harness's other user cannot write this kind", "nothing"));
+    let ctx = Ctx::new(crm.vendor(), R::KIND, "change-feed convergence");
+    if let Some(skipped) = feed_skip(&ctx, crm, harness, &R::KIND, "changes_since") {
+        return Ok(skipped);
     }
     let f = converge::<R>(crm, harness, options).await?;
     ctx.ensure(f.deletions_reported || f.reported_deletions == 0, || {

@@ -5,6 +5,7 @@ pub mod errors;
 pub mod feed;
 pub mod paging;
 pub mod reads;
+pub mod stream;
 pub mod unsupported;
 pub mod writes;
 
