@@ -117,3 +117,43 @@ fn get_by_id_and_an_unsupported_resource() {
     assert!(err.contains("not supported by highlevel"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `engagement-types` lists the location's calendars (the adapter's engagement types), and
+/// reads one by id.
+#[test]
+fn engagement_types_are_the_locations_calendars() {
+    let s = start();
+    let calendars = s.sim.calendars();
+    assert!(calendars.len() >= 2, "the seed holds calendars");
+    let mut c = unicrm(&s);
+    c.args(["engagement-types", "list", "--format", "jsonl"]);
+    let out = ok(c);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap_or(""),
+                r["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, &str)> = calendars
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or(""),
+                c["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "{out}");
+    assert!(rows.iter().all(|r| r["kind"] == "appointment"), "{out}");
+    let mut c = unicrm(&s);
+    c.args(["engagement-types", "get", want[1].0, "--format", "jsonl"]);
+    let one: serde_json::Value = serde_json::from_str(ok(c).trim()).unwrap();
+    assert_eq!(one["name"], want[1].1);
+}

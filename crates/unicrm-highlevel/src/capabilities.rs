@@ -53,6 +53,12 @@ pub fn capabilities() -> Capabilities {
             ResourceKind::Engagement,
             crate::capabilities_records::engagements(),
         )
+        .with(
+            ResourceKind::EngagementType,
+            // The location's calendars, the whole list in one answer, sliced: any page size
+            // (`resources/engagement_types.rs`).
+            ResourceCapabilities::read_only(u32::MAX),
+        )
 }
 
 /// The unified opportunity fields HighLevel stores (see `mapping/opportunity.rs`).

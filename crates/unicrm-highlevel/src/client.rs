@@ -13,6 +13,7 @@ use crate::auth::HighLevelOAuth;
 use crate::config::Versions;
 use crate::resources::accounts::Accounts;
 use crate::resources::contacts::Contacts;
+use crate::resources::engagement_types::EngagementTypes;
 use crate::resources::field_definitions::FieldDefinitions;
 use crate::resources::opportunities::Opportunities;
 use crate::resources::pipelines::Pipelines;
@@ -90,6 +91,7 @@ pub struct HighLevelClient {
     field_definitions: FieldDefinitions,
     notes: Notes,
     engagements: Engagements,
+    engagement_types: EngagementTypes,
     tasks: Tasks,
 }
 
@@ -109,6 +111,7 @@ impl HighLevelClient {
             field_definitions: FieldDefinitions { api: api.clone() },
             notes: Notes { api: api.clone() },
             engagements: Engagements { api: api.clone() },
+            engagement_types: EngagementTypes { api: api.clone() },
             tasks: Tasks { api: api.clone() },
             capabilities: crate::capabilities::capabilities(),
             oauth,
@@ -166,6 +169,9 @@ impl Crm for HighLevelClient {
     }
     fn engagements(&self) -> &dyn Resource<Engagement> {
         &self.engagements
+    }
+    fn engagement_types(&self) -> &dyn Resource<EngagementType> {
+        &self.engagement_types
     }
     /// HighLevel has no "me" endpoint: the location's users are read (`GET /users/`, which
     /// needs no company id) and the first admin among them — else the first user — stands

@@ -6,77 +6,161 @@
 //! `resources/accounts.rs` (`GET /businesses/`), `resources/opportunities.rs`
 //! (`GET /opportunities/search`), and the per-contact sub-resources of `resources/notes.rs`,
 //! `resources/tasks.rs` and `resources/engagements.rs` (`GET /contacts/{id}/notes`, `/tasks`,
-//! `/appointments`).
+//! `/appointments`), and `resources/engagement_types.rs` (`GET /calendars/`).
+//!
+//! Each page is parsed once: the envelope keeps its records as borrowed JSON text
+//! (`serde_json::value::RawValue`), and each record is decoded from that text straight into
+//! its wire type, the same text becoming the record's raw payload (`crate::wire::record`).
 
-use unicrm_core::error::{decode_json, decode_value};
-use unicrm_core::{Account, Contact, Currency, Engagement, Note, Opportunity, Result, Task};
+use serde_json::Value;
+use unicrm_core::{
+    Account, Contact, Currency, Engagement, EngagementType, Note, Opportunity, Result, Task,
+};
 
 use crate::mapping;
-use crate::wire::appointment::WireEvents;
+use crate::wire::appointment::{WireAppointment, WireEvents};
 use crate::wire::business::WireBusinesses;
+use crate::wire::calendar::{WireCalendarOne, WireCalendars};
 use crate::wire::contact::{WireContact, WireSearchPage};
 use crate::wire::note::WireNotes;
-use crate::wire::opportunity::WireOpportunityPage;
+use crate::wire::opportunity::{WireMeta, WireOpportunityPage};
 use crate::wire::task::WireTasks;
+use crate::wire::{envelope, record};
+
+/// A contact search answer: its hits, the `searchAfter` of the last one, and `total`.
+pub(crate) struct SearchHits {
+    pub(crate) contacts: Vec<Contact>,
+    pub(crate) last_after: Option<Vec<Value>>,
+    pub(crate) total: Option<u64>,
+}
+
+/// A `POST /contacts/search` answer, decoded.
+pub(crate) fn search_hits(body: &[u8]) -> Result<SearchHits> {
+    let page: WireSearchPage = envelope(body)?;
+    let mut last_after = None;
+    let mut contacts = Vec::with_capacity(page.contacts.len());
+    for (i, text) in page.contacts.iter().enumerate() {
+        let (w, raw) = record::<WireContact>(text, "contacts", i)?;
+        last_after = w.search_after.clone();
+        contacts.push(mapping::contact::from_parsed(w, raw));
+    }
+    Ok(SearchHits {
+        contacts,
+        last_after,
+        total: page.total,
+    })
+}
 
 /// A `POST /contacts/search` answer's contacts.
 pub fn contacts(body: &[u8]) -> Result<Vec<Contact>> {
-    let page: WireSearchPage = decode_json(body)?;
-    page.contacts
-        .into_iter()
-        .map(|v| {
-            let w: WireContact = decode_value(v.clone())?;
-            Ok(mapping::contact::from_parsed(w, &v))
-        })
-        .collect()
+    Ok(search_hits(body)?.contacts)
 }
 
 /// A `GET /businesses/` answer's businesses, as accounts.
 pub fn accounts(body: &[u8]) -> Result<Vec<Account>> {
-    let page: WireBusinesses = decode_json(body)?;
+    let page: WireBusinesses = envelope(body)?;
     page.businesses
-        .into_iter()
-        .map(mapping::account::from_wire)
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (w, raw) = record(text, "businesses", i)?;
+            Ok(mapping::account::from_parsed(w, raw))
+        })
         .collect()
+}
+
+/// A `GET /opportunities/search` answer: its opportunities and its `meta`.
+pub(crate) fn opportunity_page(
+    body: &[u8],
+    currency: &Currency,
+) -> Result<(Vec<Opportunity>, Option<WireMeta>)> {
+    let page: WireOpportunityPage = envelope(body)?;
+    let items = page
+        .opportunities
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (w, raw) = record(text, "opportunities", i)?;
+            Ok(mapping::opportunity::from_parsed(w, raw, currency))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((items, page.meta))
 }
 
 /// A `GET /opportunities/search` answer's opportunities; bare amounts are in `currency` (the
 /// location's).
 pub fn opportunities(body: &[u8], currency: &Currency) -> Result<Vec<Opportunity>> {
-    let page: WireOpportunityPage = decode_json(body)?;
-    page.opportunities
-        .into_iter()
-        .map(|v| mapping::opportunity::from_wire(v, currency))
-        .collect()
+    Ok(opportunity_page(body, currency)?.0)
 }
 
 /// A `GET /contacts/{contact}/notes` answer's notes.
 pub fn notes(body: &[u8], contact: &str) -> Result<Vec<Note>> {
-    let page: WireNotes = decode_json(body)?;
+    let page: WireNotes = envelope(body)?;
     page.notes
-        .into_iter()
-        .map(|n| mapping::note::from_wire(n, Some(contact)))
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (w, raw) = record(text, "notes", i)?;
+            Ok(mapping::note::from_parsed(w, raw, Some(contact)))
+        })
         .collect()
 }
 
 /// A `GET /contacts/{contact}/tasks` answer's tasks.
 pub fn tasks(body: &[u8], contact: &str) -> Result<Vec<Task>> {
-    let page: WireTasks = decode_json(body)?;
+    let page: WireTasks = envelope(body)?;
     page.tasks
-        .into_iter()
-        .map(|t| mapping::task::from_wire(t, Some(contact)))
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (w, raw) = record(text, "tasks", i)?;
+            Ok(mapping::task::from_parsed(w, raw, Some(contact)))
+        })
+        .collect()
+}
+
+/// An `{events}` answer (`GET /contacts/{id}/appointments`, `GET /calendars/events`): each
+/// appointment with whether it is deleted (`deleted: true`).
+pub(crate) fn events(body: &[u8]) -> Result<Vec<(Engagement, bool)>> {
+    let page: WireEvents = envelope(body)?;
+    page.events
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (w, raw) = record::<WireAppointment>(text, "events", i)?;
+            let deleted = w.deleted == Some(Value::Bool(true));
+            Ok((mapping::engagement::from_parsed(w, raw), deleted))
+        })
         .collect()
 }
 
 /// A `GET /contacts/{contact}/appointments` answer's appointments (deleted ones left out), as
 /// engagements.
 pub fn engagements(body: &[u8]) -> Result<Vec<Engagement>> {
-    let page: WireEvents = decode_json(body)?;
-    page.events
+    Ok(events(body)?
         .into_iter()
-        .filter(|e| !mapping::engagement::is_deleted(e))
-        .map(mapping::engagement::from_wire)
+        .filter_map(|(e, deleted)| (!deleted).then_some(e))
+        .collect())
+}
+
+/// A `GET /calendars/` answer's calendars, as engagement types.
+pub fn calendars(body: &[u8]) -> Result<Vec<EngagementType>> {
+    let page: WireCalendars = envelope(body)?;
+    page.calendars
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (w, raw) = record(text, "calendars", i)?;
+            Ok(mapping::engagement_type::from_parsed(w, raw))
+        })
         .collect()
+}
+
+/// A `GET /calendars/{id}` answer (`{calendar}`), as an engagement type.
+pub(crate) fn calendar(body: &[u8]) -> Result<EngagementType> {
+    let one: WireCalendarOne = envelope(body)?;
+    let (w, raw) = crate::wire::record_at(one.calendar, || "calendar".into())?;
+    Ok(mapping::engagement_type::from_parsed(w, raw))
 }
 
 #[cfg(test)]

@@ -26,7 +26,12 @@ fn nonempty(s: Option<String>) -> Option<String> {
 
 /// An account from a business's JSON, keeping the JSON raw.
 pub(crate) fn from_wire(value: Value) -> Result<Account> {
-    let w: WireBusiness = unicrm_core::error::decode_value(value.clone())?;
+    let (w, raw) = crate::wire::record_value::<WireBusiness>(&value)?;
+    Ok(from_parsed(w, raw))
+}
+
+/// A decoded business and its raw payload, mapped.
+pub(crate) fn from_parsed(w: WireBusiness, raw: RawPayload) -> Account {
     let address = Address {
         street_1: nonempty(w.address),
         city: nonempty(w.city),
@@ -40,7 +45,7 @@ pub(crate) fn from_wire(value: Value) -> Result<Account> {
         || address.state.is_some()
         || address.postal_code.is_some()
         || address.country.is_some();
-    Ok(Account {
+    Account {
         id: w.id.into(),
         name: w.name.unwrap_or_default(),
         description: nonempty(w.description),
@@ -70,9 +75,9 @@ pub(crate) fn from_wire(value: Value) -> Result<Account> {
         addresses: if has_address { vec![address] } else { vec![] },
         created_at: fields::time(w.created_at.as_deref()),
         updated_at: fields::time(w.updated_at.as_deref()),
-        raw: Some(RawPayload::from_value(&value)),
+        raw: Some(raw),
         ..Default::default()
-    })
+    }
 }
 
 fn address_into(w: &mut WireBusinessWrite, a: Option<&Address>, create: bool) {

@@ -22,11 +22,12 @@ use crate::wire::contact::{ExtraEmail, ExtraPhone, WireContact, WireContactWrite
 
 /// A contact from its JSON (a GET body's `contact` or a search hit), keeping the JSON raw.
 pub(crate) fn from_wire(value: Value) -> Result<Contact> {
-    let w: WireContact = unicrm_core::error::decode_value(value.clone())?;
-    Ok(from_parsed(w, &value))
+    let (w, raw) = crate::wire::record_value::<WireContact>(&value)?;
+    Ok(from_parsed(w, raw))
 }
 
-pub(crate) fn from_parsed(w: WireContact, value: &Value) -> Contact {
+/// A decoded contact and its raw payload, mapped.
+pub(crate) fn from_parsed(w: WireContact, raw: RawPayload) -> Contact {
     let mut emails: Vec<Email> = w
         .email
         .into_iter()
@@ -114,7 +115,7 @@ pub(crate) fn from_parsed(w: WireContact, value: &Value) -> Contact {
             .collect(),
         created_at: fields::time(w.date_added.as_deref()),
         updated_at: fields::time(w.date_updated.as_deref()),
-        raw: Some(RawPayload::from_value(value)),
+        raw: Some(raw),
         ..Default::default()
     }
 }

@@ -63,7 +63,12 @@ fn status_to(s: &EngagementStatus) -> Result<&'static str> {
 
 /// An appointment from its JSON (the inner object).
 pub(crate) fn from_wire(value: Value) -> Result<Engagement> {
-    let w: WireAppointment = unicrm_core::error::decode_value(value.clone())?;
+    let (w, raw) = crate::wire::record_value::<WireAppointment>(&value)?;
+    Ok(from_parsed(w, raw))
+}
+
+/// A decoded appointment and its raw payload, mapped.
+pub(crate) fn from_parsed(w: WireAppointment, raw: RawPayload) -> Engagement {
     let kind = if w
         .meeting_location_type
         .as_deref()
@@ -74,7 +79,7 @@ pub(crate) fn from_wire(value: Value) -> Result<Engagement> {
         EngagementKind::Appointment
     };
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-    Ok(Engagement {
+    Engagement {
         id: w.id.into(),
         kind,
         subject: nonempty(w.title),
@@ -101,9 +106,9 @@ pub(crate) fn from_wire(value: Value) -> Result<Engagement> {
             .collect(),
         created_at: fields::time(w.date_added.as_deref()),
         updated_at: fields::time(w.date_updated.as_deref()),
-        raw: Some(RawPayload::from_value(&value)),
+        raw: Some(raw),
         ..Default::default()
-    })
+    }
 }
 
 /// Whether a read appointment is deleted (`deleted: true`).

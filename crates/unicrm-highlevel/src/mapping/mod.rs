@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod contact;
 pub(crate) mod engagement;
+pub(crate) mod engagement_type;
 pub(crate) mod field;
 pub(crate) mod fields;
 pub(crate) mod note;
@@ -17,3 +18,5 @@ mod snapshot_records;
 mod snapshot_tests;
 #[cfg(test)]
 mod snapshot_tests_deals;
+#[cfg(test)]
+mod snapshot_tests_hooks;

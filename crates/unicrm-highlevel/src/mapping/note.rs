@@ -22,22 +22,27 @@ use crate::wire::note::{WireNote, WireNoteWrite};
 /// A note from its JSON; `contact` is the contact it was listed under (used when the note
 /// does not name it).
 pub(crate) fn from_wire(value: Value, contact: Option<&str>) -> Result<Note> {
-    let w: WireNote = unicrm_core::error::decode_value(value.clone())?;
+    let (w, raw) = crate::wire::record_value::<WireNote>(&value)?;
+    Ok(from_parsed(w, raw, contact))
+}
+
+/// A decoded note and its raw payload, mapped.
+pub(crate) fn from_parsed(w: WireNote, raw: RawPayload, contact: Option<&str>) -> Note {
     let contact_id = w.contact_id.clone().or(contact.map(str::to_string));
     let id = match &contact_id {
         Some(c) => sub_id::join(c, &w.id),
         None => w.id.clone(),
     };
-    Ok(Note {
+    Note {
         id: id.into(),
         content: w.body.or(w.body_text).unwrap_or_default(),
         title: w.title.filter(|t| !t.is_empty()),
         owner_id: w.user_id.map(Into::into),
         contact_id: contact_id.map(Into::into),
         created_at: fields::time(w.date_added.as_deref()),
-        raw: Some(RawPayload::from_value(&value)),
+        raw: Some(raw),
         ..Default::default()
-    })
+    }
 }
 
 /// The body of `POST /contacts/{contactId}/notes`.

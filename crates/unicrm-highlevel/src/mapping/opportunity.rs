@@ -91,8 +91,13 @@ fn amount(v: Option<&Value>, currency: &Currency) -> Option<Money> {
 
 /// An opportunity from its JSON, keeping the JSON raw.
 pub(crate) fn from_wire(value: Value, currency: &Currency) -> Result<Opportunity> {
-    let w: WireOpportunity = unicrm_core::error::decode_value(value.clone())?;
-    Ok(Opportunity {
+    let (w, raw) = crate::wire::record_value::<WireOpportunity>(&value)?;
+    Ok(from_parsed(w, raw, currency))
+}
+
+/// A decoded opportunity and its raw payload, mapped (bare amounts in `currency`).
+pub(crate) fn from_parsed(w: WireOpportunity, raw: RawPayload, currency: &Currency) -> Opportunity {
+    Opportunity {
         id: w.id.into(),
         name: w.name.unwrap_or_default(),
         amount: amount(w.monetary_value.as_ref(), currency),
@@ -109,9 +114,9 @@ pub(crate) fn from_wire(value: Value, currency: &Currency) -> Result<Opportunity
         custom_fields: w.custom_fields.iter().filter_map(custom_value).collect(),
         created_at: fields::time(w.created_at.as_deref()),
         updated_at: fields::time(w.updated_at.as_deref()),
-        raw: Some(RawPayload::from_value(&value)),
+        raw: Some(raw),
         ..Default::default()
-    })
+    }
 }
 
 /// `monetaryValue` for `m`: a JSON number (exact decimal text), in the location's currency.

@@ -107,3 +107,35 @@ fn appointment_fixture_both_directions() {
         super::engagement::to_patch(&patch).expect("patch")
     );
 }
+
+/// No fixture holds a calendar: this `GET /calendars/` answer carries every key the reference
+/// lists for a calendar ("Calendars and appointments"), with one inactive calendar and one
+/// with `null` team members. Read-only: there is no write direction.
+#[test]
+fn calendars_as_engagement_types() {
+    let body = serde_json::json!({"calendars": [
+        {"id": "Ca1lE3nD5aR7iD9xY2zQ", "locationId": "h8Qz3LmN5pRt7VwX2yBc",
+         "name": "Beratungsgespräch", "description": "30 Minuten, per Video",
+         "calendarType": "round_robin", "groupId": "Gr0uP1dE2fG3hI4jK5lM",
+         "teamMembers": [{"userId": "Us1aB2cD3eF4gH5iJ6kL", "priority": 0.5},
+                         {"userId": "Us7mN8oP9qR0sT1uV2wX"}],
+         "isActive": true, "slotDuration": 30, "widgetSlug": "beratung"},
+        {"id": "Ca9zY8xW7vU6tS5rQ4pO", "name": "Alte Sprechstunde",
+         "calendarType": "event", "teamMembers": null, "isActive": false}
+    ], "traceId": "t-1"});
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let types = crate::pages::calendars(&bytes).expect("maps");
+    assert_eq!(types.len(), 2);
+    // `raw` keeps each calendar's text as sent, unknown keys included.
+    let raw = types[0].raw.as_ref().map(|r| r.to_value());
+    assert_eq!(raw.as_ref(), Some(&body["calendars"][0]));
+    insta::assert_json_snapshot!("calendars__unified", unified(&types));
+    let one = serde_json::json!({"calendar": body["calendars"][1], "traceId": "t-2"});
+    let single =
+        crate::pages::calendar(&serde_json::to_vec(&one).unwrap_or_default()).expect("maps");
+    assert_eq!(
+        unified(std::slice::from_ref(&single)),
+        unified(&types[1..]),
+        "GET /calendars/{{id}} maps as the listing does"
+    );
+}

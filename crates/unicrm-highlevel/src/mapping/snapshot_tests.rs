@@ -22,7 +22,7 @@ fn unified<T: serde::Serialize>(record: &T) -> Value {
 }
 
 /// The writable part of a read contact, as a create would send it back.
-fn as_new(c: &Contact) -> NewContact {
+pub(super) fn as_new(c: &Contact) -> NewContact {
     let v = serde_json::to_value(c).unwrap_or(Value::Null);
     let new: NewContact = serde_json::from_value(v).unwrap_or_default();
     let caps = crate::capabilities::capabilities();

@@ -26,14 +26,19 @@ use crate::wire::task::{WireTask, WireTaskWrite};
 
 /// A task from its JSON; `contact` is the contact it was listed under.
 pub(crate) fn from_wire(value: Value, contact: Option<&str>) -> Result<Task> {
-    let w: WireTask = unicrm_core::error::decode_value(value.clone())?;
+    let (w, raw) = crate::wire::record_value::<WireTask>(&value)?;
+    Ok(from_parsed(w, raw, contact))
+}
+
+/// A decoded task and its raw payload, mapped.
+pub(crate) fn from_parsed(w: WireTask, raw: RawPayload, contact: Option<&str>) -> Task {
     let contact_id = w.contact_id.clone().or(contact.map(str::to_string));
     let id = match &contact_id {
         Some(c) => sub_id::join(c, &w.id),
         None => w.id.clone(),
     };
     let due = fields::time(w.due_date.as_deref());
-    Ok(Task {
+    Task {
         id: id.into(),
         title: w.title.unwrap_or_default(),
         description: w.body.filter(|b| !b.is_empty()),
@@ -47,9 +52,9 @@ pub(crate) fn from_wire(value: Value, contact: Option<&str>) -> Result<Task> {
         owner_id: w.assigned_to.map(Into::into),
         contact_id: contact_id.map(Into::into),
         account_id: w.business_id.map(Into::into),
-        raw: Some(RawPayload::from_value(&value)),
+        raw: Some(raw),
         ..Default::default()
-    })
+    }
 }
 
 /// `dueDate` as written: `YYYY-MM-DDTHH:MM:SSZ`.

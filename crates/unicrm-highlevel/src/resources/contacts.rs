@@ -13,7 +13,7 @@ use unicrm_core::{
 
 use crate::client::Api;
 use crate::mapping::{contact as map, fields};
-use crate::wire::contact::{WireContact, WireOne, WireSearchPage};
+use crate::wire::contact::WireOne;
 use crate::{VENDOR, paging};
 
 /// HighLevel's contacts.
@@ -73,20 +73,13 @@ impl Contacts {
             .repeatable(true);
         let resp = self.api.send(req).await?;
         let date = resp.date();
-        let page: WireSearchPage = resp.json()?;
+        let page = crate::pages::search_hits(&resp.body)?;
         let limit = paging::page_limit(params);
         let hits = page.contacts.len();
-        let mut last_after = None;
-        let mut items = Vec::with_capacity(hits);
-        for v in page.contacts {
-            let w: WireContact = unicrm_core::error::decode_value(v.clone())?;
-            last_after = w.search_after.clone();
-            items.push(map::from_parsed(w, &v));
-        }
         Ok((
             Page {
-                items,
-                next: paging::next(seen, hits, limit, page.total, last_after),
+                items: page.contacts,
+                next: paging::next(seen, hits, limit, page.total, page.last_after),
                 total: page.total,
             },
             date,

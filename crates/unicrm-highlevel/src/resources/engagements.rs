@@ -36,7 +36,6 @@ use super::contact_walk::{self, Fetch};
 use crate::VENDOR;
 use crate::client::{Api, check_id};
 use crate::mapping::engagement as map;
-use crate::wire::appointment::{WireCalendars, WireEvents};
 
 /// How far back the change feed's window reaches.
 pub const FEED_PAST: chrono::Duration = chrono::Duration::days(90);
@@ -84,15 +83,11 @@ impl Engagements {
     async fn calendars_dated(
         &self,
     ) -> Result<(Vec<String>, Option<chrono::DateTime<chrono::Utc>>)> {
-        let req = self
-            .api
-            .request(Method::GET, "calendars/")?
-            .query("locationId", &*self.api.location_id)
-            .repeatable(true);
-        let resp = self.api.send(req).await?;
-        let date = resp.date();
-        let list: WireCalendars = resp.json()?;
-        Ok((list.calendars.into_iter().map(|c| c.id).collect(), date))
+        let (calendars, date) = super::engagement_types::all_dated(&self.api).await?;
+        Ok((
+            calendars.into_iter().map(|c| c.id.to_string()).collect(),
+            date,
+        ))
     }
 
     async fn one(&self, req: unicrm_core::http::Request) -> Result<Engagement> {
@@ -199,10 +194,7 @@ impl Resource<Engagement> for Engagements {
             let date = resp.date();
             first = first.or(date);
             last = date.or(last);
-            let list: WireEvents = resp.json()?;
-            for v in list.events {
-                let deleted = map::is_deleted(&v);
-                let e = map::from_wire(v)?;
+            for (e, deleted) in crate::pages::events(&resp.body)? {
                 if e.updated_at.is_some_and(|t| t < since) || !seen.insert(e.id.clone()) {
                     continue;
                 }

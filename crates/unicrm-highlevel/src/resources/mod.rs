@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 pub(crate) mod contact_walk;
 pub(crate) mod contacts;
+pub(crate) mod engagement_types;
 pub(crate) mod engagements;
 pub(crate) mod field_definitions;
 pub(crate) mod notes;

@@ -17,7 +17,7 @@ use unicrm_core::{
 use crate::VENDOR;
 use crate::client::Api;
 use crate::mapping::opportunity as map;
-use crate::wire::opportunity::{WireOpportunityPage, one};
+use crate::wire::opportunity::one;
 
 /// The largest `limit` the search accepts.
 pub const MAX_PAGE: u32 = 100;
@@ -83,16 +83,11 @@ impl Opportunities {
         }
         let resp = self.api.send(req).await?;
         let date = resp.date();
-        let page: WireOpportunityPage = resp.json()?;
-        let hits = page.opportunities.len();
+        let (items, meta) = crate::pages::opportunity_page(&resp.body, &self.api.currency)?;
+        let hits = items.len();
         let seen = at.map_or(0, |c| c.n) + hits as u64;
-        let total = page.meta.as_ref().and_then(|m| m.total);
-        let items = page
-            .opportunities
-            .into_iter()
-            .map(|v| map::from_wire(v, &self.api.currency))
-            .collect::<Result<Vec<_>>>()?;
-        let next = match page.meta {
+        let total = meta.as_ref().and_then(|m| m.total);
+        let next = match meta {
             Some(m) if hits >= limit as usize && total.is_none_or(|t| seen < t) => {
                 match (m.start_after, m.start_after_id) {
                     (Some(after), Some(id)) if !after.is_null() && !id.is_empty() => {

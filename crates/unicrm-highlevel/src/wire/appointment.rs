@@ -1,9 +1,10 @@
 //! A HighLevel calendar event / appointment (docs/vendors/highlevel-v2.md, "Calendars and
 //! appointments"): `{"appointment": {…}}` live (`{"event": {…}}` in the spec, a bare object
-//! from create and update), `{events}` lists, `{calendars}`.
+//! from create and update), `{events}` lists (calendars themselves: `calendar.rs`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// An appointment as read.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,26 +28,16 @@ pub(crate) struct WireAppointment {
     pub end_time: Option<String>,
     pub date_added: Option<String>,
     pub date_updated: Option<String>,
+    /// `true` on a deleted appointment (it still reads back, and lists in the event feed);
+    /// any other value, as `mapping::engagement::is_deleted` reads it, is not a deletion.
+    pub deleted: Option<Value>,
 }
 
 /// `{events}` (`GET /contacts/{id}/appointments`, `GET /calendars/events`).
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireEvents {
-    #[serde(default)]
-    pub events: Vec<Value>,
-}
-
-/// A calendar (`GET /calendars/`).
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct WireCalendar {
-    pub id: String,
-}
-
-/// `{calendars}`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct WireCalendars {
-    #[serde(default)]
-    pub calendars: Vec<WireCalendar>,
+pub(crate) struct WireEvents<'a> {
+    #[serde(borrow, default, deserialize_with = "super::raw_list")]
+    pub events: Vec<&'a RawValue>,
 }
 
 /// An appointment body as written.

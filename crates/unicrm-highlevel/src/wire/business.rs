@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A business as sent (`id` 24-hex).
 #[derive(Debug, Clone, Deserialize)]
@@ -24,9 +25,9 @@ pub(crate) struct WireBusiness {
 
 /// `GET /businesses/` → `{businesses}` (no total).
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireBusinesses {
-    #[serde(default, deserialize_with = "super::contact::nullable_vec")]
-    pub businesses: Vec<Value>,
+pub(crate) struct WireBusinesses<'a> {
+    #[serde(borrow, default, deserialize_with = "super::raw_list")]
+    pub businesses: Vec<&'a RawValue>,
 }
 
 /// The body of `POST /businesses/` (with `locationId`) and `PUT /businesses/{id}` (without):

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One of `additionalEmails`: an object live, a plain string in the docs ("Uncertain" 5).
 #[derive(Debug, Clone, Deserialize)]
@@ -87,9 +88,9 @@ pub(crate) struct WireOne {
 
 /// `POST /contacts/search`: `{contacts, total, traceId}`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireSearchPage {
-    #[serde(default)]
-    pub contacts: Vec<Value>,
+pub(crate) struct WireSearchPage<'a> {
+    #[serde(borrow, default, deserialize_with = "super::raw_list")]
+    pub contacts: Vec<&'a RawValue>,
     pub total: Option<u64>,
 }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A note as read.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,9 +19,9 @@ pub(crate) struct WireNote {
 
 /// `GET /contacts/{contactId}/notes`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireNotes {
-    #[serde(default)]
-    pub notes: Vec<Value>,
+pub(crate) struct WireNotes<'a> {
+    #[serde(borrow, default, deserialize_with = "super::raw_list")]
+    pub notes: Vec<&'a RawValue>,
 }
 
 /// `{note}` (create, get, update).

@@ -2,6 +2,7 @@
 //! pipelines").
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::contact::{WireFieldWrite, nullable_vec};
@@ -30,9 +31,9 @@ pub(crate) struct WireOpportunity {
 
 /// `GET /opportunities/search` → `{opportunities, meta, aggregations}`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireOpportunityPage {
-    #[serde(default, deserialize_with = "nullable_vec")]
-    pub opportunities: Vec<Value>,
+pub(crate) struct WireOpportunityPage<'a> {
+    #[serde(borrow, default, deserialize_with = "super::raw_list")]
+    pub opportunities: Vec<&'a RawValue>,
     pub meta: Option<WireMeta>,
 }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A task as read.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,9 +20,9 @@ pub(crate) struct WireTask {
 
 /// `GET /contacts/{contactId}/tasks`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireTasks {
-    #[serde(default)]
-    pub tasks: Vec<Value>,
+pub(crate) struct WireTasks<'a> {
+    #[serde(borrow, default, deserialize_with = "super::raw_list")]
+    pub tasks: Vec<&'a RawValue>,
 }
 
 /// `{task}` (create, get, update, completed).

@@ -27,9 +27,15 @@ fn contact_for(data: &Dataset, person: Option<u64>, n: u64) -> Option<String> {
     Some(id20("Ct", p))
 }
 
-/// The calendars every seeded location has (one event calendar, one round robin).
-pub(crate) const CALENDARS: &[(&str, &str)] =
-    &[("Discovery calls", "event"), ("Demos", "round_robin")];
+/// The calendars every seeded location has: one event calendar and one round robin that
+/// take bookings, and a retired class-booking calendar (`isActive: false`, no appointments).
+pub(crate) const CALENDARS: &[(&str, &str)] = &[
+    ("Discovery calls", "event"),
+    ("Demos", "round_robin"),
+    ("Onboarding workshop (retired)", "class_booking"),
+];
+/// The calendars appointments are seeded on (the first ones, still active).
+const BOOKED_CALENDARS: usize = 2;
 
 /// Adds notes, tasks, calendars and appointments to `db`.
 pub(crate) fn add(data: &Dataset, db: &mut Db, location: &str) {
@@ -84,16 +90,16 @@ pub(crate) fn add(data: &Dataset, db: &mut Db, location: &str) {
             "calendarType": kind,
             "groupId": id20("Gr", 9100),
             "teamMembers": data.users.iter().take(2).map(|u| json!({"userId": user(u.id)})).collect::<Vec<_>>(),
-            "isActive": true,
+            "isActive": i < BOOKED_CALENDARS,
         })));
     }
     // One appointment per task-bearing person, at most 3 per calendar: an hour from the
     // task's creation, on the first calendar.
-    for (i, t) in data.tasks.iter().take(2 * CALENDARS.len()).enumerate() {
+    for (i, t) in data.tasks.iter().take(2 * BOOKED_CALENDARS).enumerate() {
         let Some(contact) = contact_for(data, t.person_id, t.id) else {
             continue;
         };
-        let cal = i % CALENDARS.len();
+        let cal = i % BOOKED_CALENDARS;
         let id = id20("Ap", 9500 + t.id);
         let start = t.created_at + Duration::hours(24 * (i as i64 + 1));
         let status = ["confirmed", "new", "showed"][i % 3];
