@@ -265,7 +265,10 @@ fn sigterm_ends_a_running_sync_cleanly_and_the_next_run_continues() {
 /// change holds its resource's checkpoint.)
 #[test]
 fn faults_on_the_target_delay_changes_but_lose_and_duplicate_none() {
-    let sb = Sandboxes::start(3, 0);
+    // Ten people: an update is one request (docs/vendors/insightly-v3.1.md, "Create and
+    // update semantics"), retried when refused, so a cycle needs several updates for one of
+    // them to fail for good often enough.
+    let sb = Sandboxes::start(10, 0);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("sync.sqlite");
     let (capsule, insightly) = clients(&sb);
@@ -274,14 +277,16 @@ fn faults_on_the_target_delay_changes_but_lose_and_duplicate_none() {
     let faults = unicrm_sim::FaultConfig {
         seed: 11,
         // Refused before anything is written, most of the time: some updates fail for good
-        // (after their retries), and the target does not hold them.
-        error_rate: 0.5,
+        // (after their retries), and the target does not hold them. An update is one
+        // retried PUT, so the rate is high; a cycle that fails as a whole (its first reads
+        // refused past their retries) is simply run again in the next round.
+        error_rate: 0.7,
         ..Default::default()
     };
     // Edit, then run one cycle under faults, until a cycle failed some change: the last
     // edits are then partly unapplied, and no later edit re-reports them.
     let mut last_round = None;
-    for round in 0..8 {
+    for round in 0..16 {
         sb.runtime.block_on(async {
             for p in &people {
                 let patch = ContactPatch {
